@@ -1,0 +1,86 @@
+/**
+ * @module
+ * The shapes @sim/kvm shares with its callers. The VMM (e.g. @sim/qemu) implements {@link VmOps} and is
+ * called back through it on every exit to userspace, the way QEMU's `kvm_cpu_exec()` loop handles
+ * `KVM_EXIT_IO` and `KVM_EXIT_MMIO` (cloud-hypervisor's `hypervisor::VmOps` has the same shape).
+ */
+
+/** A guest physical address. Every x86 gpa fits in 53 bits, so a plain number. */
+export type Gpa = number & { readonly __brand: 'Gpa' };
+/** An x86 I/O port, 0..0xffff. */
+export type Port = number & { readonly __brand: 'Port' };
+/** A host virtual address (what `userspace_addr` holds). */
+export type Hva = number & { readonly __brand: 'Hva' };
+
+export const gpa = (n: number): Gpa => n as Gpa;
+export const port = (n: number): Port => n as Port;
+export const hva = (n: number): Hva => n as Hva;
+
+/** Width of a data access in bytes. */
+export type AccessSize = 1 | 2 | 4;
+
+/**
+ * The VMM side of an exit to userspace. Mirrors the `kvm_run` cases QEMU handles in `kvm_cpu_exec()`
+ * (accel/kvm/kvm-all.c): `KVM_EXIT_IO` → `kvm_handle_io()`, `KVM_EXIT_MMIO` → `address_space_rw()`.
+ * Must not allocate: it runs once per guest access.
+ */
+export interface VmOps {
+  pioRead(port: number, size: AccessSize): number;
+  pioWrite(port: number, size: AccessSize, value: number): void;
+  mmioRead(gpa: number, size: AccessSize): number;
+  mmioWrite(gpa: number, size: AccessSize, value: number): void;
+}
+
+/** Returned by an in-kernel device's `read` when the access is not its to answer (KVM: -EOPNOTSUPP). */
+export const NOT_HANDLED = -1;
+
+/**
+ * A device on KVM's in-kernel `KVM_PIO_BUS` or `KVM_MMIO_BUS` (`struct kvm_io_device_ops`):
+ * coalesced MMIO, ioeventfd, or the proposed all-ones device. `read` returns the value, or
+ * {@link NOT_HANDLED} to let the access go on to userspace; `write` returns false likewise.
+ */
+export interface InKernelDevice {
+  readonly name: string;
+  read(addr: number, size: AccessSize): number;
+  write(addr: number, size: AccessSize, value: number): boolean;
+}
+
+/** `struct kvm_userspace_memory_region` (include/uapi/linux/kvm.h). */
+export interface UserspaceMemoryRegion {
+  /** bits 0-15: slot id; bits 16-31: address space id (1 = SMM on x86). */
+  slot: number;
+  flags: number;
+  guestPhysAddr: number;
+  memorySize: number;
+  userspaceAddr: number;
+}
+
+/** What a CPUID leaf returns. */
+export interface CpuidResult {
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+export interface CpuidEntry extends CpuidResult {
+  function: number;
+  index: number;
+}
+
+/** Where an exit (or a non-exit) was handled. Names as in DESIGN.md §6. */
+export interface ExitCounts {
+  KVM_EXIT_IO: number;
+  KVM_EXIT_MMIO: number;
+  /** handled inside KVM: emulated MMIO in a PCI_HOLE slot, an in-kernel bus device */
+  inKernel: number;
+  /** a guest access that did not exit at all (RAM, a mapped READONLY page) */
+  noExit: number;
+}
+
+/** VMX exit reasons as `perf kvm stat` names them, for the accesses this model makes. */
+export interface VmxExitCounts {
+  IO_INSTRUCTION: number;
+  EPT_MISCONFIG: number;
+  EPT_VIOLATION: number;
+}

@@ -1,0 +1,86 @@
+/**
+ * @module
+ * What the guest kernel runs on and what firmware hands it. The guest knows only the ISA: port I/O,
+ * MMIO, CPUID and a clock. @sim/kvm's vCPU satisfies {@link Cpu}; @sim/qemu's boot info satisfies
+ * {@link BootInfo}; a test can hand it fakes.
+ */
+
+export interface CpuidResult {
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+export interface Cpu {
+  inb(port: number): number;
+  inw(port: number): number;
+  inl(port: number): number;
+  outb(port: number, value: number): void;
+  outw(port: number, value: number): void;
+  outl(port: number, value: number): void;
+  readb(gpa: number): number;
+  readw(gpa: number): number;
+  readl(gpa: number): number;
+  writeb(gpa: number, value: number): void;
+  writew(gpa: number, value: number): void;
+  writel(gpa: number, value: number): void;
+  cpuid(leaf: number, subleaf?: number): CpuidResult;
+  /** virtual time, ns */
+  now(): number;
+  /** the guest sleeps (msleep and friends) */
+  sleepNs(ns: number): void;
+}
+
+export interface E820Entry {
+  addr: number;
+  size: number;
+  type: number;
+}
+
+export interface McfgAllocation {
+  base: number;
+  segment: number;
+  startBus: number;
+  endBus: number;
+}
+
+export interface AcpiPciDevice {
+  adr: number;
+  ej0: boolean;
+  sun?: number;
+  children: AcpiPciDevice[];
+}
+
+export interface AcpiHostBridge {
+  hid: 'PNP0A08' | 'PNP0A03';
+  segment: number;
+  busStart: number;
+  busEnd: number;
+  osc: { grantMask: number } | null;
+  devices: AcpiPciDevice[];
+}
+
+export interface PciConfigRegion {
+  bus: number;
+  devfn: number;
+  path: number[];
+}
+
+export interface AcpiInterruptLink {
+  name: string;
+  pirqReg: { region: PciConfigRegion; offset: number } | null;
+}
+
+export interface AcpiTables {
+  mcfg: McfgAllocation[];
+  hostBridges: AcpiHostBridge[];
+  links: AcpiInterruptLink[];
+}
+
+export interface BootInfo {
+  cmdline: string;
+  e820: E820Entry[];
+  acpi: AcpiTables | null;
+  dmiBiosDate: string | null;
+}

@@ -1,0 +1,1499 @@
+/**
+ * @module
+ * Linux 6.1's PCI initialisation on x86-64, access for access (Debian 6.1.192 as the reference recordings
+ * run it). Each method mirrors the kernel function named in its comment; the order of the methods called
+ * by {@link Linux61.boot} is the order of initcalls. What the kernel decides from a value it read (a
+ * capability found, a BAR's size, a bridge's bus numbers) is decided here from the value the CPU returned,
+ * so the counts follow from the algorithm and the devices, never from a table of expected numbers.
+ */
+import type { AcpiPciDevice, BootInfo, Cpu } from './cpu.js';
+import { GuestError } from './errors.js';
+import { parseCmdline, type LinuxPciOptions } from './cmdline.js';
+
+const PCI_VENDOR_ID = 0x00;
+const PCI_DEVICE_ID = 0x02;
+const PCI_COMMAND = 0x04;
+const PCI_STATUS = 0x06;
+const PCI_CLASS_REVISION = 0x08;
+const PCI_CLASS_PROG = 0x09;
+const PCI_CLASS_DEVICE = 0x0a;
+const PCI_CACHE_LINE_SIZE = 0x0c;
+const PCI_HEADER_TYPE = 0x0e;
+const PCI_BASE_ADDRESS_0 = 0x10;
+const PCI_PRIMARY_BUS = 0x18;
+const PCI_IO_BASE = 0x1c;
+const PCI_IO_LIMIT = 0x1d;
+const PCI_MEMORY_BASE = 0x20;
+const PCI_MEMORY_LIMIT = 0x22;
+const PCI_PREF_MEMORY_BASE = 0x24;
+const PCI_PREF_MEMORY_LIMIT = 0x26;
+const PCI_PREF_BASE_UPPER32 = 0x28;
+const PCI_PREF_LIMIT_UPPER32 = 0x2c;
+const PCI_IO_BASE_UPPER16 = 0x30;
+const PCI_SUBSYSTEM_VENDOR_ID = 0x2c;
+const PCI_SUBSYSTEM_ID = 0x2e;
+const PCI_ROM_ADDRESS = 0x30;
+const PCI_CAPABILITY_LIST = 0x34;
+const PCI_ROM_ADDRESS1 = 0x38;
+const PCI_INTERRUPT_LINE = 0x3c;
+const PCI_INTERRUPT_PIN = 0x3d;
+const PCI_BRIDGE_CONTROL = 0x3e;
+const PCI_BRIDGE_CTL_SERR = 0x02;
+const PCI_BRIDGE_CTL_MASTER_ABORT = 0x20;
+const PCI_COMMAND_IO = 0x1;
+const PCI_COMMAND_MEMORY = 0x2;
+const PCI_COMMAND_INTX_DISABLE = 0x400;
+const PCI_STATUS_CAP_LIST = 0x10;
+
+const PCI_CAP_ID_PM = 0x01;
+const PCI_CAP_ID_VPD = 0x03;
+const PCI_CAP_ID_MSI = 0x05;
+const PCI_CAP_ID_PCIX = 0x07;
+const PCI_CAP_ID_SSVID = 0x0d;
+const PCI_CAP_ID_EXP = 0x10;
+const PCI_CAP_ID_MSIX = 0x11;
+const PCI_CAP_ID_AF = 0x13;
+const PCI_CAP_ID_EA = 0x14;
+
+const PCI_EXT_CAP_ID_ERR = 0x01;
+const PCI_EXT_CAP_ID_VC = 0x02;
+const PCI_EXT_CAP_ID_VC9 = 0x09;
+const PCI_EXT_CAP_ID_MFVC = 0x08;
+const PCI_EXT_CAP_ID_VNDR = 0x0b;
+const PCI_EXT_CAP_ID_ACS = 0x0d;
+const PCI_EXT_CAP_ID_ARI = 0x0e;
+const PCI_EXT_CAP_ID_ATS = 0x0f;
+const PCI_EXT_CAP_ID_SRIOV = 0x10;
+const PCI_EXT_CAP_ID_REBAR = 0x15;
+const PCI_EXT_CAP_ID_LTR = 0x18;
+const PCI_EXT_CAP_ID_DPC = 0x1d;
+const PCI_EXT_CAP_ID_L1SS = 0x1e;
+const PCI_EXT_CAP_ID_PTM = 0x1f;
+const PCI_EXT_CAP_ID_PRI = 0x13;
+const PCI_EXT_CAP_ID_PASID = 0x1b;
+
+const PCI_EXP_FLAGS = 0x02;
+const PCI_EXP_DEVCAP = 0x04;
+const PCI_EXP_DEVCTL = 0x08;
+const PCI_EXP_LNKCAP = 0x0c;
+const PCI_EXP_LNKCTL = 0x10;
+const PCI_EXP_LNKSTA = 0x12;
+const PCI_EXP_SLTCAP = 0x14;
+const PCI_EXP_RTCAP = 0x1e;
+const PCI_EXP_RTCTL = 0x1c;
+const PCI_EXP_DEVCAP2 = 0x24;
+const PCI_EXP_DEVCTL2 = 0x28;
+const PCI_EXP_TYPE_ENDPOINT = 0x0;
+const PCI_EXP_TYPE_LEG_END = 0x1;
+const PCI_EXP_TYPE_ROOT_PORT = 0x4;
+const PCI_EXP_TYPE_UPSTREAM = 0x5;
+const PCI_EXP_TYPE_DOWNSTREAM = 0x6;
+const PCI_EXP_TYPE_PCI_BRIDGE = 0x7;
+const PCI_EXP_TYPE_PCIE_BRIDGE = 0x8;
+const PCI_EXP_TYPE_RC_END = 0x9;
+const PCI_EXP_TYPE_RC_EC = 0xa;
+
+const PCI_CLASS_BRIDGE_HOST = 0x0600;
+const PCI_CLASS_BRIDGE_PCI = 0x0604;
+const PCI_CLASS_BRIDGE_CARDBUS = 0x0607;
+const PCI_CLASS_STORAGE_IDE = 0x0101;
+const PCI_CLASS_DISPLAY_VGA = 0x0300;
+
+/** PCI_PROBE_* (arch/x86/include/asm/pci_x86.h) */
+export const PCI_PROBE_BIOS = 0x1;
+export const PCI_PROBE_CONF1 = 0x2;
+export const PCI_PROBE_CONF2 = 0x4;
+export const PCI_PROBE_MMCONF = 0x8;
+export const PCI_PROBE_MASK = 0xf;
+export const PCI_PROBE_NOEARLY = 0x10;
+export const PCI_NO_CHECKS = 0x400;
+
+/** `KVM_FEATURE_PCI_GO_MMCONFIG` of the unmerged 2020 patch (bit 15 in v2; configurable here) */
+export const KVM_CPUID_SIGNATURE = 0x40000000;
+export const KVM_CPUID_FEATURES = 0x40000001;
+
+/** The guest patches of Julia Suvorova's 2020 series, selectable. */
+export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';
+
+export interface Linux61Options {
+  /** which of the 2020 MMCONFIG patches the kernel carries */
+  patch?: GuestPatch;
+  /** bit number of KVM_FEATURE_PCI_GO_MMCONFIG for the v2 patch (default 15, as in the v2 posting) */
+  pvFeatureBit?: number;
+  /** called at the boundaries of the phases the report and the trace name */
+  onPhase?: (name: string, edge: 'begin' | 'end') => void;
+}
+
+/** The kernel's `struct pci_dev`, with what this model needs of it. */
+export interface PciDev {
+  bus: PciBusState;
+  devfn: number;
+  vendor: number;
+  device: number;
+  classCode: number; // 24-bit class
+  revision: number;
+  hdrType: number;
+  multifunction: boolean;
+  pcieCap: number;
+  pcieFlags: number;
+  devcap: number;
+  cfgSize: number;
+  mmioAlwaysOn: boolean;
+  isHotplugBridge: boolean;
+  pmCap: number;
+  aerCap: number;
+  msiCap: number;
+  msixCap: number;
+  transparent: boolean;
+  subordinate: PciBusState | null;
+  /** kernel printk the reference compares: `pci 0000:BB:DD.F: [vvvv:dddd] type TT class 0xCCCCCC` */
+  linkActiveReporting: boolean;
+}
+
+/** `struct pci_bus` */
+export interface PciBusState {
+  number: number;
+  self: PciDev | null;
+  parent: PciBusState | null;
+  devices: PciDev[];
+  children: PciBusState[];
+  busnEnd: number;
+  /** the ACPI companion's devices (for acpiphp), if the DSDT describes this bus */
+  acpiDevices: AcpiPciDevice[] | null;
+}
+
+/** What Linux found, as `lspci` would list it. */
+export interface FoundDevice {
+  bus: number;
+  devfn: number;
+  vendor: number;
+  device: number;
+  classCode: number;
+  hdrType: number;
+  secondary?: number;
+  subordinate?: number;
+}
+
+export class Linux61 {
+  readonly opts: LinuxPciOptions;
+  /** raw_pci_ops / raw_pci_ext_ops: 0 none, 1 conf1, 2 conf2, 3 mmcfg */
+  private rawOps = 0;
+  private rawExtOps = 0;
+  private pciProbe: number;
+  private pcibiosLastBus = -1;
+  private mmcfgBase = -1;
+  private mmcfgStartBus = 0;
+  private mmcfgEndBus = -1;
+  private amd = false;
+  private amdFamily = 0;
+  private hasApic = false;
+  private readonly roots: PciBusState[] = [];
+  readonly log: string[] = [];
+  private oscNativeAer = false;
+  private oscNativeHotplug = false;
+  private oscNativeShpc = false;
+  private readonly patch: GuestPatch;
+  private readonly pvBit: number;
+
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly info: BootInfo,
+    options: Linux61Options = {},
+  ) {
+    this.opts = parseCmdline(info.cmdline);
+    this.pciProbe = this.opts.pciProbe;
+    if (this.opts.lastBus !== undefined) this.pcibiosLastBus = this.opts.lastBus;
+    this.patch = options.patch ?? 'none';
+    this.pvBit = options.pvFeatureBit ?? 15;
+    this.onPhase = options.onPhase ?? null;
+  }
+
+  private readonly onPhase: ((name: string, edge: 'begin' | 'end') => void) | null;
+
+  private phase(name: string, edge: 'begin' | 'end'): void {
+    this.onPhase?.(name, edge);
+  }
+
+  // ------------------------------------------------------------------
+  // Config access primitives
+  // ------------------------------------------------------------------
+
+  /** arch/x86/pci/early.c read_pci_config*(): conf1, no lock, no check */
+  private earlyRead(bus: number, slot: number, fn: number, off: number, len: 1 | 2 | 4): number {
+    this.cpu.outl(0xcf8, (0x80000000 | (bus << 16) | (slot << 11) | (fn << 8) | (off & 0xfc)) >>> 0);
+    if (len === 4) return this.cpu.inl(0xcfc) >>> 0;
+    if (len === 2) return this.cpu.inw(0xcfc + (off & 2));
+    return this.cpu.inb(0xcfc + (off & 3));
+  }
+
+  /** pci_conf1_read() (direct.c) */
+  private conf1Read(bus: number, devfn: number, reg: number, len: number): number {
+    if (bus > 255 || devfn > 255 || reg > 4095) return 0xffffffff;
+    this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
+    if (len === 1) return this.cpu.inb(0xcfc + (reg & 3));
+    if (len === 2) return this.cpu.inw(0xcfc + (reg & 2));
+    return this.cpu.inl(0xcfc) >>> 0;
+  }
+
+  private conf1Write(bus: number, devfn: number, reg: number, len: number, value: number): void {
+    if (bus > 255 || devfn > 255 || reg > 4095) return;
+    this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
+    if (len === 1) this.cpu.outb(0xcfc + (reg & 3), value & 0xff);
+    else if (len === 2) this.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
+    else this.cpu.outl(0xcfc, value >>> 0);
+  }
+
+  /** pci_mmcfg_read() (mmconfig_64.c) */
+  private mmcfgRead(bus: number, devfn: number, reg: number, len: number): number {
+    if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return 0xffffffff;
+    const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
+    if (len === 1) return this.cpu.readb(addr);
+    if (len === 2) return this.cpu.readw(addr);
+    return this.cpu.readl(addr) >>> 0;
+  }
+
+  private mmcfgWrite(bus: number, devfn: number, reg: number, len: number, value: number): void {
+    if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return;
+    const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
+    if (len === 1) this.cpu.writeb(addr, value & 0xff);
+    else if (len === 2) this.cpu.writew(addr, value & 0xffff);
+    else this.cpu.writel(addr, value >>> 0);
+  }
+
+  private opsRead(ops: number, bus: number, devfn: number, reg: number, len: number): number {
+    if (ops === 1) return this.conf1Read(bus, devfn, reg, len);
+    if (ops === 3) return this.mmcfgRead(bus, devfn, reg, len);
+    return 0xffffffff;
+  }
+
+  private opsWrite(ops: number, bus: number, devfn: number, reg: number, len: number, v: number): void {
+    if (ops === 1) this.conf1Write(bus, devfn, reg, len, v);
+    else if (ops === 3) this.mmcfgWrite(bus, devfn, reg, len, v);
+  }
+
+  /** raw_pci_read() (common.c): conf1 below 256 bytes when it works, else the extended ops */
+  rawRead(bus: number, devfn: number, reg: number, len: number): number {
+    if (reg < 256 && this.rawOps) return mask(this.opsRead(this.rawOps, bus, devfn, reg, len), len);
+    if (this.rawExtOps) return mask(this.opsRead(this.rawExtOps, bus, devfn, reg, len), len);
+    return mask(0xffffffff, len);
+  }
+
+  rawWrite(bus: number, devfn: number, reg: number, len: number, v: number): void {
+    if (reg < 256 && this.rawOps) return this.opsWrite(this.rawOps, bus, devfn, reg, len, v);
+    if (this.rawExtOps) this.opsWrite(this.rawExtOps, bus, devfn, reg, len, v);
+  }
+
+  // pci_read_config_*: via the bus's ops; config space past cfg_size is not accessed (pci_read_config checks)
+  private rd(dev: PciDev, reg: number, len: number): number {
+    return this.rawRead(dev.bus.number, dev.devfn, reg, len);
+  }
+  private wr(dev: PciDev, reg: number, len: number, v: number): void {
+    this.rawWrite(dev.bus.number, dev.devfn, reg, len, v);
+  }
+
+  // ------------------------------------------------------------------
+  // Boot: the initcalls that touch PCI config space, in order
+  // ------------------------------------------------------------------
+
+  /** Runs from early setup_arch to pci_apply_final_quirks; returns what Linux found. */
+  boot(): FoundDevice[] {
+    this.identifyCpu();
+    this.phase('setup_arch', 'begin');
+    this.earlyInitAmd();
+    this.snbGfxWorkaroundNeeded();
+    this.detectVsmpBox();
+    this.earlyQuirks();
+    this.earlyInitAmd(); // identify_cpu() -> init_amd() -> early_init_amd()
+    this.phase('setup_arch', 'end');
+    this.amdPostcoreInit();
+    this.phase('pci_arch_init', 'begin');
+    this.pciArchInit();
+    this.phase('pci_arch_init', 'end');
+    this.phase('acpi_init', 'begin');
+    if (this.info.acpi && !this.opts.acpiOff) this.acpiInit();
+    this.phase('acpi_init', 'end');
+    this.phase('pci_subsys_init', 'begin');
+    this.pciSubsysInit();
+    this.phase('pci_subsys_init', 'end');
+    this.vgaArbDeviceInit();
+    if (this.info.acpi && !this.opts.acpiOff) this.pnpacpiInit();
+    this.pciApplyFinalQuirks();
+    return this.foundDevices();
+  }
+
+  /** identify_cpu(): vendor and family from CPUID leaves 0 and 1 */
+  private identifyCpu(): void {
+    const l0 = this.cpu.cpuid(0);
+    const vendor = regsToString(l0.ebx, l0.edx, l0.ecx);
+    this.amd = vendor === 'AuthenticAMD' || vendor === 'HygonGenuine';
+    const l1 = this.cpu.cpuid(1);
+    const base = (l1.eax >>> 8) & 0xf;
+    this.amdFamily = base === 0xf ? base + ((l1.eax >>> 20) & 0xff) : base;
+    this.hasApic = (l1.edx & (1 << 9)) !== 0;
+  }
+
+  /** early_pci_allowed() */
+  private earlyPciAllowed(): boolean {
+    return (this.pciProbe & (PCI_PROBE_CONF1 | PCI_PROBE_NOEARLY)) === PCI_PROBE_CONF1;
+  }
+
+  /** arch/x86/kernel/cpu/amd.c early_init_amd(): K8..16h check the extended APIC ID bit in 00:18.0 */
+  private earlyInitAmd(): void {
+    if (!this.amd || !this.hasApic) return;
+    if (this.amdFamily > 0x16 || this.amdFamily < 0xf) return;
+    this.earlyRead(0, 24, 0, 0x68, 4);
+  }
+
+  /** arch/x86/kernel/setup.c snb_gfx_workaround_needed() */
+  private snbGfxWorkaroundNeeded(): void {
+    const vendor = this.earlyRead(0, 2, 0, PCI_VENDOR_ID, 2);
+    if (vendor !== 0x8086) return;
+    this.earlyRead(0, 2, 0, PCI_DEVICE_ID, 2);
+  }
+
+  /** arch/x86/kernel/vsmp_64.c detect_vsmp_box() */
+  private detectVsmpBox(): void {
+    if (!this.earlyPciAllowed()) return;
+    this.earlyRead(0, 0x1f, 0, PCI_VENDOR_ID, 4);
+  }
+
+  /** arch/x86/kernel/early-quirks.c early_quirks() -> early_pci_scan_bus(0) */
+  private earlyQuirks(): void {
+    if (!this.earlyPciAllowed()) return;
+    for (let slot = 0; slot < 32; slot++) {
+      for (let fn = 0; fn < 8; fn++) {
+        // check_dev_quirk(): the quirks in early_qrk[] match no QEMU device, so only the probe reads
+        const cls = this.earlyRead(0, slot, fn, PCI_CLASS_DEVICE, 2);
+        if (cls === 0xffff) break;
+        this.earlyRead(0, slot, fn, PCI_VENDOR_ID, 2);
+        this.earlyRead(0, slot, fn, PCI_DEVICE_ID, 2);
+        const type = this.earlyRead(0, slot, fn, PCI_HEADER_TYPE, 1);
+        if (!(type & 0x80)) break;
+      }
+    }
+  }
+
+  /** arch/x86/pci/amd_bus.c amd_postcore_init() -> early_root_info_init() */
+  private amdPostcoreInit(): void {
+    if (!this.amd) return;
+    const hbProbes: [number, number, number][] = [
+      [0, 0x18, 0x1100],
+      [0, 0x18, 0x1200],
+      [0xff, 0, 0x1200],
+      [0, 0x18, 0x1300],
+      [0, 0x18, 0x1600],
+    ];
+    for (const [bus, slot, device] of hbProbes) {
+      const id = this.earlyRead(bus, slot, 0, PCI_VENDOR_ID, 4);
+      const vendor = id & 0xffff;
+      if (vendor !== 0x1022 && vendor !== 0x1d94) continue;
+      if (id >>> 16 === device) throw new GuestError('UNSUPPORTED', 'an AMD northbridge was found: amd_bus routing is not modelled');
+    }
+    // pci_io_ecs_init(): only for family 10h..16h with a northbridge
+  }
+
+  /** arch/x86/pci/init.c pci_arch_init() */
+  private pciArchInit(): void {
+    const type = this.pciDirectProbe();
+    if (!(this.pciProbe & PCI_PROBE_NOEARLY)) this.pciMmcfgEarlyInit();
+    let pcbios = 1;
+    if (this.patch === 'mmconfig-v2' && this.kvmParaHasFeature(this.pvBit)) {
+      // kvm_pci_arch_init(): the hook of the v2 patch, installed by kvm_init_platform()
+      pcbios = this.kvmPciArchInit();
+    }
+    if (!pcbios) return;
+    this.pciDirectInit(type);
+    if (!this.rawOps && !this.rawExtOps) this.log.push('PCI: Fatal: No config space access function found');
+  }
+
+  /** kvm_para_available() && kvm_para_has_feature(bit) */
+  private kvmParaHasFeature(bit: number): boolean {
+    if (!this.kvmParaAvailable()) return false;
+    return (this.cpu.cpuid(KVM_CPUID_FEATURES).eax & (1 << bit)) !== 0;
+  }
+
+  private kvmParaAvailable(): boolean {
+    const sig = this.cpu.cpuid(KVM_CPUID_SIGNATURE);
+    return regsToString(sig.ebx, sig.ecx, sig.edx) === 'KVMKVMKVM\0\0\0';
+  }
+
+  /** the v2 patch's kvm_pci_arch_init() */
+  private kvmPciArchInit(): number {
+    if (this.rawExtOps) {
+      this.log.push('PCI: Using MMCONFIG for base access');
+      this.rawOps = this.rawExtOps;
+      return 0;
+    }
+    return 1;
+  }
+
+  /** direct.c pci_direct_probe() + pci_check_type1(); 0 means no direct access */
+  private pciDirectProbe(): number {
+    if (this.pciProbe & PCI_PROBE_CONF1) {
+      // pci_check_type1(): port accesses only
+      this.cpu.outb(0xcfb, 0x01);
+      const tmp = this.cpu.inl(0xcf8);
+      this.cpu.outl(0xcf8, 0x80000000);
+      let works = false;
+      if (this.cpu.inl(0xcf8) >>> 0 === 0x80000000) works = this.pciSanityCheck(1);
+      this.cpu.outl(0xcf8, tmp);
+      if (works) {
+        this.rawOps = 1;
+        return 1;
+      }
+    }
+    return 0;
+  }
+
+  /** direct.c pci_sanity_check(): trusted without a look when the BIOS is from 2001 or later */
+  private pciSanityCheck(ops: number): boolean {
+    if (this.pciProbe & PCI_NO_CHECKS) return true;
+    if (dmiBiosYear(this.info.dmiBiosDate) >= 2001) return true;
+    for (let devfn = 0; devfn < 0x100; devfn++) {
+      const cls = mask(this.opsRead(ops, 0, devfn, PCI_CLASS_DEVICE, 2), 2);
+      if (cls === 0x0600 || cls === 0x0300) return true;
+      const v = mask(this.opsRead(ops, 0, devfn, PCI_VENDOR_ID, 2), 2);
+      if (v === 0x8086 || v === 0x0e11) return true;
+    }
+    return false;
+  }
+
+  /** mmconfig-shared.c pci_mmcfg_early_init() -> __pci_mmcfg_init(1) */
+  private pciMmcfgEarlyInit(): void {
+    if (!(this.pciProbe & PCI_PROBE_MMCONF)) return;
+    let known = false;
+    if (this.rawOps) {
+      // pci_mmcfg_check_hostbridge(): E7520, 945G, AMD fam10h (twice), nVidia MCP55
+      const probes: [number, number, number, number][] = [
+        [0, 0, 0x8086, 0x3590],
+        [0, 0, 0x8086, 0x2770],
+        [0, 0xc0, 0x1022, 0x1200],
+        [0xff, 0, 0x1022, 0x1200],
+        [0, 0, 0x10de, 0x0369],
+      ];
+      for (const [bus, devfn, vendor, device] of probes) {
+        const l = this.opsRead(this.rawOps, bus, devfn, PCI_VENDOR_ID, 4);
+        if ((l & 0xffff) === vendor && l >>> 16 === device) {
+          throw new GuestError('UNSUPPORTED', `MMCONFIG chipset probe for ${hex4(vendor)}:${hex4(device)} is not modelled`);
+        }
+      }
+    }
+    if (!known && this.info.acpi) {
+      // acpi_table_parse(MCFG, pci_parse_mcfg)
+      const m = this.info.acpi.mcfg.find((e) => e.segment === 0);
+      if (m) {
+        this.mmcfgBase = m.base;
+        this.mmcfgStartBus = m.startBus;
+        this.mmcfgEndBus = m.endBus;
+        this.log.push(`PCI: MMCONFIG for domain 0000 [bus ${hex2(m.startBus)}-${hex2(m.endBus)}]`);
+      }
+    }
+    if (this.mmcfgBase < 0) return;
+    // pci_mmcfg_reject_broken(): 6.1 checks E820 only when type 1 works
+    if (!this.rawOps || !this.mmcfgReservedInE820()) {
+      this.mmcfgBase = -1;
+      return;
+    }
+    // pci_mmcfg_arch_init()
+    this.rawExtOps = 3;
+    if (this.patch === 'mmconfig-v1' && this.kvmParaAvailable()) this.rawOps = 3;
+    // pci_mmcfg_early_init sets pcibios_last_bus from MCFG unless pci=lastbus= did
+    if (this.pcibiosLastBus < 0) this.pcibiosLastBus = this.mmcfgEndBus;
+    this.pciProbe = (this.pciProbe & ~PCI_PROBE_MASK) | PCI_PROBE_MMCONF;
+  }
+
+  /** is_mmconf_reserved(e820__mapped_all): the whole window must be E820-reserved (halving down to 16 MiB) */
+  private mmcfgReservedInE820(): boolean {
+    const start = this.mmcfgBase;
+    let size = (this.mmcfgEndBus - this.mmcfgStartBus + 1) * 2 ** 20;
+    const old = size;
+    while (!this.e820MappedAll(start, start + size, 2)) {
+      size >>= 1;
+      if (size < 16 * 2 ** 20) break;
+    }
+    if (size < 16 * 2 ** 20 && size !== old) return false;
+    if (size !== old) this.mmcfgEndBus = this.mmcfgStartBus + size / 2 ** 20 - 1;
+    return true;
+  }
+
+  private e820MappedAll(start: number, end: number, type: number): boolean {
+    let cur = start;
+    const entries = [...this.info.e820].sort((a, b) => a.addr - b.addr);
+    for (const e of entries) {
+      if (e.type !== type) continue;
+      if (e.addr <= cur && e.addr + e.size > cur) cur = e.addr + e.size;
+      if (cur >= end) return true;
+    }
+    return cur >= end;
+  }
+
+  /** direct.c pci_direct_init() */
+  private pciDirectInit(type: number): void {
+    if (type === 0) return;
+    this.log.push(`PCI: Using configuration type ${type} for base access`);
+    if (type === 1) {
+      this.rawOps = this.patch === 'mmconfig-v1' && this.rawExtOps && this.kvmParaAvailable() ? this.rawExtOps : 1;
+    }
+  }
+
+  // ------------------------------------------------------------------
+  // ACPI: namespace op-region set-up, the root bridge, acpiphp, the scan, interrupt links
+  // ------------------------------------------------------------------
+
+  private regionSetUp = false;
+
+  /** acpi_os_read_pci_configuration() of a PCI_Config op-region field: raw_pci_read */
+  private amlRegionRead(bus: number, devfn: number, offset: number): number {
+    if (!this.regionSetUp) {
+      // acpi_ev_pci_config_region_setup() -> acpi_hw_derive_pci_id(): the header type of each device on the path
+      this.regionSetUp = true;
+      this.rawRead(bus, devfn, PCI_HEADER_TYPE, 1);
+    }
+    return this.rawRead(bus, devfn, offset, 1);
+  }
+
+  private amlRegionWrite(bus: number, devfn: number, offset: number, v: number): void {
+    this.rawWrite(bus, devfn, offset, 1, v);
+  }
+
+  /** QEMU's link `_STA`: IQST(PRQx) */
+  private linkSta(i: number): number {
+    const l = this.info.acpi!.links[i]!;
+    if (!l.pirqReg) return 0x0b;
+    const v = this.amlRegionRead(l.pirqReg.region.bus, l.pirqReg.region.devfn, l.pirqReg.offset);
+    return v & 0x80 ? 0x09 : 0x0b;
+  }
+
+  /** QEMU's link `_CRS`: IQCR(PRQx) */
+  private linkCrs(i: number): void {
+    const l = this.info.acpi!.links[i]!;
+    if (!l.pirqReg) return;
+    this.amlRegionRead(l.pirqReg.region.bus, l.pirqReg.region.devfn, l.pirqReg.offset);
+  }
+
+  /** QEMU's link `_DIS`: Or(PRQx, 0x80, PRQx) */
+  private linkDis(i: number): void {
+    const l = this.info.acpi!.links[i]!;
+    if (!l.pirqReg) return;
+    const { bus, devfn } = l.pirqReg.region;
+    const v = this.amlRegionRead(bus, devfn, l.pirqReg.offset);
+    this.amlRegionWrite(bus, devfn, l.pirqReg.offset, v | 0x80);
+  }
+
+  /** drivers/acpi/bus.c acpi_init() */
+  private acpiInit(): void {
+    const acpi = this.info.acpi!;
+    // acpi_bus_scan() of \_SB: each PNP0C0F link's _STA is evaluated twice (acpi_bus_check_add, acpi_add_single_object)
+    for (let i = 0; i < acpi.links.length; i++) {
+      this.linkSta(i);
+      this.linkSta(i);
+    }
+    for (const hb of acpi.hostBridges) this.acpiPciRootAdd(hb);
+    // acpi_pci_link_init(): acpi_pci_link_add() -> _PRS, acpi_pci_link_get_current() (_STA, _CRS), then _DIS
+    for (let i = 0; i < acpi.links.length; i++) {
+      this.linkSta(i);
+      this.linkCrs(i);
+      this.linkDis(i);
+    }
+  }
+
+  /** drivers/acpi/pci_root.c acpi_pci_root_add() */
+  private acpiPciRootAdd(hb: import('./cpu.js').AcpiHostBridge): void {
+    // negotiate_os_control(): the OS asks only when MMCONFIG gives it extended config space
+    if (hb.osc && this.rawExtOps) {
+      const g = hb.osc.grantMask;
+      this.oscNativeHotplug = (g & 0x01) !== 0;
+      this.oscNativeShpc = (g & 0x02) !== 0;
+      this.oscNativeAer = (g & 0x08) !== 0;
+    }
+    if (this.opts.pcieNative) {
+      this.oscNativeHotplug = this.oscNativeAer = true;
+    }
+    this.phase('pci_acpi_scan_root', 'begin');
+    const bus: PciBusState = {
+      number: hb.busStart,
+      self: null,
+      parent: null,
+      devices: [],
+      children: [],
+      busnEnd: hb.busEnd,
+      acpiDevices: hb.devices,
+    };
+    this.roots.push(bus);
+    // pci_create_root_bus() -> pcibios_add_bus() -> acpi_pci_add_bus() -> acpiphp_enumerate_slots()
+    this.acpiphpEnumerateSlots(bus);
+    this.pciScanChildBus(bus);
+    this.phase('pci_acpi_scan_root', 'end');
+  }
+
+  /** drivers/pci/hotplug/acpiphp_glue.c acpiphp_enumerate_slots() -> acpiphp_add_context() */
+  private acpiphpEnumerateSlots(bus: PciBusState): void {
+    if (!bus.acpiDevices) return;
+    if (this.opts.acpiphpDisabled) return;
+    // a bridge handled by native hotplug gets no acpiphp context
+    if (bus.self && ((bus.self.isHotplugBridge && this.oscNativeHotplug && bus.self.pcieCap) || (bus.self.isHotplugBridge && this.oscNativeShpc && !bus.self.pcieCap && false))) return;
+    for (const d of bus.acpiDevices) {
+      const device = (d.adr >>> 16) & 0xffff;
+      const fn = d.adr & 0xffff;
+      this.pciBusReadDevVendorId(bus, (device << 3) | fn);
+    }
+  }
+
+  // ------------------------------------------------------------------
+  // drivers/pci/probe.c
+  // ------------------------------------------------------------------
+
+  /** pci_bus_generic_read_dev_vendor_id() */
+  private pciBusReadDevVendorId(bus: PciBusState, devfn: number): number | null {
+    const l = this.rawRead(bus.number, devfn, PCI_VENDOR_ID, 4);
+    if (l === 0xffffffff || l === 0 || l === 0x0000ffff || l === 0xffff0000) return null;
+    if ((l & 0xffff) === 0x0001) throw new GuestError('UNSUPPORTED', 'CRS completion: pci_bus_wait_crs is not modelled');
+    return l;
+  }
+
+  /** pci_scan_child_bus_extend() */
+  private pciScanChildBus(bus: PciBusState, availableBuses = 0): number {
+    const start = bus.number;
+    let max = start;
+    this.phase(`scan bus ${hex2(bus.number)}`, 'begin');
+    for (let devfn = 0; devfn < 256; devfn += 8) this.pciScanSlot(bus, devfn);
+    // pcibios_fixup_bus() -> pci_read_bridge_bases() for a non-root bus
+    if (bus.self) this.pciReadBridgeBases(bus);
+    const bridges = bus.devices.filter((d) => d.hdrType === 1 || d.hdrType === 2);
+    let hotplugBridges = 0;
+    let normalBridges = 0;
+    for (const d of bridges) {
+      if (d.isHotplugBridge) hotplugBridges++;
+      else normalBridges++;
+    }
+    for (const d of bridges) {
+      const cmax = max;
+      max = this.pciScanBridgeExtend(bus, d, max, 0, 0);
+      if (max - cmax > 0) availableBuses = Math.max(0, availableBuses - (max - cmax));
+    }
+    for (const d of bridges) {
+      const cmax = max;
+      let buses = 0;
+      if (d.isHotplugBridge) buses = Math.floor(availableBuses / Math.max(1, hotplugBridges));
+      else if (normalBridges === 1) buses = availableBuses;
+      max = this.pciScanBridgeExtend(bus, d, cmax, buses, 1);
+    }
+    // a hotplug bridge reserves at least pci_hotplug_bus_size - 1 extra buses (default 1: none)
+    this.phase(`scan bus ${hex2(bus.number)}`, 'end');
+    return max;
+  }
+
+  /** only_one_child() */
+  private onlyOneChild(bus: PciBusState): boolean {
+    if (this.opts.pcieScanAll) return false;
+    const b = bus.self;
+    if (!b || !b.pcieCap) return false;
+    const t = pcieType(b);
+    return t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_DOWNSTREAM || t === PCI_EXP_TYPE_PCI_BRIDGE;
+  }
+
+  /** pci_scan_slot() */
+  private pciScanSlot(bus: PciBusState, devfn: number): void {
+    if (this.onlyOneChild(bus) && devfn > 0) return;
+    let fn = 0;
+    let nr = 0;
+    do {
+      const dev = this.pciScanSingleDevice(bus, devfn + fn);
+      if (dev) {
+        nr++;
+        if (fn > 0) dev.multifunction = true;
+      } else if (fn === 0) {
+        break;
+      }
+      // next_fn(): no ARI in these topologies
+      if (fn >= 7 || (dev && !dev.multifunction)) break;
+      fn++;
+    } while (fn < 8);
+    if (bus.self && nr) this.pcieAspmInitLinkState(bus.self);
+  }
+
+  /** pci_scan_single_device() */
+  private pciScanSingleDevice(bus: PciBusState, devfn: number): PciDev | null {
+    const existing = bus.devices.find((d) => d.devfn === devfn);
+    if (existing) return existing;
+    const l = this.pciBusReadDevVendorId(bus, devfn);
+    if (l === null) return null;
+    const dev: PciDev = {
+      bus,
+      devfn,
+      vendor: l & 0xffff,
+      device: l >>> 16,
+      classCode: 0,
+      revision: 0,
+      hdrType: 0,
+      multifunction: false,
+      pcieCap: 0,
+      pcieFlags: 0,
+      devcap: 0,
+      cfgSize: 256,
+      mmioAlwaysOn: false,
+      isHotplugBridge: false,
+      pmCap: 0,
+      aerCap: 0,
+      msiCap: 0,
+      msixCap: 0,
+      transparent: false,
+      subordinate: null,
+      linkActiveReporting: false,
+    };
+    this.pciSetupDevice(dev);
+    this.pciDeviceAdd(dev, bus);
+    return dev;
+  }
+
+  /** pci_setup_device() */
+  private pciSetupDevice(dev: PciDev): void {
+    const hdr = this.rd(dev, PCI_HEADER_TYPE, 1);
+    dev.hdrType = hdr & 0x7f;
+    dev.multifunction = (hdr & 0x80) !== 0;
+    this.setPciePortType(dev);
+    const cls = this.rd(dev, PCI_CLASS_REVISION, 4);
+    dev.revision = cls & 0xff;
+    dev.classCode = cls >>> 8;
+    dev.cfgSize = this.pciCfgSpaceSize(dev);
+    // set_pcie_thunderbolt(): the Intel VSEC is looked for in extended space
+    if (dev.vendor === 0x8086) this.pciFindVsecCapability(dev);
+    // pci_fixup_device(pci_fixup_early)
+    this.earlyFixups(dev);
+    const cls16 = dev.classCode >>> 8;
+    this.pciIntxMaskBroken(dev);
+    if (dev.hdrType === 0) {
+      if (cls16 === PCI_CLASS_BRIDGE_PCI) return;
+      this.pciReadIrq(dev);
+      this.pciReadBases(dev, 6, PCI_ROM_ADDRESS);
+      this.rd(dev, PCI_SUBSYSTEM_VENDOR_ID, 2);
+      this.rd(dev, PCI_SUBSYSTEM_ID, 2);
+      if (cls16 === PCI_CLASS_STORAGE_IDE) this.rd(dev, PCI_CLASS_PROG, 1);
+    } else if (dev.hdrType === 1) {
+      this.pciReadIrq(dev);
+      dev.transparent = (dev.classCode & 0xff) === 1;
+      this.pciReadBases(dev, 2, PCI_ROM_ADDRESS1);
+      this.pciReadBridgeWindows(dev);
+      // set_pcie_hotplug_bridge()
+      if (dev.pcieCap && this.pcieCapRegImplemented(dev, PCI_EXP_SLTCAP)) {
+        const sltcap = this.rd(dev, dev.pcieCap + PCI_EXP_SLTCAP, 4);
+        if (sltcap & 0x40) dev.isHotplugBridge = true;
+      }
+      const pos = this.pciFindCapability(dev, PCI_CAP_ID_SSVID);
+      if (pos) {
+        this.rd(dev, pos + 4, 2);
+        this.rd(dev, pos + 6, 2);
+      }
+    } else if (dev.hdrType === 2) {
+      if (cls16 !== PCI_CLASS_BRIDGE_CARDBUS) return;
+      this.pciReadIrq(dev);
+      this.pciReadBases(dev, 1, 0);
+      this.rd(dev, 0x40, 2);
+      this.rd(dev, 0x42, 2);
+    }
+  }
+
+  /** set_pcie_port_type() */
+  private setPciePortType(dev: PciDev): void {
+    const pos = this.pciFindCapability(dev, PCI_CAP_ID_EXP);
+    if (!pos) return;
+    dev.pcieCap = pos;
+    dev.pcieFlags = this.rd(dev, pos + PCI_EXP_FLAGS, 2);
+    dev.devcap = this.rd(dev, pos + PCI_EXP_DEVCAP, 4);
+  }
+
+  /** pci_cfg_space_size() */
+  private pciCfgSpaceSize(dev: PciDev): number {
+    const cls16 = dev.classCode >>> 8;
+    if (cls16 === PCI_CLASS_BRIDGE_HOST || dev.pcieCap) return this.pciCfgSpaceSizeExt(dev);
+    const pos = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
+    if (!pos) return 256;
+    const status = this.rd(dev, pos + 4, 4);
+    if (status & (0x00020000 | 0x00040000)) return this.pciCfgSpaceSizeExt(dev);
+    return 256;
+  }
+
+  /** pci_cfg_space_size_ext() + pci_ext_cfg_is_aliased() */
+  private pciCfgSpaceSizeExt(dev: PciDev): number {
+    const status = this.rd(dev, 0x100, 4);
+    if (status === 0xffffffff) return 256;
+    const header = this.rd(dev, PCI_VENDOR_ID, 4);
+    for (let pos = 0x100; pos < 0x1000; pos += 0x100) {
+      const tmp = this.rd(dev, pos, 4);
+      if (header !== tmp) return 4096;
+    }
+    return 256;
+  }
+
+  /** pci_intx_mask_broken() */
+  private pciIntxMaskBroken(dev: PciDev): void {
+    const orig = this.rd(dev, PCI_COMMAND, 2);
+    const toggle = orig ^ PCI_COMMAND_INTX_DISABLE;
+    this.wr(dev, PCI_COMMAND, 2, toggle);
+    this.rd(dev, PCI_COMMAND, 2);
+    this.wr(dev, PCI_COMMAND, 2, orig);
+  }
+
+  /** pci_read_irq() */
+  private pciReadIrq(dev: PciDev): void {
+    const pin = this.rd(dev, PCI_INTERRUPT_PIN, 1);
+    if (pin) this.rd(dev, PCI_INTERRUPT_LINE, 1);
+  }
+
+  /** pci_read_bases() */
+  private pciReadBases(dev: PciDev, howmany: number, rom: number): void {
+    for (let pos = 0; pos < howmany; pos++) {
+      pos += this.pciReadBase(dev, false, PCI_BASE_ADDRESS_0 + (pos << 2));
+    }
+    if (rom) this.pciReadBase(dev, true, rom);
+  }
+
+  /** __pci_read_base(): returns 1 for a 64-bit BAR */
+  private pciReadBase(dev: PciDev, isRom: boolean, pos: number): number {
+    const maskV = isRom ? 0xfffff800 : 0xffffffff;
+    let origCmd = 0;
+    if (!dev.mmioAlwaysOn) {
+      origCmd = this.rd(dev, PCI_COMMAND, 2);
+      if (origCmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) {
+        this.wr(dev, PCI_COMMAND, 2, origCmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+      }
+    }
+    let l = this.rd(dev, pos, 4);
+    this.wr(dev, pos, 4, (l | maskV) >>> 0);
+    this.rd(dev, pos, 4);
+    this.wr(dev, pos, 4, l);
+    if (l === 0xffffffff) l = 0;
+    let is64 = false;
+    if (!isRom && (l & 1) === 0 && (l & 6) === 4) is64 = true;
+    if (is64) {
+      const hi = this.rd(dev, pos + 4, 4);
+      this.wr(dev, pos + 4, 4, 0xffffffff);
+      this.rd(dev, pos + 4, 4);
+      this.wr(dev, pos + 4, 4, hi);
+    }
+    if (!dev.mmioAlwaysOn && origCmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) this.wr(dev, PCI_COMMAND, 2, origCmd);
+    return is64 ? 1 : 0;
+  }
+
+  /** pci_read_bridge_windows() */
+  private pciReadBridgeWindows(dev: PciDev): void {
+    let io = this.rd(dev, PCI_IO_BASE, 2);
+    if (!io) {
+      this.wr(dev, PCI_IO_BASE, 2, 0xe0f0);
+      io = this.rd(dev, PCI_IO_BASE, 2);
+      this.wr(dev, PCI_IO_BASE, 2, 0);
+    }
+    if (dev.vendor === 0x1011 && dev.device === 0x0001) return;
+    let pmem = this.rd(dev, PCI_PREF_MEMORY_BASE, 4);
+    if (!pmem) {
+      this.wr(dev, PCI_PREF_MEMORY_BASE, 4, 0xffe0fff0);
+      pmem = this.rd(dev, PCI_PREF_MEMORY_BASE, 4);
+      this.wr(dev, PCI_PREF_MEMORY_BASE, 4, 0);
+    }
+    if (!pmem) return;
+    if ((pmem & 0xf) === 1) {
+      const p = this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
+      this.wr(dev, PCI_PREF_BASE_UPPER32, 4, 0xffffffff);
+      this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
+      this.wr(dev, PCI_PREF_BASE_UPPER32, 4, p);
+    }
+  }
+
+  /** pci_read_bridge_bases(): pci_read_bridge_io/mmio/mmio_pref */
+  private pciReadBridgeBases(child: PciBusState): void {
+    const dev = child.self!;
+    const ioBase = this.rd(dev, PCI_IO_BASE, 1);
+    this.rd(dev, PCI_IO_LIMIT, 1);
+    if ((ioBase & 0xf) === 1) {
+      this.rd(dev, PCI_IO_BASE_UPPER16, 2);
+      this.rd(dev, PCI_IO_BASE_UPPER16 + 2, 2);
+    }
+    this.rd(dev, PCI_MEMORY_BASE, 2);
+    this.rd(dev, PCI_MEMORY_LIMIT, 2);
+    const memBaseLo = this.rd(dev, PCI_PREF_MEMORY_BASE, 2);
+    this.rd(dev, PCI_PREF_MEMORY_LIMIT, 2);
+    if ((memBaseLo & 0xf) === 1) {
+      this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
+      this.rd(dev, PCI_PREF_LIMIT_UPPER32, 4);
+    }
+  }
+
+  /** pci_scan_bridge_extend() for a bridge the firmware numbered (the unnumbered path is modelled too) */
+  private pciScanBridgeExtend(bus: PciBusState, dev: PciDev, max: number, availableBuses: number, pass: number): number {
+    const buses = this.rd(dev, PCI_PRIMARY_BUS, 4);
+    const primary = buses & 0xff;
+    const secondary = (buses >>> 8) & 0xff;
+    const subordinate = (buses >>> 16) & 0xff;
+    let bctl = this.rd(dev, PCI_BRIDGE_CONTROL, 2);
+    this.wr(dev, PCI_BRIDGE_CONTROL, 2, bctl & ~PCI_BRIDGE_CTL_MASTER_ABORT);
+    this.pciEnableCrs(dev);
+    const broken = !(primary === bus.number && secondary > bus.number && subordinate >= secondary) && (secondary || subordinate);
+    if ((secondary || subordinate) && !this.opts.assignBusses && !broken) {
+      if (pass) {
+        // already scanned in pass 0
+      } else {
+        let child = bus.children.find((c) => c.number === secondary) ?? null;
+        if (!child) {
+          child = this.pciAddNewBus(bus, dev, secondary, subordinate);
+        }
+        const cmax = this.pciScanChildBus(child, Math.max(0, subordinate - secondary - 0));
+        if (cmax > max) max = cmax;
+        if (subordinate > max) max = subordinate;
+      }
+    } else {
+      if (!pass) {
+        if (broken || this.opts.assignBusses) this.wr(dev, PCI_PRIMARY_BUS, 4, (buses & 0xff000000) >>> 0);
+      } else {
+        this.wr(dev, PCI_STATUS, 2, 0xffff);
+        const next = max + 1;
+        const child = this.pciAddNewBus(bus, dev, next, 0xff);
+        const newBuses = ((buses & 0xff000000) | bus.number | (next << 8) | (bus.busnEnd << 16)) >>> 0;
+        this.wr(dev, PCI_PRIMARY_BUS, 4, newBuses);
+        max = this.pciScanChildBus(child, availableBuses);
+        this.wr(dev, PCI_PRIMARY_BUS + 2, 1, max);
+        child.busnEnd = max;
+      }
+    }
+    this.wr(dev, PCI_BRIDGE_CONTROL, 2, bctl);
+    bctl = 0;
+    return max;
+  }
+
+  /** pci_add_new_bus() -> pci_alloc_child_bus() -> pci_set_bus_speed() + acpiphp */
+  private pciAddNewBus(parent: PciBusState, dev: PciDev, busnr: number, end: number): PciBusState {
+    const acpiNode = this.acpiChildren(parent, dev);
+    const child: PciBusState = {
+      number: busnr,
+      self: dev,
+      parent,
+      devices: [],
+      children: [],
+      busnEnd: end,
+      acpiDevices: acpiNode,
+    };
+    dev.subordinate = child;
+    parent.children.push(child);
+    // pci_set_bus_speed(): PCIe bridges read LNKCAP and LNKSTA (6.1 sets link_active_reporting here)
+    if (dev.pcieCap) {
+      const linkcap = this.rd(dev, dev.pcieCap + PCI_EXP_LNKCAP, 4);
+      dev.linkActiveReporting = (linkcap & 0x00100000) !== 0;
+      this.rd(dev, dev.pcieCap + PCI_EXP_LNKSTA, 2);
+    } else {
+      // PCI-X and AGP capabilities
+      const pcix = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
+      if (pcix) this.rd(dev, pcix + 4, 2);
+      const agp = this.pciFindCapability(dev, 0x02);
+      if (agp) this.rd(dev, agp + 4, 4);
+    }
+    // pcibios_add_bus() -> acpiphp_enumerate_slots()
+    this.acpiphpEnumerateSlots(child);
+    return child;
+  }
+
+  private acpiChildren(parent: PciBusState, dev: PciDev): AcpiPciDevice[] | null {
+    if (!parent.acpiDevices) return null;
+    const adr = ((dev.devfn >> 3) << 16) | (dev.devfn & 7);
+    const node = parent.acpiDevices.find((d) => d.adr === adr);
+    return node ? node.children : null;
+  }
+
+  /** pci_enable_crs(): root ports only */
+  private pciEnableCrs(dev: PciDev): void {
+    if (!dev.pcieCap || pcieType(dev) !== PCI_EXP_TYPE_ROOT_PORT) return;
+    if (!this.pcieCapRegImplemented(dev, PCI_EXP_RTCAP)) return;
+    const rtcap = this.rd(dev, dev.pcieCap + PCI_EXP_RTCAP, 2);
+    if (rtcap & 0x1) {
+      const ctl = this.rd(dev, dev.pcieCap + PCI_EXP_RTCTL, 2);
+      this.wr(dev, dev.pcieCap + PCI_EXP_RTCTL, 2, ctl | 0x10);
+    }
+  }
+
+  /** pcie_capability_reg_implemented() */
+  private pcieCapRegImplemented(dev: PciDev, pos: number): boolean {
+    if (!dev.pcieCap) return false;
+    const v = dev.pcieFlags & 0xf;
+    const t = pcieType(dev);
+    const hasLink = v > 1 || t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_ENDPOINT || t === PCI_EXP_TYPE_LEG_END;
+    const hasSlot = (t === PCI_EXP_TYPE_ROOT_PORT || (t === PCI_EXP_TYPE_DOWNSTREAM && (dev.pcieFlags & 0x100) !== 0)) && (dev.pcieFlags & 0x100) !== 0;
+    const hasRtctl = t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC;
+    switch (pos) {
+      case PCI_EXP_FLAGS:
+        return true;
+      case PCI_EXP_DEVCAP:
+      case PCI_EXP_DEVCTL:
+      case 0x0a:
+        return true;
+      case PCI_EXP_LNKCAP:
+      case PCI_EXP_LNKCTL:
+      case PCI_EXP_LNKSTA:
+        return hasLink;
+      case PCI_EXP_SLTCAP:
+      case 0x18:
+      case 0x1a:
+        return hasSlot;
+      case PCI_EXP_RTCTL:
+      case PCI_EXP_RTCAP:
+      case 0x20:
+        return hasRtctl;
+      case PCI_EXP_DEVCAP2:
+      case PCI_EXP_DEVCTL2:
+      case 0x2c:
+      case 0x30:
+      case 0x32:
+        return v > 1;
+      default:
+        return false;
+    }
+  }
+
+  private pcieCapRead(dev: PciDev, pos: number, len: number): number {
+    if (!this.pcieCapRegImplemented(dev, pos)) return 0;
+    return this.rd(dev, dev.pcieCap + pos, len);
+  }
+
+  /** pcie_capability_clear_and_set_word(): read-modify-write only if implemented */
+  private pcieCapRmw(dev: PciDev, pos: number, clear: number, set: number): void {
+    if (!this.pcieCapRegImplemented(dev, pos)) return;
+    const v = this.rd(dev, dev.pcieCap + pos, 2);
+    this.wr(dev, dev.pcieCap + pos, 2, (v & ~clear) | set);
+  }
+
+  /** pci_find_capability() -> __pci_bus_find_cap_start() + __pci_find_next_cap_ttl() */
+  private pciFindCapability(dev: PciDev, cap: number): number {
+    const status = this.rd(dev, PCI_STATUS, 2);
+    if (!(status & PCI_STATUS_CAP_LIST)) return 0;
+    const start = dev.hdrType === 2 ? 0x14 : PCI_CAPABILITY_LIST;
+    let pos = this.rd(dev, start, 1);
+    let ttl = 48;
+    while (ttl--) {
+      if (pos < 0x40) break;
+      pos &= ~3;
+      const ent = this.rd(dev, pos, 2);
+      const id = ent & 0xff;
+      if (id === 0xff) break;
+      if (id === cap) return pos;
+      pos = ent >> 8;
+    }
+    return 0;
+  }
+
+  /** pci_find_ext_capability() */
+  private pciFindExtCapability(dev: PciDev, cap: number): number {
+    if (dev.cfgSize <= 256) return 0;
+    let pos = 0x100;
+    let ttl = (4096 - 256) / 8;
+    let header = this.rd(dev, pos, 4);
+    if (header === 0) return 0;
+    while (ttl-- > 0) {
+      if ((header & 0xffff) === cap && pos !== 0) return pos;
+      pos = header >>> 20;
+      if (pos < 0x100) break;
+      header = this.rd(dev, pos, 4);
+    }
+    return 0;
+  }
+
+  /** pci_find_vsec_capability(dev, Intel, TBT) */
+  private pciFindVsecCapability(dev: PciDev): void {
+    let vsec = this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_VNDR);
+    while (vsec) {
+      const hdr = this.rd(dev, vsec + 4, 4);
+      if ((hdr & 0xffff) === 0x1234) return;
+      vsec = this.pciFindNextExtCapability(dev, vsec, PCI_EXT_CAP_ID_VNDR);
+    }
+  }
+
+  private pciFindNextExtCapability(dev: PciDev, start: number, cap: number): number {
+    let header = this.rd(dev, start, 4);
+    let pos = header >>> 20;
+    while (pos >= 0x100) {
+      header = this.rd(dev, pos, 4);
+      if ((header & 0xffff) === cap) return pos;
+      pos = header >>> 20;
+    }
+    return 0;
+  }
+
+  /** pci_fixup_device(pci_fixup_early): the quirks that match QEMU's devices */
+  private earlyFixups(dev: PciDev): void {
+    const cls16 = dev.classCode >>> 8;
+    // quirk_mmio_always_on: host bridges keep decoding while their BARs are sized
+    if (cls16 === PCI_CLASS_BRIDGE_HOST) dev.mmioAlwaysOn = true;
+  }
+
+  /** pci_device_add() */
+  private pciDeviceAdd(dev: PciDev, bus: PciBusState): void {
+    this.pciConfigureDevice(dev);
+    this.headerFixups(dev);
+    this.pciInitCapabilities(dev);
+    bus.devices.push(dev);
+    // device_add() -> sysfs: resource_resize_is_visible() looks for Resizable BAR once per BAR
+    for (let i = 0; i < 6; i++) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_REBAR);
+  }
+
+  /** pci_fixup_device(pci_fixup_header) */
+  private headerFixups(dev: PciDev): void {
+    if (dev.classCode >>> 8 === PCI_CLASS_DISPLAY_VGA) this.pciFixupVideo(dev);
+    // quirks.c quirk_ich7_lpc() for ICH9 LPC 8086:2918: ich6_lpc_acpi_gpio() then the generic decode ranges
+    if (dev.vendor === 0x8086 && dev.device === 0x2918) {
+      const acpiCntl = this.rd(dev, 0x44, 1);
+      if (acpiCntl & 0x80) this.rd(dev, 0x40, 2); // quirk_io_region(ICH6_PMBASE)
+      const gpioCntl = this.rd(dev, 0x4c, 1);
+      if (gpioCntl & 0x10) this.rd(dev, 0x48, 2); // quirk_io_region(ICH6_GPIOBASE)
+      for (let i = 0; i < 4; i++) this.rd(dev, 0x84 + i * 4, 4); // ich7_lpc_generic_decode()
+    }
+  }
+
+  /** arch/x86/pci/fixup.c pci_fixup_video() */
+  private pciFixupVideo(dev: PciDev): void {
+    for (let bus: PciBusState | null = dev.bus; bus; bus = bus.parent) {
+      const bridge = bus.self;
+      if (bridge && (bridge.hdrType === 1 || bridge.hdrType === 2)) {
+        const ctl = this.rd(bridge, PCI_BRIDGE_CONTROL, 2);
+        if (!(ctl & 0x08)) return;
+      }
+    }
+    if (this.vgaDefault !== null && this.vgaDefault !== dev) return;
+    const cmd = this.rd(dev, PCI_COMMAND, 2);
+    if (cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) {
+      // pci_disable_rom()
+      const rom = this.rd(dev, PCI_ROM_ADDRESS, 4);
+      this.wr(dev, PCI_ROM_ADDRESS, 4, rom & ~1);
+      this.vgaDefault ??= dev;
+    }
+  }
+
+  private vgaDefault: PciDev | null = null;
+
+  /** pci_configure_device() */
+  private pciConfigureDevice(dev: PciDev): void {
+    // pci_configure_mps()
+    if (dev.pcieCap) {
+      const t = pcieType(dev);
+      const upstream = dev.bus.self;
+      if (t === PCI_EXP_TYPE_RC_END) {
+        this.pcieSetMps(dev, 128 << (dev.devcap & 7));
+      } else if (upstream && upstream.pcieCap) {
+        const mps = this.pcieGetMps(dev);
+        const pMps = this.pcieGetMps(upstream);
+        if (mps !== pMps) {
+          const mpss = 128 << (dev.devcap & 7);
+          let p = pMps;
+          if (mpss < pMps && pcieType(upstream) === PCI_EXP_TYPE_ROOT_PORT) {
+            this.pcieSetMps(upstream, mpss);
+            p = this.pcieGetMps(upstream);
+          }
+          this.pcieSetMps(dev, p);
+        }
+      }
+      // pci_configure_extended_tags()
+      const cap = this.pcieCapRead(dev, PCI_EXP_DEVCAP, 4);
+      if (cap & 0x20) {
+        const ctl = this.pcieCapRead(dev, PCI_EXP_DEVCTL, 2);
+        if (!(ctl & 0x100)) this.pcieCapRmw(dev, PCI_EXP_DEVCTL, 0, 0x100);
+      }
+      // pci_configure_relaxed_ordering(): pcie_relaxed_ordering_enabled()
+      this.pcieCapRead(dev, PCI_EXP_DEVCTL, 2);
+      // pci_configure_ltr()
+      this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_L1SS);
+      const cap2 = this.pcieCapRead(dev, PCI_EXP_DEVCAP2, 4);
+      if (cap2 & 0x800) {
+        const ctl2 = this.pcieCapRead(dev, PCI_EXP_DEVCTL2, 4);
+        if (!(ctl2 & 0x400) && pcieType(dev) === PCI_EXP_TYPE_ROOT_PORT && false) this.pcieCapRmw(dev, PCI_EXP_DEVCTL2, 0, 0x400);
+      }
+      // pci_configure_eetlp_prefix()
+      this.pcieCapRead(dev, PCI_EXP_DEVCAP2, 4);
+    }
+    // pci_configure_serr()
+    if (dev.hdrType === 1) {
+      const control = this.rd(dev, PCI_BRIDGE_CONTROL, 2);
+      if (!(control & PCI_BRIDGE_CTL_SERR)) this.wr(dev, PCI_BRIDGE_CONTROL, 2, control | PCI_BRIDGE_CTL_SERR);
+    }
+    // pci_configure_rcb()
+    if (dev.pcieCap) {
+      const t = pcieType(dev);
+      if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_UPSTREAM && t !== PCI_EXP_TYPE_DOWNSTREAM && t !== PCI_EXP_TYPE_RC_EC) {
+        const rp = this.pcieFindRootPort(dev);
+        if (rp) {
+          const rpLnkctl = this.pcieCapRead(rp, PCI_EXP_LNKCTL, 2);
+          this.pcieCapRmw(dev, PCI_EXP_LNKCTL, 0x8, rpLnkctl & 0x8);
+        }
+      }
+    }
+  }
+
+  private pcieGetMps(dev: PciDev): number {
+    const ctl = this.pcieCapRead(dev, PCI_EXP_DEVCTL, 2);
+    return 128 << ((ctl & 0xe0) >> 5);
+  }
+
+  /** pcie_set_mps() */
+  private pcieSetMps(dev: PciDev, mps: number): void {
+    const v = (Math.log2(mps) - 7) << 5;
+    if (v >> 5 > (dev.devcap & 7)) return;
+    this.pcieCapRmw(dev, PCI_EXP_DEVCTL, 0xe0, v);
+  }
+
+  private pcieFindRootPort(dev: PciDev): PciDev | null {
+    for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
+      const s = b.self;
+      if (s && s.pcieCap && pcieType(s) === PCI_EXP_TYPE_ROOT_PORT) return s;
+    }
+    return null;
+  }
+
+  /** pci_init_capabilities() */
+  private pciInitCapabilities(dev: PciDev): void {
+    // pci_ea_init()
+    this.pciFindCapability(dev, PCI_CAP_ID_EA);
+    // pci_msi_init()
+    dev.msiCap = this.pciFindCapability(dev, PCI_CAP_ID_MSI);
+    if (dev.msiCap) {
+      const ctrl = this.rd(dev, dev.msiCap + 2, 2);
+      if (ctrl & 1) this.wr(dev, dev.msiCap + 2, 2, ctrl & ~1);
+    }
+    // pci_msix_init()
+    dev.msixCap = this.pciFindCapability(dev, PCI_CAP_ID_MSIX);
+    if (dev.msixCap) {
+      const ctrl = this.rd(dev, dev.msixCap + 2, 2);
+      if (ctrl & 0x8000) this.wr(dev, dev.msixCap + 2, 2, ctrl & ~0x8000);
+    }
+    // pci_allocate_cap_save_buffers(): EXP, PCIX, LTR, then VC, VC9, MFVC
+    this.pciFindCapability(dev, PCI_CAP_ID_EXP);
+    this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_LTR);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_VC);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_VC9);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_MFVC);
+    // pci_pm_init()
+    const pm = this.pciFindCapability(dev, PCI_CAP_ID_PM);
+    if (pm) {
+      dev.pmCap = pm;
+      const pmc = this.rd(dev, pm + 2, 2);
+      if (pmc & 0xf800) {
+        // pci_pme_active(dev, false): PMCSR read, write with PME status cleared
+        const pmcsr = this.rd(dev, pm + 4, 2);
+        this.wr(dev, pm + 4, 2, (pmcsr | 0x8000) & ~0x100);
+      }
+      this.rd(dev, PCI_STATUS, 2);
+    }
+    // pci_vpd_init()
+    this.pciFindCapability(dev, PCI_CAP_ID_VPD);
+    // pci_configure_ari(): function 0 of a PCIe device below an ARI-capable port
+    if (dev.pcieCap && dev.devfn === 0) this.pciConfigureAri(dev);
+    // pci_iov_init(), pci_ats_init(), pci_pri_init(), pci_pasid_init(), pci_acs_init(), pci_ptm_init()
+    if (dev.pcieCap) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_SRIOV);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ATS);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_PRI);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_PASID);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ACS);
+    if (dev.pcieCap) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_PTM);
+    // pci_aer_init()
+    dev.aerCap = this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ERR);
+    if (dev.aerCap) {
+      this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ERR); // pci_add_ext_cap_save_buffer()
+      if (this.oscNativeAer) {
+        // pci_aer_clear_status() -> pci_aer_raw_clear_status()
+        const cor = this.rd(dev, dev.aerCap + 0x10, 4);
+        this.wr(dev, dev.aerCap + 0x10, 4, cor);
+        const unc = this.rd(dev, dev.aerCap + 0x04, 4);
+        this.wr(dev, dev.aerCap + 0x04, 4, unc);
+        if (pcieType(dev) === PCI_EXP_TYPE_ROOT_PORT || pcieType(dev) === PCI_EXP_TYPE_RC_EC) {
+          const rs = this.rd(dev, dev.aerCap + 0x30, 4);
+          this.wr(dev, dev.aerCap + 0x30, 4, rs);
+        }
+        // pci_enable_pcie_error_reporting(): DEVCTL |= CERE | NFERE | FERE | URRE
+        this.pcieCapRmw(dev, PCI_EXP_DEVCTL, 0, 0x0f);
+      }
+    }
+    // pci_dpc_init()
+    if (dev.pcieCap) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_DPC);
+    // pci_rcec_init(): RC event collectors only
+    // pcie_report_downtraining(): endpoints, function 0
+    if (dev.pcieCap && (dev.devfn & 7) === 0) {
+      const t = pcieType(dev);
+      if (t === PCI_EXP_TYPE_ENDPOINT || t === PCI_EXP_TYPE_LEG_END || t === PCI_EXP_TYPE_UPSTREAM) this.pcieBandwidthAvailable(dev);
+    }
+    // pci_init_reset_methods(): flr uses the cached DEVCAP, af_flr looks for AF, pm reads PMCSR
+    this.pciFindCapability(dev, PCI_CAP_ID_AF);
+    if (dev.pmCap) this.rd(dev, dev.pmCap + 4, 2);
+  }
+
+  /** pcie_bandwidth_available(): LNKSTA of the device and each bridge above it */
+  private pcieBandwidthAvailable(dev: PciDev): void {
+    for (let d: PciDev | null = dev; d; d = d.bus.self) {
+      if (!d.pcieCap) break;
+      this.pcieCapRead(d, PCI_EXP_LNKSTA, 2);
+    }
+  }
+
+  /** pci_configure_ari() */
+  private pciConfigureAri(dev: PciDev): void {
+    const bridge = dev.bus.self;
+    if (!bridge || !bridge.pcieCap) return;
+    const cap = this.pcieCapRead(bridge, PCI_EXP_DEVCAP2, 4);
+    if (!(cap & 0x20)) return;
+    if (this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ARI)) {
+      this.pcieCapRmw(bridge, PCI_EXP_DEVCTL2, 0, 0x20);
+    } else {
+      this.pcieCapRmw(bridge, PCI_EXP_DEVCTL2, 0x20, 0);
+    }
+  }
+
+  /** drivers/pci/pcie/aspm.c pcie_aspm_init_link_state(): on the downstream port of a link */
+  private pcieAspmInitLinkState(pdev: PciDev): void {
+    if (!pdev.pcieCap || this.opts.aspmDisabled) return;
+    const t = pcieType(pdev);
+    if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_DOWNSTREAM) return;
+    const child = pdev.subordinate?.devices[0];
+    if (!child) return;
+    // pcie_aspm_sanity_check(): each child's DEVCAP
+    for (const c of pdev.subordinate!.devices) {
+      if (!c.pcieCap) return;
+      this.pcieCapRead(c, PCI_EXP_DEVCAP, 4);
+    }
+    // pcie_get_aspm_reg() for both ends: LNKCAP, LNKCTL; L1SS ext cap
+    for (const d of [pdev, child]) {
+      this.pcieCapRead(d, PCI_EXP_LNKCAP, 4);
+      this.pcieCapRead(d, PCI_EXP_LNKCTL, 2);
+    }
+  }
+
+  // ------------------------------------------------------------------
+  // arch/x86/pci/legacy.c pci_subsys_init(), common.c pcibios_init()
+  // ------------------------------------------------------------------
+
+  private pciSubsysInit(): void {
+    if (!this.roots.length && (this.rawOps || this.rawExtOps)) {
+      // pci_legacy_init(): no ACPI, scan bus 0 directly
+      if (this.rawOps) {
+        const bus: PciBusState = { number: 0, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null };
+        this.roots.push(bus);
+        this.pciScanChildBus(bus);
+      }
+    }
+    this.phase('pcibios_fixup_peer_bridges', 'begin');
+    this.pcibiosFixupPeerBridges();
+    this.phase('pcibios_fixup_peer_bridges', 'end');
+    // pcibios_init() -> pcibios_resource_survey(): pcibios_allocate_resources(0) then (1)
+    if (!this.rawOps && !this.rawExtOps) return;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const dev of this.allDevices()) this.rd(dev, PCI_COMMAND, 2);
+    }
+  }
+
+  /** pcibios_fixup_peer_bridges() -> pcibios_scan_specific_bus() */
+  private pcibiosFixupPeerBridges(): void {
+    if (this.pcibiosLastBus <= 0 || this.pcibiosLastBus > 0xff) return;
+    for (let n = 0; n <= this.pcibiosLastBus; n++) {
+      if (this.findBus(n)) continue;
+      for (let devfn = 0; devfn < 256; devfn += 8) {
+        const l = this.rawRead(n, devfn, PCI_VENDOR_ID, 2);
+        if (l !== 0x0000 && l !== 0xffff) {
+          this.log.push(`PCI: Discovered peer bus ${hex2(n)}`);
+          const bus: PciBusState = { number: n, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null };
+          this.roots.push(bus);
+          this.pciScanChildBus(bus);
+          break;
+        }
+      }
+    }
+  }
+
+  private findBus(n: number): PciBusState | null {
+    const walk = (b: PciBusState): PciBusState | null => {
+      if (b.number === n) return b;
+      for (const c of b.children) {
+        const f = walk(c);
+        if (f) return f;
+      }
+      return null;
+    };
+    for (const r of this.roots) {
+      const f = walk(r);
+      if (f) return f;
+    }
+    return null;
+  }
+
+  /** every device, bus by bus depth-first, as for_each_pci_dev walks the device list */
+  *allDevices(): Generator<PciDev> {
+    const walk = function* (b: PciBusState): Generator<PciDev> {
+      for (const d of b.devices) {
+        yield d;
+        if (d.subordinate) yield* walk(d.subordinate);
+      }
+    };
+    for (const r of this.roots) yield* walk(r);
+  }
+
+  /** drivers/pci/vgaarb.c vga_arb_device_init() -> vga_arbiter_add_pci_device() */
+  private vgaArbDeviceInit(): void {
+    for (const dev of this.allDevices()) {
+      if (dev.classCode >>> 8 !== PCI_CLASS_DISPLAY_VGA) continue;
+      this.rd(dev, PCI_COMMAND, 2);
+      for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
+        if (b.self) this.rd(b.self, PCI_BRIDGE_CONTROL, 2);
+      }
+    }
+  }
+
+  /** drivers/pnp/pnpacpi: each interrupt link's _STA when its PNP device is added */
+  private pnpacpiInit(): void {
+    const acpi = this.info.acpi!;
+    for (let i = 0; i < acpi.links.length; i++) this.linkSta(i);
+  }
+
+  /** drivers/pci/quirks.c pci_apply_final_quirks(): the cache line size of every device */
+  private pciApplyFinalQuirks(): void {
+    for (const dev of this.allDevices()) this.rd(dev, PCI_CACHE_LINE_SIZE, 1);
+  }
+
+  foundDevices(): FoundDevice[] {
+    const out: FoundDevice[] = [];
+    for (const d of this.allDevices()) {
+      const f: FoundDevice = {
+        bus: d.bus.number,
+        devfn: d.devfn,
+        vendor: d.vendor,
+        device: d.device,
+        classCode: d.classCode,
+        hdrType: d.hdrType,
+      };
+      if (d.subordinate) {
+        f.secondary = d.subordinate.number;
+        f.subordinate = d.subordinate.busnEnd;
+      }
+      out.push(f);
+    }
+    return out.sort((a, b) => a.bus - b.bus || a.devfn - b.devfn);
+  }
+
+  /** which mechanism serves base (offset < 256) accesses, for the report */
+  get baseAccess(): 'conf1' | 'mmcfg' | 'none' {
+    return this.rawOps === 1 ? 'conf1' : this.rawOps === 3 ? 'mmcfg' : this.rawExtOps ? 'mmcfg' : 'none';
+  }
+}
+
+function pcieType(dev: PciDev): number {
+  return (dev.pcieFlags & 0xf0) >> 4;
+}
+
+function mask(v: number, len: number): number {
+  return len === 1 ? v & 0xff : len === 2 ? v & 0xffff : v >>> 0;
+}
+
+function regsToString(...regs: number[]): string {
+  let s = '';
+  for (const r of regs) for (let i = 0; i < 4; i++) s += String.fromCharCode((r >>> (8 * i)) & 0xff);
+  return s;
+}
+
+function dmiBiosYear(date: string | null): number {
+  if (!date) return 0;
+  const m = /(\d{4})$/.exec(date.trim());
+  return m ? Number(m[1]) : 0;
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');

@@ -1,0 +1,211 @@
+/**
+ * @module
+ * QEMU's `q35` machine (hw/i386/pc_q35.c, hw/pci-host/q35.c) as version 7.2 builds it: the MCH at
+ * 00:00.0 with its PCIEXBAR, the root bus `pcie.0`, ICH9 LPC/AHCI/SMBus at 00:1f.{0,2,3}, and unless
+ * `-nodefaults` the VGA at 00:01.0 and the default NIC (e1000e) at the first free slot. It answers the
+ * guest's port I/O and MMIO exits (the VMM half of `kvm_cpu_exec()`) and builds the ACPI view the guest reads.
+ */
+import { PciBus } from '../pci/bus.js';
+import { PciHost } from '../pci/host.js';
+import type { PciDevice } from '../pci/device.js';
+import * as R from '../pci/regs.js';
+import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../devices/q35-chipset.js';
+import { StdVga } from '../devices/vga.js';
+import { E1000e } from '../devices/e1000e.js';
+import type { AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
+import {
+  OSC_PCI_EXPRESS_AER_CONTROL,
+  OSC_PCI_EXPRESS_CAPABILITY_CONTROL,
+  OSC_PCI_EXPRESS_DPC_CONTROL,
+  OSC_PCI_EXPRESS_PME_CONTROL,
+  OSC_PCI_SHPC_NATIVE_HP_CONTROL,
+  OSC_PCI_EXPRESS_NATIVE_HP_CONTROL,
+} from './bootinfo.js';
+
+export const PCI_CONFIG_ADDR_PORT = 0xcf8;
+export const PCI_CONFIG_DATA_PORT = 0xcfc;
+export const Q35_PCIEXBAR_BASE = 0xb0000000;
+export const Q35_PCIEXBAR_SIZE = 0x10000000;
+
+export interface Q35Options {
+  /** -nodefaults: no VGA, no default NIC */
+  nodefaults: boolean;
+  /** -m, in bytes */
+  ramBytes: number;
+  /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
+  acpiPciHotplugWithBridgeSupport: boolean;
+}
+
+export class Q35Machine {
+  readonly name = 'q35';
+  readonly rootBus: PciBus;
+  readonly host: PciHost;
+  readonly mch: Q35Mch;
+  readonly lpc: Ich9Lpc;
+
+  constructor(readonly opts: Q35Options) {
+    this.rootBus = new PciBus('pcie.0', true, null);
+    this.host = new PciHost(this.rootBus);
+    this.mch = new Q35Mch();
+    this.mch.onPciexbar = (s) => {
+      // pcie_host_mmcfg_update()
+      this.host.mmcfgBase = s.enabled ? s.base : -1;
+      this.host.mmcfgSize = s.enabled ? s.size : 0;
+    };
+    this.rootBus.plug(this.mch, 0);
+    if (!opts.nodefaults) {
+      // pc_vga_init(): std VGA is the default display; its ROM is vgabios-stdvga.bin, 64 KiB once rounded
+      this.rootBus.plug(new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }), R.PCI_DEVFN(1, 0));
+    }
+    this.lpc = new Ich9Lpc();
+    this.rootBus.plug(this.lpc, R.PCI_DEVFN(0x1f, 0));
+    this.rootBus.plug(new Ich9Ahci(), R.PCI_DEVFN(0x1f, 2));
+    this.rootBus.plug(new Ich9Smbus(), R.PCI_DEVFN(0x1f, 3));
+  }
+
+  /** pc_nic_init(): the default NIC goes to the first free slot, after -device functions took theirs */
+  addDefaultNic(): void {
+    if (this.opts.nodefaults) return;
+    // efi-e1000e.rom is 197 KiB in Debian's ipxe-qemu; the ROM BAR rounds it to 256 KiB
+    this.rootBus.plug(new E1000e({ romSize: 0x40000, mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] }), -1);
+  }
+
+  // --- VmOps: what QEMU's I/O and memory address spaces answer ---
+  pioRead(port: number, size: number): number {
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
+      return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
+    }
+    if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
+      return port === PCI_CONFIG_ADDR_PORT && size === 4 ? this.host.readConfigAddress() : sizeMask(size);
+    }
+    return sizeMask(size); // unassigned I/O reads as all-ones
+  }
+
+  pioWrite(port: number, size: number, value: number): void {
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
+      this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
+    } else if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
+      this.host.writeConfigAddress(port - PCI_CONFIG_ADDR_PORT, size, value);
+    }
+  }
+
+  mmioRead(gpa: number, size: number): number {
+    if (this.host.mmcfgContains(gpa)) return this.host.readMmcfg(gpa - this.host.mmcfgBase, size);
+    return sizeMask(size);
+  }
+
+  mmioWrite(gpa: number, size: number, value: number): void {
+    if (this.host.mmcfgContains(gpa)) this.host.writeMmcfg(gpa - this.host.mmcfgBase, size, value);
+  }
+
+  /** every function, in bus-walk order */
+  *functions(): Generator<{ bus: number; dev: PciDevice }> {
+    for (const bus of this.rootBus.walk()) {
+      for (const dev of bus.devices) if (dev) yield { bus: bus.number, dev };
+    }
+  }
+
+  /** The tables QEMU's hw/i386/acpi-build.c writes for this machine, and SeaBIOS's E820. */
+  bootInfo(cmdline: string): BootInfo {
+    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    const e820: E820Entry[] = [
+      { addr: 0, size: 0x9fc00, type: 1 },
+      { addr: 0x9fc00, size: 0x400, type: 2 },
+      { addr: 0xf0000, size: 0x10000, type: 2 },
+      { addr: 0x100000, size: lowRam - 0x100000 - 0x20000, type: 1 },
+      { addr: lowRam - 0x20000, size: 0x20000, type: 2 },
+      { addr: Q35_PCIEXBAR_BASE, size: Q35_PCIEXBAR_SIZE, type: 2 },
+      { addr: 0xfeffc000, size: 0x4000, type: 2 },
+      { addr: 0xfffc0000, size: 0x40000, type: 2 },
+    ];
+    const lpcRegion: PciConfigRegion = { bus: 0, devfn: this.lpc.devfn, path: [0x001f0000] };
+    const links: AcpiTables['links'] = [];
+    const names = 'ABCDEFGH';
+    for (let i = 0; i < 8; i++) {
+      const offset = i < 4 ? ICH9_LPC_PIRQA_ROUT + i : ICH9_LPC_PIRQE_ROUT + i - 4;
+      links.push({ name: `LNK${names[i]}`, pirqReg: { region: lpcRegion, offset } });
+    }
+    for (let i = 0; i < 8; i++) links.push({ name: `GSI${names[i]}`, pirqReg: null });
+    // build_q35_osc_method(): PCIeHotplug (and SHPC) are withheld while ACPI PCI hotplug is on; LTR never granted
+    let grant =
+      OSC_PCI_EXPRESS_PME_CONTROL |
+      OSC_PCI_EXPRESS_AER_CONTROL |
+      OSC_PCI_EXPRESS_CAPABILITY_CONTROL |
+      OSC_PCI_EXPRESS_DPC_CONTROL |
+      OSC_PCI_SHPC_NATIVE_HP_CONTROL;
+    if (!this.opts.acpiPciHotplugWithBridgeSupport) grant |= OSC_PCI_EXPRESS_NATIVE_HP_CONTROL;
+    else grant &= ~OSC_PCI_SHPC_NATIVE_HP_CONTROL;
+    return {
+      cmdline,
+      e820,
+      acpi: {
+        mcfg: [{ base: Q35_PCIEXBAR_BASE, segment: 0, startBus: 0, endBus: (Q35_PCIEXBAR_SIZE >>> 20) - 1 }],
+        hostBridges: [
+          {
+            hid: 'PNP0A08',
+            segment: 0,
+            busStart: 0,
+            busEnd: 0xff,
+            osc: { grantMask: grant },
+            devices: this.acpiBusDevices(this.rootBus, false),
+          },
+        ],
+        links,
+      },
+      dmiBiosDate: '04/01/2014',
+    };
+  }
+
+  /** build_append_pci_bus_devices() */
+  private acpiBusDevices(bus: PciBus, hasBsel: boolean): AcpiPciDevice[] {
+    const out: AcpiPciDevice[] = [];
+    const pcihpBridge = this.opts.acpiPciHotplugWithBridgeSupport;
+    for (let devfn = 0; devfn < 256; devfn++) {
+      const dev = bus.devices[devfn] ?? null;
+      const slot = R.PCI_SLOT(devfn);
+      const fn = R.PCI_FUNC(devfn);
+      let hotpluggable = false;
+      let bridgeInAcpi = false;
+      if (dev) {
+        const coldBridge = dev.isBridge && !dev.hotplugged;
+        bridgeInAcpi = coldBridge && pcihpBridge;
+        hotpluggable = hasBsel && !coldBridge && hotpluggableType(dev);
+        if (fn && !bridgeInAcpi && !hasOwnAml(dev)) continue;
+      } else {
+        if (hasBsel && !fn) {
+          if (bus.isExpress && slot > 0) break;
+          hotpluggable = true;
+        } else {
+          continue;
+        }
+      }
+      const entry: AcpiPciDevice = { adr: (slot << 16) | fn, ej0: hotpluggable, children: [] };
+      if (hotpluggable) entry.sun = slot;
+      if (bridgeInAcpi && dev) {
+        const sec = bus.children.find((c) => c.parentBridge === dev);
+        if (sec) entry.children = this.acpiBusDevices(sec, secondaryHasBsel(dev));
+      }
+      out.push(entry);
+    }
+    return out;
+  }
+}
+
+function sizeMask(size: number): number {
+  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+}
+
+/** devices that add their own AML to the DSDT (call_dev_aml_func): the ISA bridge and the SMBus */
+function hasOwnAml(dev: PciDevice): boolean {
+  return dev.typeName === 'ICH9-LPC' || dev.typeName === 'ICH9 SMB';
+}
+
+/** DeviceClass::hotpluggable: chipset functions are not */
+function hotpluggableType(dev: PciDevice): boolean {
+  return !['mch', 'ICH9-LPC', 'ich9-ahci', 'ICH9 SMB'].includes(dev.typeName);
+}
+
+/** acpi_set_pci_info(): buses behind cold-plugged bridges get a BSEL when ACPI hotplug serves them */
+function secondaryHasBsel(bridge: PciDevice): boolean {
+  return bridge.isBridge;
+}

@@ -1,1 +1,9 @@
+/**
+ * @module
+ * @sim/boot: the `pcisim` command as functions.
+ */
 export type * from './report/types.js';
+export { runCli, USAGE, type CliIo } from './cli.js';
+export { parseQemuArgs, type Scenario } from './scenario.js';
+export { bootScenario, type BootOptions, type BootResult } from './boot.js';
+export { formatTextReport } from './report/text.js';

@@ -11,3 +11,4 @@ export { formatBdf, PCI_DEVFN, PCI_SLOT, PCI_FUNC } from './pci/regs.js';
 export { Q35Machine, type Q35Options } from './machine/q35.js';
 export type * from './machine/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
+export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';

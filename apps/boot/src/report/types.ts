@@ -30,6 +30,25 @@ export interface ConfigTally {
   byBusMechanism: Record<string, { conf1: number; mmcfg: number; absent: number }>;
   /** "BB:DD.F" → accesses, for the devices present */
   perPresentDevice: Record<string, number>;
+  /** buses in order of first access, consecutive runs joined: "0,255,1-254" (byBus's keys lose that order in JS) */
+  busOrder?: string;
+  /** recorded only: raw accesses to the conf1 ports (0xcf8 index, 0xcfc-0xcff data) */
+  portAccesses?: PortAccesses;
+}
+
+/** Raw counts on the conf1 ports, as the reference recorder keeps them (apps/boot/src/record). */
+export interface PortAccesses {
+  /** dword writes to 0xcf8: the address latch */
+  cf8_write_dword: number;
+  /** other writes to 0xcf8-0xcfb (Linux's `outb(0x01, 0xcfb)` probe); QEMU ignores them */
+  cf8_write_other: number;
+  cf8_read: number;
+  cfc_read: number;
+  cfc_write: number;
+  /** data-port accesses while the latch's enable bit (31) was clear: not config accesses */
+  data_with_enable_clear: number;
+  /** data-port accesses with no 0xcf8 dword write since the previous data access */
+  data_without_new_address: number;
 }
 
 export interface PhaseReport {
@@ -52,6 +71,15 @@ export interface DeviceEntry {
 
 export type Phase = 'firmware' | 'linux';
 
+/** What a recorded boot ran on (reference JSON `recordedWith`). */
+export interface RecordedWith {
+  qemu: string;
+  kernel: string;
+  accel: string;
+  memory: string;
+  cpu: string;
+}
+
 export interface BootReport {
   schema: 'pcisim.boot/1' | 'pcisim.reference/1';
   scenario?: string;
@@ -59,6 +87,14 @@ export interface BootReport {
   append: string;
   phases: Record<Phase, PhaseReport>;
   devices: DeviceEntry[];
+  /** recorded/reference only: one line on what the scenario is */
+  description?: string;
+  /** recorded/reference only */
+  recordedWith?: RecordedWith;
+  /** recorded/reference only: "BB:DD.F" of each bridge Linux set up → its bus range */
+  bridges?: Record<string, { secondary: number; subordinate: number }>;
+  /** recorded/reference only: Linux's console lines on how it reaches config space */
+  linuxConfigLines?: string[];
 }
 
 /** One config access as the reference's `<scenario>.accesses.txt` lists it. */
@@ -70,5 +106,8 @@ export interface AccessRecord {
   devfn: number;
   reg: number;
   size: number;
+  /** as QEMU traced it, not masked to `size`; masked to `size` only when the traced value needs `valueHex` */
   value: number;
+  /** the traced value exactly ("0xffffffffffffffff"), set only when it is above 2^53 (mmcfg reads of nothing) */
+  valueHex?: string;
 }

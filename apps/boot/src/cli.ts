@@ -1,0 +1,93 @@
+/**
+ * @module
+ * `pcisim`: a thin command over exported functions, so tests run it without spawning a process.
+ * Errors become one line on stderr in the style of the tool that would raise them, and an exit status:
+ * 1 for a failed run, 2 for a usage error.
+ */
+import { QemuError } from '@sim/qemu';
+import { KvmError } from '@sim/kvm';
+import { GuestError } from '@sim/guest';
+import { parseQemuArgs } from './scenario.js';
+import { bootScenario } from './boot.js';
+import { formatTextReport } from './report/text.js';
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profile>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
+       pcisim boot -- qemu-system-x86_64 [qemu options]
+       pcisim help`;
+
+export function runCli(argv: readonly string[], io: CliIo): number {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      io.stdout(USAGE + '\n');
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === 'boot') return boot(rest, io);
+    io.stderr(`pcisim: unknown command '${cmd}'\n${USAGE}\n`);
+    return 2;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function boot(args: readonly string[], io: CliIo): number {
+  let json = false;
+  let cost: string | undefined;
+  let patch: 'none' | 'mmconfig-v1' | 'mmconfig-v2' = 'none';
+  const qemu: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--format') {
+      const f = args[++i];
+      if (f === 'json') json = true;
+      else if (f !== 'text') throw new UsageError(`--format takes text or json, not '${f ?? ''}'`);
+    } else if (a === '--cost') {
+      cost = args[++i];
+      if (!cost) throw new UsageError('--cost needs a profile name');
+    } else if (a === '--guest-patch') {
+      const p = args[++i];
+      if (p !== 'none' && p !== 'mmconfig-v1' && p !== 'mmconfig-v2') throw new UsageError(`--guest-patch takes none, mmconfig-v1 or mmconfig-v2, not '${p ?? ''}'`);
+      patch = p;
+    } else if (a === '--') {
+      const rest = args.slice(i + 1);
+      if (rest[0] && /qemu-system/.test(rest[0])) rest.shift();
+      qemu.push(...rest);
+      break;
+    } else if (a.startsWith('--')) {
+      throw new UsageError(`unknown option '${a}'`);
+    } else qemu.push(a);
+  }
+  const scenario = parseQemuArgs(qemu);
+  const result = bootScenario(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), guestPatch: patch });
+  if (json) io.stdout(JSON.stringify(result.report, null, 1) + '\n');
+  else io.stdout(formatTextReport(result));
+  return 0;
+}
+
+class UsageError extends Error {}
+
+function reportError(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr(`pcisim: ${e.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (e instanceof QemuError) {
+    io.stderr(`qemu-system-x86_64: ${e.message}\n`);
+    return 1;
+  }
+  if (e instanceof KvmError) {
+    io.stderr(`kvm: ${e.message}\n`);
+    return 1;
+  }
+  if (e instanceof GuestError) {
+    io.stderr(`linux: ${e.message}\n`);
+    return 1;
+  }
+  throw e;
+}

@@ -12,6 +12,7 @@ import * as R from '../pci/regs.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../devices/q35-chipset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
+import type { Machine } from './machine.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
 import {
   OSC_PCI_EXPRESS_AER_CONTROL,
@@ -36,12 +37,17 @@ export interface Q35Options {
   acpiPciHotplugWithBridgeSupport: boolean;
 }
 
-export class Q35Machine {
+export class Q35Machine implements Machine {
   readonly name = 'q35';
+  readonly defaultFirmware = 'seabios' as const;
   readonly rootBus: PciBus;
   readonly host: PciHost;
   readonly mch: Q35Mch;
   readonly lpc: Ich9Lpc;
+
+  get ramBytes(): number {
+    return this.opts.ramBytes;
+  }
 
   constructor(readonly opts: Q35Options) {
     this.rootBus = new PciBus('pcie.0', true, null);

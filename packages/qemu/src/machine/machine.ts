@@ -1,0 +1,28 @@
+/**
+ * @module
+ * What every machine type offers the rest of pcisim: the VMM half of the exit loop (it is the
+ * {@link VmOps} the vCPU calls back), its PCI host and buses, the firmware hand-off, and its defaults.
+ */
+import type { VmOps } from '@sim/kvm';
+import type { PciBus } from '../pci/bus.js';
+import type { PciHost } from '../pci/host.js';
+import type { PciDevice } from '../pci/device.js';
+import type { BootInfo } from './bootinfo.js';
+
+export type FirmwareKind = 'seabios' | 'qboot' | 'none';
+
+export interface Machine extends VmOps {
+  /** `q35`, `pc`, `microvm` */
+  readonly name: string;
+  /** the PCI host, or null for a machine without PCI (microvm with pcie=off) */
+  readonly host: PciHost | null;
+  readonly rootBus: PciBus | null;
+  /** QEMU's default firmware for this machine */
+  readonly defaultFirmware: FirmwareKind;
+  /** RAM size, bytes */
+  readonly ramBytes: number;
+  /** what firmware hands the kernel (ACPI tables, E820, DMI) */
+  bootInfo(cmdline: string): BootInfo;
+  /** every function on every bus, in bus-walk order */
+  functions(): Iterable<{ bus: number; dev: PciDevice }>;
+}

@@ -360,17 +360,30 @@ export class Linux61 {
   /** arch/x86/kernel/early-quirks.c early_quirks() -> early_pci_scan_bus(0) */
   private earlyQuirks(): void {
     if (!this.earlyPciAllowed()) return;
+    this.earlyPciScanBus(0);
+  }
+
+  /** early_pci_scan_bus(): function 0 of each slot, all functions of a multifunction slot, bridges recursively */
+  private earlyPciScanBus(bus: number): void {
     for (let slot = 0; slot < 32; slot++) {
       for (let fn = 0; fn < 8; fn++) {
-        // check_dev_quirk(): the quirks in early_qrk[] match no QEMU device, so only the probe reads
-        const cls = this.earlyRead(0, slot, fn, PCI_CLASS_DEVICE, 2);
-        if (cls === 0xffff) break;
-        this.earlyRead(0, slot, fn, PCI_VENDOR_ID, 2);
-        this.earlyRead(0, slot, fn, PCI_DEVICE_ID, 2);
-        const type = this.earlyRead(0, slot, fn, PCI_HEADER_TYPE, 1);
-        if (!(type & 0x80)) break;
+        if (this.checkDevQuirk(bus, slot, fn)) break;
       }
     }
+  }
+
+  /** check_dev_quirk(): the quirks in early_qrk[] match no QEMU device, so only the probe reads */
+  private checkDevQuirk(bus: number, slot: number, fn: number): boolean {
+    const cls = this.earlyRead(bus, slot, fn, PCI_CLASS_DEVICE, 2);
+    if (cls === 0xffff) return true;
+    this.earlyRead(bus, slot, fn, PCI_VENDOR_ID, 2);
+    this.earlyRead(bus, slot, fn, PCI_DEVICE_ID, 2);
+    const type = this.earlyRead(bus, slot, fn, PCI_HEADER_TYPE, 1);
+    if ((type & 0x7f) === 1) {
+      const sec = this.earlyRead(bus, slot, fn, 0x19, 1);
+      if (sec > bus) this.earlyPciScanBus(sec);
+    }
+    return !(type & 0x80);
   }
 
   /** arch/x86/pci/amd_bus.c amd_postcore_init() -> early_root_info_init() */
@@ -973,17 +986,16 @@ export class Linux61 {
     };
     dev.subordinate = child;
     parent.children.push(child);
-    // pci_set_bus_speed(): PCIe bridges read LNKCAP and LNKSTA (6.1 sets link_active_reporting here)
+    // pci_set_bus_speed(): AGP, AGP3 and PCI-X capabilities, then a PCIe bridge's LNKCAP and LNKSTA
+    let agp = this.pciFindCapability(dev, 0x02);
+    if (!agp) agp = this.pciFindCapability(dev, 0x0e);
+    if (agp) this.rd(dev, agp + 4, 4);
+    const pcix = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
+    if (pcix) this.rd(dev, pcix + 4, 2);
     if (dev.pcieCap) {
-      const linkcap = this.rd(dev, dev.pcieCap + PCI_EXP_LNKCAP, 4);
+      const linkcap = this.pcieCapRead(dev, PCI_EXP_LNKCAP, 4);
       dev.linkActiveReporting = (linkcap & 0x00100000) !== 0;
-      this.rd(dev, dev.pcieCap + PCI_EXP_LNKSTA, 2);
-    } else {
-      // PCI-X and AGP capabilities
-      const pcix = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
-      if (pcix) this.rd(dev, pcix + 4, 2);
-      const agp = this.pciFindCapability(dev, 0x02);
-      if (agp) this.rd(dev, agp + 4, 4);
+      this.pcieCapRead(dev, PCI_EXP_LNKSTA, 2);
     }
     // pcibios_add_bus() -> acpiphp_enumerate_slots()
     this.acpiphpEnumerateSlots(child);
@@ -1294,14 +1306,14 @@ export class Linux61 {
       this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_ERR); // pci_add_ext_cap_save_buffer()
       if (this.oscNativeAer) {
         // pci_aer_clear_status() -> pci_aer_raw_clear_status()
-        const cor = this.rd(dev, dev.aerCap + 0x10, 4);
-        this.wr(dev, dev.aerCap + 0x10, 4, cor);
-        const unc = this.rd(dev, dev.aerCap + 0x04, 4);
-        this.wr(dev, dev.aerCap + 0x04, 4, unc);
         if (pcieType(dev) === PCI_EXP_TYPE_ROOT_PORT || pcieType(dev) === PCI_EXP_TYPE_RC_EC) {
           const rs = this.rd(dev, dev.aerCap + 0x30, 4);
           this.wr(dev, dev.aerCap + 0x30, 4, rs);
         }
+        const cor = this.rd(dev, dev.aerCap + 0x10, 4);
+        this.wr(dev, dev.aerCap + 0x10, 4, cor);
+        const unc = this.rd(dev, dev.aerCap + 0x04, 4);
+        this.wr(dev, dev.aerCap + 0x04, 4, unc);
         // pci_enable_pcie_error_reporting(): DEVCTL |= CERE | NFERE | FERE | URRE
         this.pcieCapRmw(dev, PCI_EXP_DEVCTL, 0, 0x0f);
       }
@@ -1319,12 +1331,14 @@ export class Linux61 {
     if (dev.pmCap) this.rd(dev, dev.pmCap + 4, 2);
   }
 
-  /** pcie_bandwidth_available(): LNKSTA of the device and each bridge above it */
+  /** __pcie_print_link_status(dev, false): pcie_bandwidth_capable() then pcie_bandwidth_available() */
   private pcieBandwidthAvailable(dev: PciDev): void {
-    for (let d: PciDev | null = dev; d; d = d.bus.self) {
-      if (!d.pcieCap) break;
-      this.pcieCapRead(d, PCI_EXP_LNKSTA, 2);
-    }
+    // pcie_get_speed_cap(): LNKCAP2, and LNKCAP when LNKCAP2 says nothing; pcie_get_width_cap(): LNKCAP
+    const lnkcap2 = this.pcieCapRead(dev, 0x2c, 4);
+    if (!lnkcap2) this.pcieCapRead(dev, PCI_EXP_LNKCAP, 4);
+    this.pcieCapRead(dev, PCI_EXP_LNKCAP, 4);
+    // LNKSTA of the device and of each bridge above it
+    for (let d: PciDev | null = dev; d; d = d.bus.self) this.pcieCapRead(d, PCI_EXP_LNKSTA, 2);
   }
 
   /** pci_configure_ari() */
@@ -1340,22 +1354,124 @@ export class Linux61 {
     }
   }
 
-  /** drivers/pci/pcie/aspm.c pcie_aspm_init_link_state(): on the downstream port of a link */
+  private readonly linkStates = new Map<PciDev, { parent: PciDev | null; aspmSupport: number; aspmEnabled: number; aspmCapable: number }>();
+
+  /** drivers/pci/pcie/aspm.c pcie_aspm_init_link_state(), with Debian's default policy (POLICY_DEFAULT) */
   private pcieAspmInitLinkState(pdev: PciDev): void {
-    if (!pdev.pcieCap || this.opts.aspmDisabled) return;
-    const t = pcieType(pdev);
-    if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_DOWNSTREAM) return;
-    const child = pdev.subordinate?.devices[0];
-    if (!child) return;
-    // pcie_aspm_sanity_check(): each child's DEVCAP
-    for (const c of pdev.subordinate!.devices) {
-      if (!c.pcieCap) return;
-      this.pcieCapRead(c, PCI_EXP_DEVCAP, 4);
+    const children = pdev.subordinate?.devices ?? [];
+    // pcie_aspm_sanity_check() runs before any other test
+    let blacklist = false;
+    for (const c of children) {
+      if (!c.pcieCap) {
+        blacklist = true;
+        break;
+      }
+      if (this.opts.aspmDisabled) continue;
+      const devcap = this.pcieCapRead(c, PCI_EXP_DEVCAP, 4);
+      if (!(devcap & 0x8000)) {
+        blacklist = true;
+        break;
+      }
     }
-    // pcie_get_aspm_reg() for both ends: LNKCAP, LNKCTL; L1SS ext cap
-    for (const d of [pdev, child]) {
-      this.pcieCapRead(d, PCI_EXP_LNKCAP, 4);
-      this.pcieCapRead(d, PCI_EXP_LNKCTL, 2);
+    if (this.opts.aspmDisabled) return; // aspm_support_enabled is false with pcie_aspm=off
+    if (this.linkStates.has(pdev)) return;
+    if (!pdev.pcieCap) return;
+    const t = pcieType(pdev);
+    if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_DOWNSTREAM && t !== PCI_EXP_TYPE_PCIE_BRIDGE) return;
+    if (t === PCI_EXP_TYPE_ROOT_PORT && pdev.bus.self) return;
+    if (!children.length) return;
+    // alloc_pcie_link_state()
+    const upstreamLink = t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_PCIE_BRIDGE || !pdev.bus.parent?.self ? null : pdev.bus.parent.self;
+    if (upstreamLink && !this.linkStates.has(upstreamLink)) return;
+    const link = { parent: upstreamLink, aspmSupport: 0, aspmEnabled: 0, aspmCapable: 0 };
+    this.linkStates.set(pdev, link);
+    const child = children.find((c) => (c.devfn & 7) === 0) ?? children[0]!;
+    if (!blacklist) this.pcieAspmCapInit(pdev, child, children, link);
+    // pcie_clkpm_cap_init()
+    for (const c of children) {
+      const lnkcap = this.pcieCapRead(c, PCI_EXP_LNKCAP, 4);
+      if (!(lnkcap & 0x40000)) break;
+      this.pcieCapRead(c, PCI_EXP_LNKCTL, 2);
+    }
+    // pcie_config_aspm_path() and pcie_set_clkpm() with the default policy change nothing the BIOS set
+  }
+
+  /** pcie_aspm_cap_init() */
+  private pcieAspmCapInit(
+    parent: PciDev,
+    child: PciDev,
+    children: PciDev[],
+    link: { aspmSupport: number; aspmEnabled: number; aspmCapable: number },
+  ): void {
+    let parentLnkcap = this.pcieCapRead(parent, PCI_EXP_LNKCAP, 4);
+    let childLnkcap = this.pcieCapRead(child, PCI_EXP_LNKCAP, 4);
+    if (!(parentLnkcap & childLnkcap & 0xc00)) return;
+    this.pcieAspmConfigureCommonClock(parent, child, children);
+    parentLnkcap = this.pcieCapRead(parent, PCI_EXP_LNKCAP, 4);
+    childLnkcap = this.pcieCapRead(child, PCI_EXP_LNKCAP, 4);
+    const parentLnkctl = this.pcieCapRead(parent, PCI_EXP_LNKCTL, 2);
+    const childLnkctl = this.pcieCapRead(child, PCI_EXP_LNKCTL, 2);
+    if (parentLnkcap & childLnkcap & 0x400) link.aspmSupport |= 3;
+    if (childLnkctl & 1) link.aspmEnabled |= 1;
+    if (parentLnkctl & 1) link.aspmEnabled |= 2;
+    if (parentLnkcap & childLnkcap & 0x800) link.aspmSupport |= 4;
+    if (parentLnkctl & childLnkctl & 2) link.aspmEnabled |= 4;
+    // aspm_l1ss_init(): only when both ends have an L1 PM Substates capability
+    if (this.pciFindExtCapabilityCached(parent) && this.pciFindExtCapabilityCached(child)) {
+      throw new GuestError('UNSUPPORTED', 'ASPM L1 substates are not modelled');
+    }
+    link.aspmCapable = link.aspmSupport;
+    // pcie_aspm_check_latency() for each endpoint: LNKCAP of both ends of every link up to the root
+    for (const c of children) {
+      const ct = pcieType(c);
+      if (ct !== PCI_EXP_TYPE_ENDPOINT && ct !== PCI_EXP_TYPE_LEG_END) continue;
+      for (let up: PciDev | null = parent; up; up = this.linkStates.get(up)?.parent ?? null) {
+        const f0 = up.subordinate?.devices.find((d) => (d.devfn & 7) === 0) ?? null;
+        this.pcieCapRead(up, PCI_EXP_LNKCAP, 4);
+        if (f0) this.pcieCapRead(f0, PCI_EXP_LNKCAP, 4);
+      }
+    }
+  }
+
+  /** the L1 PM Substates capability found by pci_configure_ltr() (never in QEMU's devices) */
+  private pciFindExtCapabilityCached(_dev: PciDev): boolean {
+    return false;
+  }
+
+  /** pcie_aspm_configure_common_clock() + pcie_retrain_link() */
+  private pcieAspmConfigureCommonClock(parent: PciDev, child: PciDev, children: PciDev[]): void {
+    let sameClock = true;
+    if (!(this.pcieCapRead(child, PCI_EXP_LNKSTA, 2) & 0x1000)) sameClock = false;
+    if (!(this.pcieCapRead(parent, PCI_EXP_LNKSTA, 2) & 0x1000)) sameClock = false;
+    const plnkctl = this.pcieCapRead(parent, PCI_EXP_LNKCTL, 2);
+    if (sameClock && plnkctl & 0x40) {
+      let consistent = true;
+      for (const c of children) {
+        if (!(this.pcieCapRead(c, PCI_EXP_LNKCTL, 2) & 0x40)) {
+          consistent = false;
+          break;
+        }
+      }
+      if (consistent) return;
+    }
+    const ccc = sameClock ? 0x40 : 0;
+    for (const c of children) {
+      this.pcieCapRead(c, PCI_EXP_LNKCTL, 2);
+      this.pcieCapRmw(c, PCI_EXP_LNKCTL, 0x40, ccc);
+    }
+    this.pcieCapRmw(parent, PCI_EXP_LNKCTL, 0x40, ccc);
+    // pcie_retrain_link(): wait for Link Training clear, set Retrain Link, wait again
+    this.pcieWaitForRetrain(parent);
+    const ctl = this.pcieCapRead(parent, PCI_EXP_LNKCTL, 2);
+    if (this.pcieCapRegImplemented(parent, PCI_EXP_LNKCTL)) this.wr(parent, parent.pcieCap + PCI_EXP_LNKCTL, 2, ctl | 0x20);
+    this.pcieWaitForRetrain(parent);
+  }
+
+  /** pcie_wait_for_retrain(): LNKSTA until Link Training clears (1 s timeout, 1 ms steps) */
+  private pcieWaitForRetrain(dev: PciDev): void {
+    for (let t = 0; t < 1000; t++) {
+      if (!(this.pcieCapRead(dev, PCI_EXP_LNKSTA, 2) & 0x800)) return;
+      this.cpu.sleepNs(1_000_000);
     }
   }
 

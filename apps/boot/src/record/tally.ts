@@ -1,0 +1,218 @@
+/**
+ * @module
+ * The config-access tally of one boot phase, by the reference recorder's rules
+ * (shared/reference/README.md, docs/recording.md). Shared with the simulator: feed it any stream of
+ * accesses with `add()`, one builder per phase, then `result()`.
+ *
+ * Definitions, checked against all reference recordings:
+ * - present = the BDF is in Linux's device list (the same list for both phases);
+ * - absent_bus = absent access on a bus where Linux found no device at all (an empty bridge's
+ *   secondary bus counts as absent: it has no device);
+ * - absent_slot_on_present_bus = the bus has a device, but no function of this slot is present;
+ * - absent_function_of_present_slot = some function of the slot is present, not this one.
+ */
+
+import type { AccessRecord, ConfigTally, DeviceEntry, Phase } from '../report/types.js';
+
+/** The fields the tally reads; `AccessRecord` has them, and so can a simulator's own access record. */
+export type TallyInput = Pick<AccessRecord, 'mech' | 'write' | 'bus' | 'devfn'>;
+
+/** A device as the tally takes it: "BB:DD.F", "DDDD:BB:DD.F", or anything with such a `bdf`. */
+export type DeviceRef = string | Pick<DeviceEntry, 'bdf'>;
+
+const BDF_RE = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
+
+/** `{ domain, bus, devfn }` of "BB:DD.F" / "DDDD:BB:DD.F"; `undefined` if the text is not one. */
+export function parseBdf(text: string): { domain: number; bus: number; devfn: number } | undefined {
+  const m = BDF_RE.exec(text);
+  if (!m) return undefined;
+  const dev = Number.parseInt(m[3] ?? '', 16);
+  if (dev > 31) return undefined;
+  return {
+    domain: m[1] === undefined ? 0 : Number.parseInt(m[1], 16),
+    bus: Number.parseInt(m[2] ?? '', 16),
+    devfn: (dev << 3) | Number.parseInt(m[4] ?? '', 10),
+  };
+}
+
+/** "BB:DD.F", the key form of the reference JSON. */
+export function formatBdf(bus: number, devfn: number): string {
+  return `${hex2(bus)}:${hex2(devfn >> 3)}.${devfn & 7}`;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** "0,255,1-254": buses in order, runs of consecutive numbers joined. */
+export function formatBusOrder(order: readonly number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < order.length) {
+    const start = order[i] as number;
+    let end = start;
+    while (i + 1 < order.length && order[i + 1] === end + 1) end = order[++i] as number;
+    parts.push(start === end ? `${start}` : `${start}-${end}`);
+    i++;
+  }
+  return parts.join(',');
+}
+
+/**
+ * Which buses, slots and functions exist, as flat bitmaps indexed by bus, bus<<5|dev and bus<<8|devfn.
+ * Devices outside domain 0 are ignored: neither conf1 nor the recorded ECAM window reaches them.
+ */
+export class PresentSet {
+  readonly bus = new Uint8Array(256);
+  readonly slot = new Uint8Array(256 * 32);
+  readonly fn = new Uint8Array(256 * 256);
+
+  constructor(devices: Iterable<DeviceRef> = []) {
+    for (const d of devices) {
+      const text = typeof d === 'string' ? d : d.bdf;
+      const at = parseBdf(text);
+      if (at === undefined) throw new RangeError(`not a bus:device.function: ${JSON.stringify(text)}`);
+      if (at.domain === 0) this.addDevice(at.bus, at.devfn);
+    }
+  }
+
+  addDevice(bus: number, devfn: number): void {
+    this.bus[bus] = 1;
+    this.slot[(bus << 5) | (devfn >> 3)] = 1;
+    this.fn[(bus << 8) | devfn] = 1;
+  }
+
+  has(bus: number, devfn: number): boolean {
+    return this.fn[(bus << 8) | devfn] === 1;
+  }
+}
+
+/**
+ * Incremental `ConfigTally` of one phase. `add()` does no allocation beyond the first access to a new
+ * bus or present device (one array push each); the per-BDF and per-bus counters are typed arrays.
+ */
+export class ConfigTallyBuilder {
+  private readonly present: PresentSet;
+  private conf1 = 0;
+  private mmcfg = 0;
+  private reads = 0;
+  private writes = 0;
+  private absentReads = 0;
+  private absentWrites = 0;
+  private absentBus = 0;
+  private absentSlot = 0;
+  private absentFn = 0;
+  private distinct = 0;
+  private readonly perBdf = new Uint32Array(256 * 256);
+  private readonly busTotal = new Uint32Array(256);
+  private readonly busConf1 = new Uint32Array(256);
+  private readonly busMmcfg = new Uint32Array(256);
+  private readonly busAbsent = new Uint32Array(256);
+  /** first-access order, as the reference's byBus / perPresentDevice keys are */
+  private readonly busOrder: number[] = [];
+  private readonly presentOrder: number[] = [];
+
+  constructor(devices: PresentSet | Iterable<DeviceRef>) {
+    this.present = devices instanceof PresentSet ? devices : new PresentSet(devices);
+  }
+
+  get total(): number {
+    return this.conf1 + this.mmcfg;
+  }
+
+  add(a: TallyInput): void {
+    const { bus, devfn } = a;
+    // One unsigned compare catches negatives, fractions are the caller's bug but stay in range.
+    if (bus >>> 0 > 255 || devfn >>> 0 > 255) throw new RangeError(`access to bus ${bus} devfn ${devfn}`);
+    if (a.mech === 'conf1') this.conf1++;
+    else this.mmcfg++;
+    if (a.write) this.writes++;
+    else this.reads++;
+
+    if (this.busTotal[bus] === 0) this.busOrder.push(bus);
+    this.busTotal[bus]!++;
+    if (a.mech === 'conf1') this.busConf1[bus]!++;
+    else this.busMmcfg[bus]!++;
+
+    const key = (bus << 8) | devfn;
+    const present = this.present.fn[key] === 1;
+    if (this.perBdf[key] === 0) {
+      this.distinct++;
+      if (present) this.presentOrder.push(key);
+    }
+    this.perBdf[key]!++;
+    if (present) return;
+
+    this.busAbsent[bus]!++;
+    if (a.write) this.absentWrites++;
+    else this.absentReads++;
+    if (this.present.bus[bus] !== 1) this.absentBus++;
+    else if (this.present.slot[(bus << 5) | (devfn >> 3)] !== 1) this.absentSlot++;
+    else this.absentFn++;
+  }
+
+  /** A fresh object each call; the builder can keep counting afterwards. */
+  result(): ConfigTally & { busOrder: string } {
+    const byBus: Record<string, number> = {};
+    const byBusMechanism: ConfigTally['byBusMechanism'] = {};
+    for (const bus of this.busOrder) {
+      byBus[bus] = this.busTotal[bus] ?? 0;
+      byBusMechanism[bus] = {
+        conf1: this.busConf1[bus] ?? 0,
+        mmcfg: this.busMmcfg[bus] ?? 0,
+        absent: this.busAbsent[bus] ?? 0,
+      };
+    }
+    const perPresentDevice: Record<string, number> = {};
+    for (const key of this.presentOrder) perPresentDevice[formatBdf(key >> 8, key & 0xff)] = this.perBdf[key] ?? 0;
+    const absent = this.absentReads + this.absentWrites;
+    return {
+      accesses: { conf1: this.conf1, mmcfg: this.mmcfg, total: this.total },
+      reads: this.reads,
+      writes: this.writes,
+      absent,
+      absentBreakdown: {
+        absent_reads: this.absentReads,
+        absent_writes: this.absentWrites,
+        absent_bus: this.absentBus,
+        absent_slot_on_present_bus: this.absentSlot,
+        absent_function_of_present_slot: this.absentFn,
+      },
+      distinctBdfProbed: this.distinct,
+      byBus,
+      byBusMechanism,
+      perPresentDevice,
+      busOrder: formatBusOrder(this.busOrder),
+    };
+  }
+}
+
+/** Both phases' tallies of a recorded access stream (`phase` 'F' / 'L'). */
+export class PhaseTallyBuilder {
+  readonly firmware: ConfigTallyBuilder;
+  readonly linux: ConfigTallyBuilder;
+
+  constructor(devices: PresentSet | Iterable<DeviceRef>) {
+    const present = devices instanceof PresentSet ? devices : new PresentSet(devices);
+    this.firmware = new ConfigTallyBuilder(present);
+    this.linux = new ConfigTallyBuilder(present);
+  }
+
+  add(a: TallyInput & Pick<AccessRecord, 'phase'>): void {
+    (a.phase === 'F' ? this.firmware : this.linux).add(a);
+  }
+
+  result(): Record<Phase, ConfigTally & { busOrder: string }> {
+    return { firmware: this.firmware.result(), linux: this.linux.result() };
+  }
+}
+
+/** Tallies of a whole access list or stream, per phase. */
+export function tallyPhases(
+  accesses: Iterable<TallyInput & Pick<AccessRecord, 'phase'>>,
+  devices: PresentSet | Iterable<DeviceRef>,
+): Record<Phase, ConfigTally & { busOrder: string }> {
+  const b = new PhaseTallyBuilder(devices);
+  for (const a of accesses) b.add(a);
+  return b.result();
+}

@@ -1,0 +1,49 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BootReport } from '../../src/report/types.js';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/** The shared/reference recordings copied into the repo: the contract the recorder must reproduce. */
+export const REFERENCE_SCENARIOS = [
+  'microvm-pcie',
+  'pc-default',
+  'q35-default',
+  'q35-kata',
+  'q35-lastbus0',
+  'q35-libvirt',
+  'q35-nodefaults',
+  'q35-nommconf',
+] as const;
+
+/** Every reference-format recording in the fixtures (the 8 references and the ones recorded since). */
+export function recordedScenarios(): string[] {
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.accesses.txt.gz'))
+    .map((f) => f.slice(0, -'.accesses.txt.gz'.length))
+    .filter((s) => existsSync(join(FIXTURES, `${s}.json`)))
+    .sort();
+}
+
+export function loadReport(scenario: string): BootReport {
+  return JSON.parse(readFileSync(join(FIXTURES, `${scenario}.json`), 'utf8')) as BootReport;
+}
+
+/** A memory_region_ops line as QEMU 7.2's log backend prints it. */
+export function op(rw: 'read' | 'write', addr: number, value: number | string, size: number, name: string): string {
+  const v = typeof value === 'string' ? value : `0x${value.toString(16)}`;
+  return `memory_region_ops_${rw} cpu 0 mr 0x55766e014010 addr 0x${addr.toString(16)} value ${v} size ${size} name '${name}'`;
+}
+
+/** conf1: latch write + data access, as Linux and SeaBIOS do it. */
+export function conf1(rw: 'read' | 'write', bus: number, dev: number, fn: number, reg: number, size: number, value: number): string[] {
+  const latch = (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | (reg & 0xfc)) >>> 0;
+  return [op('write', 0xcf8, latch, 4, 'pci-conf-idx'), op(rw, 0xcfc + (reg & 3), value, size, 'pci-conf-data')];
+}
+
+export function mmcfg(rw: 'read' | 'write', base: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number | string): string {
+  return op(rw, base + ((bus << 20) | (dev << 15) | (fn << 12) | reg), value, size, 'pcie-mmcfg-mmio');
+}
+
+export const FWCFG = op('write', 0x518, 0x6efc, 4, 'fwcfg.dma');

@@ -1,0 +1,230 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RecordError } from '../../src/record/errors.js';
+import { toReferenceJson } from '../../src/record/json.js';
+import { findKernel, findQemu, importTrace, recordBoot, recordingCommand, scenarioArgs } from '../../src/record/record.js';
+import type { BootReport } from '../../src/report/types.js';
+import { conf1, FIXTURES, FWCFG, mmcfg, op, recordedScenarios } from './helpers.js';
+
+/** A small boot: firmware reads 00:00.0 and 00:03.0, Linux reads 00:00.0, 00:1f.0, 01:00.0 (absent bus). */
+const TRACE = [
+  ...conf1('read', 0, 0, 0, 0, 2, 0x8086),
+  ...conf1('read', 0, 3, 0, 0, 2, 0xffffffff),
+  mmcfg('write', 0xb0000000, 0, 0, 0, 0x60, 4, 0xb0000001),
+  FWCFG,
+  op('write', 0x3f8, 0x5b, 1, 'serial'),
+  ...conf1('read', 0, 0, 0, 0, 4, 0x29c08086),
+  ...conf1('read', 0, 0x1f, 0, 0, 4, 0x29188086),
+  ...conf1('read', 1, 0, 0, 0, 4, 0xffffffff),
+  mmcfg('read', 0xb0000000, 0, 0, 0, 0x100, 4, 0),
+];
+const CONSOLE = [
+  'SeaBIOS (version 1.16.2-debian-1.16.2-1)',
+  '[    0.000000] Linux version 6.1.0-56-cloud-amd64',
+  '[    0.516240] PCI: Using configuration type 1 for base access',
+  '[    0.914474] pci 0000:00:00.0: [8086:29c0] type 00 class 0x060000',
+  '[    0.973209] pci 0000:00:1f.0: [8086:2918] type 00 class 0x060100',
+  '[    1.476940] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)',
+  '[    1.483100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---',
+];
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'pcisim-record-test-'));
+  made.push(d);
+  return d;
+}
+
+async function error(p: Promise<unknown>): Promise<RecordError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RecordError) return e;
+    throw e;
+  }
+  throw new Error('expected a RecordError');
+}
+
+/**
+ * A stand-in for qemu-system-x86_64 (CI has no QEMU): writes TRACE to the -trace file, prints CONSOLE, then
+ * idles until killed, like QEMU after a panic with panic=0. `-name <mode>` picks a misbehaviour.
+ */
+function fakeQemu(dir: string): string {
+  const path = join(dir, 'fake-qemu');
+  writeFileSync(
+    path,
+    `#!${process.execPath}
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+if (args[0] === '--version') { console.log('QEMU emulator version 7.2.22 (fake)'); process.exit(0); }
+const mode = args.includes('-name') ? args[args.indexOf('-name') + 1] : 'ok';
+fs.appendFileSync(${JSON.stringify(join(dir, 'runs.txt'))}, 'run\\n');
+if (mode === 'fail') { console.error("qemu-system-x86_64: -device nope: 'nope' is not a valid device model name"); process.exit(1); }
+const file = args.filter((a) => a.includes(',file=')).pop().split(',file=')[1];
+fs.writeFileSync(file, ${JSON.stringify(`${TRACE.join('\n')}\n`)});
+fs.writeFileSync(${JSON.stringify(join(dir, 'argv.json'))}, JSON.stringify(args));
+let out = ${JSON.stringify(CONSOLE.map((l) => `${l}\r\n`).join(''))};
+if (mode === 'oops') out = out.replace(/VFS: Unable to mount root fs/g, 'Attempted to kill init!');
+if (mode !== 'hang') process.stdout.write(out);
+setInterval(() => {}, 1000);
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe('recordBoot (with a fake QEMU)', () => {
+  it('boots, stops at the panic, writes the three files', async () => {
+    const dir = tmp();
+    const kernel = join(dir, 'vmlinuz');
+    writeFileSync(kernel, '');
+    const lines: string[] = [];
+    const r = await recordBoot({
+      scenario: 'tiny',
+      description: 'a fake boot',
+      qemuArgs: ['-M', 'q35', '-nodefaults'],
+      append: 'console=ttyS0 panic=0',
+      qemuBinary: fakeQemu(dir),
+      kernel,
+      outDir: join(dir, 'out'),
+      timeoutMs: 20_000,
+      onConsoleLine: (l) => lines.push(l),
+    });
+    expect(lines).toContain(CONSOLE[3]);
+    // -nodefaults drops the serial console: the recorder adds it, and the report says so.
+    expect(r.report.qemuArgs).toEqual(['-M', 'q35', '-nodefaults', '-serial', 'stdio']);
+    const argv = JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
+    expect(argv.slice(0, 9)).toEqual(['-accel', 'tcg', '-m', '512', '-nographic', '-kernel', kernel, '-append', 'console=ttyS0 panic=0']);
+    expect(r.report.recordedWith).toEqual({
+      qemu: 'QEMU emulator version 7.2.22 (fake)',
+      kernel: 'vmlinuz',
+      accel: 'tcg',
+      memory: '512M',
+      cpu: 'QEMU default (qemu64: AuthenticAMD family 15) unless -cpu is given',
+    });
+    const { firmware, linux } = r.report.phases;
+    expect(firmware.config).toMatchObject({ accesses: { conf1: 2, mmcfg: 1, total: 3 }, absent: 1 });
+    expect(linux.config).toMatchObject({
+      accesses: { conf1: 3, mmcfg: 1, total: 4 },
+      absent: 1,
+      absentBreakdown: { absent_bus: 1 },
+      busOrder: '0-1',
+      portAccesses: { cf8_write_dword: 3, cfc_read: 3 },
+    });
+    expect(r.report.devices.map((d) => d.bdf)).toEqual(['00:00.0', '00:1f.0']);
+    expect(r.report.linuxConfigLines).toEqual([CONSOLE[2]]);
+
+    const json = JSON.parse(readFileSync(r.files.json ?? '', 'utf8')) as BootReport;
+    expect(json).toEqual(r.report);
+    expect(gunzipSync(readFileSync(r.files.accesses ?? '')).toString().split('\n')).toHaveLength(1 + 7 + 1);
+    expect(readFileSync(r.files.console ?? '', 'utf8')).toContain('end Kernel panic');
+  });
+
+  it('QEMU exiting early: QEMU_FAILED with its message', async () => {
+    const dir = tmp();
+    const e = await error(recordBoot({ qemuArgs: ['-name', 'fail'], append: '', qemuBinary: fakeQemu(dir), kernel: fakeQemu(dir), outDir: dir }));
+    expect(e.code).toBe('QEMU_FAILED');
+    expect(e.message).toMatch(/not a valid device model name/);
+  });
+
+  it('no panic in time: BOOT_TIMEOUT after the retries, the console kept apart', async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    const e = await error(recordBoot({ scenario: 's', qemuArgs: ['-name', 'hang'], append: '', qemuBinary: qemu, kernel: qemu, outDir: dir, timeoutMs: 300, retries: 2 }));
+    expect(e.code).toBe('BOOT_TIMEOUT');
+    expect(readFileSync(join(dir, 'runs.txt'), 'utf8')).toBe('run\nrun\nrun\n');
+    expect(existsSync(join(dir, 's.failed.console.log'))).toBe(true);
+    expect(existsSync(join(dir, 's.json'))).toBe(false);
+  });
+
+  it('a panic other than the missing root fs: UNEXPECTED_PANIC', async () => {
+    const dir = tmp();
+    const e = await error(recordBoot({ qemuArgs: ['-name', 'oops'], append: '', qemuBinary: fakeQemu(dir), kernel: fakeQemu(dir), outDir: dir }));
+    expect(e.code).toBe('UNEXPECTED_PANIC');
+    expect(e.message).toMatch(/Attempted to kill init/);
+  });
+
+  it('missing QEMU or kernel: one line pointing at the setup script', async () => {
+    const q = await error(recordBoot({ qemuArgs: [], append: '', qemuBinary: '/nonexistent/qemu-system-x86_64' }));
+    expect(q.code).toBe('QEMU_NOT_FOUND');
+    expect(q.message).toMatch(/run scripts\/setup-reference\.sh$/);
+    expect(q.message).not.toContain('\n');
+    expect(() => findQemu('no-such-qemu-binary')).toThrow(/setup-reference/);
+    const dir = tmp();
+    const k = await error(recordBoot({ qemuArgs: [], append: '', qemuBinary: fakeQemu(dir), kernel: join(dir, 'nope') }));
+    expect(k.code).toBe('KERNEL_NOT_FOUND');
+    expect(k.message).toMatch(/run scripts\/setup-reference\.sh$/);
+    expect(() => findKernel(join(dir, 'nope'))).toThrow(RecordError);
+  });
+});
+
+describe('command line', () => {
+  it('puts the trace options last, both naming the file', () => {
+    const cmd = recordingCommand({ kernel: '/k', append: 'a', qemuArgs: ['-M', 'pc'], traceFile: '/t' });
+    expect(cmd).toEqual([
+      '-accel', 'tcg', '-m', '512', '-nographic', '-kernel', '/k', '-append', 'a', '-M', 'pc',
+      '-trace', 'memory_region_ops_read,file=/t', '-trace', 'memory_region_ops_write,file=/t',
+    ]);
+  });
+
+  it('adds -serial stdio only for -nodefaults without a serial, and refuses -trace', () => {
+    expect(scenarioArgs(['-M', 'q35'])).toEqual(['-M', 'q35']);
+    expect(scenarioArgs(['-nodefaults'])).toEqual(['-nodefaults', '-serial', 'stdio']);
+    expect(scenarioArgs(['-nodefaults', '-serial', 'file:/x'])).toEqual(['-nodefaults', '-serial', 'file:/x']);
+    expect(() => scenarioArgs(['-trace', 'pci_*'])).toThrow(RecordError);
+  });
+});
+
+describe('importTrace', () => {
+  it('parses a trace + console and writes the recording', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'boot.trace'), `${TRACE.join('\n')}\n`);
+    writeFileSync(join(dir, 'boot.console.log'), CONSOLE.join('\r\n'));
+    const r = await importTrace(join(dir, 'boot.trace'), {
+      consolePath: join(dir, 'boot.console.log'),
+      outDir: join(dir, 'out'),
+      qemuArgs: ['-M', 'q35'],
+      append: 'x',
+    });
+    expect(r.report.scenario).toBe('boot');
+    expect(r.report.phases.linux.config.absent).toBe(1);
+    expect(r.warnings).toEqual([]);
+    expect(existsSync(join(dir, 'out', 'boot.json'))).toBe(true);
+    expect(existsSync(join(dir, 'out', 'boot.accesses.txt.gz'))).toBe(true);
+  });
+
+  it('without a console, infers the devices from vendor-ID reads and says so', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'boot.trace'), `${TRACE.join('\n')}\n`);
+    const r = await importTrace(join(dir, 'boot.trace'));
+    expect(r.report.devices).toEqual([
+      { bdf: '00:00.0', vendor: '8086', device: '29c0', class: '' },
+      { bdf: '00:1f.0', vendor: '8086', device: '2918', class: '' },
+    ]);
+    expect(r.warnings.join()).toMatch(/inferred/);
+    expect(r.files).toEqual({});
+  });
+
+  it('a truncated trace fails with the line number', async () => {
+    const dir = tmp();
+    const text = `${TRACE.join('\n')}\n`;
+    writeFileSync(join(dir, 'cut.trace'), text.slice(0, text.length - 20));
+    const e = await error(importTrace(join(dir, 'cut.trace')));
+    expect(e.code).toBe('TRUNCATED_TRACE');
+    expect(e.line).toBe(TRACE.length);
+  });
+});
+
+describe('toReferenceJson', () => {
+  it.each(recordedScenarios())('%s: rewrites the fixture JSON byte for byte (byBus in first-access order)', (s) => {
+    const text = readFileSync(join(FIXTURES, `${s}.json`), 'utf8');
+    expect(toReferenceJson(JSON.parse(text) as BootReport)).toBe(text);
+  });
+});

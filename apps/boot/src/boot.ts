@@ -8,12 +8,14 @@ import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfi
 import { Q35Machine, Seabios, parseCpu, cpuidEntries, formatBdf } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet } from './record/tally.js';
-import type { BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
+import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
 import type { Scenario } from './scenario.js';
 
 export interface BootOptions {
   costProfile?: CostProfile | string;
   guestPatch?: GuestPatch;
+  /** keep every access (register, size, value) for `validate` and traces; off by default (memory) */
+  keepAccesses?: boolean;
 }
 
 export interface BootResult {
@@ -24,6 +26,8 @@ export interface BootResult {
   found: FoundDevice[];
   kvmStats: { firmware: KvmStatsSnapshot; linux: KvmStatsSnapshot };
   log: string[];
+  /** every config access in order, when `keepAccesses` was set */
+  accesses: AccessRecord[] | null;
 }
 
 /** Accesses recorded as packed numbers: no objects on the hot path. */
@@ -60,7 +64,13 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
 
   const log = new AccessLog();
   let phase = 0;
-  machine.host.observer = (mech, write, bus, devfn) => log.push(phase, mech, write, bus, devfn);
+  const accesses: AccessRecord[] | null = opts.keepAccesses ? [] : null;
+  machine.host.observer = accesses
+    ? (mech, write, bus, devfn, reg, size, value) => {
+        log.push(phase, mech, write, bus, devfn);
+        accesses.push({ phase: phase ? 'L' : 'F', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+      }
+    : (mech, write, bus, devfn) => log.push(phase, mech, write, bus, devfn);
 
   new Seabios(vcpu, { machine: 'q35', ramBytes: s.ramBytes }).run();
   const fwStats = vm.stats.snapshot();
@@ -118,6 +128,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     found,
     kvmStats: { firmware: fwStats, linux: linuxStats },
     log: linux.log,
+    accesses,
   };
 }
 

@@ -10,6 +10,9 @@ import { GuestError } from '@sim/guest';
 import { parseQemuArgs } from './scenario.js';
 import { bootScenario } from './boot.js';
 import { formatTextReport } from './report/text.js';
+import { validateReference, formatValidate } from './validate.js';
+import { RecordError } from './record/errors.js';
+import { recordBoot, importTrace } from './record/record.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -18,9 +21,13 @@ export interface CliIo {
 
 export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profile>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
        pcisim boot -- qemu-system-x86_64 [qemu options]
+       pcisim validate <reference.json> [--json]
+       pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
+       pcisim import-trace <trace.log> [--console <console.log>] [--json]
        pcisim help`;
 
-export function runCli(argv: readonly string[], io: CliIo): number {
+/** Runs one command; resolves to the exit status (0 ok, 1 failed, 2 usage). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
@@ -28,11 +35,67 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       return cmd === undefined ? 2 : 0;
     }
     if (cmd === 'boot') return boot(rest, io);
+    if (cmd === 'validate') return validate(rest, io);
+    if (cmd === 'record') return await record(rest, io);
+    if (cmd === 'import-trace') return await importTraceCmd(rest, io);
     io.stderr(`pcisim: unknown command '${cmd}'\n${USAGE}\n`);
     return 2;
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+function validate(args: readonly string[], io: CliIo): number {
+  const json = args.includes('--json');
+  const files = args.filter((a) => a !== '--json');
+  if (files.length === 0) throw new UsageError('validate needs a reference JSON');
+  let allExact = true;
+  for (const f of files) {
+    const r = validateReference(f);
+    allExact &&= r.exact;
+    io.stdout(json ? JSON.stringify(r) + '\n' : formatValidate(r));
+  }
+  return allExact ? 0 : 1;
+}
+
+function takeOption(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined) throw new UsageError(`${name} needs a value`);
+  args.splice(i, 2);
+  return v;
+}
+
+async function record(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = [...argv];
+  const scenario = takeOption(args, '--scenario') ?? 'recording';
+  const outDir = takeOption(args, '--out') ?? '.';
+  const append = takeOption(args, '-append') ?? '';
+  const r = await recordBoot({ qemuArgs: args, append, scenario, outDir, onConsoleLine: () => {} });
+  for (const w of r.warnings) io.stderr(`pcisim record: warning: ${w}\n`);
+  const l = r.report.phases.linux.config;
+  io.stdout(`${scenario}: linux conf1 ${l.accesses.conf1}, mmcfg ${l.accesses.mmcfg}, absent ${l.absent}; wrote ${Object.values(r.files).join(', ')}\n`);
+  return 0;
+}
+
+async function importTraceCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = [...argv];
+  const consolePath = takeOption(args, '--console');
+  const json = args.includes('--json');
+  const files = args.filter((a) => a !== '--json');
+  const trace = files[0];
+  if (!trace) throw new UsageError('import-trace needs a trace file');
+  const r = await importTrace(trace, consolePath !== undefined ? { consolePath } : {});
+  for (const w of r.warnings) io.stderr(`pcisim import-trace: warning: ${w}\n`);
+  if (json) io.stdout(JSON.stringify(r.report, null, 1) + '\n');
+  else {
+    for (const ph of ['firmware', 'linux'] as const) {
+      const c = r.report.phases[ph].config;
+      io.stdout(`${ph}: conf1 ${c.accesses.conf1}, mmcfg ${c.accesses.mmcfg}, total ${c.accesses.total}, absent ${c.absent}\n`);
+    }
+  }
+  return 0;
 }
 
 function boot(args: readonly string[], io: CliIo): number {
@@ -88,6 +151,10 @@ function reportError(e: unknown, io: CliIo): number {
   if (e instanceof GuestError) {
     io.stderr(`linux: ${e.message}\n`);
     return 1;
+  }
+  if (e instanceof RecordError) {
+    io.stderr(`pcisim: ${e.message}\n`);
+    return e.code === 'BAD_ARGUMENTS' ? 2 : 1;
   }
   throw e;
 }

@@ -7,3 +7,5 @@ export { runCli, USAGE, type CliIo } from './cli.js';
 export { parseQemuArgs, type Scenario } from './scenario.js';
 export { bootScenario, type BootOptions, type BootResult } from './boot.js';
 export { formatTextReport } from './report/text.js';
+export { validateReference, formatValidate, type ValidateResult, type FieldDiff } from './validate.js';
+export * from './record/index.js';

@@ -41,41 +41,41 @@ describe('exits and time under lkml-2020', () => {
 });
 
 describe('pcisim boot command line', () => {
-  const run = (args: string[]) => {
+  const run = async (args: string[]) => {
     let out = '';
     let err = '';
-    const code = runCli(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+    const code = await runCli(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
     return { code, out, err };
   };
-  it('prints the seed figure in its own words', () => {
-    const r = run(['boot', '-M', 'q35']);
+  it('prints the seed figure in its own words', async () => {
+    const r = await run(['boot', '-M', 'q35']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('8,231 of them to functions that do not exist');
     expect(r.out).toContain('save 0.041 s a boot');
   });
-  it('--json carries the §6 fields', () => {
-    const r = run(['boot', '-M', 'q35', '--json']);
+  it('--json carries the §6 fields', async () => {
+    const r = await run(['boot', '-M', 'q35', '--json']);
     const j = JSON.parse(r.out) as BootReport;
     expect(j.schema).toBe('pcisim.boot/1');
     expect(j.phases.linux.config.accesses.total).toBe(8867);
     expect(j.phases.linux.exits).toEqual({ KVM_EXIT_IO: 17645, KVM_EXIT_MMIO: 47, inKernel: 0, noExit: 0 });
   });
-  it('an unknown machine fails in QEMU words, no stack trace', () => {
-    const r = run(['boot', '-M', 'virt']);
+  it('an unknown machine fails in QEMU words, no stack trace', async () => {
+    const r = await run(['boot', '-M', 'virt']);
     expect(r.code).toBe(1);
     expect(r.err).toBe('qemu-system-x86_64: unsupported machine type\nUse -machine help to list supported machines\n');
   });
-  it('an unknown option fails in QEMU words', () => {
-    const r = run(['boot', '-frobnicate']);
+  it('an unknown option fails in QEMU words', async () => {
+    const r = await run(['boot', '-frobnicate']);
     expect(r.code).toBe(1);
     expect(r.err).toBe('qemu-system-x86_64: -frobnicate: invalid option\n');
   });
-  it('an unknown CPU model fails in QEMU words', () => {
-    const r = run(['boot', '-cpu', 'pentium9']);
+  it('an unknown CPU model fails in QEMU words', async () => {
+    const r = await run(['boot', '-cpu', 'pentium9']);
     expect(r.err).toBe("qemu-system-x86_64: unable to find CPU model 'pentium9'\n");
   });
-  it('a bad pcisim flag is a usage error', () => {
-    expect(run(['boot', '--guest-patch', 'v9']).code).toBe(2);
+  it('a bad pcisim flag is a usage error', async () => {
+    expect((await run(['boot', '--guest-patch', 'v9'])).code).toBe(2);
   });
   it('vendor=GenuineIntel drops the AMD-only probes (00:18.0 and ff:00.0)', () => {
     const amd = bootScenario(parseQemuArgs(['-M', 'q35'])).report.phases.linux.config;

@@ -41,6 +41,11 @@ export const NOT_HANDLED = -1;
  */
 export interface InKernelDevice {
   readonly name: string;
+  /**
+   * True for an ioeventfd. `kvm_io_bus_register_dev()` leaves ioeventfds out of the NR_IOBUS_DEVS limit
+   * (they are bounded by the number of fds instead).
+   */
+  readonly ioeventfd?: boolean;
   read(addr: number, size: AccessSize): number;
   write(addr: number, size: AccessSize, value: number): boolean;
 }
@@ -66,13 +71,21 @@ export interface CpuidResult {
 export interface CpuidEntry extends CpuidResult {
   function: number;
   index: number;
+  /**
+   * `struct kvm_cpuid_entry2.flags`. With `KVM_CPUID_FLAG_SIGNIFCANT_INDEX` (1) the entry answers only its
+   * own `index` (subleaf); without it (or when absent) it answers every subleaf of `function`.
+   */
+  flags?: number;
 }
 
 /** Where an exit (or a non-exit) was handled. Names as in DESIGN.md §6. */
 export interface ExitCounts {
   KVM_EXIT_IO: number;
   KVM_EXIT_MMIO: number;
-  /** handled inside KVM: emulated MMIO in a PCI_HOLE slot, an in-kernel bus device */
+  /**
+   * handled inside KVM: emulated MMIO in a PCI_HOLE slot, an in-kernel bus device, or the EPT violation
+   * that maps a RAM/READONLY page on its first touch
+   */
   inKernel: number;
   /** a guest access that did not exit at all (RAM, a mapped READONLY page) */
   noExit: number;
@@ -83,4 +96,6 @@ export interface VmxExitCounts {
   IO_INSTRUCTION: number;
   EPT_MISCONFIG: number;
   EPT_VIOLATION: number;
+  /** CPUID exits (always handled in KVM; counted, not charged to the clock). */
+  CPUID?: number;
 }

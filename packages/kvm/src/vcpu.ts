@@ -1,0 +1,349 @@
+/**
+ * @module
+ * The vCPU: the CPU the guest runs on (it satisfies @sim/guest's structural `Cpu`). Every access takes the
+ * path the real kernel takes, is counted, and is charged to the virtual clock. The access methods allocate
+ * nothing: counters are typed arrays, costs are numbers, the observer (off by default) gets numbers.
+ *
+ * Paths mirrored (Linux 6.1):
+ * - port I/O: handle_io() → kvm_fast_pio() → emulator_pio_in_out() → kvm_io_bus_read/write(KVM_PIO_BUS),
+ *   else KVM_EXIT_IO      https://elixir.bootlin.com/linux/v6.1/A/ident/emulator_pio_in_out
+ * - MMIO with no memslot: EPT_VIOLATION (MMIO SPTE cached) then EPT_MISCONFIG (handle_ept_misconfig()),
+ *   emulation → vcpu_mmio_read/write() → kvm_io_bus_read/write(KVM_MMIO_BUS), else KVM_EXIT_MMIO
+ *                         https://elixir.bootlin.com/linux/v6.1/A/ident/vcpu_mmio_read
+ * - a write to a READONLY slot: the fault gets KVM_PFN_ERR_RO_FAULT → RET_PF_EMULATE (kvm_handle_bad_page()),
+ *   no SPTE, the write goes the MMIO way (bus, else KVM_EXIT_MMIO)
+ *                         https://elixir.bootlin.com/linux/v6.1/A/ident/kvm_handle_bad_page
+ * - KVM_MEM_PCI_HOLE (v2, unmerged): a read faults → RET_PF_EMULATE → __kvm_read_guest_page() fills 0xff,
+ *   in KVM; a write is a READONLY write.
+ */
+
+import type { VmCore } from './core.js';
+import { KvmError } from './errors.js';
+import type { Slot } from './memslots.js';
+import {
+  C_EXIT_IO,
+  C_EXIT_MMIO,
+  C_IN_KERNEL,
+  C_IN_KERNEL_EPT,
+  C_IN_KERNEL_MMIO,
+  C_IN_KERNEL_PIO,
+  C_NO_EXIT,
+  C_VMX_CPUID,
+  C_VMX_IO,
+  C_VMX_MISCONFIG,
+  C_VMX_VIOLATION,
+  R_EPT_MISCONFIG,
+  R_EPT_VIOLATION,
+  R_IO_INSTRUCTION,
+  T_EPT_MAP,
+  T_IDLE,
+  T_KERN_MMIO,
+  T_KERN_PIO,
+  T_NO_EXIT,
+  T_USER_IO,
+  T_USER_MMIO,
+  type VirtualClock,
+} from './stats.js';
+import { NOT_HANDLED, type AccessSize, type CpuidResult, type VmOps } from './types.js';
+import { KVM_EXIT_IO, KVM_EXIT_MMIO, PAGE_SIZE } from './uapi.js';
+
+/** `vm.onExit` event: an exit to userspace with KVM_EXIT_IO. */
+export const EXIT_EVENT_IO = KVM_EXIT_IO;
+/** `vm.onExit` event: an exit to userspace with KVM_EXIT_MMIO. */
+export const EXIT_EVENT_MMIO = KVM_EXIT_MMIO;
+/** `vm.onExit` event: a port access finished by a KVM_PIO_BUS device. */
+export const EXIT_EVENT_IN_KERNEL_PIO = 0x100;
+/** `vm.onExit` event: an MMIO access finished in KVM (KVM_MMIO_BUS device, PCI_HOLE read). */
+export const EXIT_EVENT_IN_KERNEL_MMIO = 0x101;
+/** `vm.onExit` event: an EPT violation that mapped memory. */
+export const EXIT_EVENT_EPT_FAULT = 0x102;
+
+const PAGE_MASK = PAGE_SIZE - 1;
+
+function mask(v: number, size: AccessSize): number {
+  return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
+}
+
+function ones(size: AccessSize): number {
+  return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
+}
+
+export class Vcpu {
+  /** The vCPU id given to createVcpu (KVM_CREATE_VCPU's argument, the initial APIC id). */
+  readonly id: number;
+  private readonly core: VmCore;
+  private readonly ops: VmOps;
+  private readonly c: Float64Array;
+  private readonly t: Float64Array;
+  private readonly v: Float64Array;
+  private readonly clk: VirtualClock;
+
+  /** @internal — use `vm.createVcpu()`. */
+  constructor(core: VmCore, id: number, ops: VmOps) {
+    this.core = core;
+    this.id = id;
+    this.ops = ops;
+    this.c = core.stats.c;
+    this.t = core.stats.t;
+    this.v = core.stats.v;
+    this.clk = core.clock;
+  }
+
+  // ---- port I/O ----
+  inb(port: number): number {
+    return this.pioIn(port, 1);
+  }
+  inw(port: number): number {
+    return this.pioIn(port, 2);
+  }
+  inl(port: number): number {
+    return this.pioIn(port, 4);
+  }
+  outb(port: number, value: number): void {
+    this.pioOut(port, 1, value);
+  }
+  outw(port: number, value: number): void {
+    this.pioOut(port, 2, value);
+  }
+  outl(port: number, value: number): void {
+    this.pioOut(port, 4, value);
+  }
+
+  // ---- MMIO ----
+  readb(gpa: number): number {
+    return this.mmioRead(gpa, 1);
+  }
+  readw(gpa: number): number {
+    return this.mmioRead(gpa, 2);
+  }
+  readl(gpa: number): number {
+    return this.mmioRead(gpa, 4);
+  }
+  writeb(gpa: number, value: number): void {
+    this.mmioWrite(gpa, 1, value);
+  }
+  writew(gpa: number, value: number): void {
+    this.mmioWrite(gpa, 2, value);
+  }
+  writel(gpa: number, value: number): void {
+    this.mmioWrite(gpa, 4, value);
+  }
+
+  /**
+   * CPUID: a VM exit handled in KVM from the table set with `vm.setCpuid()` (KVM PV leaves by default).
+   * Counted as VMX reason CPUID; not charged to the clock (no cost-profile event; the reference recorder
+   * does not see it).
+   */
+  cpuid(leaf: number, subleaf = 0): CpuidResult {
+    this.core.ran = true;
+    this.c[C_VMX_CPUID]!++;
+    return this.core.cpuid.lookup(leaf >>> 0, subleaf >>> 0);
+  }
+
+  /** Virtual nanoseconds since the VM was created. */
+  now(): number {
+    return this.clk.t;
+  }
+
+  /** The guest idles for `ns` (e.g. udelay): the clock moves, no exit is accounted. */
+  sleepNs(ns: number): void {
+    if (!(ns >= 0) || !Number.isFinite(ns)) {
+      throw new KvmError('EINVAL', 'sleepNs', `cannot sleep ${ns} ns (must be finite and >= 0)`);
+    }
+    this.clk.t += ns;
+    this.t[T_IDLE]! += ns;
+  }
+
+  // ---- internals ----
+
+  /** Charge one exit: clock, category time, per-VMX-reason total/min/max, observer. */
+  private charge(cat: number, reason: number, ns: number, event: number, addr: number, size: number, isWrite: number): void {
+    const clk = this.clk;
+    const start = clk.t;
+    clk.t = start + ns;
+    this.t[cat]! += ns;
+    const v = this.v;
+    const i = reason * 3;
+    v[i]! += ns;
+    if (ns < v[i + 1]!) v[i + 1] = ns;
+    if (ns > v[i + 2]!) v[i + 2] = ns;
+    const o = this.core.onExit;
+    if (o !== null) o(event, addr, size, isWrite, start, ns);
+  }
+
+  private pioIn(port: number, size: AccessSize): number {
+    const core = this.core;
+    const c = this.c;
+    const p = port & 0xffff;
+    core.ran = true;
+    c[C_VMX_IO]!++;
+    if (core.pioBus.count !== 0) {
+      const v = core.pioBus.read(p, size);
+      if (v !== NOT_HANDLED) {
+        c[C_IN_KERNEL]!++;
+        c[C_IN_KERNEL_PIO]!++;
+        this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 0);
+        return mask(v, size);
+      }
+    }
+    c[C_EXIT_IO]!++;
+    this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 0);
+    return mask(this.ops.pioRead(p, size), size);
+  }
+
+  private pioOut(port: number, size: AccessSize, value: number): void {
+    const core = this.core;
+    const c = this.c;
+    const p = port & 0xffff;
+    const val = mask(value, size);
+    core.ran = true;
+    c[C_VMX_IO]!++;
+    if (core.pioBus.count !== 0 && core.pioBus.write(p, size, val)) {
+      c[C_IN_KERNEL]!++;
+      c[C_IN_KERNEL_PIO]!++;
+      this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 1);
+      return;
+    }
+    c[C_EXIT_IO]!++;
+    this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 1);
+    this.ops.pioWrite(p, size, val);
+  }
+
+  /**
+   * An EPT violation on an unmapped gfn of a RAM/READONLY slot: map it, count it, charge it. The access
+   * exited and KVM alone handled it (`inKernel`); the guest then re-executes it against the new SPTE.
+   */
+  private mapFault(slot: Slot, gfn: number, gpa: number, size: number, isWrite: number): void {
+    const reason = this.core.mmu.fault(slot, gfn);
+    const c = this.c;
+    c[reason === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
+    c[C_IN_KERNEL]!++;
+    c[C_IN_KERNEL_EPT]!++;
+    this.charge(T_EPT_MAP, reason, this.core.costEpt, EXIT_EVENT_EPT_FAULT, gpa, size, isWrite);
+  }
+
+  private noExit(): void {
+    const ns = this.core.costNoExit;
+    this.c[C_NO_EXIT]!++;
+    this.clk.t += ns;
+    this.t[T_NO_EXIT]! += ns;
+  }
+
+  private mmioRead(gpa: number, size: AccessSize): number {
+    if ((gpa & PAGE_MASK) + size > PAGE_SIZE) return this.splitRead(gpa, size);
+    const core = this.core;
+    core.ran = true;
+    const slot = core.table.find(gpa);
+    if (slot !== null) {
+      if (slot.pciHole) {
+        // RET_PF_EMULATE on every read; the emulator's guest-memory read returns 0xff
+        this.c[C_VMX_VIOLATION]!++;
+        this.c[C_IN_KERNEL]!++;
+        this.c[C_IN_KERNEL_MMIO]!++;
+        this.charge(T_KERN_MMIO, R_EPT_VIOLATION, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
+        return ones(size);
+      }
+      const gfn = Math.floor(gpa / PAGE_SIZE);
+      if (core.mmu.isMapped(gfn)) this.noExit();
+      else this.mapFault(slot, gfn, gpa, size, 0);
+      const off = core.mmu.hostOffset(slot, gpa);
+      return slot.region!.read(off, size);
+    }
+    return this.mmioExitRead(gpa, size, R_EPT_VIOLATION, true);
+  }
+
+  /**
+   * An MMIO read KVM emulates: the in-kernel MMIO bus, else KVM_EXIT_MMIO to the VMM. `viaMmioSpte`: the
+   * gfn has no slot, so the exit reason comes from the MMIO SPTE cache; otherwise it is `reason`.
+   */
+  private mmioExitRead(gpa: number, size: AccessSize, reason: number, viaMmioSpte: boolean): number {
+    const core = this.core;
+    const c = this.c;
+    const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
+    c[r === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
+    if (core.mmioBus.count !== 0) {
+      const v = core.mmioBus.read(gpa, size);
+      if (v !== NOT_HANDLED) {
+        c[C_IN_KERNEL]!++;
+        c[C_IN_KERNEL_MMIO]!++;
+        this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
+        return mask(v, size);
+      }
+    }
+    c[C_EXIT_MMIO]!++;
+    this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 0);
+    return mask(this.ops.mmioRead(gpa, size), size);
+  }
+
+  private mmioWrite(gpa: number, size: AccessSize, value: number): void {
+    if ((gpa & PAGE_MASK) + size > PAGE_SIZE) {
+      this.splitWrite(gpa, size, value);
+      return;
+    }
+    const core = this.core;
+    core.ran = true;
+    const val = mask(value, size);
+    const slot = core.table.find(gpa);
+    if (slot !== null) {
+      if (slot.readonly) {
+        // KVM_PFN_ERR_RO_FAULT → RET_PF_EMULATE: an EPT violation every time, no SPTE, MMIO semantics
+        this.mmioExitWrite(gpa, size, val, R_EPT_VIOLATION, false);
+        return;
+      }
+      const gfn = Math.floor(gpa / PAGE_SIZE);
+      if (core.mmu.isMapped(gfn)) this.noExit();
+      else this.mapFault(slot, gfn, gpa, size, 1);
+      const off = core.mmu.hostOffset(slot, gpa);
+      slot.region!.write(off, size, val);
+      return;
+    }
+    this.mmioExitWrite(gpa, size, val, R_EPT_VIOLATION, true);
+  }
+
+  private mmioExitWrite(gpa: number, size: AccessSize, val: number, reason: number, viaMmioSpte: boolean): void {
+    const core = this.core;
+    const c = this.c;
+    const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
+    c[r === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
+    if (core.mmioBus.count !== 0 && core.mmioBus.write(gpa, size, val)) {
+      c[C_IN_KERNEL]!++;
+      c[C_IN_KERNEL_MMIO]!++;
+      this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 1);
+      return;
+    }
+    c[C_EXIT_MMIO]!++;
+    this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 1);
+    this.ops.mmioWrite(gpa, size, val);
+  }
+
+  /**
+   * An access crossing a 4 KiB boundary. KVM splits it into one fragment per page (one exit each, lengths
+   * 1-3); VmOps takes sizes 1/2/4 only, so a 3-byte fragment goes as 2 + 1 here. Cold path.
+   */
+  private splitRead(gpa: number, size: AccessSize): number {
+    let v = 0;
+    let off = 0;
+    while (off < size) {
+      const a = gpa + off;
+      const room = PAGE_SIZE - (a & PAGE_MASK);
+      const n = Math.min(size - off, room);
+      const piece: AccessSize = n >= 2 ? 2 : 1;
+      v += this.mmioRead(a, piece) * 2 ** (8 * off);
+      off += piece;
+    }
+    return v;
+  }
+
+  private splitWrite(gpa: number, size: AccessSize, value: number): void {
+    const val = mask(value, size);
+    let off = 0;
+    while (off < size) {
+      const a = gpa + off;
+      const room = PAGE_SIZE - (a & PAGE_MASK);
+      const n = Math.min(size - off, room);
+      const piece: AccessSize = n >= 2 ? 2 : 1;
+      this.mmioWrite(a, piece, Math.floor(val / 2 ** (8 * off)));
+      off += piece;
+    }
+  }
+}

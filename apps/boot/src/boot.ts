@@ -1,11 +1,24 @@
 /**
  * @module
- * One simulated boot: KVM (a VM, memslots for RAM, one vCPU) ← QEMU (the q35 machine answering exits,
- * SeaBIOS's PCI set-up) ← Linux 6.1's PCI init on that vCPU. Config accesses are recorded at the VMM,
- * where the real recorder sees them (QEMU's memory-region trace), so the report counts by the same rules.
+ * One simulated boot: KVM (a VM, memslots for RAM, one vCPU) ← QEMU (the machine answering exits,
+ * SeaBIOS's PCI set-up, the KVM mitigations it asks for) ← Linux 6.1's PCI init on that vCPU.
+ *
+ * Counting: the firmware phase is counted where the real recorder counts, at QEMU's config handlers. The
+ * linux phase is counted by the guest's own account of its config accesses, which also sees the accesses
+ * KVM answers without involving QEMU (a test holds both accounts equal when no mitigation is on).
  */
 import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfile } from '@sim/kvm';
-import { Q35Machine, Seabios, parseCpu, cpuidEntries, formatBdf } from '@sim/qemu';
+import {
+  Q35Machine,
+  Seabios,
+  parseCpu,
+  cpuidEntries,
+  formatBdf,
+  KvmPciAccel,
+  kvmOptionsFor,
+  type KvmPciMitigation,
+  type Machine,
+} from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet } from './record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
@@ -13,9 +26,22 @@ import type { Scenario } from './scenario.js';
 
 export interface BootOptions {
   costProfile?: CostProfile | string;
+  /** the 2020 MMCONFIG guest patches */
   guestPatch?: GuestPatch;
+  /** KVM-side mitigations QEMU installs after firmware */
+  kvm?: readonly KvmPciMitigation[];
+  /** the enlightened-guest lower bound: the VMM's device list, no probing */
+  pvEnumeration?: boolean;
   /** keep every access (register, size, value) for `validate` and traces; off by default (memory) */
   keepAccesses?: boolean;
+}
+
+/** What the mitigations held and cost, at the end of the boot. */
+export interface MitigationFootprint {
+  memslots: number;
+  ioDevices: number;
+  hostMemoryBytes: number;
+  eptFaults: number;
 }
 
 export interface BootResult {
@@ -25,35 +51,55 @@ export interface BootResult {
   inKernelTimeNs: number;
   found: FoundDevice[];
   kvmStats: { firmware: KvmStatsSnapshot; linux: KvmStatsSnapshot };
+  footprint: MitigationFootprint;
   log: string[];
   /** every config access in order, when `keepAccesses` was set */
   accesses: AccessRecord[] | null;
+  /** the linux phase as QEMU saw it (equal to the guest's account unless KVM answered some accesses) */
+  qemuSawLinuxAccesses: number;
 }
 
 /** Accesses recorded as packed numbers: no objects on the hot path. */
 class AccessLog {
-  data = new Uint32Array(1 << 16);
+  data = new Uint32Array(1 << 14);
   n = 0;
-  push(phase: number, mech: number, write: number, bus: number, devfn: number): void {
+  push(mech: number, write: number, bus: number, devfn: number): void {
     if (this.n === this.data.length) {
       const d = new Uint32Array(this.data.length * 2);
       d.set(this.data);
       this.data = d;
     }
-    this.data[this.n++] = (phase << 20) | (mech << 18) | (write << 16) | (bus << 8) | devfn;
+    this.data[this.n++] = (mech << 18) | (write << 16) | (bus << 8) | devfn;
+  }
+  tally(present: PresentSet): ConfigTallyBuilder {
+    const t = new ConfigTallyBuilder(present);
+    for (let i = 0; i < this.n; i++) {
+      const w = this.data[i]!;
+      t.add({ mech: (w >>> 18) & 1 ? 'mmcfg' : 'conf1', write: ((w >>> 16) & 1) === 1, bus: (w >>> 8) & 0xff, devfn: w & 0xff });
+    }
+    return t;
   }
 }
 
-export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
-  const kvm = new Kvm(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {});
-  const vm = kvm.createVm();
-  const machine = new Q35Machine({
+/** QEMU's machine for the scenario (pc_q35_init and friends). */
+export function createMachine(s: Scenario): Machine & { addDefaultNic?: () => void } {
+  const opts = {
     nodefaults: s.nodefaults,
     ramBytes: s.ramBytes,
     acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
-  });
-  machine.addDefaultNic();
-  // pc_memory_init(): RAM below 4 GiB as one slot, the BIOS ROM read-only at the top of 4 GiB
+    ...(s.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: s.accurateMcfgReserve } : {}),
+  };
+  return new Q35Machine(opts);
+}
+
+export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
+  const mitigations = opts.kvm ?? [];
+  const kvmOpts = kvmOptionsFor(mitigations);
+  const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
+  const vm = kvm.createVm(kvmOpts.vm);
+  const machine = createMachine(s);
+  machine.addDefaultNic?.();
+  // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
   const lowRam = Math.min(s.ramBytes, 0x80000000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });
   vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x100000, memorySize: lowRam - 0x100000, userspaceAddr: vm.mmap(lowRam - 0x100000) });
@@ -62,40 +108,46 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   vm.setCpuid(cpuidEntries(cpuModel));
   const vcpu = vm.createVcpu(0, machine);
 
-  const log = new AccessLog();
-  let phase = 0;
+  const fwLog = new AccessLog();
+  const linuxLog = new AccessLog();
+  let qemuLinux = 0;
+  let inLinux = false;
   const accesses: AccessRecord[] | null = opts.keepAccesses ? [] : null;
-  machine.host.observer = accesses
-    ? (mech, write, bus, devfn, reg, size, value) => {
-        log.push(phase, mech, write, bus, devfn);
-        accesses.push({ phase: phase ? 'L' : 'F', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+  if (machine.host) {
+    machine.host.observer = (mech, write, bus, devfn, reg, size, value) => {
+      if (inLinux) {
+        qemuLinux++;
+        return;
       }
-    : (mech, write, bus, devfn) => log.push(phase, mech, write, bus, devfn);
+      fwLog.push(mech, write, bus, devfn);
+      accesses?.push({ phase: 'F', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+    };
+  }
 
   new Seabios(vcpu, { machine: 'q35', ramBytes: s.ramBytes }).run();
   const fwStats = vm.stats.snapshot();
-  phase = 1;
+
+  // QEMU installs the KVM mitigations once the firmware has numbered the buses and mapped ECAM
+  const accel = new KvmPciAccel(kvm, vm, machine, mitigations, 3);
+  accel.apply();
+
+  inLinux = true;
+  const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   const linux = new Linux61(vcpu, machine.bootInfo(s.append), {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
+    onConfigAccess: (mech, write, bus, devfn, reg, size, value) => {
+      linuxLog.push(mech, write, bus, devfn);
+      accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+    },
+    ...(pvList ? { pvEnumeration: pvList } : {}),
   });
   const found = linux.boot();
-  const endStats = vm.stats.snapshot();
-  const linuxStats = diffStats(fwStats, endStats);
+  const linuxStats = diffStats(fwStats, vm.stats.snapshot());
 
   const present = new PresentSet(found.map((f) => formatBdf(f.bus, f.devfn)));
-  const tallies = [new ConfigTallyBuilder(present), new ConfigTallyBuilder(present)];
-  for (let i = 0; i < log.n; i++) {
-    const w = log.data[i]!;
-    tallies[(w >>> 20) & 1]!.add({
-      mech: (w >>> 18) & 1 ? 'mmcfg' : 'conf1',
-      write: ((w >>> 16) & 1) === 1,
-      bus: (w >>> 8) & 0xff,
-      devfn: w & 0xff,
-    });
-  }
-  const phaseReport = (t: ConfigTallyBuilder, st: KvmStatsSnapshot): PhaseReport => {
-    const r = t.result();
+  const phaseReport = (log: AccessLog, st: KvmStatsSnapshot): PhaseReport => {
+    const r = log.tally(present).result();
     const { busOrder: _busOrder, ...config } = r as typeof r & { busOrder?: string };
     return { config, exits: exitsOf(st), timeNs: configTimeNs(st) };
   };
@@ -120,15 +172,23 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
       schema: 'pcisim.boot/1',
       qemuArgs: s.qemuArgs,
       append: s.append,
-      phases: { firmware: phaseReport(tallies[0]!, fwStats), linux: phaseReport(tallies[1]!, linuxStats) },
+      phases: { firmware: phaseReport(fwLog, fwStats), linux: phaseReport(linuxLog, linuxStats) },
       devices,
     },
     costProfile: profile,
     inKernelTimeNs,
     found,
     kvmStats: { firmware: fwStats, linux: linuxStats },
+    footprint: {
+      memslots: accel.memslotsUsed,
+      ioDevices: accel.ioDevicesUsed,
+      // zero-filled RAM is committed only when written, which PCI enumeration never does
+      hostMemoryBytes: vm.hostMemoryBytes,
+      eptFaults: linuxStats.eptFaults,
+    },
     log: linux.log,
     accesses,
+    qemuSawLinuxAccesses: qemuLinux,
   };
 }
 
@@ -136,10 +196,10 @@ function exitsOf(st: KvmStatsSnapshot): ExitTally {
   return { KVM_EXIT_IO: st.exits.KVM_EXIT_IO, KVM_EXIT_MMIO: st.exits.KVM_EXIT_MMIO, inKernel: st.exits.inKernel, noExit: st.exits.noExit };
 }
 
-/** time in config access and exits: everything but idle, memslot updates and RAM page mapping */
+/** time in config access and exits: everything but idle, memslot updates and the mapping of RAM */
 function configTimeNs(st: KvmStatsSnapshot): number {
   const t = st.timeNs;
-  return t.userspaceExitIo + t.userspaceExitMmio + t.inKernelMmio + t.inKernelPio + t.noExitAccess;
+  return t.userspaceExitIo + t.userspaceExitMmio + t.inKernelMmio + t.inKernelPio + t.noExitAccess + t.eptViolationMap;
 }
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');

@@ -4,7 +4,7 @@
  * Errors become one line on stderr in the style of the tool that would raise them, and an exit status:
  * 1 for a failed run, 2 for a usage error.
  */
-import { QemuError } from '@sim/qemu';
+import { QemuError, parseKvmMitigations, type KvmPciMitigation } from '@sim/qemu';
 import { KvmError } from '@sim/kvm';
 import { GuestError } from '@sim/guest';
 import { parseQemuArgs } from './scenario.js';
@@ -19,7 +19,9 @@ export interface CliIo {
   stderr: (s: string) => void;
 }
 
-export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profile>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
+export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profile|file.json>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
+                   [--kvm pci-hole|mmio-bus|ro-page|ro-page-2m|ro-page-prefetch|ro-page-prefetch-2m|ro-page-full|pio-fast,...]
+                   [--mcfg accurate[=<spare buses>]] [--pv-enumeration]
        pcisim boot -- qemu-system-x86_64 [qemu options]
        pcisim validate <reference.json> [--json]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
@@ -102,6 +104,9 @@ function boot(args: readonly string[], io: CliIo): number {
   let json = false;
   let cost: string | undefined;
   let patch: 'none' | 'mmconfig-v1' | 'mmconfig-v2' = 'none';
+  let kvmMitigations: KvmPciMitigation[] = [];
+  let pv = false;
+  let mcfgReserve: number | undefined;
   const qemu: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -117,6 +122,15 @@ function boot(args: readonly string[], io: CliIo): number {
       const p = args[++i];
       if (p !== 'none' && p !== 'mmconfig-v1' && p !== 'mmconfig-v2') throw new UsageError(`--guest-patch takes none, mmconfig-v1 or mmconfig-v2, not '${p ?? ''}'`);
       patch = p;
+    } else if (a === '--kvm') {
+      kvmMitigations = parseKvmMitigations(args[++i] ?? '');
+    } else if (a === '--pv-enumeration') {
+      pv = true;
+    } else if (a === '--mcfg') {
+      const v = args[++i] ?? '';
+      const m = /^accurate(?:=(\d+))?$/.exec(v);
+      if (!m) throw new UsageError(`--mcfg takes accurate or accurate=<spare buses>, not '${v}'`);
+      mcfgReserve = Number(m[1] ?? 0);
     } else if (a === '--') {
       const rest = args.slice(i + 1);
       if (rest[0] && /qemu-system/.test(rest[0])) rest.shift();
@@ -127,7 +141,13 @@ function boot(args: readonly string[], io: CliIo): number {
     } else qemu.push(a);
   }
   const scenario = parseQemuArgs(qemu);
-  const result = bootScenario(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), guestPatch: patch });
+  if (mcfgReserve !== undefined) scenario.accurateMcfgReserve = mcfgReserve;
+  const result = bootScenario(scenario, {
+    ...(cost !== undefined ? { costProfile: cost } : {}),
+    guestPatch: patch,
+    kvm: kvmMitigations,
+    pvEnumeration: pv,
+  });
   if (json) io.stdout(JSON.stringify(result.report, null, 1) + '\n');
   else io.stdout(formatTextReport(result));
   return 0;

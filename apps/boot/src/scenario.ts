@@ -15,6 +15,8 @@ export interface Scenario {
   accel: string;
   /** -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support */
   acpiPciHotplugWithBridgeSupport: boolean;
+  /** the accurate-MCFG proposal: spare buses declared beyond those in use (undefined: QEMU 7.2's MCFG) */
+  accurateMcfgReserve?: number;
   qemuArgs: string[];
 }
 

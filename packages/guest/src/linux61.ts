@@ -122,7 +122,19 @@ export interface Linux61Options {
   pvFeatureBit?: number;
   /** called at the boundaries of the phases the report and the trace name */
   onPhase?: (name: string, edge: 'begin' | 'end') => void;
+  /**
+   * Called once per config data access the kernel makes (mechanism 0 conf1, 1 mmcfg; write 0/1; the value
+   * read or written): the guest's own account, which still sees the accesses KVM answers without an exit.
+   */
+  onConfigAccess?: ConfigAccessHook;
+  /**
+   * The "enlightened guest" lower bound: the VMM hands over the list of functions (bus << 8 | devfn), and
+   * the kernel probes nothing else — no vendor-ID reads of empty slots, no peer-bus scan.
+   */
+  pvEnumeration?: ReadonlySet<number>;
 }
+
+export type ConfigAccessHook = (mech: number, write: number, bus: number, devfn: number, reg: number, size: number, value: number) => void;
 
 /** The kernel's `struct pci_dev`, with what this model needs of it. */
 export interface PciDev {
@@ -146,8 +158,9 @@ export interface PciDev {
   msixCap: number;
   transparent: boolean;
   subordinate: PciBusState | null;
-  /** kernel printk the reference compares: `pci 0000:BB:DD.F: [vvvv:dddd] type TT class 0xCCCCCC` */
   linkActiveReporting: boolean;
+  /** bridge windows: I/O, memory, prefetchable memory */
+  windows?: { io: BridgeWindow | null; mem: BridgeWindow | null; pref: BridgeWindow | null };
 }
 
 /** `struct pci_bus` */
@@ -160,6 +173,17 @@ export interface PciBusState {
   busnEnd: number;
   /** the ACPI companion's devices (for acpiphp), if the DSDT describes this bus */
   acpiDevices: AcpiPciDevice[] | null;
+  /** PCI_BUS_FLAGS_NO_EXTCFG: extended config space is not reachable on this bus */
+  noExtCfg?: boolean;
+  /** the BRIDGE_CONTROL value read in pass 0, written back by __pci_setup_bridge() */
+  bridgeCtl?: number;
+}
+
+/** A bridge window as pci_read_bridge_bases() found it (bus addresses, inclusive end). */
+export interface BridgeWindow {
+  start: number;
+  end: number;
+  is64?: boolean;
 }
 
 /** What Linux found, as `lspci` would list it. */
@@ -206,6 +230,16 @@ export class Linux61 {
     this.patch = options.patch ?? 'none';
     this.pvBit = options.pvFeatureBit ?? 15;
     this.onPhase = options.onPhase ?? null;
+    this.hook = options.onConfigAccess ?? null;
+    this.pvList = options.pvEnumeration ?? null;
+  }
+
+  private readonly hook: ConfigAccessHook | null;
+  private readonly pvList: ReadonlySet<number> | null;
+
+  /** pv enumeration: a function the VMM did not list is not probed */
+  private pvAbsent(bus: number, devfn: number): boolean {
+    return this.pvList !== null && !this.pvList.has((bus << 8) | devfn);
   }
 
   private readonly onPhase: ((name: string, edge: 'begin' | 'end') => void) | null;
@@ -220,44 +254,52 @@ export class Linux61 {
 
   /** arch/x86/pci/early.c read_pci_config*(): conf1, no lock, no check */
   private earlyRead(bus: number, slot: number, fn: number, off: number, len: 1 | 2 | 4): number {
+    const devfn = (slot << 3) | fn;
+    if (this.pvAbsent(bus, devfn)) return len === 4 ? 0xffffffff : len === 2 ? 0xffff : 0xff;
     this.cpu.outl(0xcf8, (0x80000000 | (bus << 16) | (slot << 11) | (fn << 8) | (off & 0xfc)) >>> 0);
-    if (len === 4) return this.cpu.inl(0xcfc) >>> 0;
-    if (len === 2) return this.cpu.inw(0xcfc + (off & 2));
-    return this.cpu.inb(0xcfc + (off & 3));
+    const v = len === 4 ? this.cpu.inl(0xcfc) >>> 0 : len === 2 ? this.cpu.inw(0xcfc + (off & 2)) : this.cpu.inb(0xcfc + (off & 3));
+    this.hook?.(0, 0, bus, devfn, off, len, v);
+    return v;
   }
 
   /** pci_conf1_read() (direct.c) */
   private conf1Read(bus: number, devfn: number, reg: number, len: number): number {
     if (bus > 255 || devfn > 255 || reg > 4095) return 0xffffffff;
+    if (this.pvAbsent(bus, devfn)) return 0xffffffff;
     this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
-    if (len === 1) return this.cpu.inb(0xcfc + (reg & 3));
-    if (len === 2) return this.cpu.inw(0xcfc + (reg & 2));
-    return this.cpu.inl(0xcfc) >>> 0;
+    const v = len === 1 ? this.cpu.inb(0xcfc + (reg & 3)) : len === 2 ? this.cpu.inw(0xcfc + (reg & 2)) : this.cpu.inl(0xcfc) >>> 0;
+    this.hook?.(0, 0, bus, devfn, reg, len, v);
+    return v;
   }
 
   private conf1Write(bus: number, devfn: number, reg: number, len: number, value: number): void {
     if (bus > 255 || devfn > 255 || reg > 4095) return;
+    if (this.pvAbsent(bus, devfn)) return;
     this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
     if (len === 1) this.cpu.outb(0xcfc + (reg & 3), value & 0xff);
     else if (len === 2) this.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
     else this.cpu.outl(0xcfc, value >>> 0);
+    this.hook?.(0, 1, bus, devfn, reg, len, value);
   }
 
   /** pci_mmcfg_read() (mmconfig_64.c) */
   private mmcfgRead(bus: number, devfn: number, reg: number, len: number): number {
     if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return 0xffffffff;
+    if (this.pvAbsent(bus, devfn)) return 0xffffffff;
     const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
-    if (len === 1) return this.cpu.readb(addr);
-    if (len === 2) return this.cpu.readw(addr);
-    return this.cpu.readl(addr) >>> 0;
+    const v = len === 1 ? this.cpu.readb(addr) : len === 2 ? this.cpu.readw(addr) : this.cpu.readl(addr) >>> 0;
+    this.hook?.(1, 0, bus, devfn, reg, len, v);
+    return v;
   }
 
   private mmcfgWrite(bus: number, devfn: number, reg: number, len: number, value: number): void {
     if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return;
+    if (this.pvAbsent(bus, devfn)) return;
     const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
     if (len === 1) this.cpu.writeb(addr, value & 0xff);
     else if (len === 2) this.cpu.writew(addr, value & 0xffff);
     else this.cpu.writel(addr, value >>> 0);
+    this.hook?.(1, 1, bus, devfn, reg, len, value);
   }
 
   private opsRead(ops: number, bus: number, devfn: number, reg: number, len: number): number {
@@ -317,6 +359,7 @@ export class Linux61 {
     this.phase('pci_subsys_init', 'end');
     this.vgaArbDeviceInit();
     if (this.info.acpi && !this.opts.acpiOff) this.pnpacpiInit();
+    this.pcibiosAssignResources();
     this.pciApplyFinalQuirks();
     return this.foundDevices();
   }
@@ -817,6 +860,7 @@ export class Linux61 {
 
   /** pci_cfg_space_size() */
   private pciCfgSpaceSize(dev: PciDev): number {
+    if (dev.bus.noExtCfg) return 256;
     const cls16 = dev.classCode >>> 8;
     if (cls16 === PCI_CLASS_BRIDGE_HOST || dev.pcieCap) return this.pciCfgSpaceSizeExt(dev);
     const pos = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
@@ -915,20 +959,85 @@ export class Linux61 {
   /** pci_read_bridge_bases(): pci_read_bridge_io/mmio/mmio_pref */
   private pciReadBridgeBases(child: PciBusState): void {
     const dev = child.self!;
-    const ioBase = this.rd(dev, PCI_IO_BASE, 1);
-    this.rd(dev, PCI_IO_LIMIT, 1);
-    if ((ioBase & 0xf) === 1) {
-      this.rd(dev, PCI_IO_BASE_UPPER16, 2);
-      this.rd(dev, PCI_IO_BASE_UPPER16 + 2, 2);
+    const w: NonNullable<PciDev['windows']> = { io: null, mem: null, pref: null };
+    // pci_read_bridge_io()
+    const ioBaseLo = this.rd(dev, PCI_IO_BASE, 1);
+    const ioLimitLo = this.rd(dev, PCI_IO_LIMIT, 1);
+    let ioBase = (ioBaseLo & 0xf0) << 8;
+    let ioLimit = (ioLimitLo & 0xf0) << 8;
+    if ((ioBaseLo & 0xf) === 1) {
+      ioBase |= this.rd(dev, PCI_IO_BASE_UPPER16, 2) << 16;
+      ioLimit |= this.rd(dev, PCI_IO_BASE_UPPER16 + 2, 2) << 16;
     }
-    this.rd(dev, PCI_MEMORY_BASE, 2);
-    this.rd(dev, PCI_MEMORY_LIMIT, 2);
-    const memBaseLo = this.rd(dev, PCI_PREF_MEMORY_BASE, 2);
-    this.rd(dev, PCI_PREF_MEMORY_LIMIT, 2);
-    if ((memBaseLo & 0xf) === 1) {
-      this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
-      this.rd(dev, PCI_PREF_LIMIT_UPPER32, 4);
+    if (ioBase <= ioLimit) w.io = { start: ioBase, end: ioLimit + 0xfff };
+    // pci_read_bridge_mmio()
+    const memBase = (this.rd(dev, PCI_MEMORY_BASE, 2) & 0xfff0) * 65536;
+    const memLimit = (this.rd(dev, PCI_MEMORY_LIMIT, 2) & 0xfff0) * 65536;
+    if (memBase <= memLimit) w.mem = { start: memBase, end: memLimit + 0xfffff };
+    // pci_read_bridge_mmio_pref()
+    const prefBaseLo = this.rd(dev, PCI_PREF_MEMORY_BASE, 2);
+    const prefLimitLo = this.rd(dev, PCI_PREF_MEMORY_LIMIT, 2);
+    let prefBase = (prefBaseLo & 0xfff0) * 65536;
+    let prefLimit = (prefLimitLo & 0xfff0) * 65536;
+    const is64 = (prefBaseLo & 0xf) === 1;
+    if (is64) {
+      const hiBase = this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
+      const hiLimit = this.rd(dev, PCI_PREF_LIMIT_UPPER32, 4);
+      if (hiBase <= hiLimit) {
+        prefBase += hiBase * 2 ** 32;
+        prefLimit += hiLimit * 2 ** 32;
+      }
     }
+    if (prefBase <= prefLimit) w.pref = { start: prefBase, end: prefLimit + 0xfffff, is64 };
+    dev.windows = w;
+  }
+
+  /** drivers/pci/setup-bus.c __pci_setup_bridge(): reprogram the windows, then BRIDGE_CONTROL */
+  private pciSetupBridge(bus: PciBusState): void {
+    const bridge = bus.self!;
+    const w = bridge.windows ?? { io: null, mem: null, pref: null };
+    // pci_setup_bridge_io()
+    let l = 0x00f0;
+    let ioUpper16 = 0;
+    if (w.io) {
+      this.rd(bridge, PCI_IO_BASE, 2);
+      l = (((w.io.end >>> 8) & 0xf0) << 8) | ((w.io.start >>> 8) & 0xf0);
+      ioUpper16 = ((w.io.end & 0xffff0000) | (w.io.start >>> 16)) >>> 0;
+    }
+    this.wr(bridge, PCI_IO_BASE_UPPER16, 4, 0x0000ffff);
+    this.wr(bridge, PCI_IO_BASE, 2, l);
+    this.wr(bridge, PCI_IO_BASE_UPPER16, 4, ioUpper16);
+    // pci_setup_bridge_mmio()
+    const m = w.mem ? ((((w.mem.end / 65536) & 0xfff0) << 16) | ((w.mem.start / 65536) & 0xfff0)) >>> 0 : 0x0000fff0;
+    this.wr(bridge, PCI_MEMORY_BASE, 4, m);
+    // pci_setup_bridge_mmio_pref()
+    this.wr(bridge, PCI_PREF_LIMIT_UPPER32, 4, 0);
+    let p = 0x0000fff0;
+    let bu = 0;
+    let lu = 0;
+    if (w.pref) {
+      p = ((((w.pref.end / 65536) & 0xfff0) << 16) | ((w.pref.start / 65536) & 0xfff0)) >>> 0;
+      if (w.pref.is64) {
+        bu = Math.floor(w.pref.start / 2 ** 32);
+        lu = Math.floor(w.pref.end / 2 ** 32);
+      }
+    }
+    this.wr(bridge, PCI_PREF_MEMORY_BASE, 4, p);
+    this.wr(bridge, PCI_PREF_BASE_UPPER32, 4, bu);
+    this.wr(bridge, PCI_PREF_LIMIT_UPPER32, 4, lu);
+    this.wr(bridge, PCI_BRIDGE_CONTROL, 2, bus.bridgeCtl ?? 0);
+  }
+
+  /** arch/x86/pci/i386.c pcibios_assign_resources() -> pci_assign_unassigned_resources(): bridges deepest first */
+  private pcibiosAssignResources(): void {
+    const assign = (bus: PciBusState): void => {
+      for (const dev of bus.devices) {
+        if (!dev.subordinate) continue;
+        assign(dev.subordinate);
+        if (dev.hdrType === 1) this.pciSetupBridge(dev.subordinate);
+      }
+    };
+    for (const r of this.roots) assign(r);
   }
 
   /** pci_scan_bridge_extend() for a bridge the firmware numbered (the unnumbered path is modelled too) */
@@ -948,6 +1057,7 @@ export class Linux61 {
         let child = bus.children.find((c) => c.number === secondary) ?? null;
         if (!child) {
           child = this.pciAddNewBus(bus, dev, secondary, subordinate);
+          child.bridgeCtl = bctl;
         }
         const cmax = this.pciScanChildBus(child, Math.max(0, subordinate - secondary - 0));
         if (cmax > max) max = cmax;
@@ -983,6 +1093,7 @@ export class Linux61 {
       children: [],
       busnEnd: end,
       acpiDevices: acpiNode,
+      noExtCfg: parent.noExtCfg === true,
     };
     dev.subordinate = child;
     parent.children.push(child);
@@ -997,9 +1108,26 @@ export class Linux61 {
       dev.linkActiveReporting = (linkcap & 0x00100000) !== 0;
       this.pcieCapRead(dev, PCI_EXP_LNKSTA, 2);
     }
+    if (!this.pciBridgeChildExtCfgAccessible(dev)) {
+      child.noExtCfg = true;
+      this.log.push(`pci_bus 0000:${hex2(busnr)}: extended config space not accessible`);
+    }
     // pcibios_add_bus() -> acpiphp_enumerate_slots()
     this.acpiphpEnumerateSlots(child);
     return child;
+  }
+
+  /** pci_bridge_child_ext_cfg_accessible() */
+  private pciBridgeChildExtCfgAccessible(bridge: PciDev): boolean {
+    if (bridge.bus.noExtCfg) return false;
+    if (bridge.pcieCap) {
+      const t = pcieType(bridge);
+      if (t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_UPSTREAM || t === PCI_EXP_TYPE_DOWNSTREAM) return true;
+    }
+    const pos = this.pciFindCapability(bridge, PCI_CAP_ID_PCIX);
+    if (!pos) return false;
+    const status = this.rd(bridge, pos + 4, 4);
+    return (status & (0x00020000 | 0x00040000)) !== 0;
   }
 
   private acpiChildren(parent: PciBusState, dev: PciDev): AcpiPciDevice[] | null {

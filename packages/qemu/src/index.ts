@@ -13,3 +13,43 @@ export type * from './machine/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';
 export type { Machine, FirmwareKind } from './machine/machine.js';
+export {
+  PcMachine,
+  qbootE820,
+  PIIX_LINK_SEMANTICS,
+  PIIX_LNKS_IRQ,
+  NOT_HOTPLUGGABLE,
+  HAS_OWN_AML,
+  type PcOptions,
+  type PcAcpiHostBridge,
+  type PiixLinkSemantics,
+  type CoalescedPioZone,
+} from './machine/pc.js';
+export {
+  MicrovmMachine,
+  microvmOptionsFromProperties,
+  PCIE_ECAM_BASE,
+  PCIE_ECAM_SIZE,
+  PCIE_MMIO_BASE,
+  PCIE_MMIO_SIZE,
+  VIRTIO_MMIO_BASE,
+  type MicrovmOptions,
+  type OnOffAuto,
+  type VirtioMmioTransport,
+} from './machine/microvm.js';
+export { I440fx, I440FX_PAM, I440FX_SMRAM, type I440fxMemoryMappings } from './devices/i440fx.js';
+export { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, type Piix4IsaPresence } from './devices/piix.js';
+export { E1000 } from './devices/e1000.js';
+export {
+  GpexRoot,
+  acpiDsdtAddGpex,
+  gpexGsiLinks,
+  gpexPrtLink,
+  GPEX_OSC_GRANT_MASK,
+  type GpexConfig,
+  type GpexAcpiHostBridge,
+  type GpexGsiLink,
+  type CrsWindow,
+} from './devices/gpex.js';
+export { pciDoDeviceReset, systemResetDevice, type HasDeviceReset } from './devices/pci-reset.js';
+export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';

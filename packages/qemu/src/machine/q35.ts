@@ -35,6 +35,11 @@ export interface Q35Options {
   ramBytes: number;
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
   acpiPciHotplugWithBridgeSupport: boolean;
+  /**
+   * The "accurate MCFG" proposal (Sean Christopherson, 2020): declare in MCFG only the buses in use plus
+   * this many spare for hot-plug, instead of the whole PCIEXBAR window. Undefined: QEMU 7.2's behaviour.
+   */
+  accurateMcfgReserve?: number;
 }
 
 export class Q35Machine implements Machine {
@@ -145,7 +150,7 @@ export class Q35Machine implements Machine {
       cmdline,
       e820,
       acpi: {
-        mcfg: [{ base: Q35_PCIEXBAR_BASE, segment: 0, startBus: 0, endBus: (Q35_PCIEXBAR_SIZE >>> 20) - 1 }],
+        mcfg: [{ base: Q35_PCIEXBAR_BASE, segment: 0, startBus: 0, endBus: this.mcfgEndBus() }],
         hostBridges: [
           {
             hid: 'PNP0A08',
@@ -160,6 +165,18 @@ export class Q35Machine implements Machine {
       },
       dmiBiosDate: '04/01/2014',
     };
+  }
+
+  /** the last bus MCFG declares: the whole window, or (accurate MCFG) the highest bus in use plus the reserve */
+  mcfgEndBus(): number {
+    const all = (Q35_PCIEXBAR_SIZE >>> 20) - 1;
+    if (this.opts.accurateMcfgReserve === undefined) return all;
+    let max = 0;
+    for (const bus of this.rootBus.walk()) {
+      const b = bus.parentBridge;
+      if (b) max = Math.max(max, b.config[R.PCI_SUBORDINATE_BUS]!, bus.number);
+    }
+    return Math.min(all, max + this.opts.accurateMcfgReserve);
   }
 
   /** build_append_pci_bus_devices() */

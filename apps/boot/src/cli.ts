@@ -11,6 +11,7 @@ import { parseQemuArgs } from './scenario.js';
 import { bootScenario } from './boot.js';
 import { formatTextReport } from './report/text.js';
 import { validateReference, formatValidate } from './validate.js';
+import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
 import { recordBoot, importTrace } from './record/record.js';
 
@@ -23,6 +24,7 @@ export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profil
                    [--kvm pci-hole|mmio-bus|ro-page|ro-page-2m|ro-page-prefetch|ro-page-prefetch-2m|ro-page-full|pio-fast,...]
                    [--mcfg accurate[=<spare buses>]] [--pv-enumeration]
        pcisim boot -- qemu-system-x86_64 [qemu options]
+       pcisim compare [qemu options] [--json] [--chart] [--cost <profile>]
        pcisim validate <reference.json> [--json]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
        pcisim import-trace <trace.log> [--console <console.log>] [--json]
@@ -38,6 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (cmd === 'boot') return boot(rest, io);
     if (cmd === 'validate') return validate(rest, io);
+    if (cmd === 'compare') return compareCmd(rest, io);
     if (cmd === 'record') return await record(rest, io);
     if (cmd === 'import-trace') return await importTraceCmd(rest, io);
     io.stderr(`pcisim: unknown command '${cmd}'\n${USAGE}\n`);
@@ -45,6 +48,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+function compareCmd(argv: readonly string[], io: CliIo): number {
+  const args = [...argv];
+  const cost = takeOption(args, '--cost');
+  const json = args.includes('--json');
+  const chart = args.includes('--chart');
+  let qemu = args.filter((a) => a !== '--json' && a !== '--chart');
+  if (qemu[0] === '--') qemu = qemu.slice(1);
+  if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
+  const unknown = qemu.find((a) => a.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
+  const r = compare(parseQemuArgs(qemu), DEFAULT_SETS, cost);
+  io.stdout(json ? JSON.stringify(r, null, 1) + '\n' : formatCompare(r) + (chart ? '\n' + formatCompareChart(r) : ''));
+  return 0;
 }
 
 function validate(args: readonly string[], io: CliIo): number {

@@ -9,3 +9,4 @@ export { bootScenario, type BootOptions, type BootResult } from './boot.js';
 export { formatTextReport } from './report/text.js';
 export { validateReference, formatValidate, type ValidateResult, type FieldDiff } from './validate.js';
 export * from './record/index.js';
+export { compare, formatCompare, formatCompareChart, DEFAULT_SETS, type CompareResult, type CompareRow, type MitigationSet } from './compare.js';

@@ -17,6 +17,7 @@ import {
   KvmPciAccel,
   kvmOptionsFor,
   type KvmPciMitigation,
+  systemReset,
   type Machine,
 } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
@@ -99,6 +100,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   const vm = kvm.createVm(kvmOpts.vm);
   const machine = createMachine(s);
   machine.addDefaultNic?.();
+  systemReset(machine);
   // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
   const lowRam = Math.min(s.ramBytes, 0x80000000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });

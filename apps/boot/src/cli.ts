@@ -10,7 +10,9 @@ import { GuestError } from '@sim/guest';
 import { parseQemuArgs } from './scenario.js';
 import { bootScenario } from './boot.js';
 import { formatTextReport } from './report/text.js';
-import { validateReference, formatValidate } from './validate.js';
+import { validateReference, formatValidate, formatValidateMarkdown } from './validate.js';
+import { readFileSync } from 'node:fs';
+import type { BootReport } from './report/types.js';
 import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
 import { recordBoot, importTrace } from './record/record.js';
@@ -25,7 +27,7 @@ export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profil
                    [--mcfg accurate[=<spare buses>]] [--pv-enumeration]
        pcisim boot -- qemu-system-x86_64 [qemu options]
        pcisim compare [qemu options] [--json] [--chart] [--cost <profile>]
-       pcisim validate <reference.json> [--json]
+       pcisim validate <reference.json>... [--json|--markdown]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
        pcisim import-trace <trace.log> [--console <console.log>] [--json]
        pcisim help`;
@@ -67,8 +69,22 @@ function compareCmd(argv: readonly string[], io: CliIo): number {
 
 function validate(args: readonly string[], io: CliIo): number {
   const json = args.includes('--json');
-  const files = args.filter((a) => a !== '--json');
+  const markdown = args.includes('--markdown');
+  const files = args.filter((a) => a !== '--json' && a !== '--markdown');
   if (files.length === 0) throw new UsageError('validate needs a reference JSON');
+  if (markdown) {
+    const rows = files.map((path) => {
+      const real = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
+      try {
+        return { path, result: validateReference(path), real };
+      } catch (e) {
+        if (e instanceof QemuError || e instanceof GuestError) return { path, error: e.message.split('\n')[0], real };
+        throw e;
+      }
+    });
+    io.stdout(formatValidateMarkdown(rows));
+    return rows.every((r) => r.result?.exact) ? 0 : 1;
+  }
   let allExact = true;
   for (const f of files) {
     const r = validateReference(f);

@@ -26,6 +26,8 @@ export interface ValidateResult {
   /** the first access where the sequences differ, per phase; null when they agree or no accesses file exists */
   firstDivergence: Record<Phase, { index: number; simulated: string | null; real: string | null } | null>;
   accessesCompared: boolean;
+  /** the simulated report */
+  simulated?: BootReport;
 }
 
 export function validateReference(path: string): ValidateResult {
@@ -83,7 +85,7 @@ export function validateReference(path: string): ValidateResult {
     }
   }
   const exact = diffs.length === 0 && !firstDivergence.firmware && !firstDivergence.linux;
-  return { scenario, exact, phases, diffs, firstDivergence, accessesCompared };
+  return { scenario, exact, phases, diffs, firstDivergence, accessesCompared, simulated: sim.report };
 }
 
 function masked(a: AccessRecord): AccessRecord {
@@ -126,4 +128,30 @@ export function formatValidate(r: ValidateResult): string {
   }
   if (!r.accessesCompared) out.push('  (no .accesses.txt.gz beside the JSON: compared the counts only)');
   return out.join('\n') + '\n';
+}
+
+/** One Markdown table row per fixture: simulated vs real counts per phase, and where it first differs. */
+export function formatValidateMarkdown(results: { path: string; result?: ValidateResult; error?: string; real?: BootReport }[]): string {
+  const lines = [
+    '| fixture | phase | real conf1 / mmcfg / absent | simulated conf1 / mmcfg / absent | status |',
+    '|---|---|---|---|---|',
+  ];
+  for (const { path, result, error, real } of results) {
+    const name = path.replace(/^.*\//, '').replace(/\.json$/, '');
+    if (!result) {
+      lines.push(`| ${name} | — | ${real ? tallyCell(real.phases.linux.config) : ''} | — | not simulated: ${error ?? ''} |`);
+      continue;
+    }
+    for (const ph of ['firmware', 'linux'] as const) {
+      const f = result.firstDivergence[ph];
+      const counts = result.diffs.filter((d) => d.field.startsWith(`${ph}.`));
+      const status = result.phases[ph] ? 'exact' : f ? `differs from access #${f.index}: \`${f.simulated ?? '(none)'}\` vs \`${f.real ?? '(none)'}\`` : `counts differ (${counts.length} fields)`;
+      lines.push(`| ${name} | ${ph} | ${real ? tallyCell(real.phases[ph].config) : ''} | ${result.simulated ? tallyCell(result.simulated.phases[ph].config) : ''} | ${status} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function tallyCell(c: ConfigTally): string {
+  return `${c.accesses.conf1} / ${c.accesses.mmcfg} / ${c.absent}`;
 }

@@ -12,7 +12,7 @@ export { Q35Machine, type Q35Options } from './machine/q35.js';
 export type * from './machine/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';
-export type { Machine, FirmwareKind } from './machine/machine.js';
+export { systemReset, type Machine, type FirmwareKind } from './machine/machine.js';
 export {
   PcMachine,
   qbootE820,

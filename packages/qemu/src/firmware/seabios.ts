@@ -1,527 +1,347 @@
 /**
  * @module
- * SeaBIOS 1.16's PCI set-up (src/fw/pciinit.c `pci_setup()`, src/hw/pci.c), run through the vCPU so its
- * config accesses are counted in the firmware phase: bus numbering, device probe, the q35 platform hooks
- * (PCIEXBAR, LPC PIRQ routing, PMBASE, RCBA, SMBus), BAR sizing and top-down allocation below the IOAPIC,
- * bridge windows, interrupt lines and command registers. Once PCIEXBAR is on, SeaBIOS switches to ECAM.
+ * SeaBIOS 1.16.2 as Debian builds bios-256k.bin (debian/rules: `QEMU=y ROM_SIZE=256`, every other option at
+ * its Kconfig default: THREADS, USE_SMM, MPTABLE, OPTIONROMS, AHCI, VIRTIO_*, USB_*, NVME, ... on;
+ * ATA_DMA, WRITABLE_UPPERMEMORY off), run through the vCPU so every PCI config access of its POST is seen
+ * by the VMM in order. The POST steps that touch config space, in the order src/post.c runs them:
+ *
+ * 1. `handle_post()` → `make_bios_writable()` (src/fw/shadow.c): conf1 scan for the host bridge, PAM on
+ * 2. `dopost()` → `qemu_preinit()` → `qemu_detect()` (src/fw/paravirt.c): 00:00.0 IDs and subsystem IDs
+ * 3. `maininit()` → `qemu_platform_setup()`: `pci_setup()` (./pciinit.ts), `smm_device_setup()` +
+ *    `smm_setup()` (src/fw/smm.c), `mptable_setup()` (src/fw/mptable.c)
+ * 4. `vgarom_setup()` (./optionroms.ts): the VGA ROM and SeaVGABIOS's own conf1 reads
+ * 5. `device_hardware_setup()` (./drivers.ts): USB and block drivers claiming their controllers
+ * 6. `optionrom_setup()`: ROM BARs of every unclaimed device
+ * 7. `make_bios_readonly()`: PAM back to read-only (via MMCONFIG on q35)
+ *
+ * Only config accesses (and the conf1 address latch they need) are issued. Port I/O and MMIO SeaBIOS makes
+ * elsewhere (fw_cfg, RTC, PIC/ELCR, PM timer, APM/SMI, VGA and DISPI registers, AHCI/virtio/xHCI registers)
+ * are not; where their answer steers the config sequence, the answer QEMU 7.2 gives is written down at that
+ * step, and {@link SeabiosPlatform} can change it.
  */
-import * as R from '../pci/regs.js';
+import { type FirmwareCpu, PciConfig, type SbPciDevice, PCI_DEVICE_ID, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID, pciBdfToBus } from './pci.js';
+import { PciInit, type PciSetupResult } from './pciinit.js';
+import { SeabiosDrivers } from './drivers.js';
+import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';
 
-/** The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. */
-export interface FirmwareCpu {
-  inb(port: number): number;
-  inw(port: number): number;
-  inl(port: number): number;
-  outb(port: number, value: number): void;
-  outw(port: number, value: number): void;
-  outl(port: number, value: number): void;
-  readb(gpa: number): number;
-  readw(gpa: number): number;
-  readl(gpa: number): number;
-  writeb(gpa: number, value: number): void;
-  writew(gpa: number, value: number): void;
-  writel(gpa: number, value: number): void;
-}
+export type { FirmwareCpu } from './pci.js';
+export type { OptionRomImage, OptionRomKind } from './optionroms.js';
 
+/** What QEMU hands SeaBIOS besides the hardware: fw_cfg files, machine properties. Defaults are QEMU 7.2's. */
 export interface SeabiosPlatform {
   machine: 'q35' | 'pc';
+  /** -m, bytes */
   ramBytes: number;
+  /** RAM below 4 GiB (SeaBIOS's RamSize from the fw_cfg E820); default: QEMU 7.2's split for `machine` */
+  belowFourGBytes?: number;
+  /** "etc/extra-pci-roots": pxb host bridges; default 0 */
+  extraPciRoots?: number;
+  /** "etc/reserved-memory-end": end of the memory hotplug area; default absent (0) */
+  reservedMemoryEnd?: number;
+  /** "etc/table-loader" present (QEMU builds the ACPI tables), which moves acpi_pm_base to 0x600; default true */
+  tableLoader?: boolean;
+  /** "etc/pci-optionrom-exec"; default 2 (run every PCI ROM) */
+  pciOptionromExec?: number;
+  /**
+   * -machine smm=on (QEMU's default where the accelerator supports it). When off, ICH9's PM block resets
+   * SMI_EN with APMC_EN set and PIIX4's DEVACTB likewise, so SeaBIOS skips SMM relocation.
+   */
+  smm?: boolean;
+  /** the image in a device's ROM BAR; default {@link qemuDefaultRom} */
+  romImage?: (dev: { bdf: number; vendor: number; device: number; classId: number }) => OptionRomImage | null;
 }
 
-const PORT_PCI_CMD = 0xcf8;
-const PORT_PCI_DATA = 0xcfc;
-const Q35_HOST_BRIDGE_PCIEXBAR_ADDR = 0xb0000000;
-const Q35_HOST_BRIDGE_PCIEXBAR_SIZE = 0x10000000;
-const PORT_ACPI_PM_BASE = 0x600;
-const ICH9_LPC_RCBA_ADDR = 0xfed1c000;
-const PCI_IRQS = [10, 10, 11, 11];
-const PCI_DEVICE_MEM_MIN = 0x1000;
-const PCI_BRIDGE_IO_MIN = 0x1000;
-const PCI_BRIDGE_MEM_MIN = 0x100000;
+// src/fw/dev-q35.h, src/fw/dev-piix.h, src/hw/pci_ids.h
+const PCI_VENDOR_ID_INTEL = 0x8086;
+const PCI_DEVICE_ID_INTEL_82441 = 0x1237;
+const PCI_DEVICE_ID_INTEL_Q35_MCH = 0x29c0;
+const PCI_DEVICE_ID_INTEL_82371AB_3 = 0x7113;
+const PCI_DEVICE_ID_INTEL_ICH9_LPC = 0x2918;
+const I440FX_PAM0 = 0x59;
+const I440FX_SMRAM = 0x72;
+const Q35_HOST_BRIDGE_PAM0 = 0x90;
+const Q35_HOST_BRIDGE_SMRAM = 0x9d;
+const PIIX_DEVACTB = 0x58;
+const PIIX_DEVACTB_APMC_EN = 1 << 25;
+const ICH9_PMIO_SMI_EN_APMC_EN = 1 << 5;
+const ICH9_LPC_GEN_PMCON_1 = 0xa0;
+const ICH9_LPC_GEN_PMCON_1_SMI_LOCK = 1 << 4;
 
-const TYPE_IO = 0;
-const TYPE_MEM = 1;
-const TYPE_PREFMEM = 2;
+const BUILD_ROM_START = 0xc0000;
+const BUILD_BIOS_ADDR = 0xf0000;
+/**
+ * rom_get_max() in Debian's bios-256k.bin: the bottom of the upper-memory malloc zone (CONFIG_MALLOC_UPPERMEMORY),
+ * fixed by the build's own low-memory allocations. The reference boots' PAM bytes (0x11 up to 0xe7fff, 0x00
+ * from 0xe8000) pin it to [0xe8000, 0xec000); the PAM values depend on nothing finer.
+ */
+const DEBIAN_BIOS_256K_ROM_MAX = 0xe8000;
 
-interface SbDevice {
-  bdf: number;
-  vendor: number;
-  device: number;
-  classId: number;
-  headerType: number;
-  secondaryBus: number;
-  parent: SbDevice | null;
-}
-
-interface RegionEntry {
-  dev: SbDevice;
-  bar: number;
-  size: number;
-  align: number;
-  is64: boolean;
-  type: number;
-}
-
-interface SbBus {
-  r: { base: number; list: RegionEntry[] }[];
-  busDev: SbDevice | null;
-}
-
-/** One run of SeaBIOS's PCI initialisation against `cpu`. */
+/** One SeaBIOS POST on `cpu`: the firmware phase of a boot. */
 export class Seabios {
-  private mmconfig = 0;
-  private readonly devices: SbDevice[] = [];
-  private maxBus = 0;
-  private pcimemStart = 0;
-  private readonly pcimemEnd = 0xfec00000;
-  private slotGetIrq: (d: SbDevice, pin: number) => number = () => 0;
+  private readonly pci: PciConfig;
+  /** SeaBIOS's debug output (dprintf level 1), the messages that name config-space work */
+  readonly log: string[] = [];
+  private shadowBdf = -1;
+  private acpiPmBase = 0xb000;
+  private setup: PciSetupResult | null = null;
+  private smmIsaDeviceBdf = -1;
+  private smmPmDeviceBdf = -1;
 
   constructor(
     private readonly cpu: FirmwareCpu,
     private readonly platform: SeabiosPlatform,
-  ) {}
-
-  // --- src/hw/pci.c ---
-  private cmd(bdf: number, addr: number): number {
-    return (0x80000000 | (bdf << 8) | (addr & 0xfc)) >>> 0;
-  }
-  readl(bdf: number, a: number): number {
-    if (this.mmconfig) return this.cpu.readl(this.mmconfig + bdf * 4096 + a);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    return this.cpu.inl(PORT_PCI_DATA);
-  }
-  readw(bdf: number, a: number): number {
-    if (this.mmconfig) return this.cpu.readw(this.mmconfig + bdf * 4096 + a);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    return this.cpu.inw(PORT_PCI_DATA + (a & 2));
-  }
-  readb(bdf: number, a: number): number {
-    if (this.mmconfig) return this.cpu.readb(this.mmconfig + bdf * 4096 + a);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    return this.cpu.inb(PORT_PCI_DATA + (a & 3));
-  }
-  writel(bdf: number, a: number, v: number): void {
-    if (this.mmconfig) return this.cpu.writel(this.mmconfig + bdf * 4096 + a, v);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    this.cpu.outl(PORT_PCI_DATA, v);
-  }
-  writew(bdf: number, a: number, v: number): void {
-    if (this.mmconfig) return this.cpu.writew(this.mmconfig + bdf * 4096 + a, v);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    this.cpu.outw(PORT_PCI_DATA + (a & 2), v);
-  }
-  writeb(bdf: number, a: number, v: number): void {
-    if (this.mmconfig) return this.cpu.writeb(this.mmconfig + bdf * 4096 + a, v);
-    this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, a));
-    this.cpu.outb(PORT_PCI_DATA + (a & 3), v);
-  }
-  private maskw(bdf: number, a: number, off: number, on: number): void {
-    this.writew(bdf, a, (this.readw(bdf, a) & ~off) | on);
+  ) {
+    this.pci = new PciConfig(cpu);
   }
 
-  /** pci_next(): the next present function on `bus` after `bdf` */
-  private next(bdf: number, bus: number): number {
-    if ((bdf & 7) === 0 && (this.readb(bdf, R.PCI_HEADER_TYPE) & 0x80) === 0) bdf += 8;
-    else bdf += 1;
-    for (;;) {
-      if (bdf >> 8 !== bus) return -1;
-      const v = this.readw(bdf, R.PCI_VENDOR_ID);
-      if (v !== 0 && v !== 0xffff) return bdf;
-      bdf += (bdf & 7) === 0 ? 8 : 1;
-    }
-  }
-  private *foreachBdf(bus: number): Generator<number> {
-    for (let bdf = this.next(bus * 256 - 1, bus); bdf >= 0; bdf = this.next(bdf, bus)) yield bdf;
+  /** the `PCIDevices` list after POST */
+  get devices(): readonly SbPciDevice[] {
+    return this.setup?.devices ?? [];
   }
 
-  private findCapability(bdf: number, capId: number): number {
-    if ((this.readw(bdf, R.PCI_STATUS) & R.PCI_STATUS_CAP_LIST) === 0) return 0;
-    let cap = this.readb(bdf, R.PCI_CAPABILITY_LIST);
-    for (let i = 0; cap && i <= 0xff; i++) {
-      if (this.readb(bdf, cap) === capId) return cap;
-      cap = this.readb(bdf, cap + 1);
-    }
-    return 0;
-  }
-
-  /** pci_setup() */
+  /** handle_post() → dopost() → maininit(), up to the int 19h that boots */
   run(): void {
-    // pci_probe_host()
-    this.cpu.outb(PORT_PCI_CMD + 3, 0x01);
-    this.cpu.outl(PORT_PCI_CMD, 0x80000000);
-    if (this.cpu.inl(PORT_PCI_CMD) !== 0x80000000) return;
-    this.initBus(0, { n: 0 });
-    this.probeDevices();
-    this.pcimemStart = this.platform.ramBytes;
-    this.initPlatform();
-    const busses: SbBus[] = [];
-    for (let i = 0; i <= this.maxBus; i++) busses.push({ r: [0, 1, 2].map(() => ({ base: 0, list: [] })), busDev: null });
-    this.checkDevices(busses);
-    this.mapDevices(busses);
-    for (const d of this.devices) this.initDevice(d);
-    this.enableDefaultVga();
+    const p = this.platform;
+    // handle_post(): serial_debug_preinit, xen_preinit (not on Xen), then
+    this.makeBiosWritable();
+    // dopost(): code_mutable_preinit() (RTC), qemu_preinit()
+    this.qemuDetect();
+    // kvm_detect() (CPUID), qemu_early_e820() (fw_cfg), malloc_preinit(), reloc_preinit(maininit)
+    // maininit() → interface_init(): qemu_cfg_init() reads the fw_cfg file directory
+    if (p.tableLoader ?? true) this.acpiPmBase = 0x0600; // "Moving pm_base to 0x600"
+    // platform_hardware_setup(): dma, pic, thread_setup, mathcp, then qemu_platform_setup()
+    this.qemuPlatformSetup();
+    // timer_setup, clock_setup, tpm_setup: no config access
+    // threads_during_optionroms() is false ("etc/threads" = 1), so VGA first, then the drivers synchronously
+    const devices = this.setup?.devices ?? [];
+    const romCtx = {
+      pci: this.pci,
+      devices,
+      runPciRoms: p.pciOptionromExec ?? 2,
+      romImage: (d: SbPciDevice) => (p.romImage ?? qemuDefaultRom)({ bdf: d.bdf, vendor: d.vendor, device: d.device, classId: d.classId }),
+      log: (m: string) => this.log.push(m),
+    };
+    vgaromSetup(romCtx);
+    // sercon_setup(), enable_vga_console(): no config access
+    new SeabiosDrivers(this.pci, devices, (m) => this.log.push(m)).deviceHardwareSetup();
+    // wait_threads()
+    optionromSetup(romCtx);
+    // interactive_bootmenu(), wait_threads(), prepareboot(): no config access
+    this.makeBiosReadonly();
+    // startBoot(): int 19h → the linuxboot option ROM's BEV loads the kernel through fw_cfg
   }
 
-  /** pci_bios_init_bus_rec() */
-  private initBus(bus: number, counter: { n: number }): void {
-    for (const bdf of this.foreachBdf(bus)) {
-      if (this.readw(bdf, R.PCI_CLASS_DEVICE) === 0x0604) {
-        this.writeb(bdf, R.PCI_SECONDARY_BUS, 255);
-        this.writeb(bdf, R.PCI_SUBORDINATE_BUS, 0);
+  /** RamSize: RAM below 4 GiB as QEMU 7.2 splits it (pc_q35_init / pc_init1, gigabyte_align on) */
+  private ramSize(): number {
+    const p = this.platform;
+    if (p.belowFourGBytes !== undefined) return p.belowFourGBytes;
+    if (p.machine === 'q35') return Math.min(p.ramBytes, p.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    return Math.min(p.ramBytes, p.ramBytes >= 0xe0000000 ? 0xc0000000 : 0xe0000000);
+  }
+
+  // --- src/fw/paravirt.c ---
+
+  /** qemu_detect(): "check northbridge @ 00:00.0" */
+  private qemuDetect(): void {
+    const v = this.pci.readw(0, PCI_VENDOR_ID);
+    if (v === 0x0000 || v === 0xffff) return;
+    const d = this.pci.readw(0, PCI_DEVICE_ID);
+    const sv = this.pci.readw(0, PCI_SUBSYSTEM_VENDOR_ID);
+    const sd = this.pci.readw(0, PCI_SUBSYSTEM_ID);
+    if (sv !== 0x1af4 || sd !== 0x1100) return; // Red Hat / Qemu virtual machine
+    if (d === PCI_DEVICE_ID_INTEL_82441) this.log.push('Running on QEMU (i440fx)');
+    else if (d === PCI_DEVICE_ID_INTEL_Q35_MCH) this.log.push('Running on QEMU (q35)');
+    else this.log.push(`Running on QEMU (unknown nb: ${v.toString(16)}:${d.toString(16)})`);
+  }
+
+  /** qemu_platform_setup() */
+  private qemuPlatformSetup(): void {
+    // kvmclock_init(): MSR only
+    const ramSize = this.ramSize();
+    this.setup = new PciInit(
+      this.pci,
+      {
+        ramSize,
+        ramSizeOver4G: Math.max(0, this.platform.ramBytes - ramSize),
+        extraPciRoots: this.platform.extraPciRoots ?? 0,
+        reservedMemoryEnd: this.platform.reservedMemoryEnd ?? 0,
+        acpiPmBase: this.acpiPmBase,
+      },
+      (m) => this.log.push(m),
+    ).run();
+    this.smmDeviceSetup();
+    this.smmSetup();
+    // mtrr_setup(), msr_feature_control_setup(), smp_setup(): MSRs and APIC; pirtable_setup(): static table
+    this.mptableSetup(); // MaxCountCPUs <= 255
+    // smbios_setup(), romfile_loader_execute("etc/table-loader"), acpi_dsdt_parse(): fw_cfg and memory
+  }
+
+  // --- src/fw/shadow.c ---
+
+  /** make_bios_writable(): the conf1 host bridge scan, before anything else on the bus */
+  private makeBiosWritable(): void {
+    const pci = this.pci;
+    for (const bdf of pci.ioconfigForeachBdf(0)) {
+      const vendev = pci.ioconfigReadl(bdf, PCI_VENDOR_ID);
+      const vendor = vendev & 0xffff;
+      const device = vendev >>> 16;
+      if (vendor === PCI_VENDOR_ID_INTEL && device === PCI_DEVICE_ID_INTEL_82441) {
+        this.makeBiosWritableIntel(bdf, I440FX_PAM0);
+        this.shadowBdf = bdf;
+        return;
+      }
+      if (vendor === PCI_VENDOR_ID_INTEL && device === PCI_DEVICE_ID_INTEL_Q35_MCH) {
+        this.makeBiosWritableIntel(bdf, Q35_HOST_BRIDGE_PAM0);
+        this.shadowBdf = bdf;
+        return;
       }
     }
-    for (const bdf of this.foreachBdf(bus)) {
-      if (this.readw(bdf, R.PCI_CLASS_DEVICE) !== 0x0604) continue;
-      const pribus = this.readb(bdf, R.PCI_PRIMARY_BUS);
-      if (pribus !== bus) this.writeb(bdf, R.PCI_PRIMARY_BUS, bus);
-      let secbus = this.readb(bdf, R.PCI_SECONDARY_BUS);
-      counter.n++;
-      if (counter.n !== secbus) {
-        secbus = counter.n;
-        this.writeb(bdf, R.PCI_SECONDARY_BUS, secbus);
+    this.log.push('Unable to unlock ram - bridge not found');
+  }
+
+  /**
+   * make_bios_writable_intel() + __make_bios_writable_intel(): whether it runs from the 0xf0000 shadow or
+   * from the flash copy at 0xffff0000 (PAM0 bit 4 clear), the config accesses are the same
+   */
+  private makeBiosWritableIntel(bdf: number, pam0: number): void {
+    const pci = this.pci;
+    pci.ioconfigReadb(bdf, pam0);
+    const base = pam0 & ~3;
+    const pam = pamBytes(pci.ioconfigReadl(bdf, base), pci.ioconfigReadl(bdf, base + 4));
+    const o = pam0 & 3;
+    for (let i = 0; i < 6; i++) pam[o + i + 1] = 0x33; // Make ram from 0xc0000-0xf0000 writable
+    pam[o] = 0x30; // Make ram from 0xf0000-0x100000 writable
+    pci.ioconfigWritel(bdf, base, pamDword(pam, 0));
+    pci.ioconfigWritel(bdf, base + 4, pamDword(pam, 4));
+    // if ram was not present the BIOS is copied from flash: memory, not config
+  }
+
+  /** make_bios_readonly() */
+  private makeBiosReadonly(): void {
+    if (this.shadowBdf < 0) {
+      this.log.push('Unable to lock ram - bridge not found');
+      return;
+    }
+    const device = this.pci.readw(this.shadowBdf, PCI_DEVICE_ID);
+    this.makeBiosReadonlyIntel(this.shadowBdf, device === PCI_DEVICE_ID_INTEL_82441 ? I440FX_PAM0 : Q35_HOST_BRIDGE_PAM0);
+  }
+
+  /** make_bios_readonly_intel(): after wbinvd(), through pci_config_* (MMCONFIG on q35 by now) */
+  private makeBiosReadonlyIntel(bdf: number, pam0: number): void {
+    const pci = this.pci;
+    const base = pam0 & ~3;
+    const pam = pamBytes(pci.readl(bdf, base), pci.readl(bdf, base + 4));
+    const o = pam0 & 3;
+    // Write protect roms from 0xc0000-0xf0000 (CONFIG_WRITABLE_UPPERMEMORY off: romlast = BUILD_BIOS_ADDR)
+    const romlast = BUILD_BIOS_ADDR;
+    const rommax = DEBIAN_BIOS_256K_ROM_MAX;
+    for (let i = 0; i < 6; i++) {
+      const mem = BUILD_ROM_START + i * 32 * 1024;
+      if (romlast < mem + 16 * 1024 || rommax < mem + 32 * 1024) {
+        if (romlast >= mem && rommax >= mem + 16 * 1024) pam[o + i + 1] = 0x31;
+        break;
       }
-      let subbus = this.readb(bdf, R.PCI_SUBORDINATE_BUS);
-      this.writeb(bdf, R.PCI_SUBORDINATE_BUS, 255);
-      this.initBus(secbus, counter);
-      if (subbus !== counter.n) {
-        let resBus = counter.n;
-        const cap = this.findResourceReserveCap(bdf);
-        if (cap) {
-          const tmp = this.readl(bdf, cap + 4);
-          if (tmp !== 0xffffffff) {
-            let r = tmp & 0xff;
-            if (((r + secbus) & 0xff) < secbus || ((r + secbus) & 0xff) < r) r = 0;
-            if (secbus + r > counter.n) resBus = secbus + r;
-          }
-        }
-        subbus = resBus;
-        counter.n = resBus;
-      }
-      this.writeb(bdf, R.PCI_SUBORDINATE_BUS, subbus);
+      pam[o + i + 1] = 0x11;
+    }
+    pam[o] = 0x10; // Write protect 0xf0000-0x100000
+    pci.writel(bdf, base, pamDword(pam, 0));
+    pci.writel(bdf, base + 4, pamDword(pam, 4));
+  }
+
+  // --- src/fw/smm.c ---
+
+  /** smm_device_setup(): from the PCIDevices cache, no access */
+  private smmDeviceSetup(): void {
+    const find = (vendor: number, device: number) => this.devices.find((d) => d.vendor === vendor && d.device === device) ?? null;
+    let isapci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371AB_3);
+    let pmpci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82441);
+    if (isapci && pmpci) {
+      this.smmIsaDeviceBdf = isapci.bdf;
+      this.smmPmDeviceBdf = pmpci.bdf;
+      return;
+    }
+    isapci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_ICH9_LPC);
+    pmpci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_Q35_MCH);
+    if (isapci && pmpci) {
+      this.smmIsaDeviceBdf = isapci.bdf;
+      this.smmPmDeviceBdf = pmpci.bdf;
     }
   }
 
-  /** pci_find_resource_reserve_capability(): QEMU's vendor-specific capability on Red Hat bridges */
-  private findResourceReserveCap(bdf: number): number {
-    const vd = this.readl(bdf, 0);
-    if ((vd & 0xffff) === 0x1b36 && ((vd >>> 16) === 0x000c || (vd >>> 16) === 0x000e)) {
-      let cap = 0;
-      if ((this.readw(bdf, R.PCI_STATUS) & R.PCI_STATUS_CAP_LIST) === 0) return 0;
-      cap = this.readb(bdf, R.PCI_CAPABILITY_LIST);
-      while (cap) {
-        if (this.readb(bdf, cap) === R.PCI_CAP_ID_VNDR) {
-          const len = this.readb(bdf, cap + 2);
-          return len < 0x14 ? 0 : cap;
-        }
-        cap = this.readb(bdf, cap + 1);
-      }
-    }
-    return 0;
+  /** smm_setup() */
+  private smmSetup(): void {
+    if (this.smmIsaDeviceBdf < 0) return;
+    const device = this.pci.readw(this.smmIsaDeviceBdf, PCI_DEVICE_ID);
+    if (device === PCI_DEVICE_ID_INTEL_82371AB_3) this.piix4ApmcSmmSetup(this.smmIsaDeviceBdf, this.smmPmDeviceBdf);
+    else this.ich9LpcApmcSmmSetup(this.smmIsaDeviceBdf, this.smmPmDeviceBdf);
   }
 
-  /** pci_probe_devices() */
-  private probeDevices(): void {
-    const busdevs = new Map<number, SbDevice>();
-    let bus = -1;
-    while (bus < 0xff && bus < this.maxBus) {
-      bus++;
-      for (const bdf of this.foreachBdf(bus)) {
-        const parent = busdevs.get(bus) ?? null;
-        if (!parent && bus > this.maxBus) this.maxBus = bus;
-        const vendev = this.readl(bdf, R.PCI_VENDOR_ID);
-        const classrev = this.readl(bdf, R.PCI_REVISION_ID);
-        const headerType = this.readb(bdf, R.PCI_HEADER_TYPE);
-        const d: SbDevice = {
-          bdf,
-          vendor: vendev & 0xffff,
-          device: vendev >>> 16,
-          classId: classrev >>> 16,
-          headerType,
-          secondaryBus: 0,
-          parent,
-        };
-        const t = headerType & 0x7f;
-        if (t === 1 || t === 2) {
-          const sec = this.readb(bdf, R.PCI_SECONDARY_BUS);
-          d.secondaryBus = sec;
-          if (sec > bus && !busdevs.has(sec)) busdevs.set(sec, d);
-          if (sec > this.maxBus) this.maxBus = sec;
-        }
-        this.devices.push(d);
-      }
-    }
+  /** piix4_apmc_smm_setup(): "check if SMM init is already done" reads DEVACTB in config space */
+  private piix4ApmcSmmSetup(isabdf: number, i440Bdf: number): void {
+    const pci = this.pci;
+    const value = pci.readl(isabdf, PIIX_DEVACTB);
+    if (value & PIIX_DEVACTB_APMC_EN) return;
+    pci.writeb(i440Bdf, I440FX_SMRAM, 0x02 | 0x48); // enable the SMM memory window
+    // smm_save_and_copy(): memory
+    pci.writel(isabdf, PIIX_DEVACTB, (value | PIIX_DEVACTB_APMC_EN) >>> 0); // SMI on APMC writes
+    // GLBCTL.SMI_EN via the PM I/O block; smm_relocate_and_restore(): APM ports 0xb2/0xb3, the SMI handler
+    pci.writeb(i440Bdf, I440FX_SMRAM, 0x02 | 0x08); // close the SMM memory window and enable normal SMM
   }
 
-  /** pci_bios_init_platform(): mch_mem_addr_setup() / i440fx_mem_addr_setup() */
-  private initPlatform(): void {
+  /**
+   * ich9_lpc_apmc_smm_setup(): "check if SMM init is already done" reads SMI_EN in the PM I/O block
+   * (acpi_pm_base + 0x30), which QEMU's ICH9 PM resets to 0, or to APMC_EN with smm=off (pm_reset()).
+   */
+  private ich9LpcApmcSmmSetup(isabdf: number, mchBdf: number): void {
+    const pci = this.pci;
+    const smiEn = (this.platform.smm ?? true) ? 0 : ICH9_PMIO_SMI_EN_APMC_EN;
+    if (smiEn & ICH9_PMIO_SMI_EN_APMC_EN) return;
+    pci.writeb(mchBdf, Q35_HOST_BRIDGE_SMRAM, 0x02 | 0x48); // enable the SMM memory window
+    // smm_save_and_copy(): memory; SMI_EN |= APMC_EN | GLB_SMI_EN: PM I/O
+    const value = pci.readw(isabdf, ICH9_LPC_GEN_PMCON_1); // lock SMI generation
+    pci.writel(isabdf, ICH9_LPC_GEN_PMCON_1, value | ICH9_LPC_GEN_PMCON_1_SMI_LOCK);
+    // smm_relocate_and_restore(): APM ports 0xb2/0xb3, the SMI handler relocates SMBASE
+    pci.writeb(mchBdf, Q35_HOST_BRIDGE_SMRAM, 0x02 | 0x08); // close the SMM memory window and enable normal SMM
+  }
+
+  // --- src/fw/mptable.c ---
+
+  /** mptable_setup(): an interrupt source entry per bus-0 function pin; stops at the first device off bus 0 */
+  private mptableSetup(): void {
     for (const d of this.devices) {
-      if (d.vendor === 0x8086 && d.device === 0x29c0) {
-        // mch_mmconfig_setup()
-        this.writel(d.bdf, 0x60, 0);
-        this.writel(d.bdf, 0x64, 0);
-        this.writel(d.bdf, 0x60, Q35_HOST_BRIDGE_PCIEXBAR_ADDR | 1);
-        this.mmconfig = Q35_HOST_BRIDGE_PCIEXBAR_ADDR;
-        this.pcimemStart = Q35_HOST_BRIDGE_PCIEXBAR_ADDR + Q35_HOST_BRIDGE_PCIEXBAR_SIZE;
-        this.slotGetIrq = (dev, pin) => {
-          // mch_pci_slot_get_irq()
-          const slot = (dev.bdf >> 3) & 0x1f;
-          const pinAddend = 0;
-          const irqs = [10, 10, 11, 11];
-          if (slot <= 24) return irqs[((pin - 1 + pinAddend + slot) & 3)]!;
-          return irqs[(pin - 1 + slot) & 3]!;
-        };
-      } else if (d.vendor === 0x8086 && d.device === 0x1237) {
-        if (this.platform.ramBytes <= 0x80000000) this.pcimemStart = 0x80000000;
-        else if (this.platform.ramBytes <= 0xc0000000) this.pcimemStart = 0xc0000000;
-        this.slotGetIrq = (dev, pin) => PCI_IRQS[(pin - 1 + ((dev.bdf >> 3) & 0x1f)) & 3]!;
-      }
+      if (pciBdfToBus(d.bdf) !== 0) break;
+      this.pci.readb(d.bdf, PCI_INTERRUPT_PIN);
+      this.pci.readb(d.bdf, PCI_INTERRUPT_LINE);
     }
   }
 
-  /** pci_bios_get_bar() */
-  private getBar(d: SbDevice, bar: number): { type: number; size: number; is64: boolean } {
-    const ofs = bar === R.PCI_ROM_SLOT ? (d.headerType & 0x7f) === 1 ? R.PCI_ROM_ADDRESS1 : R.PCI_ROM_ADDRESS : R.PCI_BASE_ADDRESS_0 + bar * 4;
-    const old = this.readl(d.bdf, ofs);
-    let type = TYPE_MEM;
-    let is64 = false;
-    let mask: number;
-    if (bar === R.PCI_ROM_SLOT) {
-      mask = 0xfffff800;
-      this.writel(d.bdf, ofs, mask);
-    } else {
-      if (old & R.PCI_BASE_ADDRESS_SPACE_IO) {
-        mask = 0xfffffffc;
-        type = TYPE_IO;
-      } else {
-        mask = 0xfffffff0;
-        if (old & R.PCI_BASE_ADDRESS_MEM_PREFETCH) type = TYPE_PREFMEM;
-        is64 = (old & 0x06) === R.PCI_BASE_ADDRESS_MEM_TYPE_64;
-      }
-      this.writel(d.bdf, ofs, 0xffffffff);
-    }
-    const val = this.readl(d.bdf, ofs);
-    this.writel(d.bdf, ofs, old);
-    let size: number;
-    if (is64) {
-      const hold = this.readl(d.bdf, ofs + 4);
-      this.writel(d.bdf, ofs + 4, 0xffffffff);
-      const high = this.readl(d.bdf, ofs + 4);
-      this.writel(d.bdf, ofs + 4, hold);
-      const lo = (~(val & mask) >>> 0) + 1;
-      const hi = ~high >>> 0;
-      size = hi * 2 ** 32 + lo;
-      if (lo === 2 ** 32) size = (hi + 1) * 2 ** 32;
-    } else {
-      size = ((~(val & mask) >>> 0) + 1) % 2 ** 32;
-    }
-    return { type, size, is64 };
-  }
+  // --- src/fw/pciinit.c ---
 
-  private createEntry(bus: SbBus, dev: SbDevice, bar: number, size: number, align: number, type: number, is64: boolean): void {
-    const entry: RegionEntry = { dev, bar, size, align, type, is64 };
-    // pci_region_create_entry(): keep the list sorted by decreasing alignment (stable)
-    const list = bus.r[type]!.list;
-    let i = 0;
-    while (i < list.length && list[i]!.align >= align) i++;
-    list.splice(i, 0, entry);
+  /** pci_resume(): S3 resume re-programs what the chipset forgot (not part of a cold boot) */
+  resume(): void {
+    const s = this.setup;
+    if (!s) return;
+    const init = new PciInit(this.pci, {
+      ramSize: this.ramSize(),
+      ramSizeOver4G: 0,
+      extraPciRoots: 0,
+      reservedMemoryEnd: 0,
+      acpiPmBase: this.acpiPmBase,
+    });
+    if (s.piixPmBdf >= 0) init.piix4PmConfigSetup(s.piixPmBdf);
+    if (s.ich9LpcBdf >= 0) init.mchIsaLpcSetup(s.ich9LpcBdf);
+    if (s.ich9SmbusBdf >= 0) init.ich9SmbusEnable(s.ich9SmbusBdf);
+    if (s.mchMmcfgBdf >= 0) init.mchMmconfigSetup(s.mchMmcfgBdf);
   }
+}
 
-  /** pci_bios_check_devices() */
-  private checkDevices(busses: SbBus[]): void {
-    for (const d of this.devices) {
-      if (d.classId === 0x0604) busses[d.secondaryBus]!.busDev = d;
-      let bus = busses[d.bdf >> 8]!;
-      if (!bus.busDev) bus = busses[0]!;
-      for (let i = 0; i < R.PCI_NUM_REGIONS; i++) {
-        if (d.classId === 0x0604 && i >= 2 && i < R.PCI_ROM_SLOT) continue;
-        const { type, size: rawSize, is64 } = this.getBar(d, i);
-        if (rawSize === 0) continue;
-        const size = type !== TYPE_IO && rawSize < PCI_DEVICE_MEM_MIN ? PCI_DEVICE_MEM_MIN : rawSize;
-        this.createEntry(bus, d, i, size, size, type, is64);
-        if (is64) i++;
-      }
-    }
-    for (let sec = this.maxBus; sec > 0; sec--) {
-      const s = busses[sec]!;
-      if (!s.busDev) continue;
-      let parent = busses[s.busDev.bdf >> 8]!;
-      if (!parent.busDev) parent = busses[0]!;
-      const bdf = s.busDev.bdf;
-      const pcieCap = this.findCapability(bdf, R.PCI_CAP_ID_EXP);
-      const qemuCap = this.findResourceReserveCap(bdf);
-      const hotplug = this.hotplugSupport(s, pcieCap);
-      for (let type = 0; type < 3; type++) {
-        let align = type === TYPE_IO ? PCI_BRIDGE_IO_MIN : PCI_BRIDGE_MEM_MIN;
-        if (!this.bridgeHasRegion(s.busDev, type)) continue;
-        let size = 0;
-        if (qemuCap) {
-          if (type === TYPE_IO) {
-            const lo = this.readl(bdf, qemuCap + 8);
-            const hi = this.readl(bdf, qemuCap + 12);
-            if (!(lo === 0xffffffff && hi === 0xffffffff)) size = hi * 2 ** 32 + lo;
-          } else if (type === TYPE_MEM) {
-            const t = this.readl(bdf, qemuCap + 16);
-            if (t !== 0xffffffff) size = t;
-          } else {
-            const t32 = this.readl(bdf, qemuCap + 20);
-            const lo = this.readl(bdf, qemuCap + 24);
-            const hi = this.readl(bdf, qemuCap + 28);
-            const is64Unset = lo === 0xffffffff && hi === 0xffffffff;
-            if (t32 !== 0xffffffff && is64Unset) size = t32;
-            else if (t32 === 0xffffffff && !is64Unset) size = hi * 2 ** 32 + lo;
-          }
-        }
-        const list = s.r[type]!.list;
-        if (list.length > 0 && list[0]!.align > align) align = list[0]!.align;
-        let sum = list.reduce((a, e) => a + e.size, 0);
-        const optional = hotplug === 'pcie' ? pcieCap !== 0 && type === TYPE_IO : false;
-        if (!sum && hotplug !== 'none' && !optional) sum = align;
-        if (size > sum) {
-          if (type !== TYPE_IO) size = Math.ceil(size / align) * align;
-        } else {
-          size = Math.ceil(sum / align) * align;
-        }
-        const is64 = this.bridgeRegionIs64(list, s.busDev, type);
-        this.createEntry(parent, s.busDev, -1, size, align, type, is64);
-      }
-    }
-  }
+/** union pamdata_u: two dwords as eight bytes */
+function pamBytes(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (const v of [lo, hi]) for (let i = 0; i < 4; i++) out.push((v >>> (8 * i)) & 0xff);
+  return out;
+}
 
-  /** pci_bus_hotplug_support() */
-  private hotplugSupport(s: SbBus, pcieCap: number): 'none' | 'pcie' | 'shpc' {
-    const bdf = s.busDev!.bdf;
-    if (pcieCap) {
-      const flags = this.readw(bdf, pcieCap + R.PCI_EXP_FLAGS);
-      const portType = (flags & 0xf0) >> 4;
-      const downstream = portType === R.PCI_EXP_TYPE_DOWNSTREAM || portType === R.PCI_EXP_TYPE_ROOT_PORT;
-      if (!downstream) return 'none';
-      const slotImplemented = (flags & 0x100) !== 0;
-      if (!slotImplemented) return 'none';
-      const slotCap = this.readl(bdf, pcieCap + R.PCI_EXP_SLTCAP);
-      return (slotCap & 0x40) !== 0 ? 'pcie' : 'none';
-    }
-    return this.findCapability(bdf, R.PCI_CAP_ID_SHPC) ? 'shpc' : 'none';
-  }
-
-  /** pci_bridge_has_region() */
-  private bridgeHasRegion(d: SbDevice, type: number): boolean {
-    if (type === TYPE_MEM) return true;
-    const reg = type === TYPE_IO ? R.PCI_IO_BASE : R.PCI_PREF_MEMORY_BASE;
-    const base = this.readb(d.bdf, reg);
-    if (base !== 0) return true;
-    this.writeb(d.bdf, reg, 0xff);
-    const v = this.readb(d.bdf, reg);
-    this.writeb(d.bdf, reg, 0);
-    return v !== 0;
-  }
-
-  /** pci_bios_bridge_region_is64() */
-  private bridgeRegionIs64(list: RegionEntry[], d: SbDevice, type: number): boolean {
-    if (type !== TYPE_PREFMEM) return false;
-    let pmem = this.readl(d.bdf, R.PCI_PREF_MEMORY_BASE);
-    if (!pmem) {
-      this.writel(d.bdf, R.PCI_PREF_MEMORY_BASE, 0xfff0fff0);
-      pmem = this.readl(d.bdf, R.PCI_PREF_MEMORY_BASE);
-      this.writel(d.bdf, R.PCI_PREF_MEMORY_BASE, 0);
-    }
-    if ((pmem & 0x0f) !== 1) return false;
-    return list.every((e) => e.is64);
-  }
-
-  /** pci_bios_map_devices(): the 32-bit windows only (no 64-bit spill in these scenarios) */
-  private mapDevices(busses: SbBus[]): void {
-    const root = busses[0]!;
-    const io = root.r[TYPE_IO]!;
-    const ioSum = io.list.reduce((a, e) => a + e.size, 0);
-    io.base = ioSum < 0x4000 ? 0xc000 : 0x1000;
-    let rEnd = root.r[TYPE_PREFMEM]!;
-    let rStart = root.r[TYPE_MEM]!;
-    const alignOf = (r: { list: RegionEntry[] }) => (r.list.length ? r.list[0]!.align : 1);
-    const sumOf = (r: { list: RegionEntry[] }) => r.list.reduce((a, e) => a + e.size, 0);
-    if (alignOf(rStart) < alignOf(rEnd)) {
-      rEnd = root.r[TYPE_MEM]!;
-      rStart = root.r[TYPE_PREFMEM]!;
-    }
-    rEnd.base = Math.floor((this.pcimemEnd - sumOf(rEnd)) / alignOf(rEnd)) * alignOf(rEnd);
-    rStart.base = Math.floor((rEnd.base - sumOf(rStart)) / alignOf(rStart)) * alignOf(rStart);
-    for (let bus = 0; bus <= this.maxBus; bus++) {
-      for (let type = 0; type < 3; type++) this.mapEntries(busses, busses[bus]!.r[type]!);
-    }
-  }
-
-  /** pci_region_map_entries() + pci_region_map_one_entry() */
-  private mapEntries(busses: SbBus[], r: { base: number; list: RegionEntry[] }): void {
-    for (const e of r.list) {
-      const addr = r.base;
-      r.base += e.size;
-      if (e.bar === -1) busses[e.dev.secondaryBus]!.r[e.type]!.base = addr;
-      const bdf = e.dev.bdf;
-      if (e.bar >= 0) {
-        // pci_set_io_region_addr()
-        const ofs =
-          e.bar === R.PCI_ROM_SLOT ? ((e.dev.headerType & 0x7f) === 1 ? R.PCI_ROM_ADDRESS1 : R.PCI_ROM_ADDRESS) : R.PCI_BASE_ADDRESS_0 + e.bar * 4;
-        this.writel(bdf, ofs, addr >>> 0);
-        if (e.is64) this.writel(bdf, ofs + 4, Math.floor(addr / 2 ** 32));
-        continue;
-      }
-      const limit = addr + e.size - 1;
-      if (e.type === TYPE_IO) {
-        this.writeb(bdf, R.PCI_IO_BASE, (addr >>> 8) & 0xff);
-        this.writew(bdf, R.PCI_IO_BASE_UPPER16, 0);
-        this.writeb(bdf, R.PCI_IO_LIMIT, (limit >>> 8) & 0xff);
-        this.writew(bdf, R.PCI_IO_LIMIT_UPPER16, 0);
-      } else if (e.type === TYPE_MEM) {
-        this.writew(bdf, R.PCI_MEMORY_BASE, (addr / 65536) & 0xffff);
-        this.writew(bdf, R.PCI_MEMORY_LIMIT, (limit / 65536) & 0xffff);
-      } else {
-        this.writew(bdf, R.PCI_PREF_MEMORY_BASE, (addr / 65536) & 0xffff);
-        this.writew(bdf, R.PCI_PREF_MEMORY_LIMIT, (limit / 65536) & 0xffff);
-        this.writel(bdf, R.PCI_PREF_BASE_UPPER32, Math.floor(addr / 2 ** 32));
-        this.writel(bdf, R.PCI_PREF_LIMIT_UPPER32, Math.floor(limit / 2 ** 32));
-      }
-    }
-    r.list.length = 0;
-  }
-
-  /** pci_bios_init_device() with the pci_device_tbl hooks q35 and pc use */
-  private initDevice(d: SbDevice): void {
-    const bdf = d.bdf;
-    const pin = this.readb(bdf, R.PCI_INTERRUPT_PIN);
-    if (pin !== 0) this.writeb(bdf, R.PCI_INTERRUPT_LINE, this.slotGetIrq(d, pin));
-    if (d.vendor === 0x8086 && d.device === 0x2918) {
-      // mch_isa_bridge_setup()
-      for (let i = 0; i < 4; i++) {
-        this.writeb(bdf, 0x60 + i, PCI_IRQS[i]!);
-        this.writeb(bdf, 0x68 + i, PCI_IRQS[i]!);
-      }
-      this.cpu.outb(0x4d0, 0x00);
-      this.cpu.outb(0x4d1, 0x0c);
-      this.writel(bdf, 0x40, PORT_ACPI_PM_BASE | 1);
-      this.writeb(bdf, 0x44, 0x80);
-      this.writel(bdf, 0xf0, ICH9_LPC_RCBA_ADDR | 1);
-    } else if (d.vendor === 0x8086 && d.device === 0x2930) {
-      // ich9_smbus_setup()
-      this.writel(bdf, 0x20, (PORT_ACPI_PM_BASE + 0x100) | R.PCI_BASE_ADDRESS_SPACE_IO);
-      this.writeb(bdf, 0x40, 0x01);
-    }
-    this.maskw(bdf, R.PCI_COMMAND, 0, R.PCI_COMMAND_IO | R.PCI_COMMAND_MEMORY | R.PCI_COMMAND_SERR);
-    if (d.headerType & R.PCI_HEADER_TYPE_BRIDGE) this.maskw(bdf, R.PCI_BRIDGE_CONTROL, 0, R.PCI_BRIDGE_CTL_SERR);
-  }
-
-  /** pci_enable_default_vga(): a VGA behind bridges needs VGA forwarding turned on */
-  private enableDefaultVga(): void {
-    for (const d of this.devices) {
-      if (d.classId === 0x0300) {
-        const cmd = this.readw(d.bdf, R.PCI_COMMAND);
-        if (cmd & R.PCI_COMMAND_IO && cmd & R.PCI_COMMAND_MEMORY) return;
-      }
-    }
-    const vga = this.devices.find((d) => d.classId === 0x0300);
-    if (!vga) return;
-    this.maskw(vga.bdf, R.PCI_COMMAND, 0, R.PCI_COMMAND_IO | R.PCI_COMMAND_MEMORY);
-    for (let p = vga.parent; p; p = p.parent) {
-      this.maskw(p.bdf, R.PCI_BRIDGE_CONTROL, 0, R.PCI_BRIDGE_CTL_VGA);
-      this.maskw(p.bdf, R.PCI_COMMAND, 0, R.PCI_COMMAND_IO | R.PCI_COMMAND_MEMORY);
-    }
-  }
+function pamDword(pam: number[], at: number): number {
+  return (pam[at]! | (pam[at + 1]! << 8) | (pam[at + 2]! << 16) | (pam[at + 3]! << 24)) >>> 0;
 }

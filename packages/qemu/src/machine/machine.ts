@@ -26,3 +26,8 @@ export interface Machine extends VmOps {
   /** every function on every bus, in bus-walk order */
   functions(): Iterable<{ bus: number; dev: PciDevice }>;
 }
+
+/** qemu_system_reset(): every PCI function on every bus back to its reset state (pcibus_reset). */
+export function systemReset(machine: Machine): void {
+  for (const { dev } of machine.functions()) dev.reset();
+}

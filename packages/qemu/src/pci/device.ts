@@ -284,6 +284,46 @@ export class PciDevice {
    */
   realize(): void {}
 
+  /**
+   * pci_do_device_reset(), run on every function at system reset (pcibus_reset): writable command, status
+   * and interrupt-line bits cleared, cache line size 0, BARs back to their type bits, MSI/MSI-X disabled.
+   * Device models with their own reset state override and call this first.
+   */
+  reset(): void {
+    const clearWord = (a: number) => {
+      const m = this.getWordOf(this.wmask, a) | this.getWordOf(this.w1cmask, a);
+      this.setWord(a, this.getWord(a) & ~m);
+    };
+    clearWord(R.PCI_COMMAND);
+    clearWord(R.PCI_STATUS);
+    this.config[R.PCI_INTERRUPT_LINE]! &= ~(this.wmask[R.PCI_INTERRUPT_LINE]! | this.w1cmask[R.PCI_INTERRUPT_LINE]!);
+    this.config[R.PCI_CACHE_LINE_SIZE] = 0;
+    // pci_reset_regions()
+    for (let r = 0; r < R.PCI_NUM_REGIONS; r++) {
+      const region = this.regions[r];
+      if (!region) continue;
+      const addr = this.barOffset(r);
+      this.setLong(addr, region.type);
+      const is64 = (region.type & R.PCI_BASE_ADDRESS_SPACE_IO) === 0 && (region.type & R.PCI_BASE_ADDRESS_MEM_TYPE_64) !== 0;
+      if (is64) this.setLong(addr + 4, 0);
+    }
+    // msi_reset(): enable and multiple-message-enable cleared, address and data zeroed
+    if (this.msiCap) {
+      const flags = this.getWord(this.msiCap + 2);
+      this.setWord(this.msiCap + 2, flags & ~(0x0001 | 0x0070));
+      const is64 = (flags & 0x80) !== 0;
+      this.setLong(this.msiCap + 4, 0);
+      if (is64) this.setLong(this.msiCap + 8, 0);
+      this.setWord(this.msiCap + (is64 ? 0x0c : 0x08), 0);
+    }
+    // msix_reset(): MSI-X enable and function mask cleared
+    if (this.msixCap) this.config[this.msixCap + 3]! &= ~0xc0;
+  }
+
+  private getWordOf(arr: Uint8Array, a: number): number {
+    return (arr[a] ?? 0) | ((arr[a + 1] ?? 0) << 8);
+  }
+
   /** The device model's `config_read`; QEMU's default is a plain copy. */
   configRead(addr: number, len: number): number {
     const c = this.config;

@@ -18,6 +18,7 @@ import {
   kvmOptionsFor,
   type KvmPciMitigation,
   systemReset,
+  registerCoalescedPio,
   type Machine,
 } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
@@ -109,6 +110,8 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   const cpuModel = parseCpu(s.cpu);
   vm.setCpuid(cpuidEntries(cpuModel));
   const vcpu = vm.createVcpu(0, machine);
+  // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring; pio-fast takes those ports over instead
+  if (!mitigations.includes('pio-fast')) registerCoalescedPio(vm, machine);
 
   const fwLog = new AccessLog();
   const linuxLog = new AccessLog();

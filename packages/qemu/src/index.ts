@@ -23,7 +23,6 @@ export {
   type PcOptions,
   type PcAcpiHostBridge,
   type PiixLinkSemantics,
-  type CoalescedPioZone,
 } from './machine/pc.js';
 export {
   MicrovmMachine,
@@ -53,3 +52,4 @@ export {
 } from './devices/gpex.js';
 export { pciDoDeviceReset, systemResetDevice, type HasDeviceReset } from './devices/pci-reset.js';
 export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';
+export { registerCoalescedPio, type CoalescedPioZone } from './accel/kvm-coalesced.js';

@@ -8,6 +8,7 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import type { BootInfo } from './bootinfo.js';
+import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
 
 export type FirmwareKind = 'seabios' | 'qboot' | 'none';
 
@@ -25,6 +26,8 @@ export interface Machine extends VmOps {
   bootInfo(cmdline: string): BootInfo;
   /** every function on every bus, in bus-walk order */
   functions(): Iterable<{ bus: number; dev: PciDevice }>;
+  /** port ranges QEMU registers with KVM as coalesced PIO (0xcf8 on pc and q35) */
+  readonly coalescedPio?: readonly CoalescedPioZone[];
 }
 
 /** qemu_system_reset(): every PCI function on every bus back to its reset state (pcibus_reset). */

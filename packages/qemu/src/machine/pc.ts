@@ -23,6 +23,7 @@ import { StdVga } from '../devices/vga.js';
 import { E1000 } from '../devices/e1000.js';
 import type { CrsWindow } from '../devices/gpex.js';
 import type { FirmwareKind, Machine } from './machine.js';
+import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
 
 export const PCI_CONFIG_ADDR_PORT = 0xcf8;
@@ -71,11 +72,6 @@ export interface PcOptions {
   maxRamBelow4g?: number;
 }
 
-/** A coalesced PIO zone the VMM registers with KVM (KVM_REGISTER_COALESCED_MMIO with pio = 1). */
-export interface CoalescedPioZone {
-  port: number;
-  size: number;
-}
 
 /** `PCI0` as the i440fx branch of build_dsdt() describes it, with the `_CRS` windows. */
 export interface PcAcpiHostBridge extends AcpiHostBridge {

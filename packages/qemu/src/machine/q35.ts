@@ -45,6 +45,8 @@ export interface Q35Options {
 export class Q35Machine implements Machine {
   readonly name = 'q35';
   readonly defaultFirmware = 'seabios' as const;
+  /** q35_host_initfn(): "register q35 0xcf8 port as coalesced pio" */
+  readonly coalescedPio = [{ port: PCI_CONFIG_ADDR_PORT, size: 4 }] as const;
   readonly rootBus: PciBus;
   readonly host: PciHost;
   readonly mch: Q35Mch;

@@ -10,6 +10,10 @@
 import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfile } from '@sim/kvm';
 import {
   Q35Machine,
+  PcMachine,
+  MicrovmMachine,
+  microvmOptionsFromProperties,
+  QemuError,
   Seabios,
   parseCpu,
   cpuidEntries,
@@ -83,15 +87,33 @@ class AccessLog {
   }
 }
 
-/** QEMU's machine for the scenario (pc_q35_init and friends). */
+/** QEMU's machine for the scenario (pc_q35_init, pc_init1, microvm_machine_state_init). */
 export function createMachine(s: Scenario): Machine & { addDefaultNic?: () => void } {
-  const opts = {
+  const vendor = parseCpu(s.cpu).vendor;
+  if (s.machine === 'pc') {
+    for (const [k] of s.machineProps) {
+      if (k !== 'accel') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-7.2-machine.${k}' not found`);
+    }
+    return new PcMachine({
+      nodefaults: s.nodefaults,
+      ramBytes: s.ramBytes,
+      acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
+      serialPorts: s.nodefaults ? s.serial : Math.max(1, s.serial),
+      cpuVendor: vendor,
+    });
+  }
+  if (s.machine === 'microvm') {
+    return new MicrovmMachine(microvmOptionsFromProperties(s.machineProps, { ramBytes: s.ramBytes, kernel: true, kvm: true }));
+  }
+  for (const [k] of s.machineProps) {
+    if (k !== 'accel' && k !== 'kernel-irqchip') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-7.2-machine.${k}' not found`);
+  }
+  return new Q35Machine({
     nodefaults: s.nodefaults,
     ramBytes: s.ramBytes,
     acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
     ...(s.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: s.accurateMcfgReserve } : {}),
-  };
-  return new Q35Machine(opts);
+  });
 }
 
 export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
@@ -129,7 +151,8 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     };
   }
 
-  new Seabios(vcpu, { machine: 'q35', ramBytes: s.ramBytes }).run();
+  // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
+  if (machine.defaultFirmware === 'seabios') new Seabios(vcpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: s.ramBytes }).run();
   const fwStats = vm.stats.snapshot();
 
   // QEMU installs the KVM mitigations once the firmware has numbered the buses and mapped ECAM

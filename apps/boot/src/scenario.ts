@@ -6,8 +6,14 @@
  */
 import { QemuError } from '@sim/qemu';
 
+export type MachineType = 'q35' | 'pc' | 'microvm';
+
 export interface Scenario {
-  machine: 'q35';
+  machine: MachineType;
+  /** -machine properties after the type, in order (`pcie=on`, `acpi=off` …) */
+  machineProps: [string, string][];
+  /** -serial given (decides pc's ISA serial ports with -nodefaults) */
+  serial: number;
   nodefaults: boolean;
   ramBytes: number;
   cpu: string | undefined;
@@ -30,6 +36,8 @@ const FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm',
 export function parseQemuArgs(argv: readonly string[]): Scenario {
   const s: Scenario = {
     machine: 'q35',
+    machineProps: [],
+    serial: 0,
     nodefaults: false,
     ramBytes: 128 << 20,
     cpu: undefined,
@@ -55,19 +63,25 @@ export function parseQemuArgs(argv: readonly string[]): Scenario {
     switch (opt) {
       case '-M':
       case '-machine': {
-        const [type = '', ...props] = v.split(',');
-        const name = type.includes('=') ? (type.startsWith('type=') ? type.slice(5) : '') : type;
-        if (name === 'help') throw new QemuError('BAD_OPTION', 'Supported machines are:\nq35                  Standard PC (Q35 + ICH9, 2009)');
-        if (name !== 'q35' && name !== 'pc-q35-7.2') {
-          throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
+        const parts = v.split(',');
+        let type: string | undefined;
+        for (const p of parts) {
+          const eq = p.indexOf('=');
+          if (eq < 0 && type === undefined) type = p;
+          else if (p.startsWith('type=')) type = p.slice(5);
+          else if (eq > 0) s.machineProps.push([p.slice(0, eq), p.slice(eq + 1)]);
+          else s.machineProps.push([p, 'on']);
         }
-        for (const p of props) {
-          const [k] = p.split('=');
-          if (k !== 'accel' && k !== 'kernel-irqchip') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-7.2-machine.${k}' not found`);
-        }
+        if (type === 'help') throw new QemuError('BAD_OPTION', MACHINE_HELP);
+        const canonical = MACHINE_ALIASES[type ?? ''];
+        if (!canonical) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
+        s.machine = canonical;
         machineSeen = true;
         break;
       }
+      case '-serial':
+        s.serial++;
+        break;
       case '-m':
         s.ramBytes = parseSize(v);
         break;
@@ -98,6 +112,21 @@ export function parseQemuArgs(argv: readonly string[]): Scenario {
   if (!machineSeen) s.machine = 'q35';
   return s;
 }
+
+const MACHINE_ALIASES: Record<string, MachineType> = {
+  q35: 'q35',
+  'pc-q35-7.2': 'q35',
+  pc: 'pc',
+  'pc-i440fx-7.2': 'pc',
+  microvm: 'microvm',
+};
+
+const MACHINE_HELP = `Supported machines are:
+microvm              microvm (i386)
+pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)
+pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)
+q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)
+pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)`;
 
 function parseSize(v: string): number {
   const m = /^(\d+)([KMGT]?)B?$/i.exec(v);

@@ -59,6 +59,8 @@ export interface AcpiHostBridge {
   busEnd: number;
   osc: { grantMask: number } | null;
   devices: AcpiPciDevice[];
+  /** `_CBA`: the ECAM base of this host bridge, for firmware that declares it there instead of in MCFG */
+  cba?: number;
 }
 
 export interface PciConfigRegion {

@@ -498,6 +498,15 @@ export class Linux61 {
         return 1;
       }
     }
+    if (this.pciProbe & PCI_PROBE_CONF2) {
+      // pci_check_type2(): port accesses only; a machine with no config ports reads back all-ones
+      this.cpu.outb(0xcfb, 0x00);
+      this.cpu.outb(0xcf8, 0x00);
+      this.cpu.outb(0xcfa, 0x00);
+      if (this.cpu.inb(0xcf8) === 0x00 && this.cpu.inb(0xcfa) === 0x00) {
+        throw new GuestError('UNSUPPORTED', 'a type-2 configuration mechanism answered: conf2 is not modelled');
+      }
+    }
     return 0;
   }
 
@@ -666,6 +675,15 @@ export class Linux61 {
       this.oscNativeHotplug = this.oscNativeAer = true;
     }
     this.phase('pci_acpi_scan_root', 'begin');
+    // arch/x86/pci/acpi.c setup_mcfg_map(): a host bridge's _CBA becomes an MMCONFIG region
+    // (pci_mmconfig_insert(); the range must be reserved by a PNP0C02 resource, which firmware that sets _CBA provides)
+    if (hb.cba !== undefined && (!this.rawExtOps || this.rawExtOps === 3) && this.pciProbe & PCI_PROBE_MMCONF && this.mmcfgBase < 0) {
+      this.mmcfgBase = hb.cba;
+      this.mmcfgStartBus = hb.busStart;
+      this.mmcfgEndBus = hb.busEnd;
+      this.rawExtOps = 3;
+      this.log.push(`acpi PNP0A08:00: MMCONFIG at [mem 0x${hb.cba.toString(16)}-0x${(hb.cba + (hb.busEnd - hb.busStart + 1) * 2 ** 20 - 1).toString(16)}] (base 0x${hb.cba.toString(16)})`);
+    }
     const bus: PciBusState = {
       number: hb.busStart,
       self: null,
@@ -1282,6 +1300,24 @@ export class Linux61 {
       if (gpioCntl & 0x10) this.rd(dev, 0x48, 2); // quirk_io_region(ICH6_GPIOBASE)
       for (let i = 0; i < 4; i++) this.rd(dev, 0x84 + i * 4, 4); // ich7_lpc_generic_decode()
     }
+    // quirk_piix4_acpi() for PIIX4 ACPI 8086:7113
+    if (dev.vendor === 0x8086 && dev.device === 0x7113) {
+      this.rd(dev, 0x40, 2); // quirk_io_region(PIIX4 ACPI)
+      this.rd(dev, 0x90, 2); // quirk_io_region(PIIX4 SMB)
+      const resA = this.rd(dev, 0x5c, 4);
+      this.rd(dev, 0x60, 4); // piix4_io_quirk(devres B)
+      this.rd(dev, 0x64, 4); // devres C
+      if (resA & (1 << 29)) {
+        this.rd(dev, 0x68, 4);
+        this.rd(dev, 0x6c, 4);
+      }
+      if (resA & (1 << 30)) {
+        this.rd(dev, 0x70, 4);
+        this.rd(dev, 0x74, 4);
+      }
+      this.rd(dev, 0x78, 4); // devres I
+      this.rd(dev, 0x7c, 4); // devres J
+    }
   }
 
   /** arch/x86/pci/fixup.c pci_fixup_video() */
@@ -1688,9 +1724,19 @@ export class Linux61 {
     for (let i = 0; i < acpi.links.length; i++) this.linkSta(i);
   }
 
-  /** drivers/pci/quirks.c pci_apply_final_quirks(): the cache line size of every device */
+  /** drivers/pci/quirks.c pci_apply_final_quirks(): each device's final fixups, then its cache line size */
   private pciApplyFinalQuirks(): void {
-    for (const dev of this.allDevices()) this.rd(dev, PCI_CACHE_LINE_SIZE, 1);
+    for (const dev of this.allDevices()) {
+      // quirk_passive_release() on the i440FX 8086:1237: the PIIX3 ISA bridge must have passive release on
+      if (dev.vendor === 0x8086 && dev.device === 0x1237) {
+        for (const d of this.allDevices()) {
+          if (d.vendor !== 0x8086 || d.device !== 0x7000) continue;
+          const dlc = this.rd(d, 0x82, 1);
+          if (!(dlc & 2)) this.wr(d, 0x82, 1, dlc | 2);
+        }
+      }
+      this.rd(dev, PCI_CACHE_LINE_SIZE, 1);
+    }
   }
 
   foundDevices(): FoundDevice[] {

@@ -50,6 +50,8 @@ export interface AcpiHostBridge {
   /** `_OSC` present; the control bits the firmware grants out of what the OS asks for */
   osc: { grantMask: number } | null;
   devices: AcpiPciDevice[];
+  /** `_CBA`: the ECAM base declared on the host bridge (microvm's GPEX has it instead of an MCFG table) */
+  cba?: number;
 }
 
 /** An `_ADR`-addressed PCI function holding a PCI_Config operation region. */

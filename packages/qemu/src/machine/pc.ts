@@ -189,7 +189,8 @@ export class PcMachine implements Machine {
   addDefaultNic(): void {
     if (this.opts.nodefaults || this.nic) return;
     // efi-e1000.rom in Debian's ipxe-qemu rounds to 256 KiB (`L conf1 r 00:03.0 0x030/4 0xfffc0000`)
-    this.nic = new E1000({ romSize: 0x40000 });
+    this.nic = new E1000('e1000', 0x100e);
+    this.nic.romSize = 0x40000;
     this.plug(this.nic, -1);
   }
 

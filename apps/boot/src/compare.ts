@@ -106,12 +106,19 @@ export function compare(base: Scenario, sets: MitigationSet[] = DEFAULT_SETS, co
 function whyNoEffect(set: MitigationSet, r: BootResult): string {
   const ecam = set.kvm.some((k) => k !== 'pio-fast');
   const l = r.report.phases.linux;
+  const guestHasEcam = r.log.some((x) => x.includes('MMCONFIG'));
+  if ((ecam || set.guest !== 'none') && !guestHasEcam) {
+    return 'the guest finds no ECAM window (no MCFG table, no _CBA): there is nothing to switch to and no ECAM hole to punch';
+  }
+  if ((set.append?.includes('lastbus') || set.accurateMcfgReserve !== undefined) && !guestHasEcam) {
+    return 'without MCFG pcibios_last_bus stays -1, so Linux makes no peer-bus scan to cut';
+  }
   if (ecam && set.guest === 'none' && l.config.accesses.mmcfg > 0) {
     return 'the guest reads the first 256 bytes of config space through ports 0xcf8/0xcfc (raw_pci_ops = conf1); its ECAM accesses all reach present functions, so no absent ECAM range is ever touched';
   }
   if (ecam && set.guest === 'none') return 'the guest uses no ECAM at all (raw_pci_ops = conf1), and the holes only cover ECAM';
   if (set.pvBit && r.log.every((x) => !x.includes('MMCONFIG for base access'))) {
-    return 'the guest did not switch to MMCONFIG (no MCFG, or the PV bit is not set)';
+    return 'the guest did not switch to MMCONFIG (the PV bit is not set)';
   }
   return 'nothing in this boot reaches what the mitigation changes';
 }
@@ -144,7 +151,7 @@ export function formatCompare(c: CompareResult): string {
   // the cover letter's figure: the same MMCONFIG guest, absent-function reads in userspace vs in KVM
   const v2 = c.rows.find((r) => r.name === 'mmconfig-v2');
   const hole = c.rows.find((r) => r.name === 'pci-hole+v2');
-  if (v2 && hole) {
+  if (v2 && hole && hole.exits.inKernel > v2.exits.inKernel) {
     const moved = hole.exits.inKernel - v2.exits.inKernel;
     lines.push('');
     lines.push(

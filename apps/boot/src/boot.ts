@@ -81,7 +81,7 @@ class AccessLog {
     const t = new ConfigTallyBuilder(present);
     for (let i = 0; i < this.n; i++) {
       const w = this.data[i]!;
-      t.add({ mech: (w >>> 18) & 1 ? 'mmcfg' : 'conf1', write: ((w >>> 16) & 1) === 1, bus: (w >>> 8) & 0xff, devfn: w & 0xff });
+      t.addRaw((w >>> 18) & 1, (w >>> 16) & 1, (w >>> 8) & 0xff, w & 0xff);
     }
     return t;
   }

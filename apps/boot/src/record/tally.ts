@@ -121,17 +121,21 @@ export class ConfigTallyBuilder {
   }
 
   add(a: TallyInput): void {
-    const { bus, devfn } = a;
+    this.addRaw(a.mech === 'conf1' ? 0 : 1, a.write ? 1 : 0, a.bus, a.devfn);
+  }
+
+  /** {@link add} with numbers only (mechanism 0 conf1 / 1 mmcfg, write 0/1): nothing allocated per access. */
+  addRaw(mech: number, write: number, bus: number, devfn: number): void {
     // One unsigned compare catches negatives, fractions are the caller's bug but stay in range.
     if (bus >>> 0 > 255 || devfn >>> 0 > 255) throw new RangeError(`access to bus ${bus} devfn ${devfn}`);
-    if (a.mech === 'conf1') this.conf1++;
+    if (mech === 0) this.conf1++;
     else this.mmcfg++;
-    if (a.write) this.writes++;
+    if (write) this.writes++;
     else this.reads++;
 
     if (this.busTotal[bus] === 0) this.busOrder.push(bus);
     this.busTotal[bus]!++;
-    if (a.mech === 'conf1') this.busConf1[bus]!++;
+    if (mech === 0) this.busConf1[bus]!++;
     else this.busMmcfg[bus]!++;
 
     const key = (bus << 8) | devfn;
@@ -144,7 +148,7 @@ export class ConfigTallyBuilder {
     if (present) return;
 
     this.busAbsent[bus]!++;
-    if (a.write) this.absentWrites++;
+    if (write) this.absentWrites++;
     else this.absentReads++;
     if (this.present.bus[bus] !== 1) this.absentBus++;
     else if (this.present.slot[(bus << 5) | (devfn >> 3)] !== 1) this.absentSlot++;

@@ -155,3 +155,18 @@ export function formatValidateMarkdown(results: { path: string; result?: Validat
 function tallyCell(c: ConfigTally): string {
   return `${c.accesses.conf1} / ${c.accesses.mmcfg} / ${c.absent}`;
 }
+
+/** The fidelity table of docs/fidelity.md for these reference files (fixture names only, no paths). */
+export function fidelityMarkdown(paths: string[]): string {
+  const rows = paths.map((path) => {
+    const real = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
+    try {
+      return { path, result: validateReference(path), real };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
+      if (e instanceof Error && 'code' in e) return { path, error: msg, real };
+      throw e;
+    }
+  });
+  return formatValidateMarkdown(rows);
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Regenerates the tables in docs/ that come from the tool's own output (run after `pnpm build`):
-// docs/fidelity.md between <!-- fidelity-table --> markers. The fidelity test checks the doc is current.
+// Regenerates what docs/ quote from the tool (run after `pnpm build`):
+//  - docs/fidelity.md between <!-- fidelity-table --> markers (the fidelity test checks it is current);
+//  - every block `<!-- pcisim: <args> -->` … `<!-- /pcisim -->` in docs/*.md and README.md: the output of
+//    `pcisim <args>`, in a code block.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -9,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const boot = await import(join(root, 'apps/boot/dist/index.js'));
 const fixtures = join(root, 'apps/boot/test/fixtures');
 
-export function fidelityTable() {
+function fidelityTable() {
   return boot.fidelityMarkdown(
     readdirSync(fixtures)
       .filter((f) => f.endsWith('.json') && f !== 'kvm-exits.json')
@@ -23,10 +25,44 @@ function replaceBetween(text, tag, body) {
   const end = `<!-- /${tag} -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  if (i < 0 || j < 0) throw new Error(`markers ${start} … ${end} not found`);
+  if (i < 0 || j < 0) return text;
   return text.slice(0, i + start.length) + '\n' + body + text.slice(j);
 }
 
-const docPath = join(root, 'docs/fidelity.md');
-writeFileSync(docPath, replaceBetween(readFileSync(docPath, 'utf8'), 'fidelity-table', fidelityTable()));
-console.log('docs/fidelity.md updated');
+/** split a command line the way a shell would for simple quoting */
+function argv(line) {
+  const out = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let m;
+  while ((m = re.exec(line))) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+async function runPcisim(args) {
+  let out = '';
+  await boot.runCli(argv(args), { stdout: (s) => (out += s), stderr: (s) => (out += s) });
+  return out;
+}
+
+async function fillCommandBlocks(text) {
+  const re = /<!-- pcisim: (.*?) -->\n[\s\S]*?<!-- \/pcisim -->/g;
+  const blocks = [...text.matchAll(re)];
+  let result = text;
+  for (const b of blocks) {
+    const output = await runPcisim(b[1]);
+    result = result.replace(b[0], `<!-- pcisim: ${b[1]} -->\n\`\`\`\n$ pcisim ${b[1]}\n${output.trimEnd()}\n\`\`\`\n<!-- /pcisim -->`);
+  }
+  return result;
+}
+
+const files = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+for (const f of files) {
+  let text = readFileSync(f, 'utf8');
+  const before = text;
+  if (f.endsWith('fidelity.md')) text = replaceBetween(text, 'fidelity-table', fidelityTable());
+  text = await fillCommandBlocks(text);
+  if (text !== before) {
+    writeFileSync(f, text);
+    console.log(`updated ${f.slice(root.length + 1)}`);
+  }
+}

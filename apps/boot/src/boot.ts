@@ -29,6 +29,7 @@ import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet } from './record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
 import type { Scenario } from './scenario.js';
+import type { TraceCollector, TraceData } from './formats/collector.js';
 
 export interface BootOptions {
   costProfile?: CostProfile | string;
@@ -40,6 +41,8 @@ export interface BootOptions {
   pvEnumeration?: boolean;
   /** keep every access (register, size, value) for `validate` and traces; off by default (memory) */
   keepAccesses?: boolean;
+  /** phase marks, exits and BAR sizing on the virtual clock (--trace, perf-kvm-stat, milestones, --html); absent: nothing installed */
+  trace?: TraceCollector;
 }
 
 /** What the mitigations held and cost, at the end of the boot. */
@@ -63,6 +66,8 @@ export interface BootResult {
   accesses: AccessRecord[] | null;
   /** the linux phase as QEMU saw it (equal to the guest's account unless KVM answered some accesses) */
   qemuSawLinuxAccesses: number;
+  /** what `BootOptions.trace` collected, when it was passed */
+  trace?: TraceData;
 }
 
 /** Accesses recorded as packed numbers: no objects on the hot path. */
@@ -121,6 +126,9 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   const kvmOpts = kvmOptionsFor(mitigations);
   const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
   const vm = kvm.createVm(kvmOpts.vm);
+  const trace = opts.trace ?? null;
+  trace?.attach(vm);
+  trace?.mark('qemu', 'qemu init', 'begin');
   const machine = createMachine(s);
   machine.addDefaultNic?.();
   systemReset(machine);
@@ -152,12 +160,17 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   }
 
   // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
+  trace?.mark('qemu', 'qemu init', 'end');
+  trace?.mark('guest', 'firmware', 'begin', { firmware: machine.defaultFirmware });
   if (machine.defaultFirmware === 'seabios') new Seabios(vcpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: s.ramBytes }).run();
+  trace?.mark('guest', 'firmware', 'end');
   const fwStats = vm.stats.snapshot();
 
   // QEMU installs the KVM mitigations once the firmware has numbered the buses and mapped ECAM
   const accel = new KvmPciAccel(kvm, vm, machine, mitigations, 3);
+  trace?.mark('qemu', 'kvm-pci-accel', 'begin');
   accel.apply();
+  trace?.mark('qemu', 'kvm-pci-accel', 'end');
 
   inLinux = true;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
@@ -167,10 +180,14 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     onConfigAccess: (mech, write, bus, devfn, reg, size, value) => {
       linuxLog.push(mech, write, bus, devfn);
       accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+      trace?.configAccess(write, bus, devfn, reg, size, value);
     },
     ...(pvList ? { pvEnumeration: pvList } : {}),
+    ...(trace ? { onPhase: (name: string, edge: 'begin' | 'end') => trace.mark('guest', name, edge) } : {}),
   });
+  trace?.mark('guest', 'linux', 'begin');
   const found = linux.boot();
+  trace?.mark('guest', 'linux', 'end');
   const linuxStats = diffStats(fwStats, vm.stats.snapshot());
 
   const present = new PresentSet(found.map((f) => formatBdf(f.bus, f.devfn)));
@@ -217,6 +234,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     log: linux.log,
     accesses,
     qemuSawLinuxAccesses: qemuLinux,
+    ...(trace ? { trace: trace.finish() } : {}),
   };
 }
 

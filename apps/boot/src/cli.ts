@@ -14,17 +14,20 @@ import { validateReference, formatValidate, fidelityMarkdown } from './validate.
 import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
 import { recordBoot, importTrace } from './record/record.js';
+import { writeFileSync } from 'node:fs';
+import { TraceCollector, formatPerfKvmStat, formatMilestones, buildTraceEvents, renderHtmlReport } from './formats/index.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
 
-export const USAGE = `usage: pcisim boot [qemu options] [--json] [--cost <profile|file.json>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
+export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|json|perf-kvm-stat] [--trace out.json] [--cost <profile|file.json>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
                    [--kvm pci-hole|mmio-bus|ro-page|ro-page-2m|ro-page-prefetch|ro-page-prefetch-2m|ro-page-full|pio-fast,...]
                    [--mcfg accurate[=<spare buses>]] [--pv-enumeration]
        pcisim boot -- qemu-system-x86_64 [qemu options]
        pcisim compare [qemu options] [--json] [--chart] [--cost <profile>]
+       pcisim report [qemu options] [--cost <profile>] --html out.html
        pcisim validate <reference.json>... [--json|--markdown]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
        pcisim import-trace <trace.log> [--console <console.log>] [--json]
@@ -41,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (cmd === 'boot') return boot(rest, io);
     if (cmd === 'validate') return validate(rest, io);
     if (cmd === 'compare') return compareCmd(rest, io);
+    if (cmd === 'report') return reportCmd(rest, io);
     if (cmd === 'record') return await record(rest, io);
     if (cmd === 'import-trace') return await importTraceCmd(rest, io);
     io.stderr(`pcisim: unknown command '${cmd}'\n${USAGE}\n`);
@@ -126,6 +130,8 @@ async function importTraceCmd(argv: readonly string[], io: CliIo): Promise<numbe
 
 function boot(args: readonly string[], io: CliIo): number {
   let json = false;
+  let perfKvmStat = false;
+  let traceFile: string | undefined;
   let cost: string | undefined;
   let patch: 'none' | 'mmconfig-v1' | 'mmconfig-v2' = 'none';
   let kvmMitigations: KvmPciMitigation[] = [];
@@ -138,7 +144,11 @@ function boot(args: readonly string[], io: CliIo): number {
     else if (a === '--format') {
       const f = args[++i];
       if (f === 'json') json = true;
-      else if (f !== 'text') throw new UsageError(`--format takes text or json, not '${f ?? ''}'`);
+      else if (f === 'perf-kvm-stat') perfKvmStat = true;
+      else if (f !== 'text') throw new UsageError(`--format takes text, json or perf-kvm-stat, not '${f ?? ''}'`);
+    } else if (a === '--trace') {
+      traceFile = args[++i];
+      if (!traceFile) throw new UsageError('--trace needs a file name (Chrome Trace Event JSON)');
     } else if (a === '--cost') {
       cost = args[++i];
       if (!cost) throw new UsageError('--cost needs a profile name');
@@ -171,9 +181,32 @@ function boot(args: readonly string[], io: CliIo): number {
     guestPatch: patch,
     kvm: kvmMitigations,
     pvEnumeration: pv,
+    // the collector costs a callback per exit: only when an output needs it (--json alone stays as it was)
+    ...(!json || traceFile !== undefined ? { trace: new TraceCollector() } : {}),
   });
+  if (traceFile !== undefined) writeFileSync(traceFile, JSON.stringify(buildTraceEvents(result)) + '\n');
   if (json) io.stdout(JSON.stringify(result.report, null, 1) + '\n');
-  else io.stdout(formatTextReport(result));
+  else if (perfKvmStat) io.stdout(formatPerfKvmStat(result));
+  else io.stdout(formatTextReport(result) + '\n' + formatMilestones(result));
+  return 0;
+}
+
+/** `pcisim report [qemu options] [--cost <profile>] --html out.html`: the boot and the compare matrix as one page */
+function reportCmd(argv: readonly string[], io: CliIo): number {
+  const args = [...argv];
+  const out = takeOption(args, '--html');
+  if (out === undefined) throw new UsageError('report needs --html <out.html>');
+  const cost = takeOption(args, '--cost');
+  let qemu = args;
+  if (qemu[0] === '--') qemu = qemu.slice(1);
+  if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
+  const unknown = qemu.find((a) => a.startsWith('--'));
+  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
+  const scenario = parseQemuArgs(qemu);
+  const boot = bootScenario(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), trace: new TraceCollector() });
+  const cmp = compare(scenario, DEFAULT_SETS, cost);
+  writeFileSync(out, renderHtmlReport({ boot, compare: cmp }));
+  io.stdout(`pcisim report: wrote ${out}\n`);
   return 0;
 }
 

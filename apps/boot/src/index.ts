@@ -10,3 +10,4 @@ export { formatTextReport } from './report/text.js';
 export { validateReference, formatValidate, formatValidateMarkdown, fidelityMarkdown, type ValidateResult, type FieldDiff } from './validate.js';
 export * from './record/index.js';
 export { compare, formatCompare, formatCompareChart, DEFAULT_SETS, type CompareResult, type CompareRow, type MitigationSet } from './compare.js';
+export * from './formats/index.js';

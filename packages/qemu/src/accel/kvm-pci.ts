@@ -168,9 +168,14 @@ export class KvmPciAccel {
     this.update();
   }
 
+  /** pio-fast needs conf1 ports to shadow; a machine without them (microvm) has nothing to accelerate */
+  private get hasConf1(): boolean {
+    return this.machine.host !== null && this.machine.name !== 'microvm';
+  }
+
   /** Recompute and re-punch: delete what no longer fits, create what is new (each change a memslot update). */
   update(): void {
-    if (this.pioFast) {
+    if (this.pioFast && this.hasConf1) {
       if (!this.pio) {
         this.pio = new PioFastDevice(this.machine);
         this.vm.registerIoDevice('pio', 0xcf8, 8, this.pio);

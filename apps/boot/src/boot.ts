@@ -21,8 +21,8 @@ import {
   KvmPciAccel,
   kvmOptionsFor,
   type KvmPciMitigation,
-  systemReset,
   registerCoalescedPio,
+  realizeArgv,
   type Machine,
 } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
@@ -130,8 +130,8 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   trace?.attach(vm);
   trace?.mark('qemu', 'qemu init', 'begin');
   const machine = createMachine(s);
-  machine.addDefaultNic?.();
-  systemReset(machine);
+  // -device/-netdev/-object/-blockdev/-drive in QEMU's order (the default NIC first), then the system reset
+  realizeArgv(machine, s.qemuArgs, { acpiPciHotplug: s.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
   // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
   const lowRam = Math.min(s.ramBytes, 0x80000000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });
@@ -178,6 +178,8 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
     onConfigAccess: (mech, write, bus, devfn, reg, size, value) => {
+      // a port access where the machine has no config ports is no config access (nothing decodes it)
+      if (mech === 0 && !machine.conf1Ports) return;
       linuxLog.push(mech, write, bus, devfn);
       accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
       trace?.configAccess(write, bus, devfn, reg, size, value);

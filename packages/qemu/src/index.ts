@@ -53,3 +53,37 @@ export {
 export { pciDoDeviceReset, systemResetDevice, type HasDeviceReset } from './devices/pci-reset.js';
 export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';
 export { registerCoalescedPio, type CoalescedPioZone } from './accel/kvm-coalesced.js';
+export {
+  parseQemuCommandLine,
+  parseGlobal,
+  type ParsedCommandLine,
+  type DeviceOption,
+  type NetdevOption,
+  type ObjectOption,
+  type BlockdevOption,
+  type DriveOption,
+  type ChardevOption,
+  type GlobalOption,
+  type OtherOption,
+  type JsonValue,
+} from './cmdline/parse.js';
+export {
+  realizeCommandLine,
+  realizeCommandLine as realizeDevices,
+  realizeArgv,
+  plugDeviceOption,
+  describeTopology,
+  realizedDevices,
+  type RealizeOptions,
+  type RealizeResult,
+  type RealizedDevice,
+  type TopologyBus,
+  type TopologyFunction,
+} from './cmdline/realize.js';
+export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './cmdline/qemu-opts.js';
+export { lookupDeviceType, modelledDeviceTypes } from './devices/registry.js';
+export { VirtioPciDevice } from './devices/virtio-pci.js';
+export { PciBridgeDev, PciePciBridge } from './devices/pci-bridge.js';
+export { PcieRootPort } from './devices/pcie-root-port.js';
+export { QemuXhci } from './devices/xhci.js';
+export { QdevPciDevice, resetBus } from './devices/qdev-pci.js';

@@ -170,7 +170,7 @@ export class KvmPciAccel {
 
   /** pio-fast needs conf1 ports to shadow; a machine without them (microvm) has nothing to accelerate */
   private get hasConf1(): boolean {
-    return this.machine.host !== null && this.machine.name !== 'microvm';
+    return this.machine.host !== null && this.machine.conf1Ports;
   }
 
   /** Recompute and re-punch: delete what no longer fits, create what is new (each change a memslot update). */

@@ -6,7 +6,7 @@
  * bridge with SHPC, PCIe v2 cap, PM, AER, MSI, 1b36:000e). Each creates its secondary bus, named after the
  * bridge's `id`, as a child of the bus it sits on.
  */
-import { PciBus } from '../pci/bus.js';
+import { PciBus, pciTopologyChanged } from '../pci/bus.js';
 import { QemuError } from '../errors.js';
 import * as R from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
@@ -53,6 +53,7 @@ export abstract class PciBridgeBase extends QdevPciDevice {
     const i = this.bus.children.indexOf(sec);
     if (i >= 0) this.bus.children.splice(i, 1);
     this.secondaryBus = null;
+    pciTopologyChanged();
   }
 
   /** pci_bridge_write_config(): a 0→1 write of the secondary bus reset bit resets everything behind */
@@ -79,6 +80,7 @@ export abstract class PciBridgeBase extends QdevPciDevice {
     this.setLong(R.PCI_PREF_BASE_UPPER32, 0);
     this.setLong(R.PCI_PREF_LIMIT_UPPER32, 0);
     this.setWord(R.PCI_BRIDGE_CONTROL, 0);
+    pciTopologyChanged(); // bus numbers rewritten behind the host's bus-number cache
   }
 
   /** pci_bridge_disable_base_limit() */

@@ -10,7 +10,6 @@ import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QemuError } from '../errors.js';
 import { PciBridgeBase, type ResReserve } from './pci-bridge.js';
 import { msixInitExclusiveBar } from './virtio-pci.js';
-import type { PciBus } from '../pci/bus.js';
 
 const PCI_VENDOR_ID_REDHAT = 0x1b36;
 
@@ -69,7 +68,6 @@ const GEN_PCIE_ROOT_DEFAULT_IO_RANGE = 4096n;
 
 /** PCIELinkSpeed / PCIELinkWidth as the x-speed / x-width properties spell them */
 export const PCIE_LINK_SPEEDS = ['2_5', '5', '8', '16'] as const;
-export const PCIE_LINK_WIDTHS = ['1', '2', '4', '8', '12', '16', '32'] as const;
 
 /** The pcie-root-port properties (PCIEPort, PCIESlot, rp_props, gen_rp_props). */
 export interface PcieRootPortConfig {
@@ -249,11 +247,6 @@ export class PcieRootPort extends PciBridgeBase {
 
   private wordOf(arr: Uint8Array, a: number): number {
     return arr[a]! | (arr[a + 1]! << 8);
-  }
-
-  /** the secondary bus: a PCIe link to device 0 */
-  get linkBus(): PciBus | null {
-    return this.secondaryBus;
   }
 
   /** pci_default_read_config(): reading LNKSTA of a downstream port first syncs it (pcie_sync_bridge_lnk) */

@@ -206,15 +206,16 @@ export class QdevPciDevice extends PciDevice {
     }
   }
 
-  /** The device's own `dc->reset`; the generic PCI part is {@link pciDoDeviceReset}. */
+  /** The device's own `DeviceClass::reset` (the PCI core's part is {@link PciDevice.reset}). */
   deviceReset(): void {}
 
   /**
-   * Device reset as a system reset runs it (resettable hold phase): the buses behind a bridge first, then
-   * the device's own reset, then the reset its parent bus does to every function (pcibus_reset).
+   * One function's share of a system reset: its own reset, then pci_do_device_reset(). QEMU runs the
+   * device's hold phase before its bus's pcibus_reset(); the two touch different registers.
    */
-  systemReset(): void {
-    if (this.secondaryBus) resetBus(this.secondaryBus);
+  override reset(): void {
+    this.deviceReset();
+    super.reset();
   }
 }
 
@@ -226,52 +227,13 @@ export function msiCapSizeof(flags: number): number {
 }
 
 /**
- * qbus_reset_all() on a PCI bus as QEMU 7.2 orders it: each function's child buses and `dc->reset`, then
- * `pcibus_reset()` → `pci_do_device_reset()` on every function of the bus.
+ * qbus_reset_all() on a PCI bus (a bridge's secondary bus reset, a hot-plugged bridge): every function
+ * below, depth first, each with its own reset and pci_do_device_reset().
  */
 export function resetBus(bus: PciBus): void {
   for (const dev of bus.devices) {
-    if (dev instanceof QdevPciDevice) {
-      dev.systemReset();
-      dev.deviceReset();
-    }
+    if (!dev) continue;
+    if (dev instanceof QdevPciDevice && dev.secondaryBus) resetBus(dev.secondaryBus);
+    dev.reset();
   }
-  for (const dev of bus.devices) if (dev instanceof QdevPciDevice) pciDoDeviceReset(dev);
-}
-
-/** pci_do_device_reset() */
-export function pciDoDeviceReset(dev: PciDevice): void {
-  const clear16 = (a: number) => {
-    const mask = (dev.wmask[a]! | (dev.wmask[a + 1]! << 8)) | (dev.w1cmask[a]! | (dev.w1cmask[a + 1]! << 8));
-    dev.setWord(a, dev.getWord(a) & ~mask);
-  };
-  clear16(R.PCI_COMMAND);
-  clear16(R.PCI_STATUS);
-  // pci_byte_test_and_clear_mask() with a word of masks: only the low byte counts
-  dev.config[R.PCI_INTERRUPT_LINE]! &= ~((dev.wmask[R.PCI_INTERRUPT_LINE]! | dev.w1cmask[R.PCI_INTERRUPT_LINE]!) & 0xff);
-  dev.config[R.PCI_CACHE_LINE_SIZE] = 0;
-  // pci_reset_regions()
-  for (let r = 0; r < R.PCI_NUM_REGIONS; r++) {
-    const region = dev.regions[r];
-    if (!region) continue;
-    const bar = dev.barOffset(r);
-    dev.setLong(bar, region.type);
-    if (!(region.type & R.PCI_BASE_ADDRESS_SPACE_IO) && region.type & R.PCI_BASE_ADDRESS_MEM_TYPE_64) dev.setLong(bar + 4, 0);
-  }
-  // msi_reset()
-  if (dev.msiCap) {
-    let flags = dev.getWord(dev.msiCap + PCI_MSI_FLAGS);
-    flags &= ~(PCI_MSI_FLAGS_QSIZE | PCI_MSI_FLAGS_ENABLE);
-    const is64 = (flags & PCI_MSI_FLAGS_64BIT) !== 0;
-    dev.setWord(dev.msiCap + PCI_MSI_FLAGS, flags);
-    dev.setLong(dev.msiCap + 4, 0);
-    if (is64) dev.setLong(dev.msiCap + 8, 0);
-    dev.setWord(dev.msiCap + (is64 ? 0x0c : 0x08), 0);
-    if (flags & PCI_MSI_FLAGS_MASKBIT) {
-      dev.setLong(dev.msiCap + (is64 ? 0x10 : 0x0c), 0);
-      dev.setLong(dev.msiCap + (is64 ? 0x14 : 0x10), 0);
-    }
-  }
-  // msix_reset()
-  if (dev.msixCap) dev.config[dev.msixCap + 3]! &= ~dev.wmask[dev.msixCap + 3]!;
 }

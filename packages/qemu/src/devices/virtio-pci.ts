@@ -6,7 +6,7 @@
  * common/isr/device/notify/pci-cfg, the 64-bit prefetchable modern BAR 4, MSI-X in its own BAR 1, the
  * legacy I/O BAR 0). One class serves every `virtio-*-pci` type; {@link VirtioPciSpec} holds what differs.
  */
-import { QdevPciDevice, PCI_PM_CTRL, pciDoDeviceReset as pciDoReset } from './qdev-pci.js';
+import { QdevPciDevice, PCI_PM_CTRL } from './qdev-pci.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QemuError } from '../errors.js';
 import * as R from '../pci/regs.js';
@@ -211,8 +211,7 @@ export class VirtioPciDevice extends QdevPciDevice {
       const devctl = this.expCap + R.PCI_EXP_DEVCTL;
       if (this.getWord(devctl) & 0x8000) {
         // pcie_cap_flr_write_config(): reset the function, then clear BCR_FLR
-        this.deviceReset();
-        pciDoReset(this);
+        this.reset();
         this.setWord(devctl, this.getWord(devctl) & ~0x8000);
       }
     }

@@ -60,7 +60,10 @@ const PCI_DEVICE_ID_LSI_SAS1068 = 0x0054;
 const PCI_DEVICE_ID_LSI_SAS1068E = 0x0058;
 const PCI_DEVICE_ID_AMD_SCSI = 0x2020;
 const PCI_DEVICE_ID_VMWARE_PVSCSI = 0x07c0;
-/** megasas_setup()'s list: SAS1064R, SAS1078, SAS1078DE, SAS2108, SAS2108E, SAS2004, SAS2008, VERDE_ZCR, PERC5, SAS2208, SAS3108 */
+/**
+ * megasas_setup()'s list: SAS1064R, SAS1078, SAS1078DE, SAS2108, SAS2108E, SAS2004, SAS2008, VERDE_ZCR,
+ * PERC5 (Dell), SAS2208, SAS3108
+ */
 const MEGASAS_IDS = [0x0411, 0x0060, 0x007c, 0x0079, 0x0078, 0x0071, 0x0073, 0x0413, 0x0015, 0x005b, 0x005d];
 
 // struct virtio_pci_cap (src/hw/virtio-pci.h)
@@ -138,13 +141,18 @@ export class SeabiosDrivers {
       (d) => d.vendor === PCI_VENDOR_ID_LSI_LOGIC && d.device === PCI_DEVICE_ID_LSI_53C895A,
       PCI_BASE_ADDRESS_0,
     ); // lsi_scsi_setup() / init_lsi_scsi()
-    this.simpleScsiSetup((d) => d.vendor === PCI_VENDOR_ID_AMD && d.device === PCI_DEVICE_ID_AMD_SCSI, PCI_BASE_ADDRESS_0); // esp
+    this.simpleScsiSetup(
+      (d) => d.vendor === PCI_VENDOR_ID_AMD && d.device === PCI_DEVICE_ID_AMD_SCSI,
+      PCI_BASE_ADDRESS_0,
+    ); // esp_scsi_setup() / init_esp_scsi()
     this.megasasSetup();
     this.pvscsiSetup();
     this.simpleScsiSetup(
       (d) =>
         d.vendor === PCI_VENDOR_ID_LSI_LOGIC &&
-        (d.device === PCI_DEVICE_ID_LSI_53C1030 || d.device === PCI_DEVICE_ID_LSI_SAS1068 || d.device === PCI_DEVICE_ID_LSI_SAS1068E),
+        (d.device === PCI_DEVICE_ID_LSI_53C1030 ||
+          d.device === PCI_DEVICE_ID_LSI_SAS1068 ||
+          d.device === PCI_DEVICE_ID_LSI_SAS1068E),
       PCI_BASE_ADDRESS_0,
     ); // mpt_scsi_setup() / init_mpt_scsi()
     this.nvmeSetup();

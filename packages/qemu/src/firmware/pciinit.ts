@@ -194,6 +194,26 @@ interface PciBusRes {
 
 type HotplugType = 0 | 1 | 2; // HOTPLUG_NO_SUPPORTED, HOTPLUG_PCIE, HOTPLUG_SHPC
 
+/** struct pci_device_id */
+interface PciDeviceId {
+  vendor: number;
+  device: number;
+  classId: number;
+  func: (d: SbPciDevice) => void;
+}
+const PCI_DEVICE = (vendor: number, device: number, func: PciDeviceId['func']): PciDeviceId => ({
+  vendor,
+  device,
+  classId: -1,
+  func,
+});
+const PCI_DEVICE_CLASS = (vendor: number, device: number, classId: number, func: PciDeviceId['func']): PciDeviceId => ({
+  vendor,
+  device,
+  classId,
+  func,
+});
+
 /** One run of `pci_setup()` (src/fw/pciinit.c). */
 export class PciInit {
   private devices: SbPciDevice[] = [];
@@ -439,7 +459,15 @@ export class PciInit {
   }
 
   /** pci_region_create_entry(): sorted by decreasing alignment, then decreasing size */
-  private createEntry(bus: PciBusRes, dev: SbPciDevice, bar: number, size: number, align: number, type: number, is64: boolean): RegionEntry {
+  private createEntry(
+    bus: PciBusRes,
+    dev: SbPciDevice,
+    bar: number,
+    size: number,
+    align: number,
+    type: number,
+    is64: boolean,
+  ): RegionEntry {
     const entry: RegionEntry = { dev, bar, size, align, is64, type };
     const list = bus.r[type]!.list;
     let i = 0;
@@ -594,9 +622,8 @@ export class PciInit {
   private mapOneEntry(entry: RegionEntry, addr: number): void {
     const pci = this.pci;
     if (entry.bar >= 0) {
-      this.log(
-        `PCI: map device bdf=${fmtBdf(entry.dev.bdf)}  bar ${entry.bar}, addr ${hex8(addr)}, size ${hex8(entry.size)} [${REGION_TYPE_NAME[entry.type]}]`,
-      );
+      const what = `bar ${entry.bar}, addr ${hex8(addr)}, size ${hex8(entry.size)} [${REGION_TYPE_NAME[entry.type]}]`;
+      this.log(`PCI: map device bdf=${fmtBdf(entry.dev.bdf)}  ${what}`);
       this.setIoRegionAddr(entry.dev, entry.bar, addr, entry.is64);
       return;
     }
@@ -684,23 +711,42 @@ export class PciInit {
     if (d.headerType & PCI_HEADER_TYPE_BRIDGE) pci.maskw(bdf, PCI_BRIDGE_CONTROL, 0, PCI_BRIDGE_CTL_SERR);
   }
 
-  /** pci_init_device(pci_device_tbl, ...): the first matching entry's hook */
+  /**
+   * pci_device_tbl, with the PCI_DEVICE / PCI_DEVICE_CLASS macros; PCI_ANY_ID is -1, no class is -1.
+   * pci_init_device() calls the first matching entry's hook.
+   */
+  private readonly deviceTbl: PciDeviceId[] = [
+    // PIIX3/PIIX4 PCI to ISA bridge
+    PCI_DEVICE(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371SB_0, (d) => this.piixIsaBridgeSetup(d)),
+    PCI_DEVICE(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371AB_0, (d) => this.piixIsaBridgeSetup(d)),
+    PCI_DEVICE(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_ICH9_LPC, (d) => this.mchIsaBridgeSetup(d)),
+    // STORAGE IDE
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371SB_1, PCI_CLASS_STORAGE_IDE, (d) => this.piixIdeSetup(d)),
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371AB, PCI_CLASS_STORAGE_IDE, (d) => this.piixIdeSetup(d)),
+    PCI_DEVICE_CLASS(-1, -1, PCI_CLASS_STORAGE_IDE, (d) => this.storageIdeSetup(d)),
+    // PIC, IBM, MPIC & MPIC2: pic_ibm_setup()
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_IBM, 0x0046, PCI_CLASS_SYSTEM_PIC, (d) => this.setIoRegionAddr(d, 0, 0x80840000, false)),
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_IBM, 0xffff, PCI_CLASS_SYSTEM_PIC, (d) => this.setIoRegionAddr(d, 0, 0x80840000, false)),
+    // PIIX4 Power Management device (for ACPI)
+    PCI_DEVICE(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371AB_3, (d) => this.piix4PmSetup(d)),
+    PCI_DEVICE(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_ICH9_SMBUS, (d) => this.ich9SmbusSetup(d)),
+    // 0xff00: apple_macio_setup()
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_APPLE, 0x0017, 0xff00, (d) => this.setIoRegionAddr(d, 0, 0x80800000, false)),
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_APPLE, 0x0022, 0xff00, (d) => this.setIoRegionAddr(d, 0, 0x80800000, false)),
+    // Intel IGD OpRegion setup: intel_igd_setup() writes only when QEMU passes "etc/igd-opregion" or
+    // "etc/igd-bdsm-size", which it does for vfio-pci IGD assignment alone
+    PCI_DEVICE_CLASS(PCI_VENDOR_ID_INTEL, -1, PCI_CLASS_DISPLAY_VGA, () => {}),
+  ];
+
+  /** pci_init_device(pci_device_tbl, pci, NULL) */
   private initDeviceTbl(d: SbPciDevice): void {
-    const intel = d.vendor === PCI_VENDOR_ID_INTEL;
-    const is = (devid: number) => intel && d.device === devid;
-    if (is(PCI_DEVICE_ID_INTEL_82371SB_0) || is(PCI_DEVICE_ID_INTEL_82371AB_0)) this.piixIsaBridgeSetup(d);
-    else if (is(PCI_DEVICE_ID_INTEL_ICH9_LPC)) this.mchIsaBridgeSetup(d);
-    else if ((is(PCI_DEVICE_ID_INTEL_82371SB_1) || is(PCI_DEVICE_ID_INTEL_82371AB)) && d.classId === PCI_CLASS_STORAGE_IDE)
-      this.piixIdeSetup(d);
-    else if (d.classId === PCI_CLASS_STORAGE_IDE) this.storageIdeSetup(d);
-    else if (d.vendor === PCI_VENDOR_ID_IBM && (d.device === 0x0046 || d.device === 0xffff) && d.classId === PCI_CLASS_SYSTEM_PIC)
-      this.setIoRegionAddr(d, 0, 0x80800000 + 0x00040000, false); // pic_ibm_setup()
-    else if (is(PCI_DEVICE_ID_INTEL_82371AB_3)) this.piix4PmSetup(d);
-    else if (is(PCI_DEVICE_ID_INTEL_ICH9_SMBUS)) this.ich9SmbusSetup(d);
-    else if (d.vendor === PCI_VENDOR_ID_APPLE && (d.device === 0x0017 || d.device === 0x0022) && d.classId === 0xff00)
-      this.setIoRegionAddr(d, 0, 0x80800000, false); // apple_macio_setup()
-    // intel_igd_setup() (Intel VGA): writes only when QEMU passes "etc/igd-opregion" / "etc/igd-bdsm-size",
-    // which it does for vfio-pci IGD assignment alone
+    for (const id of this.deviceTbl) {
+      if (id.vendor !== -1 && id.vendor !== d.vendor) continue;
+      if (id.device !== -1 && id.device !== d.device) continue;
+      if (id.classId !== -1 && id.classId !== d.classId) continue;
+      id.func(d);
+      return;
+    }
   }
 
   /** piix_isa_bridge_setup(): the ELCR port writes are not config accesses */

@@ -19,7 +19,18 @@
  * are not; where their answer steers the config sequence, the answer QEMU 7.2 gives is written down at that
  * step, and {@link SeabiosPlatform} can change it.
  */
-import { type FirmwareCpu, PciConfig, type SbPciDevice, PCI_DEVICE_ID, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID, pciBdfToBus } from './pci.js';
+import {
+  type FirmwareCpu,
+  PciConfig,
+  type SbPciDevice,
+  PCI_DEVICE_ID,
+  PCI_INTERRUPT_LINE,
+  PCI_INTERRUPT_PIN,
+  PCI_SUBSYSTEM_ID,
+  PCI_SUBSYSTEM_VENDOR_ID,
+  PCI_VENDOR_ID,
+  pciBdfToBus,
+} from './pci.js';
 import { PciInit, type PciSetupResult } from './pciinit.js';
 import { SeabiosDrivers } from './drivers.js';
 import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';
@@ -88,7 +99,7 @@ export class Seabios {
   private smmPmDeviceBdf = -1;
 
   constructor(
-    private readonly cpu: FirmwareCpu,
+    cpu: FirmwareCpu,
     private readonly platform: SeabiosPlatform,
   ) {
     this.pci = new PciConfig(cpu);
@@ -118,7 +129,8 @@ export class Seabios {
       pci: this.pci,
       devices,
       runPciRoms: p.pciOptionromExec ?? 2,
-      romImage: (d: SbPciDevice) => (p.romImage ?? qemuDefaultRom)({ bdf: d.bdf, vendor: d.vendor, device: d.device, classId: d.classId }),
+      romImage: (d: SbPciDevice) =>
+        (p.romImage ?? qemuDefaultRom)({ bdf: d.bdf, vendor: d.vendor, device: d.device, classId: d.classId }),
       log: (m: string) => this.log.push(m),
     };
     vgaromSetup(romCtx);
@@ -252,7 +264,8 @@ export class Seabios {
 
   /** smm_device_setup(): from the PCIDevices cache, no access */
   private smmDeviceSetup(): void {
-    const find = (vendor: number, device: number) => this.devices.find((d) => d.vendor === vendor && d.device === device) ?? null;
+    const find = (vendor: number, device: number) =>
+      this.devices.find((d) => d.vendor === vendor && d.device === device) ?? null;
     let isapci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82371AB_3);
     let pmpci = find(PCI_VENDOR_ID_INTEL, PCI_DEVICE_ID_INTEL_82441);
     if (isapci && pmpci) {

@@ -26,6 +26,8 @@ export interface Machine extends VmOps {
   bootInfo(cmdline: string): BootInfo;
   /** every function on every bus, in bus-walk order */
   functions(): Iterable<{ bus: number; dev: PciDevice }>;
+  /** the type-1 config ports 0xcf8/0xcfc exist (pc, q35; not microvm, whose only mechanism is ECAM) */
+  readonly conf1Ports: boolean;
   /** port ranges QEMU registers with KVM as coalesced PIO (0xcf8 on pc and q35) */
   readonly coalescedPio?: readonly CoalescedPioZone[];
 }

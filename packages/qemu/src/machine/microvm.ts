@@ -79,6 +79,7 @@ export class MicrovmMachine implements Machine {
   readonly name = 'microvm';
   /** x86_bios_rom_init(): bios-microvm.bin with ACPI, qboot.rom without; on Debian both are qboot */
   readonly defaultFirmware = 'qboot' as const;
+  readonly conf1Ports = false;
   readonly host: PciHost | null;
   readonly rootBus: PciBus | null;
   readonly gpexRoot: GpexRoot | null;

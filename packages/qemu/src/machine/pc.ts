@@ -121,6 +121,7 @@ export const HAS_OWN_AML = new Set(['PIIX3', 'VGA', 'secondary-vga', 'ICH9-LPC',
 export class PcMachine implements Machine {
   readonly name = 'pc';
   readonly defaultFirmware = 'seabios' as const;
+  readonly conf1Ports = true;
   readonly rootBus: PciBus;
   readonly host: PciHost;
   readonly i440fx: I440fx;

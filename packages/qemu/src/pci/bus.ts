@@ -8,6 +8,24 @@ import type { PciDevice } from './device.js';
 import { QemuError } from '../errors.js';
 import * as R from './regs.js';
 
+/**
+ * Bumped whenever the PCI topology changes in a way a bus-number lookup cannot see from the bus it found:
+ * a function plugged or unplugged (a bridge's secondary bus comes or goes with it). {@link PciHost}'s
+ * per-bus-number cache compares it; code that rewrites a bridge's SECONDARY/SUBORDINATE/BRIDGE_CONTROL bytes
+ * directly (not through a config access) or edits `children` by hand calls {@link pciTopologyChanged}.
+ */
+let topologyEpoch = 0;
+
+/** The current topology epoch (see {@link pciTopologyChanged}). */
+export function pciTopologyEpoch(): number {
+  return topologyEpoch;
+}
+
+/** Tell every host's bus-number cache that the bridges or buses changed behind its back. */
+export function pciTopologyChanged(): void {
+  topologyEpoch = (topologyEpoch + 1) | 0;
+}
+
 export class PciBus {
   readonly devices: (PciDevice | null)[] = new Array<PciDevice | null>(256).fill(null);
   readonly children: PciBus[] = [];
@@ -115,12 +133,19 @@ export class PciBus {
     dev.devfn = devfn;
     dev.bus = this;
     this.devices[devfn] = dev;
-    dev.realize();
+    pciTopologyChanged();
+    try {
+      dev.realize();
+    } finally {
+      // realize may add a secondary bus (pci_bridge_initfn) or take it away again on failure
+      pciTopologyChanged();
+    }
   }
 
   unplug(dev: PciDevice): void {
     if (dev.bus === this && this.devices[dev.devfn] === dev) this.devices[dev.devfn] = null;
     dev.bus = null;
+    pciTopologyChanged();
   }
 
   private devfnAvailable(devfn: number): boolean {
@@ -139,7 +164,7 @@ export class PciBus {
 }
 
 /** pci_secondary_bus_in_range() */
-function secondaryBusInRange(bridge: PciDevice, busNum: number): boolean {
+export function secondaryBusInRange(bridge: PciDevice, busNum: number): boolean {
   return (
     (bridge.getWord(R.PCI_BRIDGE_CONTROL) & R.PCI_BRIDGE_CTL_BUS_RESET) === 0 &&
     bridge.config[R.PCI_SECONDARY_BUS]! <= busNum &&

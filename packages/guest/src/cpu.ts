@@ -61,6 +61,8 @@ export interface AcpiHostBridge {
   devices: AcpiPciDevice[];
   /** `_CBA`: the ECAM base of this host bridge, for firmware that declares it there instead of in MCFG */
   cba?: number;
+  /** `_CRS` windows ("root bus resource"); Linux assigns what firmware left unassigned from them */
+  windows?: { kind: 'io' | 'mem' | 'mem64'; min: number; max: number }[];
 }
 
 export interface PciConfigRegion {

@@ -161,6 +161,21 @@ export interface PciDev {
   linkActiveReporting: boolean;
   /** bridge windows: I/O, memory, prefetchable memory */
   windows?: { io: BridgeWindow | null; mem: BridgeWindow | null; pref: BridgeWindow | null };
+  /** the BARs pci_read_bases() sized (index 0-5; the ROM is not reassigned by this model) */
+  bars: BarResource[];
+  /** io_window: the bridge decodes an I/O window (pci_read_bridge_windows()) */
+  ioWindow: boolean;
+}
+
+/** A BAR as __pci_read_base() left it in `dev->resource[]`. */
+export interface BarResource {
+  index: number;
+  io: boolean;
+  is64: boolean;
+  prefetch: boolean;
+  size: number;
+  /** bus address; 0: firmware left it unassigned (x86's pcibios_allocate_resources() does not claim it) */
+  start: number;
 }
 
 /** `struct pci_bus` */
@@ -763,7 +778,8 @@ export class Linux61 {
     const b = bus.self;
     if (!b || !b.pcieCap) return false;
     const t = pcieType(b);
-    return t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_DOWNSTREAM || t === PCI_EXP_TYPE_PCI_BRIDGE;
+    // pcie_downstream_port(): a PCI/PCI-X-to-PCIe bridge counts, a PCIe-to-PCI bridge does not
+    return t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_DOWNSTREAM || t === PCI_EXP_TYPE_PCIE_BRIDGE;
   }
 
   /** pci_scan_slot() */
@@ -814,6 +830,8 @@ export class Linux61 {
       transparent: false,
       subordinate: null,
       linkActiveReporting: false,
+      bars: [],
+      ioWindow: false,
     };
     this.pciSetupDevice(dev);
     this.pciDeviceAdd(dev, bus);
@@ -918,13 +936,13 @@ export class Linux61 {
   /** pci_read_bases() */
   private pciReadBases(dev: PciDev, howmany: number, rom: number): void {
     for (let pos = 0; pos < howmany; pos++) {
-      pos += this.pciReadBase(dev, false, PCI_BASE_ADDRESS_0 + (pos << 2));
+      pos += this.pciReadBase(dev, false, PCI_BASE_ADDRESS_0 + (pos << 2), pos);
     }
-    if (rom) this.pciReadBase(dev, true, rom);
+    if (rom) this.pciReadBase(dev, true, rom, 6);
   }
 
   /** __pci_read_base(): returns 1 for a 64-bit BAR */
-  private pciReadBase(dev: PciDev, isRom: boolean, pos: number): number {
+  private pciReadBase(dev: PciDev, isRom: boolean, pos: number, index: number): number {
     const maskV = isRom ? 0xfffff800 : 0xffffffff;
     let origCmd = 0;
     if (!dev.mmioAlwaysOn) {
@@ -935,18 +953,40 @@ export class Linux61 {
     }
     let l = this.rd(dev, pos, 4);
     this.wr(dev, pos, 4, (l | maskV) >>> 0);
-    this.rd(dev, pos, 4);
+    let sz = this.rd(dev, pos, 4);
     this.wr(dev, pos, 4, l);
+    if (sz === 0xffffffff) sz = 0;
     if (l === 0xffffffff) l = 0;
-    let is64 = false;
-    if (!isRom && (l & 1) === 0 && (l & 6) === 4) is64 = true;
+    const io = !isRom && (l & 1) === 1;
+    const is64 = !isRom && !io && (l & 6) === 4;
+    let szHi = 0;
+    let lHi = 0;
     if (is64) {
-      const hi = this.rd(dev, pos + 4, 4);
+      lHi = this.rd(dev, pos + 4, 4);
       this.wr(dev, pos + 4, 4, 0xffffffff);
-      this.rd(dev, pos + 4, 4);
-      this.wr(dev, pos + 4, 4, hi);
+      szHi = this.rd(dev, pos + 4, 4);
+      this.wr(dev, pos + 4, 4, lHi);
     }
     if (!dev.mmioAlwaysOn && origCmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) this.wr(dev, PCI_COMMAND, 2, origCmd);
+    if (!isRom) {
+      // pci_size(): the lowest writable address bit gives the size
+      const mask = io ? 0xfffffffc : 0xfffffff0;
+      const lo = (sz & mask) >>> 0;
+      let size = 0;
+      if (is64 && lo === 0 && szHi) size = (szHi & -szHi) * 2 ** 32;
+      else if (lo) size = (lo & -lo) >>> 0;
+      if (io) size &= 0xffff;
+      if (size) {
+        dev.bars.push({
+          index,
+          io,
+          is64,
+          prefetch: !io && (l & 8) !== 0,
+          size,
+          start: (io ? l & 0xfffffffc : l & 0xfffffff0) + (is64 ? lHi * 2 ** 32 : 0),
+        });
+      }
+    }
     return is64 ? 1 : 0;
   }
 
@@ -958,6 +998,7 @@ export class Linux61 {
       io = this.rd(dev, PCI_IO_BASE, 2);
       this.wr(dev, PCI_IO_BASE, 2, 0);
     }
+    if (io) dev.ioWindow = true;
     if (dev.vendor === 0x1011 && dev.device === 0x0001) return;
     let pmem = this.rd(dev, PCI_PREF_MEMORY_BASE, 4);
     if (!pmem) {
@@ -1046,16 +1087,92 @@ export class Linux61 {
     this.wr(bridge, PCI_BRIDGE_CONTROL, 2, bus.bridgeCtl ?? 0);
   }
 
-  /** arch/x86/pci/i386.c pcibios_assign_resources() -> pci_assign_unassigned_resources(): bridges deepest first */
+  /**
+   * arch/x86/pci/i386.c pcibios_assign_resources() -> pci_assign_unassigned_resources(): per bus, assign what
+   * firmware left unassigned (pbus_assign_resources_sorted(), largest alignment first), then each child
+   * bus, then program the bridge (__pci_bus_assign_resources() + pci_setup_bridge()).
+   */
   private pcibiosAssignResources(): void {
-    const assign = (bus: PciBusState): void => {
-      for (const dev of bus.devices) {
-        if (!dev.subordinate) continue;
-        assign(dev.subordinate);
-        if (dev.hdrType === 1) this.pciSetupBridge(dev.subordinate);
+    for (const root of this.roots) {
+      const hb = this.info.acpi?.hostBridges.find((h) => root.number >= h.busStart && root.number <= h.busEnd);
+      const claimed: Interval[] = [];
+      this.claimAssigned(root, claimed);
+      const windows: Window[] = (hb?.windows ?? []).map((w) => ({ kind: w.kind, min: w.min, max: w.max }));
+      this.assignBus(root, windows, claimed);
+    }
+  }
+
+  /** pcibios_allocate_resources(): every BAR and bridge window firmware programmed is taken */
+  private claimAssigned(bus: PciBusState, claimed: Interval[]): void {
+    for (const dev of bus.devices) {
+      for (const b of dev.bars) if (b.start) claimed.push({ io: b.io, start: b.start, end: b.start + b.size - 1 });
+      const w = dev.windows;
+      if (w?.io) claimed.push({ io: true, start: w.io.start, end: w.io.end });
+      if (w?.mem) claimed.push({ io: false, start: w.mem.start, end: w.mem.end });
+      if (w?.pref) claimed.push({ io: false, start: w.pref.start, end: w.pref.end });
+      if (dev.subordinate) this.claimAssigned(dev.subordinate, claimed);
+    }
+  }
+
+  private assignBus(bus: PciBusState, windows: Window[], claimed: Interval[]): void {
+    // the requests of this bus: unassigned BARs, and a hot-plug bridge's missing I/O window
+    // (pbus_size_io() with pci_hotplug_io_size's add_size, rounded to the 4 KiB window granularity)
+    const reqs: { dev: PciDev; bar: BarResource | null; size: number; io: boolean; mem64pref: boolean }[] = [];
+    for (const dev of bus.devices) {
+      for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, size: b.size, io: b.io, mem64pref: b.is64 && b.prefetch });
+      if (dev.hdrType === 1 && dev.isHotplugBridge && dev.ioWindow && !dev.windows?.io) {
+        reqs.push({ dev, bar: null, size: 0x1000, io: true, mem64pref: false });
       }
-    };
-    for (const r of this.roots) assign(r);
+    }
+    reqs.sort((a, b) => b.size - a.size);
+    for (const r of reqs) {
+      const start = allocate(windows, claimed, r.size, r.io, r.mem64pref);
+      if (start === null) {
+        this.log.push(`pci ${this.bdfName(r.dev)}: ${r.bar ? `BAR ${r.bar.index}` : 'bridge window'} [${r.io ? 'io' : 'mem'}  size 0x${r.size.toString(16)}]: can't assign; no space`);
+        continue;
+      }
+      claimed.push({ io: r.io, start, end: start + r.size - 1 });
+      if (r.bar) {
+        r.bar.start = start;
+        this.pciUpdateResource(r.dev, r.bar);
+      } else {
+        r.dev.windows ??= { io: null, mem: null, pref: null };
+        r.dev.windows.io = { start, end: start + r.size - 1 };
+      }
+    }
+    for (const dev of bus.devices) {
+      if (!dev.subordinate) continue;
+      const w = dev.windows;
+      const childWindows: Window[] = [];
+      if (w?.io) childWindows.push({ kind: 'io', min: w.io.start, max: w.io.end });
+      if (w?.mem) childWindows.push({ kind: 'mem', min: w.mem.start, max: w.mem.end });
+      if (w?.pref) childWindows.push({ kind: w.pref.is64 ? 'mem64' : 'mem', min: w.pref.start, max: w.pref.end });
+      this.assignBus(dev.subordinate, childWindows, claimed);
+      if (dev.hdrType === 1) this.pciSetupBridge(dev.subordinate);
+    }
+  }
+
+  /** setup-res.c pci_std_update_resource(): a 64-bit BAR is written with memory decode off */
+  private pciUpdateResource(dev: PciDev, b: BarResource): void {
+    const reg = PCI_BASE_ADDRESS_0 + 4 * b.index;
+    const lo = b.io ? (b.start & 0xfffffffc) | 1 : ((b.start % 2 ** 32) | (b.is64 ? 4 : 0) | (b.prefetch ? 8 : 0)) >>> 0;
+    const disable = b.is64 && !dev.mmioAlwaysOn;
+    let cmd = 0;
+    if (disable) {
+      cmd = this.rd(dev, PCI_COMMAND, 2);
+      this.wr(dev, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
+    }
+    this.wr(dev, reg, 4, lo);
+    this.rd(dev, reg, 4);
+    if (b.is64) {
+      this.wr(dev, reg + 4, 4, Math.floor(b.start / 2 ** 32));
+      this.rd(dev, reg + 4, 4);
+    }
+    if (disable) this.wr(dev, PCI_COMMAND, 2, cmd);
+  }
+
+  private bdfName(dev: PciDev): string {
+    return `0000:${hex2(dev.bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`;
   }
 
   /** pci_scan_bridge_extend() for a bridge the firmware numbered (the unnumbered path is modelled too) */
@@ -1279,12 +1396,16 @@ export class Linux61 {
     if (cls16 === PCI_CLASS_BRIDGE_HOST) dev.mmioAlwaysOn = true;
   }
 
+  /** every device in device_add() order: what for_each_pci_dev() walks */
+  private readonly addOrder: PciDev[] = [];
+
   /** pci_device_add() */
   private pciDeviceAdd(dev: PciDev, bus: PciBusState): void {
     this.pciConfigureDevice(dev);
     this.headerFixups(dev);
     this.pciInitCapabilities(dev);
     bus.devices.push(dev);
+    this.addOrder.push(dev);
     // device_add() -> sysfs: resource_resize_is_visible() looks for Resizable BAR once per BAR
     for (let i = 0; i < 6; i++) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_REBAR);
   }
@@ -1658,7 +1779,7 @@ export class Linux61 {
     // pcibios_init() -> pcibios_resource_survey(): pcibios_allocate_resources(0) then (1)
     if (!this.rawOps && !this.rawExtOps) return;
     for (let pass = 0; pass < 2; pass++) {
-      for (const dev of this.allDevices()) this.rd(dev, PCI_COMMAND, 2);
+      for (const dev of this.busDepthFirst()) this.rd(dev, PCI_COMMAND, 2);
     }
   }
 
@@ -1696,8 +1817,13 @@ export class Linux61 {
     return null;
   }
 
-  /** every device, bus by bus depth-first, as for_each_pci_dev walks the device list */
-  *allDevices(): Generator<PciDev> {
+  /** every device in the order for_each_pci_dev() walks the PCI bus type's list: device_add() order */
+  allDevices(): readonly PciDev[] {
+    return this.addOrder;
+  }
+
+  /** every device, each bus's list with its subordinate buses depth-first (pcibios_allocate_resources()) */
+  *busDepthFirst(): Generator<PciDev> {
     const walk = function* (b: PciBusState): Generator<PciDev> {
       for (const d of b.devices) {
         yield d;
@@ -1763,6 +1889,42 @@ export class Linux61 {
   get baseAccess(): 'conf1' | 'mmcfg' | 'none' {
     return this.rawOps === 1 ? 'conf1' : this.rawOps === 3 ? 'mmcfg' : this.rawExtOps ? 'mmcfg' : 'none';
   }
+}
+
+/** a range of bus addresses taken by a BAR or a window */
+interface Interval {
+  io: boolean;
+  start: number;
+  end: number;
+}
+
+/** a window resources are allocated from */
+interface Window {
+  kind: 'io' | 'mem' | 'mem64';
+  min: number;
+  max: number;
+}
+
+/**
+ * pci_bus_alloc_resource() over the bus's windows: a 64-bit prefetchable BAR tries the 64-bit windows
+ * first, then any; allocate_resource()'s first fit, at the lowest aligned address no claimed range overlaps.
+ */
+function allocate(windows: Window[], claimed: Interval[], size: number, io: boolean, mem64pref: boolean): number | null {
+  const order: Window[] = io
+    ? windows.filter((w) => w.kind === 'io')
+    : mem64pref
+      ? [...windows.filter((w) => w.kind === 'mem64'), ...windows.filter((w) => w.kind === 'mem')]
+      : windows.filter((w) => w.kind === 'mem');
+  for (const w of order) {
+    let cand = Math.ceil(w.min / size) * size;
+    for (;;) {
+      if (cand + size - 1 > w.max) break;
+      const hit = claimed.find((c) => c.io === io && c.start <= cand + size - 1 && c.end >= cand);
+      if (!hit) return cand;
+      cand = Math.ceil((hit.end + 1) / size) * size;
+    }
+  }
+  return null;
 }
 
 function pcieType(dev: PciDev): number {

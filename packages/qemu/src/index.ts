@@ -48,7 +48,6 @@ export {
   type GpexConfig,
   type GpexAcpiHostBridge,
   type GpexGsiLink,
-  type CrsWindow,
 } from './devices/gpex.js';
 export { pciDoDeviceReset, systemResetDevice, type HasDeviceReset } from './devices/pci-reset.js';
 export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';

@@ -6,6 +6,7 @@
  * that grants what it is asked of the five native controls, GSI-based interrupt links `GSI0`-`GSI3` in
  * `_PRT`, and `RES0` (PNP0C02) reserving the ECAM window as a motherboard resource.
  */
+import type { CrsWindow } from '../machine/bootinfo.js';
 import { PciDevice } from '../pci/device.js';
 import type { AcpiHostBridge, AcpiInterruptLink } from '../machine/bootinfo.js';
 import {
@@ -47,19 +48,12 @@ export interface GpexConfig {
 }
 
 /** A window from a host bridge's `_CRS` (inclusive bounds, as Linux prints them). */
-export interface CrsWindow {
-  kind: 'io' | 'mem' | 'mem64';
-  min: number;
-  max: number;
-}
-
 /** The `PCI0` device `acpi_dsdt_add_gpex()` writes, with what the shared {@link AcpiHostBridge} shape lacks. */
 export interface GpexAcpiHostBridge extends AcpiHostBridge {
   /** `_CBA`: the ECAM base Linux maps at root-bridge add (`pci_mmconfig_insert()`), for busStart..busEnd */
   cba: number;
   /** `PCI0.RES0` (PNP0C02) `_CRS`: the ECAM window, so `is_acpi_reserved()` accepts it */
   res0: GpexRange;
-  /** `_CRS` windows beside the bus range */
   windows: CrsWindow[];
 }
 

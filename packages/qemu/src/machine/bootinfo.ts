@@ -41,6 +41,13 @@ export const OSC_PCI_EXPRESS_CAPABILITY_CONTROL = 0x10;
 export const OSC_PCI_EXPRESS_LTR_CONTROL = 0x20;
 export const OSC_PCI_EXPRESS_DPC_CONTROL = 0x80;
 
+/** A `_CRS` address window of a host bridge (what Linux prints as "root bus resource"). */
+export interface CrsWindow {
+  kind: 'io' | 'mem' | 'mem64';
+  min: number;
+  max: number;
+}
+
 export interface AcpiHostBridge {
   /** `_HID`: PNP0A08 (PCI Express) or PNP0A03 */
   hid: 'PNP0A08' | 'PNP0A03';
@@ -52,6 +59,8 @@ export interface AcpiHostBridge {
   devices: AcpiPciDevice[];
   /** `_CBA`: the ECAM base declared on the host bridge (microvm's GPEX has it instead of an MCFG table) */
   cba?: number;
+  /** `_CRS` windows the bridge decodes, in the order the DSDT lists them */
+  windows?: CrsWindow[];
 }
 
 /** An `_ADR`-addressed PCI function holding a PCI_Config operation region. */

@@ -21,7 +21,7 @@ import { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } f
 import { systemResetDevice } from '../devices/pci-reset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000 } from '../devices/e1000.js';
-import type { CrsWindow } from '../devices/gpex.js';
+import type { CrsWindow } from './bootinfo.js';
 import type { FirmwareKind, Machine } from './machine.js';
 import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';

@@ -14,7 +14,7 @@ import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
 import type { Machine } from './machine.js';
 import { plugDeviceOption, type RealizedDevice } from '../cmdline/realize.js';
-import type { AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
+import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import {
   OSC_PCI_EXPRESS_AER_CONTROL,
   OSC_PCI_EXPRESS_CAPABILITY_CONTROL,
@@ -171,12 +171,31 @@ export class Q35Machine implements Machine {
             busEnd: 0xff,
             osc: { grantMask: grant },
             devices: this.acpiBusDevices(this.rootBus, false),
+            windows: this.crsWindows(),
           },
         ],
         links,
       },
       dmiBiosDate: '04/01/2014',
     };
+  }
+
+  /**
+   * build_crs() for the q35 root bus: I/O around the config ports, the VGA hole, the 32-bit PCI hole from the
+   * end of low RAM to PCIEXBAR and from its end to the IOAPIC, and pci_hole64 (32 GiB above RAM by default).
+   */
+  crsWindows(): CrsWindow[] {
+    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    const above4g = Math.max(0, this.opts.ramBytes - lowRam);
+    const hole64 = 0x100000000 + above4g;
+    return [
+      { kind: 'io', min: 0x0000, max: 0x0cf7 },
+      { kind: 'io', min: 0x0d00, max: 0xffff },
+      { kind: 'mem', min: 0x000a0000, max: 0x000bffff },
+      { kind: 'mem', min: lowRam, max: Q35_PCIEXBAR_BASE - 1 },
+      { kind: 'mem', min: Q35_PCIEXBAR_BASE + Q35_PCIEXBAR_SIZE, max: 0xfebfffff },
+      { kind: 'mem64', min: hole64, max: hole64 + 32 * 2 ** 30 - 1 },
+    ];
   }
 
   /** the last bus MCFG declares: the whole window, or (accurate MCFG) the highest bus in use plus the reserve */

@@ -131,7 +131,10 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   trace?.mark('qemu', 'qemu init', 'begin');
   const machine = createMachine(s);
   // -device/-netdev/-object/-blockdev/-drive in QEMU's order (the default NIC first), then the system reset
-  realizeArgv(machine, s.qemuArgs, { acpiPciHotplug: s.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
+  // (a machine without PCI has nothing to realize unless a -device asks for a bus, which then fails as in QEMU)
+  if (machine.rootBus || s.qemuArgs.includes('-device')) {
+    realizeArgv(machine, s.qemuArgs, { acpiPciHotplug: s.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
+  }
   // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
   const lowRam = Math.min(s.ramBytes, 0x80000000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });

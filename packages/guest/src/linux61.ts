@@ -231,6 +231,7 @@ export class Linux61 {
   private oscNativeAer = false;
   private oscNativeHotplug = false;
   private oscNativeShpc = false;
+  private oscNativePme = false;
   private readonly patch: GuestPatch;
   private readonly pvBit: number;
 
@@ -376,6 +377,10 @@ export class Linux61 {
     if (this.info.acpi && !this.opts.acpiOff) this.pnpacpiInit();
     this.pcibiosAssignResources();
     this.pciApplyFinalQuirks();
+    // device_initcall: built-in PCI drivers bind (the cloud kernel builds in the PCIe port driver only)
+    this.phase('pcie_portdrv_init', 'begin');
+    this.pciePortdrvInit();
+    this.phase('pcie_portdrv_init', 'end');
     return this.foundDevices();
   }
 
@@ -685,9 +690,10 @@ export class Linux61 {
       this.oscNativeHotplug = (g & 0x01) !== 0;
       this.oscNativeShpc = (g & 0x02) !== 0;
       this.oscNativeAer = (g & 0x08) !== 0;
+      this.oscNativePme = (g & 0x04) !== 0;
     }
     if (this.opts.pcieNative) {
-      this.oscNativeHotplug = this.oscNativeAer = true;
+      this.oscNativeHotplug = this.oscNativeAer = this.oscNativePme = true;
     }
     this.phase('pci_acpi_scan_root', 'begin');
     // arch/x86/pci/acpi.c setup_mcfg_map(): a host bridge's _CBA becomes an MMCONFIG region
@@ -1848,6 +1854,205 @@ export class Linux61 {
   private pnpacpiInit(): void {
     const acpi = this.info.acpi!;
     for (let i = 0; i < acpi.links.length; i++) this.linkSta(i);
+  }
+
+  // ------------------------------------------------------------------
+  // drivers/pci/pcie/portdrv_*.c: the PCIe port driver and its PME and AER services
+  // ------------------------------------------------------------------
+
+  /** pcie_portdrv_init(): service drivers first, then the port driver binds each port in device_add() order */
+  private pciePortdrvInit(): void {
+    for (const dev of this.allDevices()) {
+      if ((dev.classCode >>> 8) !== PCI_CLASS_BRIDGE_PCI || (dev.classCode & 0xff) !== 0) continue;
+      if (!dev.pcieCap) continue;
+      const t = pcieType(dev);
+      if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_UPSTREAM && t !== PCI_EXP_TYPE_DOWNSTREAM && t !== PCI_EXP_TYPE_RC_EC) continue;
+      this.pcieBoundPorts.add(dev);
+      if (this.pciePortDeviceRegister(dev)) this.pciSaveState(dev);
+    }
+  }
+
+  /** ports the PCIe port driver is bound to */
+  private readonly pcieBoundPorts = new Set<PciDev>();
+
+  /** pcie_port_device_register(); false when no service could be set up */
+  private pciePortDeviceRegister(dev: PciDev): boolean {
+    this.pciEnableDevice(dev);
+    // get_port_device_capability()
+    let services = 0;
+    if (dev.isHotplugBridge && this.oscNativeHotplug) {
+      throw new GuestError('UNSUPPORTED', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
+    }
+    if (dev.aerCap && this.oscNativeAer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
+    const t = pcieType(dev);
+    if ((t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC) && this.oscNativePme) {
+      services |= 1 << 0; // PCIE_PORT_SERVICE_PME
+      this.pcieCapRmw(dev, PCI_EXP_RTCTL, 0x8, 0); // pcie_pme_interrupt_enable(dev, false)
+    }
+    if (this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_DPC) && services & (1 << 1)) {
+      throw new GuestError('UNSUPPORTED', 'a port with DPC: the DPC service is not modelled');
+    }
+    if (t === PCI_EXP_TYPE_DOWNSTREAM || t === PCI_EXP_TYPE_ROOT_PORT) {
+      if (this.pcieCapRead(dev, PCI_EXP_LNKCAP, 4) & 0x00200000) services |= 1 << 4; // BWNOTIF: no driver in 6.1
+    }
+    if (!services) return false;
+    this.pciSetMaster(dev);
+    // pcie_init_service_irqs() -> pcie_port_enable_irq_vec(): as many MSI-X/MSI vectors as possible (32), then as needed
+    let nr = this.pciAllocIrqVectors(dev, 1, 32);
+    if (nr > 0) {
+      let nvec = 0;
+      if (services & ((1 << 0) | (1 << 2) | (1 << 4))) {
+        this.pcieCapRead(dev, PCI_EXP_FLAGS, 2); // Interrupt Message Number of PME/hot-plug
+        nvec = 1;
+      }
+      if (services & (1 << 1) && dev.aerCap) {
+        this.rd(dev, dev.aerCap + 0x30, 4); // PCI_ERR_ROOT_STATUS: the AER message number
+        nvec = Math.max(nvec, 1);
+      }
+      if (nvec !== nr) {
+        this.pciFreeIrqVectors(dev);
+        nr = this.pciAllocIrqVectors(dev, nvec, nvec);
+      }
+    }
+    // pcie_device_init() per service; their drivers probe at once (pcie_init_services() registered them)
+    if (services & (1 << 0)) this.pciePmeProbe(dev);
+    if (services & (1 << 1)) this.aerProbe(dev);
+    return true;
+  }
+
+  /** pci_enable_device() -> do_pci_enable_device(): x86's pci_enable_resources() reads COMMAND; INTx left on */
+  private pciEnableDevice(dev: PciDev): void {
+    if (dev.pmCap) throw new GuestError('UNSUPPORTED', 'enabling a device with a PM capability (D0 transition) is not modelled');
+    const cmd = this.rd(dev, PCI_COMMAND, 2);
+    let want = cmd;
+    if (dev.bars.some((b) => b.io)) want |= PCI_COMMAND_IO;
+    if (dev.bars.some((b) => !b.io)) want |= PCI_COMMAND_MEMORY;
+    if (want !== cmd) this.wr(dev, PCI_COMMAND, 2, want);
+    const pin = this.rd(dev, PCI_INTERRUPT_PIN, 1);
+    if (pin) {
+      const c = this.rd(dev, PCI_COMMAND, 2);
+      if (c & PCI_COMMAND_INTX_DISABLE) this.wr(dev, PCI_COMMAND, 2, c & ~PCI_COMMAND_INTX_DISABLE);
+    }
+  }
+
+  /** pci_set_master() (x86's pcibios_set_master() leaves PCIe latency timers alone) */
+  private pciSetMaster(dev: PciDev): void {
+    const cmd = this.rd(dev, PCI_COMMAND, 2);
+    if (!(cmd & 0x4)) this.wr(dev, PCI_COMMAND, 2, cmd | 0x4);
+    if (!dev.pcieCap) throw new GuestError('UNSUPPORTED', 'pcibios_set_master() latency timer for conventional devices is not modelled');
+  }
+
+  /** pci_intx(): COMMAND's INTx Disable bit */
+  private pciIntx(dev: PciDev, enable: boolean): void {
+    const cmd = this.rd(dev, PCI_COMMAND, 2);
+    const want = enable ? cmd & ~PCI_COMMAND_INTX_DISABLE : cmd | PCI_COMMAND_INTX_DISABLE;
+    if (want !== cmd) this.wr(dev, PCI_COMMAND, 2, want);
+  }
+
+  /** pci_msix_clear_and_set_ctrl() */
+  private msixCtrl(dev: PciDev, clear: number, set: number): void {
+    const ctrl = this.rd(dev, dev.msixCap + 2, 2);
+    this.wr(dev, dev.msixCap + 2, 2, (ctrl & ~clear) | set);
+  }
+
+  /** pci_alloc_irq_vectors(MSI-X | MSI): __pci_enable_msix_range() then MSI; returns the vectors, or -1 */
+  private pciAllocIrqVectors(dev: PciDev, min: number, max: number): number {
+    if (dev.msixCap) {
+      let nvec = max;
+      for (;;) {
+        // __pci_enable_msix(): pci_msix_vec_count()
+        const entries = (this.rd(dev, dev.msixCap + 2, 2) & 0x7ff) + 1;
+        if (nvec > entries) {
+          if (entries < min) break;
+          nvec = entries;
+          continue;
+        }
+        // msix_capability_init()
+        this.msixCtrl(dev, 0, 0xc000); // MASKALL | ENABLE
+        this.rd(dev, dev.msixCap + 2, 2); // table size
+        this.rd(dev, dev.msixCap + 4, 4); // msix_map_region(): PCI_MSIX_TABLE
+        this.rd(dev, dev.msixCap + 2, 2); // msix_setup_msi_descs(): pci_msix_vec_count()
+        this.pciIntx(dev, false);
+        this.msixCtrl(dev, 0x4000, 0); // clear MASKALL
+        this.msixEnabled.add(dev);
+        return nvec;
+      }
+    }
+    if (dev.msiCap) throw new GuestError('UNSUPPORTED', 'MSI (not MSI-X) vector allocation is not modelled');
+    return -1;
+  }
+
+  private readonly msixEnabled = new Set<PciDev>();
+
+  /** pci_free_irq_vectors() -> pci_disable_msix() -> pci_msix_shutdown() */
+  private pciFreeIrqVectors(dev: PciDev): void {
+    if (!this.msixEnabled.delete(dev)) return;
+    this.msixCtrl(dev, 0x8000, 0);
+    this.pciIntx(dev, true);
+  }
+
+  /** drivers/pci/pcie/pme.c pcie_pme_probe() */
+  private pciePmeProbe(port: PciDev): void {
+    this.pcieCapRmw(port, PCI_EXP_RTCTL, 0x8, 0); // pcie_pme_interrupt_enable(port, false)
+    // pcie_clear_root_pme_status(): RTSTA |= PME status (write one to clear)
+    if (this.pcieCapRegImplemented(port, 0x20)) {
+      const sta = this.rd(port, port.pcieCap + 0x20, 4);
+      this.wr(port, port.pcieCap + 0x20, 4, sta | 0x10000);
+    }
+    this.pcieCapRmw(port, PCI_EXP_RTCTL, 0, 0x8); // pcie_pme_interrupt_enable(port, true)
+  }
+
+  /** drivers/pci/pcie/aer.c aer_probe() -> aer_enable_rootport() */
+  private aerProbe(port: PciDev): void {
+    const devsta = this.pcieCapRead(port, 0x0a, 2);
+    if (this.pcieCapRegImplemented(port, 0x0a)) this.wr(port, port.pcieCap + 0x0a, 2, devsta);
+    this.pcieCapRmw(port, PCI_EXP_RTCTL, 0x7, 0); // SYSTEM_ERROR_INTR_ON_MESG_MASK
+    const aer = port.aerCap;
+    for (const off of [0x30, 0x10, 0x04]) {
+      const v = this.rd(port, aer + off, 4);
+      this.wr(port, aer + off, 4, v);
+    }
+    // set_downstream_devices_error_reporting(port, true): the ports in the hierarchy turn error reporting on
+    this.setDeviceErrorReporting(port);
+    if (port.subordinate) for (const d of this.walkBus(port.subordinate)) this.setDeviceErrorReporting(d);
+    const cmd = this.rd(port, aer + 0x2c, 4);
+    this.wr(port, aer + 0x2c, 4, cmd | 0x7); // ROOT_PORT_INTR_ON_MESG_MASK
+  }
+
+  /** set_device_error_reporting(dev, true) */
+  private setDeviceErrorReporting(dev: PciDev): void {
+    const t = dev.pcieCap ? pcieType(dev) : -1;
+    if (t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC || t === PCI_EXP_TYPE_UPSTREAM || t === PCI_EXP_TYPE_DOWNSTREAM) {
+      if (this.oscNativeAer) this.pcieCapRmw(dev, PCI_EXP_DEVCTL, 0, 0x0f); // pci_enable_pcie_error_reporting()
+    }
+  }
+
+  /** pci_walk_bus(): every device below, depth-first */
+  private *walkBus(bus: PciBusState): Generator<PciDev> {
+    for (const d of bus.devices) {
+      yield d;
+      if (d.subordinate) yield* this.walkBus(d.subordinate);
+    }
+  }
+
+  /** pci_save_state(): the header, the PCIe, PCI-X, LTR, AER and VC registers */
+  private pciSaveState(dev: PciDev): void {
+    for (let i = 0; i < 16; i++) this.rd(dev, i * 4, 4);
+    if (dev.pcieCap) {
+      for (const reg of [PCI_EXP_DEVCTL, PCI_EXP_LNKCTL, 0x18, PCI_EXP_RTCTL, PCI_EXP_DEVCTL2, 0x30, 0x38]) this.pcieCapRead(dev, reg, 2);
+    }
+    const pcix = this.pciFindCapability(dev, PCI_CAP_ID_PCIX);
+    if (pcix) throw new GuestError('UNSUPPORTED', 'saving PCI-X state is not modelled');
+    if (dev.pcieCap) this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_LTR); // pci_save_ltr_state()
+    if (dev.aerCap) {
+      // pci_save_aer_state(): UNCOR_MASK, UNCOR_SEVER, COR_MASK, CAP, and ROOT_COMMAND where RTCTL exists
+      for (const off of [0x08, 0x0c, 0x14, 0x18]) this.rd(dev, dev.aerCap + off, 4);
+      if (this.pcieCapRegImplemented(dev, PCI_EXP_RTCTL)) this.rd(dev, dev.aerCap + 0x2c, 4);
+    }
+    // pci_save_vc_state(): MFVC, VC, VC9
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_MFVC);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_VC);
+    this.pciFindExtCapability(dev, PCI_EXT_CAP_ID_VC9);
   }
 
   /** drivers/pci/quirks.c pci_apply_final_quirks(): each device's final fixups, then its cache line size */

@@ -29,6 +29,13 @@ export class IoBus {
   devs: InKernelDevice[] = [];
   count = 0;
   ioeventfdCount = 0;
+  /**
+   * Bounds of what any range can take: no device takes an access starting below `lo` or ending past `hi`
+   * (kvm_io_bus_cmp() never returns 0 for it), so such an access skips the bsearch. Recomputed on
+   * (un)registration; an empty bus takes nothing (lo = +∞).
+   */
+  private lo = Infinity;
+  private hi = -Infinity;
 
   constructor(name: IoBusName) {
     this.name = name;
@@ -74,7 +81,7 @@ export class IoBus {
 
   /** __kvm_io_bus_read(): the value a device gave, or NOT_HANDLED (-EOPNOTSUPP). */
   read(addr: number, size: AccessSize): number {
-    if (this.count === 0) return NOT_HANDLED;
+    if (addr < this.lo || addr + size > this.hi) return NOT_HANDLED;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return NOT_HANDLED;
     while (idx < this.count && IoBus.cmp(addr, size, this.addr[idx]!, this.len[idx]!) === 0) {
@@ -87,7 +94,7 @@ export class IoBus {
 
   /** __kvm_io_bus_write(): true if a device took the write. */
   write(addr: number, size: AccessSize, value: number): boolean {
-    if (this.count === 0) return false;
+    if (addr < this.lo || addr + size > this.hi) return false;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return false;
     while (idx < this.count && IoBus.cmp(addr, size, this.addr[idx]!, this.len[idx]!) === 0) {
@@ -95,6 +102,22 @@ export class IoBus {
       idx++;
     }
     return false;
+  }
+
+  /** [lo, hi): the span any registered range can take an access in (see `lo`). */
+  private bounds(): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < this.count; i++) {
+      const a = this.addr[i]!;
+      const l = this.len[i]!;
+      if (a < lo) lo = a;
+      // a zero-length range takes only accesses that start at its address (of any length)
+      const end = l === 0 ? Infinity : a + l;
+      if (end > hi) hi = end;
+    }
+    this.lo = lo;
+    this.hi = hi;
   }
 
   /** kvm_io_bus_register_dev(). */
@@ -128,6 +151,7 @@ export class IoBus {
     this.len = l;
     this.devs = d;
     this.count = n;
+    this.bounds();
     if (dev.ioeventfd === true) this.ioeventfdCount++;
   }
 
@@ -148,6 +172,7 @@ export class IoBus {
     this.len = l;
     this.devs = d;
     this.count = n;
+    this.bounds();
     if (dev.ioeventfd === true) this.ioeventfdCount--;
     return true;
   }

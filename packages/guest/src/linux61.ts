@@ -1121,29 +1121,56 @@ export class Linux61 {
   }
 
   private assignBus(bus: PciBusState, windows: Window[], claimed: Interval[]): void {
-    // the requests of this bus: unassigned BARs, and a hot-plug bridge's missing I/O window
-    // (pbus_size_io() with pci_hotplug_io_size's add_size, rounded to the 4 KiB window granularity)
-    const reqs: { dev: PciDev; bar: BarResource | null; size: number; io: boolean; mem64pref: boolean }[] = [];
+    // pbus_assign_resources_sorted(): this bus's unassigned BARs (required), and each hot-plug bridge's
+    // missing I/O window, which pbus_size_io() sized 0 with pci_hotplug_io_size as add_size (optional,
+    // rounded to the 4 KiB window granularity), sorted by alignment, largest first
+    type Req = { dev: PciDev; bar: BarResource | null; required: number; add: number; io: boolean; mem64pref: boolean; start: number | null };
+    const reqs: Req[] = [];
     for (const dev of bus.devices) {
-      for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, size: b.size, io: b.io, mem64pref: b.is64 && b.prefetch });
+      for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, required: b.size, add: 0, io: b.io, mem64pref: b.is64 && b.prefetch, start: null });
       if (dev.hdrType === 1 && dev.isHotplugBridge && dev.ioWindow && !dev.windows?.io) {
-        reqs.push({ dev, bar: null, size: 0x1000, io: true, mem64pref: false });
+        reqs.push({ dev, bar: null, required: 0, add: 0x1000, io: true, mem64pref: false, start: null });
       }
     }
-    reqs.sort((a, b) => b.size - a.size);
-    for (const r of reqs) {
-      const start = allocate(windows, claimed, r.size, r.io, r.mem64pref);
+    const align = (r: Req) => Math.max(r.required, r.add);
+    const head = [...reqs].sort((a, b) => align(b) - align(a));
+    const place = (r: Req, size: number): boolean => {
+      const start = allocate(windows, claimed, size, r.io, r.mem64pref);
       if (start === null) {
-        this.log.push(`pci ${this.bdfName(r.dev)}: ${r.bar ? `BAR ${r.bar.index}` : 'bridge window'} [${r.io ? 'io' : 'mem'}  size 0x${r.size.toString(16)}]: can't assign; no space`);
-        continue;
+        const what = r.bar ? `BAR ${r.bar.index}` : 'bridge window';
+        this.log.push(`pci ${this.bdfName(r.dev)}: ${what} [${r.io ? 'io ' : 'mem'} size 0x${size.toString(16)}]: can't assign; no space`);
+        return false;
       }
-      claimed.push({ io: r.io, start, end: start + r.size - 1 });
+      claimed.push({ io: r.io, start, end: start + size - 1 });
+      r.start = start;
       if (r.bar) {
         r.bar.start = start;
         this.pciUpdateResource(r.dev, r.bar);
-      } else {
+      }
+      return true;
+    };
+    const release = (r: Req) => {
+      const i = claimed.findIndex((c) => c.io === r.io && c.start === r.start);
+      if (i >= 0) claimed.splice(i, 1);
+      if (r.bar) r.bar.start = 0;
+      r.start = null;
+    };
+    // __assign_resources_sorted(): first required + add_size for everything
+    const optional = reqs.filter((r) => r.add > 0);
+    const failed = head.filter((r) => !place(r, r.required + r.add));
+    if (failed.length && optional.length) {
+      // release what shares the failed type (pci_need_to_release()), then the must-haves, then the
+      // add_size requests again in realloc_head's order (add_to_list() puts each new entry first)
+      const failIo = failed.some((r) => r.io);
+      const failMem = failed.some((r) => !r.io);
+      for (const r of head) if (r.start !== null && ((r.io && failIo) || (!r.io && failMem))) release(r);
+      for (const r of head) if (r.start === null && r.required > 0) place(r, r.required);
+      for (const r of [...optional].reverse()) if (r.start === null) place(r, r.add);
+    }
+    for (const r of reqs) {
+      if (r.bar === null && r.start !== null) {
         r.dev.windows ??= { io: null, mem: null, pref: null };
-        r.dev.windows.io = { start, end: start + r.size - 1 };
+        r.dev.windows.io = { start: r.start, end: r.start + r.add - 1 };
       }
     }
     for (const dev of bus.devices) {

@@ -20,6 +20,26 @@ function fidelityTable() {
   );
 }
 
+/** one row per fixture: the topology's boot-time cost in the simulation */
+function topologyTable() {
+  const rows = [
+    '| scenario | functions | bridges/ports | config accesses | to absent functions | userspace exits | handled in KVM | PCI time (ms) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const f of readdirSync(fixtures).filter((x) => x.endsWith('.json') && x !== 'kvm-exits.json').sort()) {
+    const ref = JSON.parse(readFileSync(join(fixtures, f), 'utf8'));
+    const args = ref.qemuArgs.includes('-m') ? [...ref.qemuArgs] : ['-m', '512', ...ref.qemuArgs];
+    if (ref.append) args.push('-append', ref.append);
+    const r = boot.bootScenario(boot.parseQemuArgs(args));
+    const l = r.report.phases.linux;
+    const n = (x) => x.toLocaleString('en-US');
+    rows.push(
+      `| ${f.replace(/\.json$/, '')} | ${r.report.devices.length} | ${r.report.devices.filter((d) => d.bridge).length} | ${n(l.config.accesses.total)} | ${n(l.config.absent)} | ${n(l.exits.KVM_EXIT_IO + l.exits.KVM_EXIT_MMIO)} | ${n(l.exits.inKernel)} | ${(l.timeNs / 1e6).toFixed(2)} |`,
+    );
+  }
+  return rows.join('\n') + '\n';
+}
+
 function replaceBetween(text, tag, body) {
   const start = `<!-- ${tag} -->`;
   const end = `<!-- /${tag} -->`;
@@ -60,6 +80,7 @@ for (const f of files) {
   let text = readFileSync(f, 'utf8');
   const before = text;
   if (f.endsWith('fidelity.md')) text = replaceBetween(text, 'fidelity-table', fidelityTable());
+  if (f.endsWith('topologies.md')) text = replaceBetween(text, 'topology-table', topologyTable());
   text = await fillCommandBlocks(text);
   if (text !== before) {
     writeFileSync(f, text);

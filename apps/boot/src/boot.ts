@@ -7,7 +7,7 @@
  * linux phase is counted by the guest's own account of its config accesses, which also sees the accesses
  * KVM answers without involving QEMU (a test holds both accounts equal when no mitigation is on).
  */
-import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfile } from '@sim/kvm';
+import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfile, type Vm, type Vcpu, type VmOps } from '@sim/kvm';
 import {
   Q35Machine,
   PcMachine,
@@ -15,6 +15,10 @@ import {
   microvmOptionsFromProperties,
   QemuError,
   Seabios,
+  Qboot,
+  qbootExtractE820,
+  QBOOT_SMBIOS_BIOS_DATE,
+  type FirmwareKind,
   parseCpu,
   cpuidEntries,
   formatBdf,
@@ -25,7 +29,7 @@ import {
   realizeArgv,
   type Machine,
 } from '@sim/qemu';
-import { Linux61, type GuestPatch, type FoundDevice } from '@sim/guest';
+import { Linux61, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet } from './record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
 import type { Scenario } from './scenario.js';
@@ -43,6 +47,34 @@ export interface BootOptions {
   keepAccesses?: boolean;
   /** phase marks, exits and BAR sizing on the virtual clock (--trace, perf-kvm-stat, milestones, --html); absent: nothing installed */
   trace?: TraceCollector;
+  /** run-time hooks (hot-plug, apps/boot/src/hotplug.ts); absent: nothing installed */
+  runtime?: BootRuntimeHooks;
+}
+
+/**
+ * What a run that goes on after boot plugs in: QEMU's hot-plug controllers in front of the machine, the
+ * guest kernel's runtime around the vCPU, drivers attached before boot(). The live objects come back in
+ * {@link BootResult.live}.
+ */
+export interface BootRuntimeHooks {
+  /** the VmOps the vCPU is created with (it must hand what it does not own to `machine`) */
+  vmOps?: (machine: Machine, vm: Vm) => VmOps;
+  /** the CPU Linux runs on */
+  guestCpu?: (cpu: Cpu) => Cpu;
+  /** every config access the guest makes, boot and after */
+  onConfigAccess?: ConfigAccessHook;
+  /** just before boot() */
+  beforeLinux?: (linux: Linux61, live: BootLive) => void;
+}
+
+/** The objects of a boot that a run-time continuation keeps using. */
+export interface BootLive {
+  kvm: Kvm;
+  vm: Vm;
+  vcpu: Vcpu;
+  machine: Machine;
+  accel: KvmPciAccel;
+  linux: Linux61;
 }
 
 /** What the mitigations held and cost, at the end of the boot. */
@@ -68,6 +100,8 @@ export interface BootResult {
   qemuSawLinuxAccesses: number;
   /** what `BootOptions.trace` collected, when it was passed */
   trace?: TraceData;
+  /** with `BootOptions.runtime`: the machine, VM, vCPU and guest, to go on running */
+  live?: BootLive;
 }
 
 /** Accesses recorded as packed numbers: no objects on the hot path. */
@@ -105,6 +139,7 @@ export function createMachine(s: Scenario): Machine & { addDefaultNic?: () => vo
       acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
       serialPorts: s.nodefaults ? s.serial : Math.max(1, s.serial),
       cpuVendor: vendor,
+      firmware: s.firmware ?? 'seabios',
     });
   }
   if (s.machine === 'microvm') {
@@ -142,7 +177,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   vm.setUserMemoryRegion({ slot: 2, flags: KVM_MEM_READONLY, guestPhysAddr: 0xfffc0000, memorySize: 0x40000, userspaceAddr: vm.mmap(0x40000) });
   const cpuModel = parseCpu(s.cpu);
   vm.setCpuid(cpuidEntries(cpuModel));
-  const vcpu = vm.createVcpu(0, machine);
+  const vcpu = vm.createVcpu(0, opts.runtime?.vmOps ? opts.runtime.vmOps(machine, vm) : machine);
   // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring; pio-fast takes those ports over instead
   if (!mitigations.includes('pio-fast')) registerCoalescedPio(vm, machine);
 
@@ -164,8 +199,12 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
 
   // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
   trace?.mark('qemu', 'qemu init', 'end');
-  trace?.mark('guest', 'firmware', 'begin', { firmware: machine.defaultFirmware });
-  if (machine.defaultFirmware === 'seabios') new Seabios(vcpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: s.ramBytes }).run();
+  trace?.mark('guest', 'firmware', 'begin', { firmware: s.firmware ?? machine.defaultFirmware });
+  const firmware: FirmwareKind = s.firmware ?? machine.defaultFirmware;
+  if (firmware === 'seabios' && machine.name === 'microvm') throw new QemuError('UNSUPPORTED', 'pcisim: SeaBIOS on microvm is not modelled (QEMU 7.2 uses qboot there)');
+  let qbootMmconfig = false;
+  if (firmware === 'seabios') new Seabios(vcpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: s.ramBytes }).run();
+  else if (firmware === 'qboot') qbootMmconfig = new Qboot(vcpu).run().haveMmconfig;
   trace?.mark('guest', 'firmware', 'end');
   const fwStats = vm.stats.snapshot();
 
@@ -177,7 +216,23 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
 
   inLinux = true;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
-  const linux = new Linux61(vcpu, machine.bootInfo(s.append), {
+  // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
+  const info = machine.bootInfo(s.append);
+  if (firmware === 'qboot' && machine.name !== 'microvm') info.dmiBiosDate = QBOOT_SMBIOS_BIOS_DATE;
+  if (firmware === 'qboot' && machine.name === 'q35') {
+    // QEMU's etc/e820 for q35 (RAM below 4 GiB, the AMD HyperTransport hole) as qboot's extract_e820() rewrites it
+    const qemuE820 = [
+      { addr: 0, size: Math.min(s.ramBytes, 0x80000000), type: 1 },
+      { addr: 0xfd00000000, size: 0x300000000, type: 2 },
+    ];
+    info.e820 = qbootExtractE820(qemuE820, qbootMmconfig);
+  }
+  if (firmware === 'none' && machine.name === 'q35' && info.acpi && machine.host?.mmcfgBase === -1) {
+    // acpi_get_mcfg(): no MCFG while PCIEXBAR is not enabled, which only firmware does
+    info.acpi.mcfg = [];
+  }
+  if (firmware === 'none') info.dmiBiosDate = null;
+  const linux = new Linux61(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
     onConfigAccess: (mech, write, bus, devfn, reg, size, value) => {
@@ -186,11 +241,14 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
       linuxLog.push(mech, write, bus, devfn);
       accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
       trace?.configAccess(write, bus, devfn, reg, size, value);
+      opts.runtime?.onConfigAccess?.(mech, write, bus, devfn, reg, size, value);
     },
     ...(pvList ? { pvEnumeration: pvList } : {}),
     ...(trace ? { onPhase: (name: string, edge: 'begin' | 'end') => trace.mark('guest', name, edge) } : {}),
   });
   trace?.mark('guest', 'linux', 'begin');
+  const live: BootLive | undefined = opts.runtime ? { kvm, vm, vcpu, machine, accel, linux } : undefined;
+  if (live) opts.runtime?.beforeLinux?.(linux, live);
   const found = linux.boot();
   trace?.mark('guest', 'linux', 'end');
   const linuxStats = diffStats(fwStats, vm.stats.snapshot());
@@ -240,6 +298,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
     accesses,
     qemuSawLinuxAccesses: qemuLinux,
     ...(trace ? { trace: trace.finish() } : {}),
+    ...(live ? { live } : {}),
   };
 }
 

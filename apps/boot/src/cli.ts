@@ -7,7 +7,7 @@
 import { QemuError, parseKvmMitigations, type KvmPciMitigation } from '@sim/qemu';
 import { KvmError } from '@sim/kvm';
 import { GuestError } from '@sim/guest';
-import { parseQemuArgs } from './scenario.js';
+import { parseQemuArgs, stubMissingBackends } from './scenario.js';
 import { bootScenario } from './boot.js';
 import { formatTextReport } from './report/text.js';
 import { validateReference, formatValidate, fidelityMarkdown } from './validate.js';
@@ -24,7 +24,7 @@ export interface CliIo {
 
 export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|json|perf-kvm-stat] [--trace out.json] [--cost <profile|file.json>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
                    [--kvm pci-hole|mmio-bus|ro-page|ro-page-2m|ro-page-prefetch|ro-page-prefetch-2m|ro-page-full|pio-fast,...]
-                   [--mcfg accurate[=<spare buses>]] [--pv-enumeration]
+                   [--mcfg accurate[=<spare buses>]] [--pv-enumeration] [--stub-backends] [--firmware seabios|qboot|none]
        pcisim boot -- qemu-system-x86_64 [qemu options]
        pcisim compare [qemu options] [--json] [--chart] [--cost <profile>]
        pcisim report [qemu options] [--cost <profile>] --html out.html
@@ -136,6 +136,8 @@ function boot(args: readonly string[], io: CliIo): number {
   let patch: 'none' | 'mmconfig-v1' | 'mmconfig-v2' = 'none';
   let kvmMitigations: KvmPciMitigation[] = [];
   let pv = false;
+  let stub = false;
+  let firmware: 'seabios' | 'qboot' | 'none' | undefined;
   let mcfgReserve: number | undefined;
   const qemu: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -160,6 +162,12 @@ function boot(args: readonly string[], io: CliIo): number {
       kvmMitigations = parseKvmMitigations(args[++i] ?? '');
     } else if (a === '--pv-enumeration') {
       pv = true;
+    } else if (a === '--stub-backends') {
+      stub = true;
+    } else if (a === '--firmware') {
+      const f = args[++i];
+      if (f !== 'seabios' && f !== 'qboot' && f !== 'none') throw new UsageError(`--firmware takes seabios, qboot or none, not '${f ?? ''}'`);
+      firmware = f;
     } else if (a === '--mcfg') {
       const v = args[++i] ?? '';
       const m = /^accurate(?:=(\d+))?$/.exec(v);
@@ -174,8 +182,9 @@ function boot(args: readonly string[], io: CliIo): number {
       throw new UsageError(`unknown option '${a}'`);
     } else qemu.push(a);
   }
-  const scenario = parseQemuArgs(qemu);
+  const scenario = parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu);
   if (mcfgReserve !== undefined) scenario.accurateMcfgReserve = mcfgReserve;
+  if (firmware !== undefined) scenario.firmware = firmware;
   const result = bootScenario(scenario, {
     ...(cost !== undefined ? { costProfile: cost } : {}),
     guestPatch: patch,

@@ -4,7 +4,7 @@
  * pcisim boots. Options pcisim has nothing to model for (-kernel, -nographic, -serial …) are accepted
  * and checked; an unknown one fails with QEMU's words.
  */
-import { QemuError } from '@sim/qemu';
+import { QemuError, type FirmwareKind } from '@sim/qemu';
 
 export type MachineType = 'q35' | 'pc' | 'microvm';
 
@@ -23,6 +23,8 @@ export interface Scenario {
   acpiPciHotplugWithBridgeSupport: boolean;
   /** the accurate-MCFG proposal: spare buses declared beyond those in use (undefined: QEMU 7.2's MCFG) */
   accurateMcfgReserve?: number;
+  /** -bios or --firmware: the firmware image; undefined: the machine's default (SeaBIOS on q35/pc, qboot on microvm) */
+  firmware?: FirmwareKind;
   qemuArgs: string[];
 }
 
@@ -103,6 +105,13 @@ export function parseQemuArgs(argv: readonly string[]): Scenario {
         }
         break;
       }
+      case '-bios': {
+        // the file QEMU would load, by its name in Debian's /usr/share/qemu
+        const fw = BIOS_FILES[v.replace(/^.*\//, '')];
+        if (!fw) throw new QemuError('BAD_OPTION', `could not load PC BIOS '${v}'`);
+        s.firmware = fw;
+        break;
+      }
       case '-device':
         // realized by @sim/qemu's command-line code, with QEMU's errors
         break;
@@ -113,6 +122,13 @@ export function parseQemuArgs(argv: readonly string[]): Scenario {
   if (!machineSeen) s.machine = 'q35';
   return s;
 }
+
+/** bios-256k.bin is the SeaBIOS build q35 and pc load; Debian's bios-microvm.bin is qboot */
+const BIOS_FILES: Record<string, FirmwareKind> = {
+  'bios-256k.bin': 'seabios',
+  'qboot.rom': 'qboot',
+  'bios-microvm.bin': 'qboot',
+};
 
 const MACHINE_ALIASES: Record<string, MachineType> = {
   q35: 'q35',
@@ -141,4 +157,35 @@ function parseBool(v: string, ctx: string): boolean {
   if (v === 'on' || v === 'true' || v === 'yes') return true;
   if (v === 'off' || v === 'false' || v === 'no') return false;
   throw new QemuError('BAD_PROPERTY_VALUE', `${ctx}: Parameter 'value' expects 'on' or 'off'`);
+}
+
+/**
+ * `--stub-backends`: the -device lines people paste (seed 004's Kata and libvirt lines) name backends
+ * defined elsewhere in the real command line. pcisim models no host side, so it can stand in a backend
+ * of the right kind for each one a device names and none defines. Without this option a missing backend
+ * fails as QEMU fails.
+ */
+export function stubMissingBackends(argv: readonly string[]): string[] {
+  const defined = new Set<string>();
+  const wanted: [string, string][] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    const opt = argv[i]!;
+    const v = argv[i + 1]!;
+    if (['-chardev', '-object', '-netdev', '-blockdev', '-drive'].includes(opt)) {
+      for (const m of v.matchAll(/(?:^|,)(?:id|node-name)=([^,]+)/g)) defined.add(m[1]!);
+    }
+    if (opt === '-device') {
+      for (const m of v.matchAll(/(?:^|,)(chardev|rng|netdev|drive)=([^,]+)/g)) wanted.push([m[1]!, m[2]!]);
+    }
+  }
+  const out = [...argv];
+  for (const [kind, id] of wanted) {
+    if (defined.has(id)) continue;
+    defined.add(id);
+    if (kind === 'chardev') out.push('-chardev', `socket,id=${id},path=/nonexistent/${id}`);
+    else if (kind === 'rng') out.push('-object', `rng-random,id=${id},filename=/dev/urandom`);
+    else if (kind === 'netdev') out.push('-netdev', `user,id=${id}`);
+    else out.push('-blockdev', `driver=null-co,node-name=${id},size=67108864`);
+  }
+  return out;
 }

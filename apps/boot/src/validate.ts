@@ -41,7 +41,8 @@ export function validateReference(path: string): ValidateResult {
     throw new RecordError('BAD_ARGUMENTS', `${path}: not a pcisim reference (no phases or qemuArgs)`, { file: path });
   }
   const scenario = ref.scenario ?? path.replace(/^.*\//, '').replace(/\.json$/, '');
-  const args = [...ref.qemuArgs];
+  // the recorder's base arguments (-m 512) unless the scenario set its own
+  const args = ref.qemuArgs.includes('-m') ? [...ref.qemuArgs] : ['-m', '512', ...ref.qemuArgs];
   if (ref.append) args.push('-append', ref.append);
   const sim = bootScenario(parseQemuArgs(args), { keepAccesses: true });
   const diffs: FieldDiff[] = [];

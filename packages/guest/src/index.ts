@@ -6,3 +6,4 @@ export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables,
 export { Linux61, type Linux61Options, type GuestPatch, type FoundDevice, type ConfigAccessHook } from './linux61.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
+export * from './hotplug/index.js';

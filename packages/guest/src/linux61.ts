@@ -176,6 +176,8 @@ export interface BarResource {
   size: number;
   /** bus address; 0: firmware left it unassigned (x86's pcibios_allocate_resources() does not claim it) */
   start: number;
+  /** the expansion ROM (pci_update_resource() leaves a disabled ROM BAR unwritten) */
+  rom?: boolean;
 }
 
 /** `struct pci_bus` */
@@ -789,14 +791,14 @@ export class Linux61 {
   }
 
   /** pci_scan_slot() */
-  private pciScanSlot(bus: PciBusState, devfn: number): void {
-    if (this.onlyOneChild(bus) && devfn > 0) return;
+  private pciScanSlot(bus: PciBusState, devfn: number): number {
+    if (this.onlyOneChild(bus) && devfn > 0) return 0;
     let fn = 0;
     let nr = 0;
     do {
       const dev = this.pciScanSingleDevice(bus, devfn + fn);
       if (dev) {
-        nr++;
+        if (!this.hpAdded.has(dev)) nr++;
         if (fn > 0) dev.multifunction = true;
       } else if (fn === 0) {
         break;
@@ -806,6 +808,7 @@ export class Linux61 {
       fn++;
     } while (fn < 8);
     if (bus.self && nr) this.pcieAspmInitLinkState(bus.self);
+    return nr;
   }
 
   /** pci_scan_single_device() */
@@ -854,6 +857,7 @@ export class Linux61 {
     dev.revision = cls & 0xff;
     dev.classCode = cls >>> 8;
     dev.cfgSize = this.pciCfgSpaceSize(dev);
+    this.hp?.deviceFound(dev); // pci_info(dev, "[%04x:%04x] type %02x class %#08x")
     // set_pcie_thunderbolt(): the Intel VSEC is looked for in extended space
     if (dev.vendor === 0x8086) this.pciFindVsecCapability(dev);
     // pci_fixup_device(pci_fixup_early)
@@ -974,6 +978,12 @@ export class Linux61 {
       this.wr(dev, pos + 4, 4, lHi);
     }
     if (!dev.mmioAlwaysOn && origCmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) this.wr(dev, PCI_COMMAND, 2, origCmd);
+    if (isRom) {
+      // the ROM resource: sized like a BAR, allocated if unassigned, written only if enabled (it is not)
+      const lo = (sz & 0xfffff800) >>> 0;
+      const size = lo ? (lo & -lo) >>> 0 : 0;
+      if (size) dev.bars.push({ index: 6, io: false, is64: false, prefetch: true, size, start: (l & 0xfffff800) >>> 0, rom: true });
+    }
     if (!isRom) {
       // pci_size(): the lowest writable address bit gives the size
       const mask = io ? 0xfffffffc : 0xfffffff0;
@@ -989,7 +999,7 @@ export class Linux61 {
           is64,
           prefetch: !io && (l & 8) !== 0,
           size,
-          start: (io ? l & 0xfffffffc : l & 0xfffffff0) + (is64 ? lHi * 2 ** 32 : 0),
+          start: ((io ? l & 0xfffffffc : l & 0xfffffff0) >>> 0) + (is64 ? lHi * 2 ** 32 : 0),
         });
       }
     }
@@ -1135,7 +1145,7 @@ export class Linux61 {
     const align = (r: Req) => Math.max(r.required, r.add);
     const head = [...reqs].sort((a, b) => align(b) - align(a));
     const place = (r: Req, size: number): boolean => {
-      const start = allocate(windows, claimed, size, r.io, r.mem64pref);
+      const start = allocate(windows, claimed, size, r.io, r.mem64pref, r.io ? PCIBIOS_MIN_IO : this.pciMemStart());
       if (start === null) {
         const what = r.bar ? `BAR ${r.bar.index}` : 'bridge window';
         this.log.push(`pci ${this.bdfName(r.dev)}: ${what} [${r.io ? 'io ' : 'mem'} size 0x${size.toString(16)}]: can't assign; no space`);
@@ -1145,7 +1155,7 @@ export class Linux61 {
       r.start = start;
       if (r.bar) {
         r.bar.start = start;
-        this.pciUpdateResource(r.dev, r.bar);
+        if (!r.bar.rom) this.pciUpdateResource(r.dev, r.bar);
       }
       return true;
     };
@@ -1202,6 +1212,29 @@ export class Linux61 {
       this.rd(dev, reg + 4, 4);
     }
     if (disable) this.wr(dev, PCI_COMMAND, 2, cmd);
+  }
+
+  /** PCIBIOS_MIN_MEM = pci_mem_start: e820__setup_pci_gap()'s largest hole below 4 GiB */
+  private pciMemStart(): number {
+    const entries = [...this.info.e820].sort((a, b) => a.addr - b.addr);
+    let last = 0x100000000;
+    let gapStart = 0x10000000;
+    let gapSize = 0x400000;
+    // e820_search_gap(): walk down from 4 GiB, keeping the largest gap
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      const end = e.addr + e.size;
+      if (e.addr >= 0x100000000) continue;
+      if (last > end) {
+        const gap = last - end;
+        if (gap >= gapSize) {
+          gapSize = gap;
+          gapStart = end;
+        }
+      }
+      if (e.addr < last) last = e.addr;
+    }
+    return gapStart;
   }
 
   private bdfName(dev: PciDev): string {
@@ -1866,15 +1899,27 @@ export class Linux61 {
     for (const r of this.roots) yield* walk(r);
   }
 
-  /** drivers/pci/vgaarb.c vga_arb_device_init() -> vga_arbiter_add_pci_device() */
+  /** drivers/pci/vgaarb.c vga_arb_device_init(): vga_arbiter_add_pci_device() each, then vga_arb_select_default_device() */
   private vgaArbDeviceInit(): void {
+    let vgaDefault: PciDev | null = null;
+    const vgas: PciDev[] = [];
     for (const dev of this.allDevices()) {
       if (dev.classCode >>> 8 !== PCI_CLASS_DISPLAY_VGA) continue;
-      this.rd(dev, PCI_COMMAND, 2);
+      vgas.push(dev);
+      // the legacy resources it owns: its decode enables, unless a bridge above does not forward VGA
+      const cmd = this.rd(dev, PCI_COMMAND, 2);
+      let owns = cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
       for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
-        if (b.self) this.rd(b.self, PCI_BRIDGE_CONTROL, 2);
+        if (!b.self) continue;
+        if (!(this.rd(b.self, PCI_BRIDGE_CONTROL, 2) & 0x08)) {
+          owns = 0;
+          break;
+        }
       }
+      if (!vgaDefault && owns === (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) vgaDefault = dev;
     }
+    // vga_arb_select_default_device(): with no legacy-owning VGA, the last one with decoding on
+    if (!vgaDefault) for (const dev of [...vgas].reverse()) this.rd(dev, PCI_COMMAND, 2);
   }
 
   /** drivers/pnp/pnpacpi: each interrupt link's _STA when its PNP device is added */
@@ -1908,7 +1953,9 @@ export class Linux61 {
     // get_port_device_capability()
     let services = 0;
     if (dev.isHotplugBridge && this.oscNativeHotplug) {
-      throw new GuestError('UNSUPPORTED', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
+      if (!this.hp) throw new GuestError('UNSUPPORTED', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
+      services |= 1 << 2; // PCIE_PORT_SERVICE_HP
+      this.pcieCapRmw(dev, 0x18, 0x0010 | 0x0020, 0); // SLTCTL: clear CCIE | HPIE the BIOS may have set
     }
     if (dev.aerCap && this.oscNativeAer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
     const t = pcieType(dev);
@@ -1944,6 +1991,7 @@ export class Linux61 {
     // pcie_device_init() per service; their drivers probe at once (pcie_init_services() registered them)
     if (services & (1 << 0)) this.pciePmeProbe(dev);
     if (services & (1 << 1)) this.aerProbe(dev);
+    if (services & (1 << 2)) this.hp!.pciehpProbe(dev); // pcie_device_init() -> pciehp_probe()
     return true;
   }
 
@@ -2121,6 +2169,231 @@ export class Linux61 {
   get baseAccess(): 'conf1' | 'mmcfg' | 'none' {
     return this.rawOps === 1 ? 'conf1' : this.rawOps === 3 ? 'mmcfg' : this.rawExtOps ? 'mmcfg' : 'none';
   }
+
+  // ---- runtime API for hotplug drivers (owned by the hotplug work) ----
+  // After boot() the hot-plug drivers of ./hotplug/ (acpiphp, pciehp, shpchp) reach the PCI core through
+  // these methods, as the real drivers call drivers/pci/*. Nothing here runs unless a runtime is attached.
+
+  /** @internal the attached hot-plug runtime: printk of scan lines, and pciehp as a port service */
+  hp: Linux61HotplugHooks | null = null;
+  /** pci_dev_is_added(): pci_bus_add_device() has seen the device (every boot device, once boot() returned) */
+  private readonly hpAdded = new WeakSet<PciDev>();
+
+  /** @internal every device boot() found was added by pci_bus_add_devices() */
+  hpMarkBootDevicesAdded(): void {
+    for (const d of this.allDevices()) this.hpAdded.add(d);
+  }
+
+  /** @internal pci_dev_is_added() */
+  hpIsAdded(dev: PciDev): boolean {
+    return this.hpAdded.has(dev);
+  }
+
+  /** @internal what _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */
+  hpOsc(): { nativePcieHotplug: boolean; nativeShpc: boolean } {
+    return { nativePcieHotplug: this.oscNativeHotplug || this.opts.pcieNative, nativeShpc: this.oscNativeShpc };
+  }
+
+  /** @internal the root buses (pci_root_buses) */
+  hpRoots(): readonly PciBusState[] {
+    return this.roots;
+  }
+
+  /** @internal pci_find_bus() */
+  hpFindBus(n: number): PciBusState | null {
+    return this.findBus(n);
+  }
+
+  /** @internal pci_read_config_{byte,word,dword}() */
+  hpRead(dev: PciDev, reg: number, len: number): number {
+    return this.rd(dev, reg, len);
+  }
+
+  /** @internal pci_write_config_{byte,word,dword}() */
+  hpWrite(dev: PciDev, reg: number, len: number, v: number): void {
+    this.wr(dev, reg, len, v);
+  }
+
+  /** @internal pci_bus_read_config_*() of a devfn that has no pci_dev */
+  hpBusRead(bus: PciBusState, devfn: number, reg: number, len: number): number {
+    return this.rawRead(bus.number, devfn, reg, len);
+  }
+
+  /** @internal pci_bus_read_dev_vendor_id(bus, devfn, &l, 0): the dword, or null for no device */
+  hpReadDevVendorId(bus: PciBusState, devfn: number): number | null {
+    return this.pciBusReadDevVendorId(bus, devfn);
+  }
+
+  /** @internal pci_find_capability() */
+  hpFindCapability(dev: PciDev, cap: number): number {
+    return this.pciFindCapability(dev, cap);
+  }
+
+  /** @internal pcie_capability_read_{word,dword}(): 0 without an access when the register is not implemented */
+  hpPcieCapRead(dev: PciDev, pos: number, len: number): number {
+    return this.pcieCapRead(dev, pos, len);
+  }
+
+  /** @internal pcie_capability_write_{word,dword}() */
+  hpPcieCapWrite(dev: PciDev, pos: number, len: number, v: number): void {
+    if (this.pcieCapRegImplemented(dev, pos)) this.wr(dev, dev.pcieCap + pos, len, v);
+  }
+
+  /** @internal pcie_capability_clear_and_set_word() */
+  hpPcieCapRmw(dev: PciDev, pos: number, clear: number, set: number): void {
+    this.pcieCapRmw(dev, pos, clear, set);
+  }
+
+  /** @internal pci_enable_device() */
+  hpEnableDevice(dev: PciDev): void {
+    this.pciEnableDevice(dev);
+  }
+
+  /** @internal pci_scan_slot(): the number of functions found that were not added yet */
+  hpScanSlot(bus: PciBusState, devfn: number): number {
+    const before = new Set(bus.devices);
+    const nr = this.pciScanSlot(bus, devfn);
+    for (const d of bus.devices) if (!before.has(d)) this.hp?.deviceScanned(d);
+    return nr;
+  }
+
+  /** @internal pci_rescan_bus(): scan the bus and everything behind it, assign, add (sysfs `rescan`) */
+  hpRescanBus(bus: PciBusState): PciDev[] {
+    const before = new Set(this.allDevices());
+    this.pciScanChildBus(bus);
+    const found = this.allDevices().filter((d) => !before.has(d));
+    for (const d of found) this.hp?.deviceScanned(d);
+    this.hpAssignBusResources(bus, false);
+    return this.hpBusAddDevices(bus);
+  }
+
+  /**
+   * @internal pci_assign_unassigned_bridge_resources(bridge): the BARs firmware left unassigned on the
+   * bridge's bus and below, from the bridge's windows (pbus_assign_resources_sorted()), then
+   * pci_setup_bridge() of each bridge from the deepest up, this one last.
+   */
+  hpAssignUnassignedBridgeResources(bridge: PciDev): void {
+    const sub = bridge.subordinate;
+    if (!sub) return;
+    this.hpAssignBusResources(sub, true);
+  }
+
+  /**
+   * @internal __pci_bus_assign_resources(bus) as acpiphp's enable_slot() calls it: the bus's unassigned BARs
+   * from the windows of the bridge above, child bridges programmed, the bridge above left as it is.
+   */
+  hpAssignBusResourcesNoSetup(bus: PciBusState): void {
+    this.hpAssignBusResources(bus, false);
+  }
+
+  private hpAssignBusResources(bus: PciBusState, setupSelf: boolean): void {
+    const bridge = bus.self;
+    // what is taken inside the windows this bus allocates from: its devices' BARs and its bridges' windows
+    const claimed: Interval[] = [];
+    this.claimAssigned(bus, claimed);
+    const unassigned: { dev: PciDev; bar: BarResource }[] = [];
+    const collect = (b: PciBusState): void => {
+      for (const d of b.devices) {
+        for (const bar of d.bars) if (!bar.start) unassigned.push({ dev: d, bar });
+        if (d.subordinate) collect(d.subordinate);
+      }
+    };
+    collect(bus);
+    let windows: Window[];
+    if (bridge) {
+      const w = bridge.windows;
+      windows = [];
+      if (w?.io) windows.push({ kind: 'io', min: w.io.start, max: w.io.end });
+      if (w?.mem) windows.push({ kind: 'mem', min: w.mem.start, max: w.mem.end });
+      if (w?.pref) windows.push({ kind: w.pref.is64 ? 'mem64' : 'mem', min: w.pref.start, max: w.pref.end });
+    } else {
+      const hb = this.info.acpi?.hostBridges.find((h) => bus.number >= h.busStart && bus.number <= h.busEnd);
+      windows = (hb?.windows ?? []).map((x) => ({ kind: x.kind, min: x.min, max: x.max }));
+    }
+    this.assignBus(bus, windows, claimed);
+    // pbus_assign_resources_sorted(): largest alignment first, and so are the "assigned" lines
+    for (const u of [...unassigned].sort((a, b) => b.bar.size - a.bar.size)) if (u.bar.start) this.hp?.barAssigned(u.dev, u.bar);
+    if (setupSelf && bridge && bridge.hdrType === 1) {
+      this.pciSetupBridge(bus);
+      this.hp?.bridgeSetUp(bridge);
+    }
+  }
+
+  /** @internal pci_bus_add_devices(): pci_bus_add_device() for each new device, then the buses behind added bridges */
+  hpBusAddDevices(bus: PciBusState): PciDev[] {
+    const added: PciDev[] = [];
+    for (const d of bus.devices) {
+      if (this.hpAdded.has(d)) continue;
+      this.hpAdded.add(d);
+      added.push(d);
+      this.hp?.deviceAdded(d);
+    }
+    for (const d of bus.devices) if (d.subordinate) added.push(...this.hpBusAddDevices(d.subordinate));
+    return added;
+  }
+
+  /** @internal pci_stop_and_remove_bus_device(): children first, then the device leaves its bus */
+  hpStopAndRemoveBusDevice(dev: PciDev): void {
+    const sub = dev.subordinate;
+    if (sub) {
+      for (const c of [...sub.devices].reverse()) this.hpStopAndRemoveBusDevice(c);
+      const i = dev.bus.children.indexOf(sub);
+      if (i >= 0) dev.bus.children.splice(i, 1);
+      dev.subordinate = null;
+      this.linkStates.delete(dev);
+    }
+    this.hpAdded.delete(dev);
+    const bus = dev.bus;
+    const i = bus.devices.indexOf(dev);
+    if (i >= 0) bus.devices.splice(i, 1);
+    // pcie_aspm_exit_link_state(): the link state above goes with function 0 (link->downstream)
+    if (bus.self && (dev.devfn & 7) === 0) this.linkStates.delete(bus.self);
+    if (this.vgaDefault === dev) this.vgaDefault = null;
+    this.hp?.deviceRemoved(dev);
+  }
+
+  /** @internal the BDF as Linux prints it */
+  hpName(dev: PciDev): string {
+    return this.bdfName(dev);
+  }
+
+  /** @internal pci_dev_msi_enabled() for what portdrv set up (MSI-X) */
+  hpMsiEnabled(dev: PciDev): boolean {
+    return this.msixEnabled.has(dev);
+  }
+
+  /**
+   * @internal pci_hp_add_bridge(): the first free bus number on the parent's range, pass 0 then pass 1 of
+   * pci_scan_bridge_extend() with the numbers left; false when none is free ("No bus number available").
+   */
+  hpAddBridge(dev: PciDev): boolean {
+    const parent = dev.bus;
+    const end = parent.busnEnd;
+    let busnr = parent.number;
+    for (; busnr <= end; busnr++) if (!this.findBus(busnr)) break;
+    if (busnr-- > end) return false;
+    busnr = this.pciScanBridgeExtend(parent, dev, busnr, 0, 0);
+    this.pciScanBridgeExtend(parent, dev, busnr, end - busnr, 1);
+    return dev.subordinate !== null;
+  }
+}
+
+/** What the hot-plug runtime attached to {@link Linux61} is told (printk of the PCI core's lines) and asked. */
+export interface Linux61HotplugHooks {
+  /** pci_setup_device(): "[vvvv:dddd] type 00 class 0x…" — the line the reference measures to */
+  deviceFound(dev: PciDev): void;
+  /** after pci_scan_single_device(): its BAR lines */
+  deviceScanned(dev: PciDev): void;
+  /** pci_assign_resource(): "BAR n [...]: assigned" */
+  barAssigned(dev: PciDev, bar: BarResource): void;
+  /** __pci_setup_bridge(): "PCI bridge to [bus xx]" and the windows */
+  bridgeSetUp(bridge: PciDev): void;
+  /** pci_bus_add_device() */
+  deviceAdded(dev: PciDev): void;
+  /** pci_destroy_dev() */
+  deviceRemoved(dev: PciDev): void;
+  /** pcie_port_device_register() -> pcie_device_init(PCIE_PORT_SERVICE_HP) -> pciehp_probe() */
+  pciehpProbe(port: PciDev): void;
 }
 
 /** a range of bus addresses taken by a BAR or a window */
@@ -2141,15 +2414,19 @@ interface Window {
  * pci_bus_alloc_resource() over the bus's windows: a 64-bit prefetchable BAR tries the 64-bit windows
  * first, then any; allocate_resource()'s first fit, at the lowest aligned address no claimed range overlaps.
  */
-function allocate(windows: Window[], claimed: Interval[], size: number, io: boolean, mem64pref: boolean): number | null {
+function allocate(windows: Window[], claimed: Interval[], size: number, io: boolean, mem64pref: boolean, min: number): number | null {
   const order: Window[] = io
     ? windows.filter((w) => w.kind === 'io')
     : mem64pref
       ? [...windows.filter((w) => w.kind === 'mem64'), ...windows.filter((w) => w.kind === 'mem')]
       : windows.filter((w) => w.kind === 'mem');
   for (const w of order) {
-    let cand = Math.ceil(w.min / size) * size;
+    // pci_bus_alloc_from_region(): PCIBIOS_MIN_IO / PCIBIOS_MIN_MEM bound the low end of 32-bit windows
+    const lowest = w.kind === 'mem64' ? w.min : Math.max(w.min, min);
+    let cand = Math.ceil(lowest / size) * size;
     for (;;) {
+      // pcibios_align_resource(): I/O avoids the ISA alias range (addresses with bits 8-9 set)
+      if (io && cand & 0x300) cand = Math.ceil(((cand + 0x3ff) & ~0x3ff) / size) * size;
       if (cand + size - 1 > w.max) break;
       const hit = claimed.find((c) => c.io === io && c.start <= cand + size - 1 && c.end >= cand);
       if (!hit) return cand;
@@ -2158,6 +2435,9 @@ function allocate(windows: Window[], claimed: Interval[], size: number, io: bool
   }
   return null;
 }
+
+/** PCIBIOS_MIN_IO (arch/x86/include/asm/pci.h) */
+const PCIBIOS_MIN_IO = 0x1000;
 
 function pcieType(dev: PciDev): number {
   return (dev.pcieFlags & 0xf0) >> 4;

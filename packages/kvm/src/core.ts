@@ -9,7 +9,7 @@ import { HostMemory } from './hostmem.js';
 import { IoBus } from './iobus.js';
 import { MemslotTable, type MemslotCaps } from './memslots.js';
 import { Mmu, type MmuOptions } from './mmu.js';
-import { KvmStats, VirtualClock } from './stats.js';
+import { KvmStats, T_EPT_MAP, T_KERN_MMIO, T_KERN_PIO, T_NO_EXIT, T_USER_IO, T_USER_MMIO, VirtualClock } from './stats.js';
 
 /**
  * Called after each VM exit when set (`vm.onExit`), with numbers only: the event (EXIT_EVENT_*), the port
@@ -48,6 +48,8 @@ export class VmCore {
   }
 
   setProfile(p: CostProfile): void {
+    // exits charged so far keep the costs they were charged at (their min/max)
+    this.stats.foldMinMax();
     this.profile = p;
     this.costIo = p.ns.userspaceExitIo;
     this.costMmio = p.ns.userspaceExitMmio;
@@ -56,5 +58,12 @@ export class VmCore {
     this.costEpt = p.ns.eptViolationMap;
     this.costNoExit = p.ns.noExitAccess;
     this.costMemslot = p.ns.memslotUpdate;
+    const cc = this.stats.catCost;
+    cc[T_USER_IO] = this.costIo;
+    cc[T_USER_MMIO] = this.costMmio;
+    cc[T_KERN_MMIO] = this.costKMmio;
+    cc[T_KERN_PIO] = this.costKPio;
+    cc[T_EPT_MAP] = this.costEpt;
+    cc[T_NO_EXIT] = this.costNoExit;
   }
 }

@@ -302,11 +302,12 @@ export class MemslotTable {
     }
 
     const old = this.byId[asId]!.get(id) ?? null;
-    const name = asId === 0 ? `slot ${id}` : `slot ${id} (address space ${asId})`;
-    const range = `[${hex(gpa)}, ${hex(gpa + size)})`;
+    // only error messages use these: formatted when one is thrown
+    const name = (): string => (asId === 0 ? `slot ${id}` : `slot ${id} (address space ${asId})`);
+    const range = (): string => `[${hex(gpa)}, ${hex(gpa + size)})`;
 
     if (size === 0) {
-      if (!old) throw new KvmError('EINVAL', OP, `cannot delete ${name}: it does not exist`);
+      if (!old) throw new KvmError('EINVAL', OP, `cannot delete ${name()}: it does not exist`);
       this.byId[asId]!.delete(id);
       this.removeSorted(old);
       return { change: 'delete', slot: old };
@@ -317,14 +318,14 @@ export class MemslotTable {
       change = 'create';
     } else {
       if (hva !== old.hva) {
-        throw new KvmError('EINVAL', OP, `${name}: userspace_addr of an existing slot cannot change (${hex(old.hva)} → ${hex(hva)}); delete it first`);
+        throw new KvmError('EINVAL', OP, `${name()}: userspace_addr of an existing slot cannot change (${hex(old.hva)} → ${hex(hva)}); delete it first`);
       }
       if (size / PAGE_SIZE !== old.npages) {
-        throw new KvmError('EINVAL', OP, `${name}: memory_size of an existing slot cannot change (${hex(old.end - old.gpa)} → ${hex(size)}); delete it first`);
+        throw new KvmError('EINVAL', OP, `${name()}: memory_size of an existing slot cannot change (${hex(old.end - old.gpa)} → ${hex(size)}); delete it first`);
       }
       const toggled = (flags ^ old.flags) & (KVM_MEM_READONLY | KVM_MEM_PCI_HOLE | KVM_MEM_SINGLE_HVA);
       if (toggled) {
-        throw new KvmError('EINVAL', OP, `${name}: ${flagNames(toggled)} cannot be toggled on an existing slot; delete it first`);
+        throw new KvmError('EINVAL', OP, `${name()}: ${flagNames(toggled)} cannot be toggled on an existing slot; delete it first`);
       }
       if (gpa !== old.gpa) change = 'move';
       else if (flags !== old.flags) change = 'flagsOnly';
@@ -333,10 +334,10 @@ export class MemslotTable {
 
     if (change === 'create' || change === 'move') {
       const other = this.overlap(asId, id, gpa, gpa + size);
-      if (other) throw new KvmError('EEXIST', OP, `${name} ${range} overlaps ${other.describe()}`);
+      if (other) throw new KvmError('EEXIST', OP, `${name()} ${range()} overlaps ${other.describe()}`);
       // kvm_arch_prepare_memory_region(): no SPTE can map a gfn above host MAXPHYADDR
       if (gpa / PAGE_SIZE + size / PAGE_SIZE - 1 > caps.maxGfn) {
-        throw new KvmError('EINVAL', OP, `${name} ${range} ends above the host MAXPHYADDR (kvm_mmu_max_gfn ${hex(caps.maxGfn)})`);
+        throw new KvmError('EINVAL', OP, `${name()} ${range()} ends above the host MAXPHYADDR (kvm_mmu_max_gfn ${hex(caps.maxGfn)})`);
       }
     }
 

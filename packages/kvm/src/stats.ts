@@ -43,6 +43,9 @@ export const T_IDLE = 7;
 export const T_EXTERNAL = 8;
 const N_TIMES = 9;
 
+/** @internal number of time categories (the `seen` stride) */
+export const N_TIME_CATEGORIES = N_TIMES;
+
 // ---- VMX reasons for per-reason time (Float64Array `v`: [total, min, max] per reason) ----
 export const R_IO_INSTRUCTION = 0;
 export const R_EPT_MISCONFIG = 1;
@@ -152,12 +155,37 @@ export class VirtualClock {
 export class KvmStats {
   /** @internal */ readonly c = new Float64Array(N_COUNTS);
   /** @internal */ readonly t = new Float64Array(N_TIMES);
-  /** @internal */ readonly v = new Float64Array(VMX_REASONS.length * 3);
+  /**
+   * @internal Per VMX reason: [total, min, max] ns. The exit path adds to the total and marks the (reason,
+   * time category) pair in `seen`; min and max are folded in from the marks when read or before the costs
+   * change ({@link foldMinMax}): every exit of a category costs the same under one profile, so the result
+   * is the same as comparing on every exit, without the two compares there.
+   */
+  readonly v = new Float64Array(VMX_REASONS.length * 3);
+  /** @internal (reason × N_TIMES + time category) → 1 when an exit of that pair was charged since the last fold */
+  readonly seen = new Uint8Array(VMX_REASONS.length * N_TIMES);
+  /** @internal the ns one exit of each time category costs under the current profile */
+  readonly catCost = new Float64Array(N_TIMES);
   /** @internal */ clock: VirtualClock | null = null;
 
   /** @internal */
   constructor() {
     for (let r = 0; r < VMX_REASONS.length; r++) this.v[r * 3 + 1] = Infinity;
+  }
+
+  /** @internal Folds the marked (reason, category) pairs into min/max at the current costs. */
+  foldMinMax(): void {
+    const seen = this.seen;
+    const v = this.v;
+    for (let r = 0; r < VMX_REASONS.length; r++) {
+      for (let cat = 0; cat < N_TIMES; cat++) {
+        if (seen[r * N_TIMES + cat] === 0) continue;
+        seen[r * N_TIMES + cat] = 0;
+        const ns = this.catCost[cat]!;
+        if (ns < v[r * 3 + 1]!) v[r * 3 + 1] = ns;
+        if (ns > v[r * 3 + 2]!) v[r * 3 + 2] = ns;
+      }
+    }
   }
 
   /** Guest accesses by where they were handled (DESIGN.md §6 `exits`). */
@@ -179,6 +207,7 @@ export class KvmStats {
 
   /** Per-reason count, total, min and max of the time charged (cumulative). */
   vmxExitTimes(): Record<VmxReason, VmxExitTime> {
+    this.foldMinMax();
     const out = {} as Record<VmxReason, VmxExitTime>;
     for (let r = 0; r < VMX_REASONS.length; r++) {
       const count = this.c[VMX_COUNT_INDEX[r]!]!;

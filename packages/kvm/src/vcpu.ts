@@ -32,6 +32,7 @@ import {
   C_VMX_IO,
   C_VMX_MISCONFIG,
   C_VMX_VIOLATION,
+  N_TIME_CATEGORIES,
   R_EPT_MISCONFIG,
   R_EPT_VIOLATION,
   R_IO_INSTRUCTION,
@@ -64,6 +65,16 @@ function mask(v: number, size: AccessSize): number {
   return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
+/**
+ * The value of a write as it travels inside KVM: the access's bytes as an int32, which V8 keeps as a small
+ * integer. A dword with bit 31 set (every 0xcf8 address, 0xffffffff for BAR sizing) would otherwise be a
+ * heap-allocated number wherever it crosses a call V8 does not inline; it becomes unsigned again (`>>> 0`)
+ * where it leaves KVM (VmOps, an in-kernel device, guest memory).
+ */
+function bits(v: number, size: AccessSize): number {
+  return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
+}
+
 function ones(size: AccessSize): number {
   return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
 }
@@ -76,6 +87,7 @@ export class Vcpu {
   private readonly c: Float64Array;
   private readonly t: Float64Array;
   private readonly v: Float64Array;
+  private readonly seen: Uint8Array;
   private readonly clk: VirtualClock;
 
   /** @internal — use `vm.createVcpu()`. */
@@ -86,6 +98,7 @@ export class Vcpu {
     this.c = core.stats.c;
     this.t = core.stats.t;
     this.v = core.stats.v;
+    this.seen = core.stats.seen;
     this.clk = core.clock;
   }
 
@@ -156,17 +169,17 @@ export class Vcpu {
 
   // ---- internals ----
 
-  /** Charge one exit: clock, category time, per-VMX-reason total/min/max, observer. */
+  /**
+   * Charge one exit: clock, category time, per-VMX-reason total, the (reason, category) mark min/max are
+   * folded from (see KvmStats.v), observer. `ns` is always the category's cost under the current profile.
+   */
   private charge(cat: number, reason: number, ns: number, event: number, addr: number, size: number, isWrite: number): void {
     const clk = this.clk;
     const start = clk.t;
     clk.t = start + ns;
     this.t[cat]! += ns;
-    const v = this.v;
-    const i = reason * 3;
-    v[i]! += ns;
-    if (ns < v[i + 1]!) v[i + 1] = ns;
-    if (ns > v[i + 2]!) v[i + 2] = ns;
+    this.v[reason * 3]! += ns;
+    this.seen[reason * N_TIME_CATEGORIES + cat] = 1;
     const o = this.core.onExit;
     if (o !== null) o(event, addr, size, isWrite, start, ns);
   }
@@ -195,7 +208,7 @@ export class Vcpu {
     const core = this.core;
     const c = this.c;
     const p = port & 0xffff;
-    const val = mask(value, size);
+    const val = bits(value, size);
     core.ran = true;
     c[C_VMX_IO]!++;
     if (core.pioBus.count !== 0 && core.pioBus.write(p, size, val)) {
@@ -206,7 +219,7 @@ export class Vcpu {
     }
     c[C_EXIT_IO]!++;
     this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 1);
-    this.ops.pioWrite(p, size, val);
+    this.ops.pioWrite(p, size, val >>> 0);
   }
 
   /**
@@ -282,7 +295,7 @@ export class Vcpu {
     }
     const core = this.core;
     core.ran = true;
-    const val = mask(value, size);
+    const val = bits(value, size);
     const slot = core.table.find(gpa);
     if (slot !== null) {
       if (slot.readonly) {
@@ -313,7 +326,7 @@ export class Vcpu {
     }
     c[C_EXIT_MMIO]!++;
     this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 1);
-    this.ops.mmioWrite(gpa, size, val);
+    this.ops.mmioWrite(gpa, size, val >>> 0);
   }
 
   /**

@@ -106,7 +106,7 @@ describe('cost profiles', () => {
   });
 
   it('getCostProfile: ENOENT naming the built-ins', () => {
-    expect(() => getCostProfile('nope')).toThrow("cost profile: 'nope' is not a built-in profile (lkml-2020, measured-here): ENOENT");
+    expect(() => getCostProfile('nope')).toThrow("cost profile: 'nope' is not a built-in profile (lkml-2020, measured-here, tcg-reference): ENOENT");
   });
 
   it('a VM may use its own profile, and switch', () => {

@@ -17,6 +17,9 @@ export type QemuErrorCode =
   | 'MISSING_BACKEND'
   | 'BAD_OPTION'
   | 'UNKNOWN_OPTION'
+  | 'DEVICE_NOT_FOUND'
+  | 'BUS_NO_HOTPLUG'
+  | 'HOTPLUG_FAILED'
   | 'UNSUPPORTED';
 
 export class QemuError extends Error {

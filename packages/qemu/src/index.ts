@@ -73,6 +73,7 @@ export {
   plugDeviceOption,
   describeTopology,
   realizedDevices,
+  unrealizeDevice,
   type RealizeOptions,
   type RealizeResult,
   type RealizedDevice,
@@ -86,3 +87,15 @@ export { PciBridgeDev, PciePciBridge } from './devices/pci-bridge.js';
 export { PcieRootPort } from './devices/pcie-root-port.js';
 export { QemuXhci } from './devices/xhci.js';
 export { QdevPciDevice, resetBus } from './devices/qdev-pci.js';
+export * from './hotplug/index.js';
+export {
+  Qboot,
+  qbootExtractE820,
+  QBOOT_PCIE_MMCONFIG_BASE,
+  QBOOT_PCIE_MMCONFIG_SIZE,
+  QBOOT_SMBIOS_BIOS_DATE,
+  QBOOT_SMBIOS_BIOS_VERSION,
+  type QbootPlatform,
+  type QbootResult,
+  type QbootBridge,
+} from './firmware/qboot.js';

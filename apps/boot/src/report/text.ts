@@ -4,6 +4,7 @@
  * presence, exits by reason and where they were handled, time under the cost profile, and one summary line.
  */
 import type { BootResult } from '../boot.js';
+import type { DeviceEntry } from './types.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 const ms = (ns: number) => (ns / 1e6).toFixed(3);
@@ -15,11 +16,8 @@ export function formatTextReport(r: BootResult): string {
   out.push(`qemu args: ${report.qemuArgs.join(' ') || '(none)'}`);
   out.push(`kernel command line: ${report.append || '(empty)'}`);
   out.push('');
-  out.push('Devices Linux found:');
-  for (const d of report.devices) {
-    const bridge = d.bridge ? `  [bus ${hex2(d.bridge.secondary)}-${hex2(d.bridge.subordinate)}]` : '';
-    out.push(`  ${d.bdf.slice(5)} [${d.vendor}:${d.device}] class ${d.class}${bridge}`);
-  }
+  out.push('Devices Linux found (bridges with what sits behind them):');
+  out.push(...formatTree(report.devices));
   for (const line of r.log) out.push(`  (${line})`);
   out.push('');
   out.push('Config-space accesses       firmware      linux');
@@ -63,3 +61,30 @@ function total(byBus: Record<string, number>): number {
 }
 const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '0 %');
 const hex2 = (x: number) => x.toString(16).padStart(2, '0');
+
+/** The devices as a tree: each bridge's secondary bus indented under it, like `lspci -t` turned sideways. */
+export function formatTree(devices: readonly DeviceEntry[]): string[] {
+  const byBus = new Map<number, DeviceEntry[]>();
+  for (const d of devices) {
+    const bus = Number.parseInt(d.bdf.slice(5, 7), 16);
+    const list = byBus.get(bus) ?? [];
+    list.push(d);
+    byBus.set(bus, list);
+  }
+  const secondaries = new Set(devices.filter((d) => d.bridge).map((d) => d.bridge!.secondary));
+  const lines: string[] = [];
+  const walk = (bus: number, depth: number) => {
+    for (const d of byBus.get(bus) ?? []) {
+      const pad = '  '.repeat(depth + 1);
+      const br = d.bridge;
+      const range = br ? `  -> bus ${hex2(br.secondary)}${br.subordinate !== br.secondary ? `-${hex2(br.subordinate)}` : ''}` : '';
+      lines.push(`${pad}${d.bdf.slice(5)} [${d.vendor}:${d.device}] class ${d.class}${range}`);
+      if (br) {
+        if (!byBus.has(br.secondary)) lines.push(`${pad}  (bus ${hex2(br.secondary)}: empty)`);
+        else walk(br.secondary, depth + 1);
+      }
+    }
+  };
+  for (const bus of [...byBus.keys()].filter((b) => !secondaries.has(b)).sort((a, b) => a - b)) walk(bus, 0);
+  return lines;
+}

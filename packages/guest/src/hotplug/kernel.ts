@@ -93,6 +93,8 @@ export interface Task {
   why: string;
   /** set by wake_up() on the queue it waited on */
   woken: boolean;
+  /** when it last gave the CPU away (for the 'slept' trace) */
+  sleptAt: number;
 }
 
 /** A kernel timer (struct timer_list): fires in softirq context at `fireAt`. */
@@ -300,6 +302,30 @@ export class Kernel {
     // a level that is still asserted (or an edge latched while nothing listened) is taken now
   }
 
+  /** irq_wake_thread(): wake the thread of the action `name` on `line` without a hard interrupt */
+  irqWakeThread(line: string, name: string): void {
+    const a = this.irqs.get(line)?.find((x) => x.name === name);
+    if (a && a.thread) this.wakeIrqThread(a);
+  }
+
+  /**
+   * Run kernel code to its end in the calling context (the init task at boot): its sleeps pass on the
+   * clock in place, with host events due meanwhile; other tasks wait until {@link run}.
+   */
+  runSync<T>(gen: KGen<T>): T {
+    for (;;) {
+      const r = gen.next();
+      if (r.done) return r.value;
+      const op = r.value;
+      const until = op.until === Infinity ? this.now() : op.until;
+      const from = this.now();
+      if (until > from) {
+        this.idle(until - from);
+        this.note('slept', `init\u0000${op.why}\u0000${from}\u0000${this.now()}`);
+      }
+    }
+  }
+
   freeIrq(line: string, name: string): void {
     const list = this.irqs.get(line);
     if (!list) return;
@@ -366,7 +392,7 @@ export class Kernel {
   // tasks
 
   spawn(name: string, kind: Task['kind'], fn: () => KGen, at = this.now()): Task {
-    const t: Task = { id: this.nextId++, name, kind, gen: fn(), wake: at, waiting: null, why: 'new', woken: false };
+    const t: Task = { id: this.nextId++, name, kind, gen: fn(), wake: at, waiting: null, why: 'new', woken: false, sleptAt: -1 };
     this.tasks.push(t);
     return t;
   }
@@ -441,7 +467,9 @@ export class Kernel {
       this.queueWork(dw.name, () => this.runDelayed(dw));
       return true;
     }
+    const armedAt = this.now();
     dw.timer = this.addTimer(this.jiffies() + delayJiffies, () => {
+      this.note('slept', `timer\u0000delayed work ${dw.name} (${delayJiffies} jiffies)\u0000${armedAt}\u0000${this.now()}`);
       dw.timer = null;
       dw.queued = true;
       this.queueWork(dw.name, () => this.runDelayed(dw));
@@ -565,6 +593,8 @@ export class Kernel {
   }
 
   private step(t: Task): void {
+    if (t.sleptAt >= 0 && this.now() > t.sleptAt) this.note('slept', `${t.name}\u0000${t.why}\u0000${t.sleptAt}\u0000${this.now()}`);
+    t.sleptAt = -1;
     this.current = t;
     this.cpuTime(this.costs.wakeup);
     t.woken = false;
@@ -583,6 +613,7 @@ export class Kernel {
     }
     const op = r.value;
     t.why = op.why;
+    t.sleptAt = this.now();
     if (op.op === 'sleep') {
       t.wake = Math.max(op.until, this.now());
     } else {

@@ -961,6 +961,30 @@ export function describeTopology(rootBus: PciBus): TopologyBus {
   return walk(rootBus);
 }
 
+/**
+ * The qdev side of a hot-unplugged PCI function (object_unparent() after the hot-plug handler's unplug):
+ * its node leaves its bus, its id is free again, a root port gives back its chassis/slot, and the buses
+ * it brought go. The function must already be off its PciBus.
+ */
+export function unrealizeDevice(machine: Machine, dev: PciDevice): void {
+  const st = STATES.get(machine);
+  if (!st) return;
+  const drop = (q: QBus): void => {
+    const i = q.children.findIndex((n) => n.pci === dev);
+    if (i >= 0) {
+      const node = q.children[i]!;
+      q.children.splice(i, 1);
+      for (const b of node.childBuses) if (b.pci) st.qbusOf.delete(b.pci);
+    }
+    for (const n of q.children) for (const b of n.childBuses) drop(b);
+  };
+  drop(st.root);
+  const rec = st.realized.findIndex((r) => r.pci === dev);
+  if (rec >= 0) st.realized.splice(rec, 1);
+  if (dev.id !== undefined) st.qdevIds.delete(dev.id);
+  if (dev instanceof PcieRootPort) st.chassis.del(dev.cfg.chassis, dev.cfg.slot);
+}
+
 /** What realize created on a machine so far. */
 export function realizedDevices(machine: Machine): RealizedDevice[] {
   return [...(STATES.get(machine)?.realized ?? [])];

@@ -149,15 +149,15 @@ export class Q35Machine implements Machine {
       links.push({ name: `LNK${names[i]}`, pirqReg: { region: lpcRegion, offset } });
     }
     for (let i = 0; i < 8; i++) links.push({ name: `GSI${names[i]}`, pirqReg: null });
-    // build_q35_osc_method(): PCIeHotplug (and SHPC) are withheld while ACPI PCI hotplug is on; LTR never granted
+    // build_q35_osc_method(): PCIeHotplug is withheld while ACPI PCI hotplug is on (SHPC is not); LTR never granted
     let grant =
       OSC_PCI_EXPRESS_PME_CONTROL |
       OSC_PCI_EXPRESS_AER_CONTROL |
       OSC_PCI_EXPRESS_CAPABILITY_CONTROL |
       OSC_PCI_EXPRESS_DPC_CONTROL |
       OSC_PCI_SHPC_NATIVE_HP_CONTROL;
+    // build_q35_osc_method(): 0x1E (SHPC | PME | AER | PCIeCapability) always, PCIeHotplug without ACPI hot-plug
     if (!this.opts.acpiPciHotplugWithBridgeSupport) grant |= OSC_PCI_EXPRESS_NATIVE_HP_CONTROL;
-    else grant &= ~OSC_PCI_SHPC_NATIVE_HP_CONTROL;
     return {
       cmdline,
       e820,

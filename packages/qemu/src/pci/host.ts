@@ -6,12 +6,13 @@
  *
  * The access path allocates nothing. `pci_find_device()`'s walk down the bridges is cached per bus number
  * (what a guest scan does: 32-256 accesses to one bus, then the next). A cached bus is used only while
- * (1) no function was plugged or unplugged anywhere ({@link pciTopologyEpoch}), (2) no config write went
- * through this host to a bridge since it was cached (SECONDARY/SUBORDINATE/BRIDGE_CONTROL may have
- * changed: every bridge write drops the whole cache), and (3) it still answers the walk's own questions:
- * its bridge's SECONDARY_BUS is the number, and every bridge above it forwards the number (no secondary bus
- * reset, SECONDARY < number ≤ SUBORDINATE). A system reset rewrites bridge registers directly; it zeroes
- * SECONDARY_BUS, which (3) sees.
+ * (1) no function was plugged or unplugged and no bridge was reset anywhere ({@link pciTopologyEpoch}),
+ * (2) no config write through this host changed what a bridge claims in a way that covers the number (its
+ * SECONDARY_BUS, SUBORDINATE_BUS, or the secondary-bus-reset bit of BRIDGE_CONTROL), and (3) it still answers the walk's
+ * own questions: its bridge's SECONDARY_BUS is the number, and every bridge above it forwards the number
+ * (no secondary bus reset, SECONDARY < number ≤ SUBORDINATE). "No bus has that number" is cached too, under
+ * (1) and (2). Code that rewrites those registers without a config access calls `pciTopologyChanged()`
+ * (pci_bridge_reset does) or {@link PciHost.invalidateBusCache}.
  */
 import { pciTopologyEpoch, secondaryBusInRange, type PciBus } from './bus.js';
 import type { PciDevice } from './device.js';
@@ -71,20 +72,41 @@ export class PciHost {
       this.invalidateBusCache();
     }
     let bus = this.cacheBus[busNum] ?? null;
-    if (bus === null || this.cacheGen[busNum] !== this.gen || !stillRoutes(bus, busNum)) {
+    if (this.cacheGen[busNum] !== this.gen || (bus !== null && !stillRoutes(bus, busNum))) {
       bus = this.rootBus.findBus(busNum);
-      if (bus === null) return null;
       this.cacheBus[busNum] = bus;
       this.cacheGen[busNum] = this.gen;
-      this.cacheExt[busNum] = busAllowsExtendedConfig(bus) ? 1 : 0;
+      this.cacheExt[busNum] = bus !== null && busAllowsExtendedConfig(bus) ? 1 : 0;
     }
+    if (bus === null) return null;
     this.foundExt = this.cacheExt[busNum] === 1;
     return bus.devices[devfn] ?? null;
   }
 
-  /** a config write reached a bridge: its bus numbers or bus-reset bit may have changed */
-  private wrote(dev: PciDevice): void {
-    if (dev.isBridge) this.invalidateBusCache();
+  /**
+   * Drops the cached bus numbers in [lo, hi]: what a bridge claims (its SECONDARY_BUS, and unless its
+   * secondary bus is in reset SECONDARY..SUBORDINATE) before or after a write to its routing registers. A bus
+   * number outside both spans is looked up the same way before and after (the walk passes that bridge by).
+   */
+  private invalidateBusRange(lo: number, hi: number): void {
+    this.cacheGen.fill(0, lo, hi + 1);
+  }
+
+  /** A config write of [reg, reg+len) through this host, cache kept right (see {@link invalidateBusRange}). */
+  private writeDev(dev: PciDevice, reg: number, limit: number, value: number, len: number, ext: boolean): void {
+    const end = reg + len;
+    // SECONDARY_BUS, SUBORDINATE_BUS (0x19, 0x1a) and BRIDGE_CONTROL's low byte (0x3e: secondary bus reset)
+    if (!dev.isBridge || !((reg <= R.PCI_SUBORDINATE_BUS && end > R.PCI_SECONDARY_BUS) || (reg <= R.PCI_BRIDGE_CONTROL && end > R.PCI_BRIDGE_CONTROL))) {
+      writeCommon(dev, reg, limit, value, len, ext);
+      return;
+    }
+    const c = dev.config;
+    const sec0 = c[R.PCI_SECONDARY_BUS]!;
+    const hi0 = (c[R.PCI_BRIDGE_CONTROL]! & R.PCI_BRIDGE_CTL_BUS_RESET) !== 0 ? sec0 : Math.max(sec0, c[R.PCI_SUBORDINATE_BUS]!);
+    writeCommon(dev, reg, limit, value, len, ext);
+    const sec1 = c[R.PCI_SECONDARY_BUS]!;
+    const hi1 = (c[R.PCI_BRIDGE_CONTROL]! & R.PCI_BRIDGE_CTL_BUS_RESET) !== 0 ? sec1 : Math.max(sec1, c[R.PCI_SUBORDINATE_BUS]!);
+    if (sec0 !== sec1 || hi0 !== hi1) this.invalidateBusRange(Math.min(sec0, sec1), Math.max(hi0, hi1));
   }
 
   // --- 0xcf8: pci_host_config_read/write ---
@@ -112,16 +134,24 @@ export class PciHost {
   }
 
   writeConfigData(offset: number, size: number, value: number): void {
+    // kept small enough for V8 to inline into the machine's port dispatch; the work is in conf1Write,
+    // which gets the value as an int32 so that no heap number is made to pass it (see `conf1Write`)
+    if ((this.configReg & 0x80000000) !== 0) this.conf1Write(offset, size, value | 0);
+  }
+
+  /**
+   * The data write itself. `v32` is the written bytes as an int32: a dword with bit 31 set would otherwise be
+   * boxed (a heap number per call) wherever V8 passes it to a call it did not inline, and V8 does that on the
+   * caller's whole path (every 0xcf8 latch write through the machine's port dispatch), not just this branch.
+   */
+  private conf1Write(offset: number, size: number, v32: number): void {
     const addr = this.configReg;
-    if ((addr & 0x80000000) === 0) return;
     const bus = (addr >>> 16) & 0xff;
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
+    const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
-    if (dev !== null) {
-      writeCommon(dev, reg, 0x100, value, size, false);
-      this.wrote(dev);
-    }
+    if (dev !== null) this.writeDev(dev, reg, 0x100, value, size, false);
     this.observer?.(MECH_CONF1, 1, bus, devfn, reg, size, value, dev !== null);
   }
 
@@ -137,14 +167,17 @@ export class PciHost {
   }
 
   writeMmcfg(offset: number, size: number, value: number): void {
+    this.mmcfgWrite(offset, size, value | 0);
+  }
+
+  /** {@link writeMmcfg}'s work, with the value as an int32 (see `conf1Write`). */
+  private mmcfgWrite(offset: number, size: number, v32: number): void {
     const bus = (offset >>> 20) & 0xff;
     const devfn = (offset >>> 12) & 0xff;
     const reg = offset & 0xfff;
+    const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
-    if (dev !== null) {
-      writeCommon(dev, reg, dev.configSize, value, size, this.foundExt);
-      this.wrote(dev);
-    }
+    if (dev !== null) this.writeDev(dev, reg, dev.configSize, value, size, this.foundExt);
     this.observer?.(MECH_MMCFG, 1, bus, devfn, reg, size, value, dev !== null);
   }
 

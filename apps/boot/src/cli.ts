@@ -8,7 +8,8 @@ import { QemuError, parseKvmMitigations, type KvmPciMitigation } from '@sim/qemu
 import { KvmError } from '@sim/kvm';
 import { GuestError } from '@sim/guest';
 import { parseQemuArgs, stubMissingBackends } from './scenario.js';
-import { bootScenario } from './boot.js';
+import { wantsHotplug, hotplugBootCli, bootWithDrivers } from './hotplug.js';
+import { topologyCli, compareTopologyCli } from './topology.js';
 import { formatTextReport } from './report/text.js';
 import { validateReference, formatValidate, fidelityMarkdown } from './validate.js';
 import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
@@ -26,7 +27,10 @@ export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|
                    [--kvm pci-hole|mmio-bus|ro-page|ro-page-2m|ro-page-prefetch|ro-page-prefetch-2m|ro-page-full|pio-fast,...]
                    [--mcfg accurate[=<spare buses>]] [--pv-enumeration] [--stub-backends] [--firmware seabios|qboot|none]
        pcisim boot -- qemu-system-x86_64 [qemu options]
+       pcisim boot [qemu options] --qmp '<qmp command>@<time>'... [--scenario hotplug.json] [--guest linux-6.1-cloud|linux-6.1-generic] [--json]
        pcisim compare [qemu options] [--json] [--chart] [--cost <profile>]
+       pcisim compare --topology kata,libvirt [--guest linux-6.1-cloud|linux-6.1-generic] [--cost <profile>] [--json]
+       pcisim topology [qemu options] [--guest linux-6.1-cloud|linux-6.1-generic] [--json]
        pcisim report [qemu options] [--cost <profile>] --html out.html
        pcisim validate <reference.json>... [--json|--markdown]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
@@ -41,9 +45,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
     }
-    if (cmd === 'boot') return boot(rest, io);
+    if (cmd === 'boot') return wantsHotplug(rest) ? hotplugBootCli(rest, io) : boot(rest, io);
     if (cmd === 'validate') return validate(rest, io);
-    if (cmd === 'compare') return compareCmd(rest, io);
+    if (cmd === 'compare') return rest.includes('--topology') ? compareTopologyCli(rest, io) : compareCmd(rest, io);
+    if (cmd === 'topology') return topologyCli(rest, io);
     if (cmd === 'report') return reportCmd(rest, io);
     if (cmd === 'record') return await record(rest, io);
     if (cmd === 'import-trace') return await importTraceCmd(rest, io);
@@ -185,7 +190,7 @@ function boot(args: readonly string[], io: CliIo): number {
   const scenario = parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu);
   if (mcfgReserve !== undefined) scenario.accurateMcfgReserve = mcfgReserve;
   if (firmware !== undefined) scenario.firmware = firmware;
-  const result = bootScenario(scenario, {
+  const result = bootWithDrivers(scenario, {
     ...(cost !== undefined ? { costProfile: cost } : {}),
     guestPatch: patch,
     kvm: kvmMitigations,
@@ -212,7 +217,7 @@ function reportCmd(argv: readonly string[], io: CliIo): number {
   const unknown = qemu.find((a) => a.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option '${unknown}'`);
   const scenario = parseQemuArgs(qemu);
-  const boot = bootScenario(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), trace: new TraceCollector() });
+  const boot = bootWithDrivers(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), trace: new TraceCollector() });
   const cmp = compare(scenario, DEFAULT_SETS, cost);
   writeFileSync(out, renderHtmlReport({ boot, compare: cmp }));
   io.stdout(`pcisim report: wrote ${out}\n`);

@@ -6,7 +6,8 @@
  */
 import type { KvmPciMitigation } from '@sim/qemu';
 import type { GuestPatch } from '@sim/guest';
-import { bootScenario, type BootResult } from './boot.js';
+import type { BootResult } from './boot.js';
+import { bootWithDrivers } from './hotplug.js';
 import type { Scenario } from './scenario.js';
 import type { ExitTally } from './report/types.js';
 
@@ -75,7 +76,7 @@ export function compare(base: Scenario, sets: MitigationSet[] = DEFAULT_SETS, co
     if (set.append) s.append = `${base.append} ${set.append}`.trim();
     if (set.pvBit) s.cpu = `${base.cpu ?? 'qemu64'},kvm-pci-go-mmconfig=on`;
     if (set.accurateMcfgReserve !== undefined) s.accurateMcfgReserve = set.accurateMcfgReserve;
-    const r = bootScenario(s, {
+    const r = bootWithDrivers(s, {
       kvm: set.kvm,
       guestPatch: set.guest,
       ...(set.pvEnumeration ? { pvEnumeration: true } : {}),

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { diffStats, type KvmStatsSnapshot } from '@sim/kvm';
 import { QemuHotplug, parseQmpCommand, executeQmp, QemuError, fmtBdf, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ, ACPI_PCIHP_ADDR_ICH9, type QmpReply, type QmpEvent, type HotplugHandlerKind } from '@sim/qemu';
 import {
+  GuestError,
   HotplugRuntime,
   KERNEL_FLAVOURS,
   fmtTime,
@@ -20,8 +21,10 @@ import {
   type PciMilestone,
 } from '@sim/guest';
 import { bootScenario, type BootOptions, type BootResult, type BootLive } from './boot.js';
-import { parseQemuArgs, type Scenario } from './scenario.js';
+import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
 import type { ExitTally } from './report/types.js';
+import type { CliIo } from './cli.js';
+import { parseKvmMitigations } from '@sim/qemu';
 
 /** One run-time event: a monitor command, or something the guest's user does. */
 export interface HotplugEvent {
@@ -42,7 +45,7 @@ export interface HotplugScenarioFile {
   events: { at: string | number; qmp?: string; guest?: 'rescan' }[];
 }
 
-export interface HotplugOptions extends Omit<BootOptions, 'runtime' | 'trace'> {
+export interface HotplugOptions extends Omit<BootOptions, 'runtime'> {
   /** the guest kernel build (default linux-6.1-cloud: no shpchp) */
   flavour?: KernelFlavour;
   /** guest CPU time besides exits (irq entry, wake-up, printk); default none */
@@ -312,8 +315,8 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
   const runtime = rt as HotplugRuntime | null;
   const qhp = hp as QemuHotplug | null;
   if (!runtime || !live || !qhp) throw new Error('runHotplugScenario: the boot did not install the runtime');
-  bootDone = true;
   runtime.afterBoot();
+  bootDone = true;
   const guestUpNs = runtime.kernel.now();
   // let what boot left pending settle (pciehp's presence check at probe, an event during boot)
   events.forEach((ev, i) => {
@@ -358,7 +361,9 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
     const winEnd = end ?? Math.min(next, runtime.kernel.now());
     r.waits = r.reply && 'error' in r.reply ? [] : waitsIn(sleeps.filter((sl) => relevantSleep(r, sl)), r.at, winEnd);
     r.console = runtime.kernel.log.filter((l) => l.t >= r.at && l.t < Math.min(next, Infinity) && l.t <= winEnd + 1).map((l) => `[${fmtTime(l.t)}] ${l.text}`);
-    const s0 = snapshots.get(r.index);
+    const refused = !!r.reply && 'error' in r.reply;
+    if (refused) r.console = [];
+    const s0 = refused ? undefined : snapshots.get(r.index);
     if (s0) {
       // up to the device being usable (or removed / deleted), else up to the next event or the end
       const bdf = `0000:${r.device?.bdf ?? ''}`;
@@ -423,7 +428,7 @@ function waitsIn(sleeps: SleepRec[], from: number, to: number): WaitSlice[] {
   const per = new Map<string, number>();
   const clipped = sleeps
     .map((s) => ({ why: s.why, from: Math.max(s.from, from), to: Math.min(s.to, to) }))
-    .filter((s) => s.to > s.from)
+    .filter((s, i) => s.to > s.from && sleeps[i]!.to <= to)
     .sort((a, b) => a.from - b.from);
   let cursor = from;
   for (const s of clipped) {
@@ -476,14 +481,30 @@ export interface SafeTimeResult {
  * Try a device_add at times from the start of the Linux phase to `horizonNs` after the guest is up and
  * report from when on it works: found, added, and not removed again.
  */
+/**
+ * {@link bootScenario}, and when the guest binds pciehp at boot (a native-hot-plug root port), the same boot
+ * with the hot-plug runtime attached, since only it models pciehp's interrupts and sleeps.
+ */
+export function bootWithDrivers(scenario: Scenario, opts: BootOptions = {}): BootResult {
+  try {
+    return bootScenario(scenario, opts);
+  } catch (e) {
+    if (!(e instanceof GuestError) || e.code !== 'NEEDS_HOTPLUG_DRIVERS') throw e;
+    const { runtime: _r, trace, ...rest } = opts;
+    return runHotplugScenario(scenario, [], { ...rest, ...(trace ? { trace: trace.fresh() } : {}) }).boot;
+  }
+}
+
 export function earliestSafeHotplug(scenario: Scenario, deviceAdd: string, opts: HotplugOptions & { points?: number; horizonNs?: number } = {}): SafeTimeResult {
   const probe = runHotplugScenario(scenario, [], { ...opts, settleNs: 0 });
-  const linuxStart = probe.boot.kvmStats.firmware.timeNs ? sumTime(probe.boot.kvmStats.firmware) : 0;
+  const linuxStart = 0;
   const up = probe.guestUpNs;
   const horizon = opts.horizonNs ?? 6e9;
   const points = opts.points ?? 12;
+  // the boot densely (where the races are), then a few times after the guest is up
   const times: number[] = [];
-  for (let i = 0; i < points; i++) times.push(Math.round(linuxStart + ((up + horizon - linuxStart) * i) / (points - 1)));
+  for (let i = 0; i < points; i++) times.push(Math.round(linuxStart + ((up - linuxStart) * i) / points));
+  times.push(up + 1e6, up + horizon / 2, up + horizon);
   const tried = times.map((at) => {
     const r = runHotplugScenario(scenario, [{ at, qmp: deviceAdd }], { ...opts, settleNs: 12e9 });
     const ev = r.events[0];
@@ -496,11 +517,6 @@ export function earliestSafeHotplug(scenario: Scenario, deviceAdd: string, opts:
     earliest = tried[i]!.at;
   }
   return { earliestSafeNs: earliest, guestUpNs: up, tried };
-}
-
-function sumTime(s: KvmStatsSnapshot): number {
-  const t = s.timeNs;
-  return Object.values(t).reduce((a, b) => a + b, 0);
 }
 
 /** A compact text report of a run. */
@@ -533,4 +549,71 @@ export function formatHotplugReport(r: HotplugRunResult): string {
 
 function ms(ns: number): string {
   return ns >= 1e9 ? `${(ns / 1e9).toFixed(3)} s` : `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// command line (wired by cli.ts: `pcisim boot … --qmp '<command>@<time>'`, `--scenario file.json`)
+
+
+/** true when `pcisim boot` arguments ask for run-time events (cli.ts hands them to {@link hotplugBootCli}) */
+export function wantsHotplug(argv: readonly string[]): boolean {
+  return argv.includes('--qmp') || argv.includes('--scenario');
+}
+
+/**
+ * `pcisim boot [qemu options] --qmp '<command>@<time>' … [--scenario file.json]
+ *   [--guest linux-6.1-cloud|linux-6.1-generic] [--cost <profile>] [--kvm <mitigations>] [--json]`
+ * Times: `3.1s`, `500ms` (virtual time since the VM started: inside the Linux phase it races the boot),
+ * `+1s` (after the guest is up).
+ */
+export function hotplugBootCli(argv: readonly string[], io: CliIo): number {
+  const args = [...argv];
+  const events: HotplugEvent[] = [];
+  let json = false;
+  let flavour: KernelFlavour | undefined;
+  let cost: string | undefined;
+  let kvm: ReturnType<typeof parseKvmMitigations> = [];
+  let scenarioFile: string | undefined;
+  let stub = false;
+  const qemu: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const val = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new QemuError('BAD_OPTION', `pcisim: ${a} needs a value`);
+      return v;
+    };
+    if (a === '--qmp') events.push(parseQmpEventArg(val()));
+    else if (a === '--scenario') scenarioFile = val();
+    else if (a === '--json') json = true;
+    else if (a === '--stub-backends') stub = true;
+    else if (a === '--guest') {
+      const g = val();
+      if (!KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new QemuError('BAD_OPTION', `pcisim: --guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
+      flavour = g as KernelFlavour;
+    } else if (a === '--cost') cost = val();
+    else if (a === '--kvm') kvm = parseKvmMitigations(val());
+    else if (a === '--') {
+      const rest = args.slice(i + 1);
+      if (rest[0] && /qemu-system/.test(rest[0])) rest.shift();
+      qemu.push(...rest);
+      break;
+    } else if (a.startsWith('--')) throw new QemuError('BAD_OPTION', `pcisim: unknown option '${a}'`);
+    else qemu.push(a);
+  }
+  let scenario: Scenario;
+  if (scenarioFile !== undefined) {
+    const f = loadHotplugScenario(scenarioFile);
+    scenario = f.scenario;
+    events.unshift(...f.events);
+    flavour ??= f.flavour;
+  } else {
+    scenario = parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu);
+  }
+  const r = runHotplugScenario(scenario, events, { flavour: flavour ?? 'linux-6.1-cloud', kvm, ...(cost !== undefined ? { costProfile: cost } : {}) });
+  if (json) {
+    const { boot, ...rest } = r;
+    io.stdout(JSON.stringify({ schema: 'pcisim.hotplug/1', boot: boot.report, ...rest }, null, 1) + '\n');
+  } else io.stdout(formatHotplugReport(r));
+  return 0;
 }

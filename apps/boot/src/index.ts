@@ -11,3 +11,33 @@ export { validateReference, formatValidate, formatValidateMarkdown, fidelityMark
 export * from './record/index.js';
 export { compare, formatCompare, formatCompareChart, DEFAULT_SETS, type CompareResult, type CompareRow, type MitigationSet } from './compare.js';
 export * from './formats/index.js';
+export {
+  runHotplugScenario,
+  earliestSafeHotplug,
+  bootWithDrivers,
+  loadHotplugScenario,
+  hotplugScenarioFromJson,
+  parseQmpEventArg,
+  formatHotplugReport,
+  type HotplugEvent,
+  type HotplugScenarioFile,
+  type HotplugOptions,
+  type HotplugEventReport,
+  type HotplugRunResult,
+  type WindowCost,
+  type WaitSlice,
+  type SafeTimeResult,
+} from './hotplug.js';
+export {
+  analyzeTopology,
+  compareTopologies,
+  iommuGroupsOf,
+  formatTopology,
+  formatTopologyComparison,
+  type TopologyReport,
+  type TopologyComparison,
+  type BusSlots,
+  type IommuGroup,
+  type BridgeRange,
+  type SlotController,
+} from './topology.js';

@@ -1953,7 +1953,7 @@ export class Linux61 {
     // get_port_device_capability()
     let services = 0;
     if (dev.isHotplugBridge && this.oscNativeHotplug) {
-      if (!this.hp) throw new GuestError('UNSUPPORTED', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
+      if (!this.hp) throw new GuestError('NEEDS_HOTPLUG_DRIVERS', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
       services |= 1 << 2; // PCIE_PORT_SERVICE_HP
       this.pcieCapRmw(dev, 0x18, 0x0010 | 0x0020, 0); // SLTCTL: clear CCIE | HPIE the BIOS may have set
     }

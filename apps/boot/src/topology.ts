@@ -1,0 +1,572 @@
+/**
+ * @module
+ * What a PCI topology leaves for later: free hot-plug slots per bus and who serves them, the IOMMU groups
+ * the guest would form with a vIOMMU (Linux 6.1's pci_device_group(), drivers/iommu/iommu.c), bus numbers
+ * and bridge windows reserved or used up, and which buses `pci=lastbus=N` or an accurate MCFG leave without
+ * a scan or without extended config space. Plus a side-by-side of topologies (Kata's pci-bridge vs libvirt's
+ * root ports) with their boot cost and hot-plug latency per controller.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QemuError, type Machine, type PciDevice, type PciBus } from '@sim/qemu';
+import type { PciDev, PciBusState } from '@sim/guest';
+import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from './hotplug.js';
+import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
+import type { BootResult } from './boot.js';
+import type { CliIo } from './cli.js';
+import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
+
+// config space offsets
+const PCI_HEADER_TYPE = 0x0e;
+const PCI_CAP_ID_EXP = 0x10;
+const PCI_EXT_CAP_ID_ACS = 0x0d;
+const PCI_EXP_TYPE_ROOT_PORT = 0x4;
+const PCI_EXP_TYPE_UPSTREAM = 0x5;
+const PCI_EXP_TYPE_DOWNSTREAM = 0x6;
+const PCI_EXP_TYPE_PCI_BRIDGE = 0x7;
+const PCI_EXP_TYPE_PCIE_BRIDGE = 0x8;
+const PCI_EXP_TYPE_RC_EC = 0xa;
+
+export type SlotController = 'acpi' | 'pciehp' | 'shpchp' | 'none';
+
+export interface BusSlots {
+  /** QEMU's bus name (what device_add's bus= takes) */
+  name: string;
+  /** bus number the firmware gave it */
+  number: number;
+  express: boolean;
+  /** who serves hot-plug here in the guest: ACPI (acpiphp), native PCIe (pciehp), SHPC (shpchp), nobody */
+  controller: SlotController;
+  /** slots a hot-plug can use (QEMU accepts it and the guest scans it) */
+  hotplugSlots: number[];
+  usedSlots: number[];
+  freeSlots: number[];
+  /** why slots are missing (slot 0 of an SHPC bridge, a PCIe link's single device, …) */
+  note: string;
+}
+
+export interface IommuGroup {
+  id: number;
+  /** "0000:BB:DD.F" */
+  devices: string[];
+  /** why these are together */
+  reason: string;
+}
+
+export interface BridgeRange {
+  bridge: string;
+  name: string;
+  secondary: number;
+  subordinate: number;
+  /** bus numbers below this bridge not used by any bus: what a hot-added bridge could take */
+  spareBuses: number;
+  windows: { io: string | null; mem: string | null; pref: string | null };
+}
+
+export interface TopologyReport {
+  machine: string;
+  acpiHotplug: boolean;
+  buses: BusSlots[];
+  freeHotplugSlots: number;
+  iommuGroups: IommuGroup[];
+  bridges: BridgeRange[];
+  /** the bus numbers in use and the MCFG's end: what `pci=lastbus` and an accurate MCFG leave out */
+  busNumbers: {
+    used: number[];
+    mcfgEndBus: number;
+    /** buses the peer-bus scan would reach (pcibios_last_bus) */
+    pcibiosLastBus: number;
+    notes: string[];
+  };
+  /** what this means for VFIO in the guest */
+  vfio: string[];
+}
+
+/** Analyse the topology of a booted scenario (booted here when a Scenario is given). */
+export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult, opts: HotplugOptions = {}): TopologyReport {
+  let boot: BootResult;
+  if ('machine' in input && 'qemuArgs' in input) boot = runHotplugScenario(input, [], { ...opts, settleNs: 0 }).boot;
+  else if ('boot' in input) boot = input.boot;
+  else boot = input;
+  const live = boot.live;
+  if (!live) throw new QemuError('UNSUPPORTED', 'pcisim: analyzeTopology needs a boot with the run-time hooks (runHotplugScenario)');
+  const machine = live.machine;
+  const root = machine.rootBus;
+  if (!root) throw new QemuError('UNSUPPORTED', `pcisim: machine ${machine.name} has no PCI bus`);
+  const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && machine.name === 'q35';
+  const osc = live.linux.hpOsc();
+
+  // --- slots per bus
+  const buses: BusSlots[] = [];
+  for (const bus of root.walk()) {
+    const bridge = bus.parentBridge;
+    let controller: SlotController = 'none';
+    let hotplugSlots: number[] = [];
+    let note = '';
+    if (!bridge) {
+      note = machine.name === 'q35' ? "q35's root bus has no hot-plug handler: device_add says \"Bus 'pcie.0' does not support hotplugging\"" : '';
+    } else if (bridge.typeName === 'pcie-root-port' || bridge.isExpress && bridge.isBridge && bus.isExpress) {
+      const hotplugOn = (bridge as PciDevice & { cfg?: { hotplug?: boolean } }).cfg?.hotplug !== false;
+      if (hotplugOn) {
+        controller = acpiHotplug && !bridge.hotplugged ? 'acpi' : osc.nativePcieHotplug ? 'pciehp' : 'none';
+        hotplugSlots = controller === 'none' ? [] : [0];
+        note = 'a PCIe link has one device: slot 0 only (Linux scans devfn 0 of a port, only_one_child())';
+        if (controller === 'none') note = 'native hot-plug is not granted by _OSC and ACPI hot-plug is off';
+      } else note = 'hotplug=off';
+    } else if (bridge.isBridge) {
+      const shpc = (bridge as PciDevice & { shpc?: unknown }).shpc;
+      if (acpiHotplug && !bridge.hotplugged) {
+        controller = 'acpi';
+        hotplugSlots = range(0, 31);
+        note = 'ACPI hot-plug serves all 32 slots (the DSDT has S00..S1F under the bridge)';
+      } else if (shpc && osc.nativeShpc) {
+        controller = live.linux && hasShpchp(opts) ? 'shpchp' : 'none';
+        hotplugSlots = range(1, 31);
+        note =
+          controller === 'shpchp'
+            ? 'SHPC serves slots 1-31: shpc_device_plug_cb() refuses slot 0 ("Unsupported PCI slot 0 for standard hotplug controller. Valid slots are between 1 and 31.")'
+            : 'SHPC slots 1-31, but the guest kernel has no shpchp (Debian cloud kernel): a device_add is only seen after a rescan';
+      } else note = 'no SHPC: not hot-pluggable';
+    }
+    const used = usedSlots(bus);
+    buses.push({
+      name: bus.name,
+      number: bus.number,
+      express: bus.isExpress,
+      controller,
+      hotplugSlots,
+      usedSlots: used,
+      freeSlots: hotplugSlots.filter((s) => !used.includes(s)),
+      note,
+    });
+  }
+
+  // --- IOMMU groups (with a vIOMMU, ACS enabled by Linux where the capability exists)
+  const iommuGroups = iommuGroupsOf(machine);
+
+  // --- bus numbers and windows (the guest's view)
+  const bridges: BridgeRange[] = [];
+  const usedNumbers = new Set<number>();
+  for (const d of live.linux.allDevices()) {
+    usedNumbers.add(d.bus.number);
+    if (d.subordinate) {
+      usedNumbers.add(d.subordinate.number);
+      const inUse = busesBelow(d.subordinate);
+      const w = d.windows;
+      bridges.push({
+        bridge: live.linux.hpName(d),
+        name: qemuNameOf(machine, d) ?? '',
+        secondary: d.subordinate.number,
+        subordinate: d.subordinate.busnEnd,
+        spareBuses: d.subordinate.busnEnd - d.subordinate.number + 1 - inUse,
+        windows: {
+          io: w?.io ? `${hex(w.io.start)}-${hex(w.io.end)}` : null,
+          mem: w?.mem ? `${hex(w.mem.start)}-${hex(w.mem.end)}` : null,
+          pref: w?.pref ? `${hex(w.pref.start)}-${hex(w.pref.end)}` : null,
+        },
+      });
+    }
+  }
+  const info = machine.bootInfo(boot.report.append);
+  const mcfgEndBus = info.acpi?.mcfg[0]?.endBus ?? -1;
+  const lastBusOpt = /pci=(?:[^\s]*,)?lastbus=(\d+)/.exec(boot.report.append);
+  const pcibiosLastBus = lastBusOpt ? Number(lastBusOpt[1]) : mcfgEndBus;
+  const used = [...usedNumbers].sort((a, b) => a - b);
+  const notes: string[] = [];
+  const maxUsed = used[used.length - 1] ?? 0;
+  notes.push(
+    `pci=lastbus=N only bounds pcibios_fixup_peer_bridges()' blind scan of root buses the ACPI tables do not describe; every bus here sits behind a bridge or a described host bridge, so lastbus=0 hides none of them and saves the ${Math.max(0, 255 - maxUsed)} × 32 probes of buses ${hex2(maxUsed + 1)}-ff`,
+  );
+  for (const b of bridges) {
+    if (b.spareBuses <= 0) notes.push(`${b.name || b.bridge} [bus ${hex2(b.secondary)}-${hex2(b.subordinate)}]: no spare bus number, a bridge hot-added below it fails ("No bus number available for hot-added bridge")`);
+  }
+  if (mcfgEndBus >= 0 && mcfgEndBus < 255) {
+    notes.push(
+      `MCFG ends at bus ${hex2(mcfgEndBus)}: a function on a later bus (a bridge hot-added with a new bus number) has no ECAM, so no extended config space (AER, ACS, the PCIe capability's registers past 0x100)`,
+    );
+  } else {
+    notes.push('MCFG covers buses 00-ff: every bus number a hot-added bridge could take has ECAM');
+  }
+
+  const free = buses.reduce((s, b) => s + b.freeSlots.length, 0);
+  const vfio = vfioNotes(iommuGroups, buses);
+  return {
+    machine: machine.name,
+    acpiHotplug,
+    buses,
+    freeHotplugSlots: free,
+    iommuGroups,
+    bridges,
+    busNumbers: { used, mcfgEndBus, pcibiosLastBus, notes },
+    vfio,
+  };
+}
+
+function hasShpchp(opts: HotplugOptions): boolean {
+  return (opts.flavour ?? 'linux-6.1-cloud') === 'linux-6.1-generic';
+}
+
+function range(a: number, b: number): number[] {
+  const out: number[] = [];
+  for (let i = a; i <= b; i++) out.push(i);
+  return out;
+}
+
+function usedSlots(bus: PciBus): number[] {
+  const out = new Set<number>();
+  for (const d of bus.devices) if (d) out.add(d.devfn >> 3);
+  return [...out].sort((a, b) => a - b);
+}
+
+function busesBelow(bus: PciBusState): number {
+  let n = 1;
+  for (const d of bus.devices) if (d.subordinate) n += busesBelow(d.subordinate);
+  return n;
+}
+
+function qemuNameOf(machine: Machine, d: PciDev): string | undefined {
+  for (const { bus, dev } of machine.functions()) if (bus === d.bus.number && dev.devfn === d.devfn) return dev.id;
+  return undefined;
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+// ------------------------------------------------------------------------------------------------
+// IOMMU groups: drivers/iommu/iommu.c pci_device_group() on the functions' config space
+
+interface Fn {
+  dev: PciDevice;
+  bus: PciBus;
+  name: string;
+  pcie: boolean;
+  type: number;
+  multifunction: boolean;
+  acs: boolean;
+  group: number;
+}
+
+function capPos(d: PciDevice, id: number): number {
+  if (!(d.getWord(0x06) & 0x10)) return 0;
+  let pos = d.getByte(0x34) & ~3;
+  for (let ttl = 48; pos >= 0x40 && ttl-- > 0; ) {
+    if (d.getByte(pos) === id) return pos;
+    pos = d.getByte(pos + 1) & ~3;
+  }
+  return 0;
+}
+
+function extCap(d: PciDevice, id: number): number {
+  if (d.configSize <= 256) return 0;
+  let pos = 0x100;
+  for (let ttl = 480; pos >= 0x100 && ttl-- > 0; ) {
+    const h = d.getLong(pos);
+    if (!h) return 0;
+    if ((h & 0xffff) === id) return pos;
+    pos = h >>> 20;
+  }
+  return 0;
+}
+
+/** pci_acs_enabled(dev, REQ_ACS_FLAGS) once pci_enable_acs() ran (an ACS capability is enough: Linux sets the bits) */
+function acsEnabled(f: Fn): boolean {
+  if (!f.pcie) return false;
+  switch (f.type) {
+    case PCI_EXP_TYPE_PCIE_BRIDGE:
+    case PCI_EXP_TYPE_PCI_BRIDGE:
+    case PCI_EXP_TYPE_RC_EC:
+      return false;
+    case PCI_EXP_TYPE_DOWNSTREAM:
+    case PCI_EXP_TYPE_ROOT_PORT:
+      return f.acs;
+    default:
+      // endpoints, upstream ports, RCiEPs: ACS applies only to a multifunction device
+      return f.multifunction ? f.acs : true;
+  }
+}
+
+/** Linux's pci_device_group() for every function, in device_add order. */
+export function iommuGroupsOf(machine: Machine): IommuGroup[] {
+  const fns: Fn[] = [];
+  const byDev = new Map<PciDevice, Fn>();
+  for (const { dev } of machine.functions()) {
+    const bus = dev.bus!;
+    const exp = capPos(dev, PCI_CAP_ID_EXP);
+    const f: Fn = {
+      dev,
+      bus,
+      name: `0000:${hex2(bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`,
+      pcie: exp !== 0,
+      type: exp ? (dev.getWord(exp + 2) >> 4) & 0xf : -1,
+      multifunction: (dev.getByte(PCI_HEADER_TYPE) & 0x80) !== 0 || (dev.devfn & 7) !== 0,
+      acs: extCap(dev, PCI_EXT_CAP_ID_ACS) !== 0,
+      group: -1,
+    };
+    fns.push(f);
+    byDev.set(dev, f);
+  }
+  const reasons = new Map<number, string>();
+  let next = 0;
+  const fnOf = (d: PciDevice | null) => (d ? byDev.get(d) ?? null : null);
+  for (const f of fns) {
+    let pdev: Fn = f;
+    let reason = 'isolated';
+    // pci_for_each_dma_alias(): a conventional bridge, or a PCIe-to-PCI bridge, takes the requester ID
+    let found = -1;
+    for (let bus: PciBus | null = f.bus; bus && bus.parentBridge; bus = bus.parentBridge.bus) {
+      const tmp = fnOf(bus.parentBridge);
+      if (!tmp) break;
+      if (tmp.pcie && (tmp.type === PCI_EXP_TYPE_ROOT_PORT || tmp.type === PCI_EXP_TYPE_UPSTREAM || tmp.type === PCI_EXP_TYPE_DOWNSTREAM)) continue;
+      pdev = tmp;
+      reason = `DMA alias of the bridge ${tmp.name} (a conventional PCI bus shares its requester ID)`;
+      if (tmp.group >= 0) {
+        found = tmp.group;
+        break;
+      }
+    }
+    if (found < 0) {
+      // upstream until a bridge with ACS isolates the path
+      for (let bus: PciBus | null = pdev.bus; bus && bus.parentBridge; bus = bus.parentBridge.bus) {
+        const self = fnOf(bus.parentBridge);
+        if (!self) break;
+        if (acsEnabled(self)) break;
+        pdev = self;
+        reason = `no ACS on ${self.name}: peer-to-peer below it is not isolated`;
+        if (self.group >= 0) {
+          found = self.group;
+          break;
+        }
+      }
+    }
+    if (found < 0 && pdev.multifunction && !acsEnabled(pdev)) {
+      // get_pci_function_alias_group(): functions of one slot without ACS share
+      for (const o of fns) {
+        if (o === pdev || o.bus !== pdev.bus || o.dev.devfn >> 3 !== pdev.dev.devfn >> 3 || acsEnabled(o)) continue;
+        if (o.group >= 0) {
+          found = o.group;
+          reason = `multifunction slot without ACS: shares with ${o.name}`;
+          break;
+        }
+      }
+    }
+    if (found < 0) {
+      found = next++;
+      reasons.set(found, reason);
+    } else if (!reasons.has(found) || reasons.get(found) === 'isolated') {
+      reasons.set(found, reason);
+    }
+    if (pdev !== f && pdev.group < 0) pdev.group = found;
+    f.group = found;
+  }
+  const out: IommuGroup[] = [];
+  for (let g = 0; g < next; g++) {
+    out.push({ id: g, devices: fns.filter((f) => f.group === g).map((f) => `${f.name} ${f.dev.typeName}${f.dev.id ? ` (${f.dev.id})` : ''}`), reason: reasons.get(g) ?? '' });
+  }
+  return out;
+}
+
+function vfioNotes(groups: IommuGroup[], buses: BusSlots[]): string[] {
+  const notes: string[] = [];
+  const shared = groups.filter((g) => g.devices.length > 1);
+  for (const g of shared) {
+    if (/DMA alias of the bridge/.test(g.reason)) {
+      notes.push(
+        `group ${g.id} (${g.devices.length} functions): everything behind ${g.reason.replace(/^DMA alias of the bridge (\S+).*/, '$1')} is one group, so VFIO can only hand the whole set to one user: two DPDK processes cannot each own a device there, and a device bound to a guest kernel driver blocks DPDK on the others (seed 004)`,
+      );
+    } else if (/no ACS/.test(g.reason)) {
+      notes.push(`group ${g.id}: ${g.reason}; its ${g.devices.length} functions go to VFIO together`);
+    }
+  }
+  const rp = buses.filter((b) => b.controller !== 'none' && b.hotplugSlots.length === 1);
+  if (rp.length) notes.push(`${rp.length} root port(s) with ACS: each device hot-plugged there gets its own group (assignable on its own)`);
+  for (const b of buses) {
+    if (b.controller === 'none' || b.hotplugSlots.length <= 1 || b.express) continue;
+    notes.push(
+      `${b.name}: a conventional bus; its ${b.freeSlots.length} free slots all alias to the bridge's requester ID, so whatever is hot-plugged there joins the bridge's group: one VFIO user for all of them (no two DPDK processes, no mixing with guest-kernel drivers; seed 004)`,
+    );
+  }
+  if (!notes.length) notes.push('every function is in its own group');
+  return notes;
+}
+
+// ------------------------------------------------------------------------------------------------
+// compare topologies
+
+export interface TopologyComparison {
+  name: string;
+  qemuArgs: string[];
+  boot: { linuxConfigAccesses: number; linuxTimeNs: number; firmwareConfigAccesses: number };
+  hotplug: { controller: string; bus: string; toFoundNs: number | null; toUsableNs: number | null; outcome: string }[];
+  freeHotplugSlots: number;
+  iommuGroups: number;
+  largestGroup: number;
+  topology: TopologyReport;
+}
+
+/** the reference command lines: q35-kata.json and q35-libvirt.json under reference/ */
+export function namedTopology(name: string, referenceDir = defaultReferenceDir()): { qemuArgs: string[]; append: string } {
+  const file = join(referenceDir, `q35-${name}.json`);
+  if (!existsSync(file)) throw new QemuError('BAD_OPTION', `pcisim: no topology named '${name}' (${file} not found); known: kata, libvirt`);
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { qemuArgs: string[]; append: string };
+  return { qemuArgs: j.qemuArgs, append: j.append };
+}
+
+function defaultReferenceDir(): string {
+  return process.env.PCISIM_REFERENCE_DIR ?? '/work/shared/reference';
+}
+
+/**
+ * Side by side: boot cost, then one hot-plug per controller kind the topology offers (ACPI by default,
+ * native with `-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off`), free slots and IOMMU groups.
+ */
+export function compareTopologies(names: readonly string[], opts: HotplugOptions & { referenceDir?: string } = {}): TopologyComparison[] {
+  const out: TopologyComparison[] = [];
+  for (const name of names) {
+    const t = namedTopology(name, opts.referenceDir);
+    const args = [...t.qemuArgs, '-append', t.append];
+    const scenario = parseQemuArgs(args);
+    const base = runHotplugScenario(scenario, [], { ...opts, settleNs: 0 });
+    const topo = analyzeTopology(base, opts);
+    const hotplug: TopologyComparison['hotplug'] = [];
+    for (const mode of ['acpi', 'native'] as const) {
+      const margs = mode === 'native' ? ['-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off', ...args] : args;
+      const sc = parseQemuArgs(margs);
+      const probe = runHotplugScenario(sc, [], { ...opts, settleNs: 0 });
+      const tp = analyzeTopology(probe, opts);
+      // one free slot per controller kind
+      const kinds = new Map<string, BusSlots>();
+      for (const b of tp.buses) if (b.freeSlots.length && !kinds.has(b.controller) && b.controller !== 'none') kinds.set(b.controller, b);
+      for (const [controller, bus] of kinds) {
+        const slot = bus.freeSlots[0]!;
+        const cmd = `device_add virtio-net-pci,id=hp0,bus=${bus.name}${bus.hotplugSlots.length > 1 ? `,addr=${slot}` : ''},netdev=hpnet0`;
+        const sc2 = parseQemuArgs([...margs, '-netdev', 'user,id=hpnet0']);
+        const r = runHotplugScenario(sc2, [{ at: 1e9, relative: true, qmp: cmd }], { ...opts, settleNs: 12e9 });
+        const e = r.events[0];
+        hotplug.push({
+          controller,
+          bus: bus.name,
+          toFoundNs: e?.toFoundNs ?? null,
+          toUsableNs: e?.toUsableNs ?? null,
+          outcome: e?.outcome ?? '',
+        });
+      }
+    }
+    const lin = base.boot.report.phases.linux;
+    out.push({
+      name,
+      qemuArgs: t.qemuArgs,
+      boot: { linuxConfigAccesses: lin.config.accesses.total, linuxTimeNs: lin.timeNs ?? 0, firmwareConfigAccesses: base.boot.report.phases.firmware.config.accesses.total },
+      hotplug,
+      freeHotplugSlots: topo.freeHotplugSlots,
+      iommuGroups: topo.iommuGroups.length,
+      largestGroup: Math.max(...topo.iommuGroups.map((g) => g.devices.length)),
+      topology: topo,
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// text
+
+export function formatTopology(t: TopologyReport): string {
+  const l: string[] = [];
+  l.push(`machine ${t.machine}, ACPI PCI hot-plug ${t.acpiHotplug ? 'on (QEMU 7.2 q35 default)' : 'off (native: pciehp / shpchp)'}`);
+  l.push('');
+  l.push('bus              nr  hot-plug   slots  used  free  note');
+  for (const b of t.buses) {
+    l.push(
+      `${b.name.padEnd(16)} ${hex2(b.number)}  ${b.controller.padEnd(9)}  ${String(b.hotplugSlots.length).padStart(5)}  ${String(b.usedSlots.length).padStart(4)}  ${String(b.freeSlots.length).padStart(4)}  ${b.note}`,
+    );
+  }
+  l.push(`free hot-plug slots: ${t.freeHotplugSlots}`);
+  l.push('');
+  l.push('IOMMU groups (a vIOMMU, ACS enabled where the capability exists):');
+  for (const g of t.iommuGroups) l.push(`  ${String(g.id).padStart(2)}: ${g.devices.join(', ')}${g.devices.length > 1 ? `  [${g.reason}]` : ''}`);
+  l.push('');
+  l.push('bridges: bus range, spare bus numbers, windows');
+  for (const b of t.bridges) {
+    l.push(
+      `  ${b.bridge} ${b.name.padEnd(12)} [bus ${hex2(b.secondary)}-${hex2(b.subordinate)}] spare ${b.spareBuses}  io ${b.windows.io ?? '-'}  mem ${b.windows.mem ?? '-'}  pref ${b.windows.pref ?? '-'}`,
+    );
+  }
+  l.push('');
+  l.push(`bus numbers in use: ${t.busNumbers.used.map(hex2).join(' ')}; MCFG ends at ${hex2(t.busNumbers.mcfgEndBus)}; peer-bus scan up to ${hex2(t.busNumbers.pcibiosLastBus)}`);
+  for (const n of t.busNumbers.notes) l.push(`  - ${n}`);
+  l.push('');
+  l.push('VFIO:');
+  for (const n of t.vfio) l.push(`  - ${n}`);
+  return l.join('\n') + '\n';
+}
+
+export function formatTopologyComparison(c: readonly TopologyComparison[]): string {
+  const l: string[] = [];
+  const w = 30;
+  const row = (label: string, f: (x: TopologyComparison) => string) => l.push(label.padEnd(w) + c.map((x) => f(x).padEnd(34)).join(''));
+  row('', (x) => x.name);
+  row('boot: linux config accesses', (x) => String(x.boot.linuxConfigAccesses));
+  row('boot: linux time in exits', (x) => `${(x.boot.linuxTimeNs / 1e6).toFixed(3)} ms`);
+  row('free hot-plug slots', (x) => String(x.freeHotplugSlots));
+  row('IOMMU groups (largest)', (x) => `${x.iommuGroups} (${x.largestGroup})`);
+  for (const ctl of ['acpi', 'pciehp', 'shpchp']) {
+    row(`hot-plug via ${ctl}`, (x) => {
+      const h = x.hotplug.find((y) => y.controller === ctl);
+      if (!h) return '-';
+      return h.toFoundNs !== null ? `${fmtNs(h.toFoundNs)} found, ${h.toUsableNs !== null ? fmtNs(h.toUsableNs) : '-'} usable` : h.outcome;
+    });
+  }
+  return l.join('\n') + '\n';
+}
+
+function fmtNs(ns: number): string {
+  return ns >= 1e9 ? `${(ns / 1e9).toFixed(3)} s` : `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// command line (wired by cli.ts: `pcisim topology …`, `pcisim compare --topology a,b`)
+
+
+/** `pcisim topology [qemu options] [--guest linux-6.1-cloud|linux-6.1-generic] [--json]` */
+export function topologyCli(argv: readonly string[], io: CliIo): number {
+  const args = [...argv];
+  const json = takeFlag(args, '--json');
+  const stub = takeFlag(args, '--stub-backends');
+  const guest = takeValue(args, '--guest');
+  if (guest !== undefined && !KERNEL_FLAVOURS.includes(guest as KernelFlavour)) throw new QemuError('BAD_OPTION', `pcisim: --guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${guest}'`);
+  let qemu = args;
+  if (qemu[0] === '--') qemu = qemu.slice(1);
+  if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
+  const unknown = qemu.find((a) => a.startsWith('--'));
+  if (unknown) throw new QemuError('BAD_OPTION', `pcisim: unknown option '${unknown}'`);
+  const t = analyzeTopology(parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu), { flavour: (guest as KernelFlavour | undefined) ?? 'linux-6.1-generic' });
+  io.stdout(json ? JSON.stringify(t, null, 1) + '\n' : formatTopology(t));
+  return 0;
+}
+
+/** `pcisim compare --topology kata,libvirt [--guest …] [--cost …] [--json]` */
+export function compareTopologyCli(argv: readonly string[], io: CliIo): number {
+  const args = [...argv];
+  const json = takeFlag(args, '--json');
+  const names = (takeValue(args, '--topology') ?? 'kata,libvirt').split(',').filter(Boolean);
+  const guest = (takeValue(args, '--guest') as KernelFlavour | undefined) ?? 'linux-6.1-generic';
+  const cost = takeValue(args, '--cost');
+  const c = compareTopologies(names, { flavour: guest, ...(cost !== undefined ? { costProfile: cost } : {}) });
+  io.stdout(json ? JSON.stringify(c.map(({ topology, ...rest }) => ({ ...rest, topology })), null, 1) + '\n' : formatTopologyComparison(c));
+  return 0;
+}
+
+function takeFlag(args: string[], name: string): boolean {
+  const i = args.indexOf(name);
+  if (i < 0) return false;
+  args.splice(i, 1);
+  return true;
+}
+
+function takeValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined) throw new QemuError('BAD_OPTION', `pcisim: ${name} needs a value`);
+  args.splice(i, 2);
+  return v;
+}

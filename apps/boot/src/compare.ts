@@ -133,20 +133,7 @@ export function formatCompare(c: CompareResult): string {
   const lines = [`pcisim compare: ${c.qemuArgs.join(' ') || '-M q35'}; cost profile ${c.costProfile}`, ''];
   lines.push(head.map((h, i) => (i === 0 ? h.padEnd(w[i]!) : h.padStart(w[i]!))).join(' '));
   for (const r of c.rows) {
-    const cells = [
-      r.name,
-      n(r.config.accesses.total),
-      n(r.config.absent),
-      n(r.exits.KVM_EXIT_IO),
-      n(r.exits.KVM_EXIT_MMIO),
-      n(r.exits.inKernel),
-      n(r.exits.noExit),
-      n(r.eptFaults),
-      n(r.memslots + r.ioDevices),
-      bytes(r.hostMemoryBytes),
-      ms(r.timeNs),
-      ms(r.savedNs),
-    ];
+    const cells = [r.name, ...compareRowCells(r, ms)];
     lines.push(cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' '));
   }
   // the cover letter's figure: the same MMCONFIG guest, absent-function reads in userspace vs in KVM
@@ -165,6 +152,26 @@ export function formatCompare(c: CompareResult): string {
     for (const r of notes) lines.push(`${r.name}: no effect — ${r.noEffect}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A row's figures as the compare table prints them (text and HTML), after the name: counts, host memory,
+ * PCI time and time saved, the times through `fmtMs`.
+ */
+export function compareRowCells(r: CompareRow, fmtMs: (ns: number) => string): string[] {
+  return [
+    n(r.config.accesses.total),
+    n(r.config.absent),
+    n(r.exits.KVM_EXIT_IO),
+    n(r.exits.KVM_EXIT_MMIO),
+    n(r.exits.inKernel),
+    n(r.exits.noExit),
+    n(r.eptFaults),
+    n(r.memslots + r.ioDevices),
+    bytes(r.hostMemoryBytes),
+    fmtMs(r.timeNs),
+    fmtMs(r.savedNs),
+  ];
 }
 
 function bytes(b: number): string {

@@ -49,7 +49,6 @@ export {
   type GpexAcpiHostBridge,
   type GpexGsiLink,
 } from './devices/gpex.js';
-export { pciDoDeviceReset, systemResetDevice, type HasDeviceReset } from './devices/pci-reset.js';
 export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';
 export { registerCoalescedPio, type CoalescedPioZone } from './accel/kvm-coalesced.js';
 export {

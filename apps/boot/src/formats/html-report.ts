@@ -9,7 +9,7 @@
  * Deterministic: the same boot and compare give the same bytes (no date, no random ids).
  */
 import type { BootResult } from '../boot.js';
-import type { CompareResult, CompareRow } from '../compare.js';
+import { compareRowCells, type CompareResult, type CompareRow } from '../compare.js';
 import type { DeviceEntry } from '../report/types.js';
 import type { TraceSpan } from './collector.js';
 import { formatMilestones, milestones } from './milestones.js';
@@ -397,19 +397,7 @@ function compareChart(c: CompareResult): string {
 }
 
 function matrixRow(r: CompareRow): string {
-  const cells = [
-    num(r.config.accesses.total),
-    num(r.config.absent),
-    num(r.exits.KVM_EXIT_IO),
-    num(r.exits.KVM_EXIT_MMIO),
-    num(r.exits.inKernel),
-    num(r.exits.noExit),
-    num(r.eptFaults),
-    num(r.memslots + r.ioDevices),
-    bytes(r.hostMemoryBytes),
-    ms(r.timeNs),
-    ms(r.savedNs),
-  ];
+  const cells = compareRowCells(r, ms);
   return `<tr data-row="${esc(r.name)}"><td title="${esc(r.description)}">${esc(r.name)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
@@ -425,12 +413,6 @@ function niceStep(rangeMs: number, target: number): number {
 function fmtTick(t: number, step: number): string {
   const d = step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step)));
   return t.toFixed(d);
-}
-
-function bytes(b: number): string {
-  if (b === 0) return '0';
-  if (b >= 1 << 20) return `${(b / (1 << 20)).toFixed(b % (1 << 20) ? 1 : 0)} MiB`;
-  return `${(b / 1024).toFixed(0)} KiB`;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -6,11 +6,10 @@
  * - 01.2 `piix3-usb-uhci`, 8086:7020 (hw/usb/hcd-uhci.c), only with `-usb`;
  * - 01.3 `PIIX4_PM`, 8086:7113 (hw/acpi/piix4.c), ACPI PM and SMBus, unless `acpi=off`.
  *
- * Each `deviceReset()` is the class's `DeviceClass::reset`; see devices/pci-reset.ts for the order.
+ * Each `deviceReset()` is the class's `DeviceClass::reset`; PciDevice.reset() runs it before the PCI core's part.
  */
 import { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
-import type { HasDeviceReset } from './pci-reset.js';
 
 /** PIIX_PIRQCA..PIIX_PIRQCD (include/hw/southbridge/piix.h) */
 export const PIIX_PIRQCA = 0x60;
@@ -21,7 +20,7 @@ export const PIIX_NUM_PIC_IRQS = 16;
 export const PIIX_RCR_IOPORT = 0xcf9;
 
 /** `PIIX3`: 82371SB PIIX3 PCI-to-ISA bridge (step A1) */
-export class Piix3 extends PciDevice implements HasDeviceReset {
+export class Piix3 extends PciDevice {
   /** called after a write that touched PIRQA-D (piix3_write_config → piix3_update_irq_levels) */
   onPirqRoute: ((pirq: number, route: number) => void) | null = null;
 
@@ -33,7 +32,7 @@ export class Piix3 extends PciDevice implements HasDeviceReset {
   }
 
   /** piix3_reset() */
-  deviceReset(): void {
+  override deviceReset(): void {
     const c = this.config;
     c[0x04] = 0x07; // master, memory and I/O (pci_do_device_reset() clears it again)
     c[0x05] = 0x00;
@@ -87,7 +86,7 @@ export class Piix3 extends PciDevice implements HasDeviceReset {
 }
 
 /** `piix3-ide`: 82371SB PIIX3 IDE, legacy ATA mode; the IDE ports and IRQs 14/15 are hardwired */
-export class Piix3Ide extends PciDevice implements HasDeviceReset {
+export class Piix3Ide extends PciDevice {
   constructor() {
     // piix3_ide_class_init(): PCI_DEVICE_ID_INTEL_82371SB_1, PCI_CLASS_STORAGE_IDE
     super({ typeName: 'piix3-ide', vendorId: 0x8086, deviceId: 0x7010, revision: 0, classId: 0x0101 });
@@ -101,7 +100,7 @@ export class Piix3Ide extends PciDevice implements HasDeviceReset {
   }
 
   /** piix_ide_reset() */
-  deviceReset(): void {
+  override deviceReset(): void {
     this.setWord(R.PCI_COMMAND, 0x0000); // PCI command register default value (0000h)
     this.setWord(R.PCI_STATUS, R.PCI_STATUS_DEVSEL_MEDIUM | R.PCI_STATUS_FAST_BACK);
     this.setLong(0x20, 0x1); // BMIBA: 20-23h
@@ -109,7 +108,7 @@ export class Piix3Ide extends PciDevice implements HasDeviceReset {
 }
 
 /** `piix3-usb-uhci`: 82371SB PIIX3 USB, 8086:7020, function 01.2 with `-usb` */
-export class Piix3UsbUhci extends PciDevice implements HasDeviceReset {
+export class Piix3UsbUhci extends PciDevice {
   constructor() {
     // uhci_info[] "piix3-usb-uhci": PCI_DEVICE_ID_INTEL_82371SB_2, revision 0x01, irq_pin 3; PCI_CLASS_SERIAL_USB
     super({ typeName: 'piix3-usb-uhci', vendorId: 0x8086, deviceId: 0x7020, revision: 0x01, classId: 0x0c03 });
@@ -124,7 +123,7 @@ export class Piix3UsbUhci extends PciDevice implements HasDeviceReset {
   }
 
   /** uhci_reset() */
-  deviceReset(): void {
+  override deviceReset(): void {
     this.config[0x6a] = 0x01; // usb clock
     this.config[0x6b] = 0x00;
   }
@@ -147,7 +146,7 @@ export interface Piix4IsaPresence {
 }
 
 /** `PIIX4_PM`: 82371AB PIIX4 ACPI power management + SMBus, 8086:7113 */
-export class Piix4Pm extends PciDevice implements HasDeviceReset {
+export class Piix4Pm extends PciDevice {
   /** I/O base of the 64-byte `piix4-pm` block and whether PMREGMISC enables it (pm_io_space_update) */
   pmIoBase = 0;
   pmIoEnabled = false;
@@ -183,7 +182,7 @@ export class Piix4Pm extends PciDevice implements HasDeviceReset {
   }
 
   /** piix4_pm_reset() */
-  deviceReset(): void {
+  override deviceReset(): void {
     const c = this.config;
     c[0x58] = 0;
     c[0x59] = 0;

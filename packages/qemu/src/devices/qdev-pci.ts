@@ -206,17 +206,6 @@ export class QdevPciDevice extends PciDevice {
     }
   }
 
-  /** The device's own `DeviceClass::reset` (the PCI core's part is {@link PciDevice.reset}). */
-  deviceReset(): void {}
-
-  /**
-   * One function's share of a system reset: its own reset, then pci_do_device_reset(). QEMU runs the
-   * device's hold phase before its bus's pcibus_reset(); the two touch different registers.
-   */
-  override reset(): void {
-    this.deviceReset();
-    super.reset();
-  }
 }
 
 /** msi_cap_sizeof() */

@@ -32,6 +32,19 @@ export interface Machine extends VmOps {
   readonly coalescedPio?: readonly CoalescedPioZone[];
 }
 
+/** The type-1 config mechanism's ports (pc and q35 register both with pci_host_conf_le_ops/data_le_ops). */
+export const PCI_CONFIG_ADDR_PORT = 0xcf8;
+export const PCI_CONFIG_DATA_PORT = 0xcfc;
+
+/** A port write to 0xcf8-0xcfb or 0xcfc-0xcff: pci_host_config_write()/pci_host_data_write(); other ports: nothing. */
+export function conf1PortWrite(host: PciHost, port: number, size: number, value: number): void {
+  if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
+    host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
+  } else if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
+    host.writeConfigAddress(port - PCI_CONFIG_ADDR_PORT, size, value);
+  }
+}
+
 /** qemu_system_reset(): every PCI function on every bus back to its reset state (pcibus_reset). */
 export function systemReset(machine: Machine): void {
   for (const { dev } of machine.functions()) dev.reset();

@@ -15,7 +15,6 @@ import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import { QemuError } from '../errors.js';
 import { GpexRoot, acpiDsdtAddGpex, gpexGsiLinks, PCIE_MMCFG_SIZE_MAX, type GpexConfig, type GpexAcpiHostBridge } from '../devices/gpex.js';
-import { systemResetDevice } from '../devices/pci-reset.js';
 import { qbootE820 } from './pc.js';
 import type { FirmwareKind, Machine } from './machine.js';
 import type { AcpiTables, BootInfo, E820Entry } from './bootinfo.js';
@@ -167,7 +166,7 @@ export class MicrovmMachine implements Machine {
   /** Plug a cold-plugged PCI function (realize, then the state a system reset leaves). */
   plug(dev: PciDevice, devfn: number): void {
     this.pciBus(dev.typeName).plug(dev, devfn);
-    systemResetDevice(dev);
+    dev.reset();
   }
 
   /**
@@ -187,7 +186,7 @@ export class MicrovmMachine implements Machine {
 
   /** qemu_system_reset() for the PCI functions */
   reset(): void {
-    for (const { dev } of this.functions()) systemResetDevice(dev);
+    for (const { dev } of this.functions()) dev.reset();
   }
 
   /**

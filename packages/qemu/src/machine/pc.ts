@@ -18,16 +18,13 @@ import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
 import { I440fx } from '../devices/i440fx.js';
 import { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } from '../devices/piix.js';
-import { systemResetDevice } from '../devices/pci-reset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000 } from '../devices/e1000.js';
 import type { CrsWindow } from './bootinfo.js';
-import type { FirmwareKind, Machine } from './machine.js';
+import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type FirmwareKind, type Machine } from './machine.js';
 import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
 
-export const PCI_CONFIG_ADDR_PORT = 0xcf8;
-export const PCI_CONFIG_DATA_PORT = 0xcfc;
 /** IO_APIC_DEFAULT_ADDRESS: the top of the 32-bit PCI hole */
 export const IO_APIC_DEFAULT_ADDRESS = 0xfec00000;
 /** I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT */
@@ -198,12 +195,12 @@ export class PcMachine implements Machine {
   /** Plug a cold-plugged function and give it the state a system reset leaves (realize, then reset). */
   plug(dev: PciDevice, devfn: number): void {
     this.rootBus.plug(dev, devfn);
-    systemResetDevice(dev);
+    dev.reset();
   }
 
   /** qemu_system_reset(): every function's reset handler, then pci_do_device_reset() */
   reset(): void {
-    for (const { dev } of this.functions()) systemResetDevice(dev);
+    for (const { dev } of this.functions()) dev.reset();
   }
 
   // --- VmOps: what QEMU's I/O and memory address spaces answer ---
@@ -219,11 +216,7 @@ export class PcMachine implements Machine {
   }
 
   pioWrite(port: number, size: number, value: number): void {
-    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
-      this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
-    } else if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
-      this.host.writeConfigAddress(port - PCI_CONFIG_ADDR_PORT, size, value);
-    }
+    conf1PortWrite(this.host, port, size, value);
   }
 
   /** no MMCONFIG on i440fx: nothing PCI answers in memory space here */

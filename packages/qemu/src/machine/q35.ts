@@ -12,7 +12,7 @@ import * as R from '../pci/regs.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../devices/q35-chipset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
-import type { Machine } from './machine.js';
+import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from './machine.js';
 import { plugDeviceOption, type RealizedDevice } from '../cmdline/realize.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import {
@@ -24,8 +24,6 @@ import {
   OSC_PCI_EXPRESS_NATIVE_HP_CONTROL,
 } from './bootinfo.js';
 
-export const PCI_CONFIG_ADDR_PORT = 0xcf8;
-export const PCI_CONFIG_DATA_PORT = 0xcfc;
 export const Q35_PCIEXBAR_BASE = 0xb0000000;
 export const Q35_PCIEXBAR_SIZE = 0x10000000;
 
@@ -105,11 +103,7 @@ export class Q35Machine implements Machine {
   }
 
   pioWrite(port: number, size: number, value: number): void {
-    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
-      this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
-    } else if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
-      this.host.writeConfigAddress(port - PCI_CONFIG_ADDR_PORT, size, value);
-    }
+    conf1PortWrite(this.host, port, size, value);
   }
 
   mmioRead(gpa: number, size: number): number {

@@ -284,12 +284,24 @@ export class PciDevice {
    */
   realize(): void {}
 
+  /** The device model's own `DeviceClass::reset`; models with reset state override it. */
+  deviceReset(): void {}
+
   /**
-   * pci_do_device_reset(), run on every function at system reset (pcibus_reset): writable command, status
-   * and interrupt-line bits cleared, cache line size 0, BARs back to their type bits, MSI/MSI-X disabled.
-   * Device models with their own reset state override and call this first.
+   * One function's share of `qemu_system_reset()`: the device's own reset, then the PCI core's. The order
+   * is visible in reference/pc-default: `piix3_reset()` stores COMMAND = 0x07, yet SeaBIOS reads
+   * `00:01.0 0x004/2 0x0`, because pci_do_device_reset() runs after it and clears every writable COMMAND bit.
    */
   reset(): void {
+    this.deviceReset();
+    this.pciDoDeviceReset();
+  }
+
+  /**
+   * pci_do_device_reset() (pcibus_reset): writable command, status and interrupt-line bits cleared, cache
+   * line size 0, BARs back to their type bits, MSI/MSI-X disabled.
+   */
+  private pciDoDeviceReset(): void {
     const clearWord = (a: number) => {
       const m = this.getWordOf(this.wmask, a) | this.getWordOf(this.w1cmask, a);
       this.setWord(a, this.getWord(a) & ~m);

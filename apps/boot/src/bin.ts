@@ -4,4 +4,5 @@ import { runCli } from './cli.js';
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
 });

@@ -104,10 +104,19 @@ export interface BootResult {
   live?: BootLive;
 }
 
+/** Buffers of finished boots' access logs, reused: a boot allocates no 64 KiB array per phase. */
+const spareLogBuffers: Uint32Array[] = [];
+
 /** Accesses recorded as packed numbers: no objects on the hot path. */
 class AccessLog {
-  data = new Uint32Array(1 << 14);
+  data = spareLogBuffers.pop() ?? new Uint32Array(1 << 14);
   n = 0;
+  /** hands the buffer back for the next boot (the log is empty afterwards) */
+  release(): void {
+    if (spareLogBuffers.length < 4) spareLogBuffers.push(this.data);
+    this.data = new Uint32Array(0);
+    this.n = 0;
+  }
   push(mech: number, write: number, bus: number, devfn: number): void {
     if (this.n === this.data.length) {
       const d = new Uint32Array(this.data.length * 2);
@@ -275,12 +284,18 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   const userExits = linuxExits.KVM_EXIT_IO + linuxExits.KVM_EXIT_MMIO;
   const inKernelTimeNs =
     configTimeNs(linuxStats) - linuxStats.timeNs.userspaceExitIo - linuxStats.timeNs.userspaceExitMmio + userExits * profile.ns.inKernelMmio;
+  const phases = { firmware: phaseReport(fwLog, fwStats), linux: phaseReport(linuxLog, linuxStats) };
+  // a live runtime's guest keeps logging after the boot; otherwise the buffers serve the next boot
+  if (!live) {
+    fwLog.release();
+    linuxLog.release();
+  }
   return {
     report: {
       schema: 'pcisim.boot/1',
       qemuArgs: s.qemuArgs,
       append: s.append,
-      phases: { firmware: phaseReport(fwLog, fwStats), linux: phaseReport(linuxLog, linuxStats) },
+      phases,
       devices,
     },
     costProfile: profile,

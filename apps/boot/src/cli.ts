@@ -16,11 +16,15 @@ import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './comp
 import { RecordError } from './record/errors.js';
 import { recordBoot, importTrace } from './record/record.js';
 import { writeFileSync } from 'node:fs';
+import { runBench } from './bench/index.js';
+import { sweepCommand, SweepMatrixError, SweepUsageError } from './sweep/index.js';
 import { TraceCollector, formatPerfKvmStat, formatMilestones, buildTraceEvents, renderHtmlReport } from './formats/index.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr is a terminal (`pcisim sweep` draws its progress line there only then) */
+  stderrIsTTY?: boolean;
 }
 
 export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|json|perf-kvm-stat] [--trace out.json] [--cost <profile|file.json>] [--guest-patch none|mmconfig-v1|mmconfig-v2]
@@ -35,6 +39,8 @@ export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|
        pcisim validate <reference.json>... [--json|--markdown]
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
        pcisim import-trace <trace.log> [--console <console.log>] [--json]
+       pcisim bench [--json] [case…]
+       pcisim sweep <matrix.json> [--jobs N]
        pcisim help`;
 
 /** Runs one command; resolves to the exit status (0 ok, 1 failed, 2 usage). */
@@ -52,6 +58,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (cmd === 'report') return reportCmd(rest, io);
     if (cmd === 'record') return await record(rest, io);
     if (cmd === 'import-trace') return await importTraceCmd(rest, io);
+    if (cmd === 'bench') return await benchCmd(rest, io);
+    if (cmd === 'sweep') return await sweepCmd(rest, io);
     io.stderr(`pcisim: unknown command '${cmd}'\n${USAGE}\n`);
     return 2;
   } catch (e) {
@@ -225,6 +233,36 @@ function reportCmd(argv: readonly string[], io: CliIo): number {
 }
 
 class UsageError extends Error {}
+
+/** `pcisim bench [--json] [case…]`: BENCHMARKS.md's figures on this machine. */
+async function benchCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  const cases = argv.filter((a) => a !== '--json');
+  const unknown = cases.find((a) => a.startsWith('-'));
+  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
+  try {
+    await runBench({ json, cases, write: io.stdout });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+  return 0;
+}
+
+/** `pcisim sweep <matrix.json> [--jobs N]`: one JSON line per scenario; a scenario that fails is a line with its error. */
+async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await sweepCommand(argv, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof SweepUsageError) throw new UsageError(e.message);
+    if (e instanceof SweepMatrixError) {
+      io.stderr(`pcisim: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
 
 function reportError(e: unknown, io: CliIo): number {
   if (e instanceof UsageError) {

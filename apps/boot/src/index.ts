@@ -41,3 +41,22 @@ export {
   type BridgeRange,
   type SlotController,
 } from './topology.js';
+export { runBench, benchCases, BENCH_CASES, topologyArgs, topologyWithBuses, largestTopologyArgs, type BenchOptions, type BenchResult, type BenchCaseResult } from './bench/index.js';
+export {
+  runSweep,
+  sweepCommand,
+  checkMatrix,
+  expandMatrix,
+  matrixSize,
+  scenarioAt,
+  resolveScenario,
+  BENCH_MATRIX,
+  SweepMatrixError,
+  SweepUsageError,
+  type SweepMatrix,
+  type SweepAxes,
+  type SweepScenario,
+  type SweepResult,
+  type SweepOptions,
+  type SweepSummary,
+} from './sweep/index.js';

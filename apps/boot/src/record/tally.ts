@@ -89,7 +89,8 @@ export class PresentSet {
 
 /**
  * Incremental `ConfigTally` of one phase. `add()` does no allocation beyond the first access to a new
- * bus or present device (one array push each); the per-BDF and per-bus counters are typed arrays.
+ * bus or present device (one array push or map entry each); the per-bus counters are typed arrays, the
+ * BDFs seen a 65,536-bit set (8 KiB: a builder is made per phase of every boot, so it stays small).
  */
 export class ConfigTallyBuilder {
   private readonly present: PresentSet;
@@ -103,14 +104,16 @@ export class ConfigTallyBuilder {
   private absentSlot = 0;
   private absentFn = 0;
   private distinct = 0;
-  private readonly perBdf = new Uint32Array(256 * 256);
+  /** bit (bus << 8 | devfn): accessed at least once */
+  private readonly seen = new Uint32Array((256 * 256) / 32);
   private readonly busTotal = new Uint32Array(256);
   private readonly busConf1 = new Uint32Array(256);
   private readonly busMmcfg = new Uint32Array(256);
   private readonly busAbsent = new Uint32Array(256);
   /** first-access order, as the reference's byBus / perPresentDevice keys are */
   private readonly busOrder: number[] = [];
-  private readonly presentOrder: number[] = [];
+  /** accesses per present BDF, in first-access order */
+  private readonly perPresent = new Map<number, number>();
 
   constructor(devices: PresentSet | Iterable<DeviceRef>) {
     this.present = devices instanceof PresentSet ? devices : new PresentSet(devices);
@@ -139,13 +142,15 @@ export class ConfigTallyBuilder {
     else this.busMmcfg[bus]!++;
 
     const key = (bus << 8) | devfn;
-    const present = this.present.fn[key] === 1;
-    if (this.perBdf[key] === 0) {
+    const bit = 1 << (key & 31);
+    if ((this.seen[key >>> 5]! & bit) === 0) {
+      this.seen[key >>> 5]! |= bit;
       this.distinct++;
-      if (present) this.presentOrder.push(key);
     }
-    this.perBdf[key]!++;
-    if (present) return;
+    if (this.present.fn[key] === 1) {
+      this.perPresent.set(key, (this.perPresent.get(key) ?? 0) + 1);
+      return;
+    }
 
     this.busAbsent[bus]!++;
     if (write) this.absentWrites++;
@@ -168,7 +173,7 @@ export class ConfigTallyBuilder {
       };
     }
     const perPresentDevice: Record<string, number> = {};
-    for (const key of this.presentOrder) perPresentDevice[formatBdf(key >> 8, key & 0xff)] = this.perBdf[key] ?? 0;
+    for (const [key, n] of this.perPresent) perPresentDevice[formatBdf(key >> 8, key & 0xff)] = n;
     const absent = this.absentReads + this.absentWrites;
     return {
       accesses: { conf1: this.conf1, mmcfg: this.mmcfg, total: this.total },

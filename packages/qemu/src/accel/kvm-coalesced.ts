@@ -24,8 +24,10 @@ class CoalescedPioDevice implements InKernelDevice {
     return NOT_HANDLED;
   }
   write(addr: number, size: AccessSize, value: number): boolean {
-    // coalesced_mmio_write(): queued in the ring; kvm_flush_coalesced_mmio_buffer() replays it in QEMU
-    this.machine.pioWrite(addr, size, value);
+    // coalesced_mmio_write(): queued in the ring; kvm_flush_coalesced_mmio_buffer() replays it in QEMU.
+    // The ring holds the bytes; they go on as an int32 (`| 0`), which V8 passes without allocating (an
+    // unsigned 0xcf8 address ≥ 2^31 is a heap number per write through the port dispatch).
+    this.machine.pioWrite(addr, size, value | 0);
     return true;
   }
 }

@@ -1,0 +1,168 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  BENCH_MATRIX,
+  SweepMatrixError,
+  SweepUsageError,
+  checkMatrix,
+  expandMatrix,
+  matrixSize,
+  resolveScenario,
+  runSweep,
+  sweepCommand,
+  type SweepMatrix,
+  type SweepResult,
+} from '../src/sweep/index.js';
+import { bootScenario } from '../src/boot.js';
+import { parseQemuArgs } from '../src/scenario.js';
+
+/** small and quick: lastbus=0 keeps each boot near 1,000 accesses */
+const SMALL: SweepMatrix = {
+  base: { qemuArgs: ['-M', 'q35'], append: 'pci=lastbus=0' },
+  axes: {
+    nodefaults: [false, true],
+    kvm: ['', 'pci-hole', 'pio-fast'],
+    guestPatch: ['none', 'mmconfig-v1'],
+  },
+};
+
+async function collect(m: unknown, jobs: number): Promise<SweepResult[]> {
+  const out: SweepResult[] = [];
+  await runSweep(m, { jobs, onResult: (r) => out.push(r) });
+  return out;
+}
+
+describe('sweep matrix', () => {
+  it('is the cartesian product, axes nesting in the order written (first slowest)', () => {
+    const all = [...expandMatrix(SMALL)];
+    expect(all).toHaveLength(12);
+    expect(matrixSize(SMALL)).toBe(12);
+    expect(all[0]).toEqual({ nodefaults: false, kvm: [], guestPatch: 'none' });
+    expect(all[1]).toEqual({ nodefaults: false, kvm: [], guestPatch: 'mmconfig-v1' });
+    expect(all[2]).toEqual({ nodefaults: false, kvm: ['pci-hole'], guestPatch: 'none' });
+    expect(all[11]).toEqual({ nodefaults: true, kvm: ['pio-fast'], guestPatch: 'mmconfig-v1' });
+    // the same axes written the other way round nest the other way round
+    const swapped = { ...SMALL, axes: { guestPatch: SMALL.axes!.guestPatch, kvm: SMALL.axes!.kvm, nodefaults: SMALL.axes!.nodefaults } };
+    expect([...expandMatrix(swapped)][1]).toEqual({ guestPatch: 'none', kvm: [], nodefaults: true });
+  });
+
+  it('a matrix without axes is one scenario: the base', () => {
+    expect([...expandMatrix({ base: { qemuArgs: ['-M', 'pc'] } })]).toEqual([{}]);
+  });
+
+  it('the bench matrix has 1,000 scenarios', () => {
+    expect(matrixSize(BENCH_MATRIX)).toBe(1000);
+  });
+
+  it('resolves a point the way compare() builds a mitigation set', () => {
+    const m: SweepMatrix = { base: { qemuArgs: ['-M', 'q35', '-append', 'console=ttyS0'], append: 'panic=0' } };
+    const r = resolveScenario(m, { machine: 'pc', append: 'pci=lastbus=3', pvBit: true, mcfg: 2, devices: ['e1000'], kvm: ['pci-hole'], guestPatch: 'mmconfig-v2' });
+    expect(r.scenario.machine).toBe('pc');
+    expect(r.scenario.qemuArgs).toEqual(['-append', 'console=ttyS0', '-M', 'pc', '-device', 'e1000']);
+    expect(r.scenario.append).toBe('console=ttyS0 panic=0 pci=lastbus=3');
+    expect(r.scenario.cpu).toBe('qemu64,kvm-pci-go-mmconfig=on');
+    expect(r.scenario.accurateMcfgReserve).toBe(2);
+    expect(r.kvm).toEqual(['pci-hole']);
+    expect(r.guestPatch).toBe('mmconfig-v2');
+  });
+
+  it('refuses what it cannot run, naming the field', () => {
+    expect(() => checkMatrix([])).toThrow(SweepMatrixError);
+    expect(() => checkMatrix({ axes: { colour: ['red'] } })).toThrow(/unknown axis "colour"/);
+    expect(() => checkMatrix({ axes: { kvm: ['pci-hole', 'warp-drive'] } })).toThrow(/"axes\.kvm\[1\]": unknown mitigation 'warp-drive'/);
+    expect(() => checkMatrix({ axes: { guestPatch: ['mmconfig-v3'] } })).toThrow(/axes\.guestPatch\[0\]/);
+    expect(() => checkMatrix({ axes: { append: [] } })).toThrow(/non-empty/);
+    expect(() => checkMatrix({ axes: { mcfg: [null, 300] } })).toThrow(/axes\.mcfg\[1\]/);
+    expect(() => checkMatrix({ base: { qemuArgs: '-M q35' } })).toThrow(/base\.qemuArgs/);
+    expect(() => checkMatrix({ base: {}, axes: {}, extra: 1 })).toThrow(/unknown key "extra"/);
+  });
+});
+
+describe('runSweep', () => {
+  it('reports each scenario as pcisim boot does, in matrix order', async () => {
+    const out = await collect(SMALL, 1);
+    expect(out.map((r) => r.index)).toEqual([...Array(12).keys()]);
+    const r = resolveScenario(SMALL, out[5]!.scenario);
+    const b = bootScenario(r.scenario, { kvm: r.kvm, guestPatch: r.guestPatch });
+    const l = b.report.phases.linux;
+    expect(out[5]!.linux).toEqual({ accesses: l.config.accesses.total, absent: l.config.absent, exits: l.exits, timeNs: l.timeNs });
+    expect(out[5]!.firmware).toEqual({ accesses: b.report.phases.firmware.config.accesses.total });
+    expect(out.every((x) => x.error === undefined)).toBe(true);
+  });
+
+  it('gives the same lines, byte for byte, on 1 thread and on 3 workers', async () => {
+    const one = await collect(SMALL, 1);
+    const three = await collect(SMALL, 3);
+    expect(three.map((r) => JSON.stringify(r))).toEqual(one.map((r) => JSON.stringify(r)));
+  }, 60_000);
+
+  it('a scenario that does not boot is a line with its error, not the end of the sweep', async () => {
+    const out = await collect({ base: { qemuArgs: ['-M', 'q35'], append: 'pci=lastbus=0' }, axes: { devices: [[], ['no-such-device']] } }, 2);
+    expect(out).toHaveLength(2);
+    expect(out[0]!.linux?.accesses).toBeGreaterThan(0);
+    expect(out[1]!.error).toMatch(/no-such-device/);
+    expect(out[1]!.linux).toBeUndefined();
+  }, 60_000);
+
+  it('checks jobs', async () => {
+    await expect(runSweep(SMALL, { jobs: 0 })).rejects.toThrow(RangeError);
+    await expect(runSweep(SMALL, { jobs: 1.5 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('sweepCommand', () => {
+  const file = (m: unknown): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcisim-sweep-'));
+    const f = join(dir, 'matrix.json');
+    writeFileSync(f, JSON.stringify(m));
+    return f;
+  };
+
+  it('prints one JSON line per scenario; the progress line only on a terminal', async () => {
+    const f = file(SMALL);
+    for (const tty of [false, true]) {
+      let stdout = '';
+      let stderr = '';
+      const s = await sweepCommand([f, '--jobs', '2'], { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), stderrIsTTY: tty });
+      expect(s).toMatchObject({ scenarios: 12, errors: 0, jobs: 2 });
+      const lines = stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(12);
+      expect(lines.map((l) => (JSON.parse(l) as SweepResult).index)).toEqual([...Array(12).keys()]);
+      if (tty) expect(stderr).toMatch(/\rpcisim sweep: 12 scenarios, 0 failed, [\d.]+ s on 2 threads\n$/);
+      else expect(stderr).toBe('');
+    }
+  }, 60_000);
+
+  it('usage errors', async () => {
+    const io = { stdout: () => {}, stderr: () => {} };
+    await expect(sweepCommand([], io)).rejects.toThrow(SweepUsageError);
+    await expect(sweepCommand(['m.json', '--jobs', '0'], io)).rejects.toThrow(/--jobs needs a positive integer/);
+    await expect(sweepCommand(['m.json', '--fast'], io)).rejects.toThrow(/unknown option '--fast'/);
+    await expect(sweepCommand(['/nonexistent/m.json'], io)).rejects.toThrow(/cannot read/);
+    const bad = file({ axes: { kvm: 'pci-hole' } });
+    await expect(sweepCommand([bad], io)).rejects.toThrow(/axis "kvm" must be a non-empty list/);
+  });
+
+  it('the matrix of the example in the module comment is valid', () => {
+    const m = checkMatrix({
+      base: { qemuArgs: ['-M', 'q35'], append: 'console=ttyS0' },
+      axes: {
+        machine: ['q35', 'pc', 'microvm,pcie=on'],
+        append: ['', 'pci=lastbus=0'],
+        kvm: ['', 'pci-hole', 'mmio-bus,pio-fast'],
+        guestPatch: ['none', 'mmconfig-v1', 'mmconfig-v2'],
+        pvBit: [false, true],
+        mcfg: [null, 0, 8],
+        devices: [[], ['pcie-root-port,id=rp1,chassis=1', 'virtio-net-pci,bus=rp1']],
+        args: [[], ['-m', '1G']],
+        nodefaults: [false, true],
+        cost: ['lkml-2020', 'measured-here'],
+        pvEnumeration: [false, true],
+      },
+    });
+    expect(matrixSize(m)).toBe(3 * 2 * 3 * 3 * 2 * 3 * 2 * 2 * 2 * 2 * 2);
+    expect(parseQemuArgs(['-M', 'q35']).machine).toBe('q35');
+  });
+});

@@ -165,6 +165,26 @@ export interface PciDev {
   bars: BarResource[];
   /** io_window: the bridge decodes an I/O window (pci_read_bridge_windows()) */
   ioWindow: boolean;
+  /** pref_window / pref_64_window: 0 none, 32 or 64 bits wide (pci_read_bridge_windows()) */
+  prefWindow?: 0 | 32 | 64;
+  /** windows __pci_bus_size_bridges() sized because firmware left them unassigned (set before assignment) */
+  sized?: SizedWindows;
+}
+
+/** A bridge window pbus_size_io()/pbus_size_mem() sized: `size` required, `add` on realloc_head. */
+interface SizedWindow {
+  size: number;
+  add: number;
+  /** b_res->start (IORESOURCE_STARTALIGN), or the add_align when larger */
+  align: number;
+}
+
+interface SizedWindows {
+  io: SizedWindow | null;
+  mem: SizedWindow | null;
+  pref: SizedWindow | null;
+  /** where the prefetchable window's contents came from: 64-bit pref only, or all prefetchable */
+  prefHolds: 'mem64pref' | 'pref' | null;
 }
 
 /** A BAR as __pci_read_base() left it in `dev->resource[]`. */
@@ -1023,6 +1043,7 @@ export class Linux61 {
       this.wr(dev, PCI_PREF_MEMORY_BASE, 4, 0);
     }
     if (!pmem) return;
+    dev.prefWindow = (pmem & 0xf) === 1 ? 64 : 32;
     if ((pmem & 0xf) === 1) {
       const p = this.rd(dev, PCI_PREF_BASE_UPPER32, 4);
       this.wr(dev, PCI_PREF_BASE_UPPER32, 4, 0xffffffff);
@@ -1114,8 +1135,104 @@ export class Linux61 {
       const claimed: Interval[] = [];
       this.claimAssigned(root, claimed);
       const windows: Window[] = (hb?.windows ?? []).map((w) => ({ kind: w.kind, min: w.min, max: w.max }));
+      this.pciBusSizeBridges(root);
       this.assignBus(root, windows, claimed);
     }
+  }
+
+  /**
+   * setup-bus.c __pci_bus_size_bridges() with a realloc_head (pci_assign_unassigned_root_bus_resources()):
+   * children first, then each bridge window firmware left unassigned is sized from the unassigned
+   * resources below it — pbus_size_io(), pbus_size_mem() for the 64-bit (or 32-bit) prefetchable window, then
+   * for the rest — with a hot-plug bridge's pci_hotplug_io_size (256) / pci_hotplug_mmio_size (2 MiB) /
+   * pci_hotplug_mmio_pref_size (2 MiB) as add_size. A window firmware assigned stays as it is.
+   */
+  private pciBusSizeBridges(bus: PciBusState): void {
+    for (const dev of bus.devices) if (dev.subordinate) this.pciBusSizeBridges(dev.subordinate);
+    const self = bus.self;
+    if (!self || self.hdrType !== 1 || !bus.parent) return;
+    const w = self.windows;
+    const hp = self.isHotplugBridge;
+    const addIo = hp ? 256 : 0;
+    let addMmio = hp ? 2 << 20 : 0;
+    const addPref = hp ? 2 << 20 : 0;
+    // every unassigned resource directly below, with what realloc_head holds for a child bridge's windows
+    type Res = { size: number; io: boolean; is64: boolean; prefetch: boolean; align: number; add: number; addAlign: number };
+    const res: Res[] = [];
+    for (const d of bus.devices) {
+      for (const b of d.bars) if (!b.start) res.push({ size: b.size, io: b.io, is64: b.is64, prefetch: b.prefetch, align: b.size, add: 0, addAlign: 0 });
+      const z = d.sized;
+      if (z?.io) res.push({ size: z.io.size, io: true, is64: false, prefetch: false, align: z.io.align, add: z.io.add, addAlign: z.io.align });
+      if (z?.mem) res.push({ size: z.mem.size, io: false, is64: false, prefetch: false, align: z.mem.align, add: z.mem.add, addAlign: z.mem.align });
+      if (z?.pref) res.push({ size: z.pref.size, io: false, is64: z.prefHolds === 'mem64pref' && d.prefWindow === 64, prefetch: true, align: z.pref.align, add: z.pref.add, addAlign: z.pref.align });
+    }
+    const sized: SizedWindows = { io: null, mem: null, pref: null, prefHolds: null };
+    // pbus_size_io()
+    if (self.ioWindow && !w?.io) {
+      let small = 0;
+      let large = 0;
+      let minAlign = 0x1000;
+      let childAdd = 0;
+      for (const r of res) {
+        if (!r.io) continue;
+        if (r.size < 0x400) small += r.size;
+        else large += r.size;
+        if (r.align > minAlign) minAlign = r.align;
+        childAdd += r.add;
+      }
+      const ioSize = (add: number, cadd: number) => alignUp(Math.max(small + large, add) + cadd, minAlign);
+      const size0 = ioSize(0, 0);
+      const size1 = !addIo && !childAdd ? size0 : ioSize(addIo, childAdd);
+      if (size0 || size1) sized.io = { size: size0, add: size1 - size0, align: minAlign };
+    }
+    // pbus_size_mem(): which resources a window takes
+    const sizeMem = (take: (r: Res) => boolean, add: number): SizedWindow | null => {
+      let size = 0;
+      let childAdd = 0;
+      let addAlign = 0;
+      const aligns = new Array<number>(40).fill(0);
+      let maxOrder = 0;
+      for (const r of res) {
+        if (r.io || !take(r)) continue;
+        const order = Math.max(0, Math.log2(r.align & -r.align) - 20);
+        size += Math.max(r.size, r.align);
+        if (r.size <= r.align) aligns[order]! += r.align;
+        if (order > maxOrder) maxOrder = order;
+        childAdd += r.add;
+        if (r.add) addAlign = Math.max(addAlign, r.addAlign);
+      }
+      // calculate_mem_align()
+      let acc = 0;
+      let minAlign = 0;
+      for (let order = 0; order <= maxOrder; order++) {
+        const align1 = 2 ** (order + 20);
+        if (!acc) minAlign = align1;
+        else if (alignUp(acc + minAlign, minAlign) < align1) minAlign = align1 / 2;
+        acc += aligns[order]!;
+      }
+      minAlign = Math.max(minAlign, 1 << 20); // window_alignment(): PCI_P2P_DEFAULT_MEM_ALIGN
+      const size0 = alignUp(size, minAlign);
+      addAlign = Math.max(minAlign, addAlign);
+      const size1 = !add && !childAdd ? size0 : alignUp(Math.max(size, add) + childAdd, addAlign);
+      if (!size0 && !size1) return null;
+      return { size: size0, add: size1 - size0, align: size1 > size0 ? Math.max(minAlign, addAlign) : minAlign };
+    };
+    let memTakes: (r: Res) => boolean = (r) => !r.prefetch;
+    if (self.prefWindow && !w?.pref) {
+      if (self.prefWindow === 64) {
+        sized.pref = sizeMem((r) => r.prefetch && r.is64, addPref);
+        sized.prefHolds = 'mem64pref';
+        memTakes = (r) => !(r.prefetch && r.is64);
+      } else {
+        sized.pref = sizeMem((r) => r.prefetch, addPref);
+        sized.prefHolds = 'pref';
+      }
+    } else if (!self.prefWindow) {
+      addMmio += addPref;
+      memTakes = () => true;
+    }
+    if (!w?.mem) sized.mem = sizeMem(memTakes, addMmio);
+    if (sized.io || sized.mem || sized.pref) self.sized = sized;
   }
 
   /** pcibios_allocate_resources(): every BAR and bridge window firmware programmed is taken */
@@ -1123,6 +1240,13 @@ export class Linux61 {
     for (const dev of bus.devices) {
       for (const b of dev.bars) if (b.start) claimed.push({ io: b.io, start: b.start, end: b.start + b.size - 1 });
       const w = dev.windows;
+      // pcibios_allocate_bridge_resources(): a window at address 0 ("something is wrong with the region") is
+      // invalidated; pci_bridge_check_ranges() brings it back unassigned for __pci_bus_size_bridges()
+      if (w) {
+        if (w.io?.start === 0) w.io = null;
+        if (w.mem?.start === 0) w.mem = null;
+        if (w.pref?.start === 0) w.pref = null;
+      }
       if (w?.io) claimed.push({ io: true, start: w.io.start, end: w.io.end });
       if (w?.mem) claimed.push({ io: false, start: w.mem.start, end: w.mem.end });
       if (w?.pref) claimed.push({ io: false, start: w.pref.start, end: w.pref.end });
@@ -1134,18 +1258,25 @@ export class Linux61 {
     // pbus_assign_resources_sorted(): this bus's unassigned BARs (required), and each hot-plug bridge's
     // missing I/O window, which pbus_size_io() sized 0 with pci_hotplug_io_size as add_size (optional,
     // rounded to the 4 KiB window granularity), sorted by alignment, largest first
-    type Req = { dev: PciDev; bar: BarResource | null; required: number; add: number; io: boolean; mem64pref: boolean; start: number | null };
+    type Req = { dev: PciDev; bar: BarResource | null; window?: 'io' | 'mem' | 'pref'; required: number; add: number; align: number; io: boolean; mem64pref: boolean; start: number | null; size?: number };
     const reqs: Req[] = [];
     for (const dev of bus.devices) {
-      for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, required: b.size, add: 0, io: b.io, mem64pref: b.is64 && b.prefetch, start: null });
-      if (dev.hdrType === 1 && dev.isHotplugBridge && dev.ioWindow && !dev.windows?.io) {
-        reqs.push({ dev, bar: null, required: 0, add: 0x1000, io: true, mem64pref: false, start: null });
+      for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, required: b.size, add: 0, align: b.size, io: b.io, mem64pref: b.is64 && b.prefetch, start: null });
+      const z = dev.sized;
+      if (z) {
+        // bridge windows come after the BARs and the ROM in dev->resource[]: io, mem, pref
+        if (z.io) reqs.push({ dev, bar: null, window: 'io', required: z.io.size, add: z.io.add, align: z.io.align, io: true, mem64pref: false, start: null });
+        if (z.mem) reqs.push({ dev, bar: null, window: 'mem', required: z.mem.size, add: z.mem.add, align: z.mem.align, io: false, mem64pref: false, start: null });
+        if (z.pref) reqs.push({ dev, bar: null, window: 'pref', required: z.pref.size, add: z.pref.add, align: z.pref.align, io: false, mem64pref: dev.prefWindow === 64, start: null });
+        dev.sized = undefined;
+      } else if (dev.hdrType === 1 && dev.isHotplugBridge && dev.ioWindow && !dev.windows?.io) {
+        reqs.push({ dev, bar: null, window: 'io', required: 0, add: 0x1000, align: 0x1000, io: true, mem64pref: false, start: null });
       }
     }
-    const align = (r: Req) => Math.max(r.required, r.add);
+    const align = (r: Req) => r.align;
     const head = [...reqs].sort((a, b) => align(b) - align(a));
     const place = (r: Req, size: number): boolean => {
-      const start = allocate(windows, claimed, size, r.io, r.mem64pref, r.io ? PCIBIOS_MIN_IO : this.pciMemStart());
+      const start = allocate(windows, claimed, size, r.io, r.mem64pref, r.io ? PCIBIOS_MIN_IO : this.pciMemStart(), r.align);
       if (start === null) {
         const what = r.bar ? `BAR ${r.bar.index}` : 'bridge window';
         this.log.push(`pci ${this.bdfName(r.dev)}: ${what} [${r.io ? 'io ' : 'mem'} size 0x${size.toString(16)}]: can't assign; no space`);
@@ -1153,6 +1284,7 @@ export class Linux61 {
       }
       claimed.push({ io: r.io, start, end: start + size - 1 });
       r.start = start;
+      r.size = size;
       if (r.bar) {
         r.bar.start = start;
         if (!r.bar.rom) this.pciUpdateResource(r.dev, r.bar);
@@ -1178,9 +1310,11 @@ export class Linux61 {
       for (const r of [...optional].reverse()) if (r.start === null) place(r, r.add);
     }
     for (const r of reqs) {
-      if (r.bar === null && r.start !== null) {
+      if (r.bar === null && r.start !== null && r.window) {
+        const end = r.start + (r.size ?? r.required + r.add) - 1;
         r.dev.windows ??= { io: null, mem: null, pref: null };
-        r.dev.windows.io = { start: r.start, end: r.start + r.add - 1 };
+        if (r.window === 'pref') r.dev.windows.pref = { start: r.start, end, is64: r.dev.prefWindow === 64 };
+        else r.dev.windows[r.window] = { start: r.start, end };
       }
     }
     for (const dev of bus.devices) {
@@ -2000,8 +2134,9 @@ export class Linux61 {
     if (dev.pmCap) throw new GuestError('UNSUPPORTED', 'enabling a device with a PM capability (D0 transition) is not modelled');
     const cmd = this.rd(dev, PCI_COMMAND, 2);
     let want = cmd;
-    if (dev.bars.some((b) => b.io)) want |= PCI_COMMAND_IO;
-    if (dev.bars.some((b) => !b.io)) want |= PCI_COMMAND_MEMORY;
+    // pci_enable_resources(): the BARs and, on a bridge, its windows
+    if (dev.bars.some((b) => b.io) || dev.windows?.io) want |= PCI_COMMAND_IO;
+    if (dev.bars.some((b) => !b.io) || dev.windows?.mem || dev.windows?.pref) want |= PCI_COMMAND_MEMORY;
     if (want !== cmd) this.wr(dev, PCI_COMMAND, 2, want);
     const pin = this.rd(dev, PCI_INTERRUPT_PIN, 1);
     if (pin) {
@@ -2414,7 +2549,7 @@ interface Window {
  * pci_bus_alloc_resource() over the bus's windows: a 64-bit prefetchable BAR tries the 64-bit windows
  * first, then any; allocate_resource()'s first fit, at the lowest aligned address no claimed range overlaps.
  */
-function allocate(windows: Window[], claimed: Interval[], size: number, io: boolean, mem64pref: boolean, min: number): number | null {
+function allocate(windows: Window[], claimed: Interval[], size: number, io: boolean, mem64pref: boolean, min: number, alignment = size): number | null {
   const order: Window[] = io
     ? windows.filter((w) => w.kind === 'io')
     : mem64pref
@@ -2423,17 +2558,23 @@ function allocate(windows: Window[], claimed: Interval[], size: number, io: bool
   for (const w of order) {
     // pci_bus_alloc_from_region(): PCIBIOS_MIN_IO / PCIBIOS_MIN_MEM bound the low end of 32-bit windows
     const lowest = w.kind === 'mem64' ? w.min : Math.max(w.min, min);
-    let cand = Math.ceil(lowest / size) * size;
+    let cand = Math.ceil(lowest / alignment) * alignment;
     for (;;) {
       // pcibios_align_resource(): I/O avoids the ISA alias range (addresses with bits 8-9 set)
-      if (io && cand & 0x300) cand = Math.ceil(((cand + 0x3ff) & ~0x3ff) / size) * size;
+      if (io && cand & 0x300) cand = Math.ceil(((cand + 0x3ff) & ~0x3ff) / alignment) * alignment;
       if (cand + size - 1 > w.max) break;
-      const hit = claimed.find((c) => c.io === io && c.start <= cand + size - 1 && c.end >= cand);
+      // the window itself and the windows above it are parents in the resource tree, not conflicts
+      const hit = claimed.find((c) => c.io === io && c.start <= cand + size - 1 && c.end >= cand && !(c.start <= w.min && c.end >= w.max));
       if (!hit) return cand;
-      cand = Math.ceil((hit.end + 1) / size) * size;
+      cand = Math.ceil((hit.end + 1) / alignment) * alignment;
     }
   }
   return null;
+}
+
+/** ALIGN(x, a) for a power-of-two a */
+function alignUp(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
 }
 
 /** PCIBIOS_MIN_IO (arch/x86/include/asm/pci.h) */

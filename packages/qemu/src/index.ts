@@ -13,13 +13,12 @@ export type * from './machine/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';
 export { systemReset, type Machine, type FirmwareKind } from './machine/machine.js';
+export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './machine/acpi-pci.js';
 export {
   PcMachine,
   qbootE820,
   PIIX_LINK_SEMANTICS,
   PIIX_LNKS_IRQ,
-  NOT_HOTPLUGGABLE,
-  HAS_OWN_AML,
   type PcOptions,
   type PcAcpiHostBridge,
   type PiixLinkSemantics,

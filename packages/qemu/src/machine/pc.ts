@@ -16,6 +16,7 @@ import { PciBus } from '../pci/bus.js';
 import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
+import { acpiBusDevices } from './acpi-pci.js';
 import { I440fx } from '../devices/i440fx.js';
 import { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } from '../devices/piix.js';
 import { StdVga } from '../devices/vga.js';
@@ -98,22 +99,6 @@ export const PIIX_LINK_SEMANTICS: PiixLinkSemantics = {
 /** LNKS: `_STA` returns 0x0B, `_CRS` returns `_PRS` = IRQ 9 (the SCI), `_DIS`/`_SRS` are no-ops; no config access. */
 export const PIIX_LNKS_IRQ = 9;
 
-/** Device types whose `DeviceClass::hotpluggable` is false (chipset functions, the std VGA). */
-export const NOT_HOTPLUGGABLE = new Set([
-  'i440FX',
-  'PIIX3',
-  'piix3-ide',
-  'PIIX4_PM',
-  'VGA',
-  'mch',
-  'ICH9-LPC',
-  'ich9-ahci',
-  'ICH9 SMB',
-  'gpex-root',
-]);
-
-/** Device types that add their own AML (`AcpiDevAmlIf`, call_dev_aml_func): described even on a function > 0. */
-export const HAS_OWN_AML = new Set(['PIIX3', 'VGA', 'secondary-vga', 'ICH9-LPC', 'ICH9 SMB']);
 
 export class PcMachine implements Machine {
   readonly name = 'pc';
@@ -309,7 +294,7 @@ export class PcMachine implements Machine {
       busStart: 0,
       busEnd: 0xff, // root_bus_limit: no expander buses
       osc: null, // no _OSC on PNP0A03
-      devices: this.acpiBusDevices(this.rootBus, rootBsel),
+      devices: acpiBusDevices(this.rootBus, rootBsel, this.opts.acpiPciHotplugWithBridgeSupport ?? true),
       windows,
     };
     // build_pci_isa_aml(): OperationRegion P40C, PCI_Config, 0x60, 4 in PCI0.S08 (the PIIX3)
@@ -322,39 +307,7 @@ export class PcMachine implements Machine {
     return { mcfg: [], hostBridges: [bridge], links };
   }
 
-  /** build_append_pci_bus_devices() */
-  private acpiBusDevices(bus: PciBus, bsel: boolean): AcpiPciDevice[] {
-    const pcihpBridgeEn = this.opts.acpiPciHotplugWithBridgeSupport ?? true;
-    const out: AcpiPciDevice[] = [];
-    for (let devfn = 0; devfn < 256; devfn++) {
-      const dev = bus.devices[devfn] ?? null;
-      const slot = R.PCI_SLOT(devfn);
-      const fn = R.PCI_FUNC(devfn);
-      let hotpluggable = false;
-      let bridgeInAcpi = false;
-      if (dev) {
-        // cold-plugged bridges aren't themselves hot-pluggable; hot-plugged ones are
-        const coldBridge = dev.isBridge && !dev.hotplugged;
-        bridgeInAcpi = coldBridge && pcihpBridgeEn;
-        hotpluggable = bsel && !NOT_HOTPLUGGABLE.has(dev.typeName) && !coldBridge;
-        if (fn !== 0 && !bridgeInAcpi && !HAS_OWN_AML.has(dev.typeName)) continue;
-      } else {
-        // hotplug is supported only for non-multifunction devices: describe function 0 only
-        if (!bsel || fn !== 0) continue;
-        if (bus.isExpress && slot > 0) break;
-        hotpluggable = true; // an empty hotpluggable slot
-      }
-      const entry: AcpiPciDevice = { adr: (slot << 16) | fn, ej0: hotpluggable, children: [] };
-      if (hotpluggable) entry.sun = slot;
-      if (bridgeInAcpi && dev) {
-        const sec = bus.children.find((c) => c.parentBridge === dev);
-        // piix4_device_plug_cb(): a cold-plugged bridge's secondary bus gets the ACPI hotplug handler → a BSEL
-        if (sec) entry.children = this.acpiBusDevices(sec, pcihpBridgeEn);
-      }
-      out.push(entry);
-    }
-    return out;
-  }
+
 }
 
 /** qboot's extract_e820(): its own low entries, then QEMU's table with the RAM entry at 0 moved to 1 MiB */

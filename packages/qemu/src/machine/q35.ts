@@ -9,6 +9,7 @@ import { PciBus } from '../pci/bus.js';
 import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
+import { acpiBusDevices } from './acpi-pci.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../devices/q35-chipset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
@@ -164,7 +165,7 @@ export class Q35Machine implements Machine {
             busStart: 0,
             busEnd: 0xff,
             osc: { grantMask: grant },
-            devices: this.acpiBusDevices(this.rootBus, false),
+            devices: acpiBusDevices(this.rootBus, false, this.opts.acpiPciHotplugWithBridgeSupport),
             windows: this.crsWindows(),
           },
         ],
@@ -204,56 +205,12 @@ export class Q35Machine implements Machine {
     return Math.min(all, max + this.opts.accurateMcfgReserve);
   }
 
-  /** build_append_pci_bus_devices() */
-  private acpiBusDevices(bus: PciBus, hasBsel: boolean): AcpiPciDevice[] {
-    const out: AcpiPciDevice[] = [];
-    const pcihpBridge = this.opts.acpiPciHotplugWithBridgeSupport;
-    for (let devfn = 0; devfn < 256; devfn++) {
-      const dev = bus.devices[devfn] ?? null;
-      const slot = R.PCI_SLOT(devfn);
-      const fn = R.PCI_FUNC(devfn);
-      let hotpluggable = false;
-      let bridgeInAcpi = false;
-      if (dev) {
-        const coldBridge = dev.isBridge && !dev.hotplugged;
-        bridgeInAcpi = coldBridge && pcihpBridge;
-        hotpluggable = hasBsel && !coldBridge && hotpluggableType(dev);
-        if (fn && !bridgeInAcpi && !hasOwnAml(dev)) continue;
-      } else {
-        if (hasBsel && !fn) {
-          if (bus.isExpress && slot > 0) break;
-          hotpluggable = true;
-        } else {
-          continue;
-        }
-      }
-      const entry: AcpiPciDevice = { adr: (slot << 16) | fn, ej0: hotpluggable, children: [] };
-      if (hotpluggable) entry.sun = slot;
-      if (bridgeInAcpi && dev) {
-        const sec = bus.children.find((c) => c.parentBridge === dev);
-        if (sec) entry.children = this.acpiBusDevices(sec, secondaryHasBsel(dev));
-      }
-      out.push(entry);
-    }
-    return out;
-  }
+
 }
 
 function sizeMask(size: number): number {
   return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
 }
 
-/** devices that add their own AML to the DSDT (call_dev_aml_func): the ISA bridge and the SMBus */
-function hasOwnAml(dev: PciDevice): boolean {
-  return dev.typeName === 'ICH9-LPC' || dev.typeName === 'ICH9 SMB';
-}
 
-/** DeviceClass::hotpluggable: chipset functions are not */
-function hotpluggableType(dev: PciDevice): boolean {
-  return !['mch', 'ICH9-LPC', 'ich9-ahci', 'ICH9 SMB'].includes(dev.typeName);
-}
 
-/** acpi_set_pci_info(): buses behind cold-plugged bridges get a BSEL when ACPI hotplug serves them */
-function secondaryHasBsel(bridge: PciDevice): boolean {
-  return bridge.isBridge;
-}

@@ -91,6 +91,12 @@ export interface HotplugEventReport {
   toRemovedNs?: number;
   /** device_del: QEMU's DEVICE_DELETED */
   toDeletedNs?: number;
+  /**
+   * The event's latency: from the command to the device usable in the guest (device_add: `toUsableNs`) or
+   * gone from QEMU (device_del: `toDeletedNs`, else `toRemovedNs`); absent when it never got there.
+   * (The hot-plug references time the PCI core's device line: compare those with `toFoundNs`.)
+   */
+  latencyNs?: number;
   /** the waits on the way to found (or removed), in order of size; the rest of the latency is exits */
   waits: WaitSlice[];
   /** from the command to found/removed (or the end of the guest's reaction) */
@@ -343,7 +349,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
       const found = ms.find((m) => m.what === 'found' && m.bdf === `0000:${r.device!.bdf}` && m.t >= r.at);
       const added = ms.find((m) => m.what === 'added' && m.bdf === `0000:${r.device!.bdf}` && m.t >= r.at);
       if (found) r.toFoundNs = found.t - r.at;
-      if (added) r.toUsableNs = added.t - r.at;
+      if (added) r.toUsableNs = r.latencyNs = added.t - r.at;
       end = found?.t;
       r.outcome = describeOutcome(ms, r, runtime.kernel.log, next, deletedWithoutDel);
     } else if (r.kind === 'device_del' && r.device && !('error' in (r.reply ?? {}))) {
@@ -351,6 +357,8 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
       const del = qmpEvents.find((e) => e.data.device === r.device!.id && e.t >= r.at);
       if (removed) r.toRemovedNs = removed.t - r.at;
       if (del) r.toDeletedNs = del.t - r.at;
+      const gone = r.toDeletedNs ?? r.toRemovedNs;
+      if (gone !== undefined) r.latencyNs = gone;
       end = del?.t ?? removed?.t;
       r.outcome = describeOutcome(ms, r, runtime.kernel.log, next, deletedWithoutDel);
     } else if (r.kind === 'rescan') {

@@ -27,7 +27,7 @@ describe('pcisim CLI: hot-plug and topology', () => {
   it('boot --qmp hot-adds behind a root port: found after the two pcie_wait_for_link sleeps', async () => {
     const r = await run(['boot', ...NATIVE, '--qmp', 'device_add driver=virtio-net-pci,id=x,bus=rp2@+1s', '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { schema: string; events: { reply: unknown; handler: string; device: { bdf: string }; waits: { what: string; ns: number }[] }[] };
+    const j = JSON.parse(r.out) as { schema: string; events: { reply: unknown; handler: string; device: { bdf: string }; waits: { what: string; ns: number }[]; latencyNs: number; toUsableNs: number }[] };
     expect(j.schema).toBe('pcisim.hotplug/1');
     const ev = j.events[0]!;
     expect(ev.reply).toEqual({ return: {} });
@@ -35,6 +35,9 @@ describe('pcisim CLI: hot-plug and topology', () => {
     expect(ev.device.bdf).toBe('02:00.0');
     // msleep(100) and msleep(20) at HZ=250, each a jiffy late: more than 120 ms in all
     expect(ev.waits.reduce((a, w) => a + w.ns, 0)).toBeGreaterThan(120e6);
+    // the latency to usable: the waits plus the exits of the enable and the scan
+    expect(ev.latencyNs).toBe(ev.toUsableNs);
+    expect(ev.latencyNs).toBeGreaterThan(ev.waits.reduce((a, w) => a + w.ns, 0));
   });
 
   it('device_add on q35 root bus is refused as QEMU refuses it', async () => {

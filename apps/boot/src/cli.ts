@@ -14,6 +14,7 @@ import { formatTextReport } from './report/text.js';
 import { validateReference, formatValidate, fidelityMarkdown } from './validate.js';
 import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
+import { PcisimError, UsageError } from './cli-error.js';
 import { recordBoot, importTrace } from './record/record.js';
 import { writeFileSync } from 'node:fs';
 import { runBench } from './bench/index.js';
@@ -232,7 +233,6 @@ function reportCmd(argv: readonly string[], io: CliIo): number {
   return 0;
 }
 
-class UsageError extends Error {}
 
 /** `pcisim bench [--json] [case…]`: BENCHMARKS.md's figures on this machine. */
 async function benchCmd(argv: readonly string[], io: CliIo): Promise<number> {
@@ -265,12 +265,13 @@ async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 function reportError(e: unknown, io: CliIo): number {
-  if (e instanceof UsageError) {
-    io.stderr(`pcisim: ${e.message}\n${USAGE}\n`);
-    return 2;
+  if (e instanceof PcisimError) {
+    io.stderr(e.usage ? `pcisim: ${e.message}\n${USAGE}\n` : `pcisim: ${e.message}\n`);
+    return e.usage ? 2 : 1;
   }
   if (e instanceof QemuError) {
-    io.stderr(`qemu-system-x86_64: ${e.message}\n`);
+    // what QEMU would say carries its name; what the simulator does not model says "pcisim:" alone
+    io.stderr(e.message.startsWith('pcisim: ') ? `${e.message}\n` : `qemu-system-x86_64: ${e.message}\n`);
     return 1;
   }
   if (e instanceof KvmError) {

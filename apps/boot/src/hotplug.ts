@@ -25,6 +25,7 @@ import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js
 import type { ExitTally } from './report/types.js';
 import type { CliIo } from './cli.js';
 import { parseKvmMitigations } from '@sim/qemu';
+import { PcisimError, UsageError } from './cli-error.js';
 
 /** One run-time event: a monitor command, or something the guest's user does. */
 export interface HotplugEvent {
@@ -126,7 +127,7 @@ export interface HotplugRunResult {
 export function parseEventTime(v: string | number): { at: number; relative: boolean } {
   if (typeof v === 'number') return { at: v, relative: false };
   const m = /^(\+)?\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?$/.exec(v.trim());
-  if (!m) throw new QemuError('BAD_OPTION', `pcisim: bad event time '${v}' (e.g. 3.1s, 500ms, +2s)`);
+  if (!m) throw new PcisimError(`bad event time '${v}' (e.g. 3.1s, 500ms, +2s)`);
   const n = Number(m[2]);
   const unit = m[3] ?? 's';
   const mult = unit === 'ns' ? 1 : unit === 'us' || unit === 'µs' ? 1e3 : unit === 'ms' ? 1e6 : 1e9;
@@ -136,7 +137,7 @@ export function parseEventTime(v: string | number): { at: number; relative: bool
 /** `--qmp '<command>@<time>'`: the command, then the time after the last '@' */
 export function parseQmpEventArg(arg: string): HotplugEvent {
   const i = arg.lastIndexOf('@');
-  if (i < 0) throw new QemuError('BAD_OPTION', `pcisim: --qmp takes '<command>@<time>', e.g. 'device_add virtio-net-pci,id=n1,bus=rp1@+1s'`);
+  if (i < 0) throw new UsageError(`--qmp takes '<command>@<time>', e.g. 'device_add virtio-net-pci,id=n1,bus=rp1@+1s'`);
   const cmd = arg.slice(0, i).trim();
   const t = parseEventTime(arg.slice(i + 1));
   if (cmd === 'rescan' || cmd === 'guest:rescan') return { ...t, guest: 'rescan' };
@@ -145,18 +146,30 @@ export function parseQmpEventArg(arg: string): HotplugEvent {
 
 /** Reads a scenario file (JSON). */
 export function loadHotplugScenario(path: string): { scenario: Scenario; events: HotplugEvent[]; flavour?: KernelFlavour } {
-  const j = JSON.parse(readFileSync(path, 'utf8')) as HotplugScenarioFile;
-  return hotplugScenarioFromJson(j);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PcisimError(`cannot read scenario file '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new PcisimError(`scenario file '${path}' is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new PcisimError(`scenario file '${path}' must hold a JSON object`);
+  return hotplugScenarioFromJson(j as HotplugScenarioFile);
 }
 
 export function hotplugScenarioFromJson(j: HotplugScenarioFile): { scenario: Scenario; events: HotplugEvent[]; flavour?: KernelFlavour } {
-  if (!Array.isArray(j.qemuArgs)) throw new QemuError('BAD_OPTION', 'pcisim: the scenario needs "qemuArgs": [...]');
+  if (!Array.isArray(j.qemuArgs)) throw new PcisimError('the scenario needs "qemuArgs": [...]');
   const args = [...j.qemuArgs];
   if (args[0] && /qemu-system/.test(args[0])) args.shift();
   if (j.append !== undefined && !args.includes('-append')) args.push('-append', j.append);
   const scenario = parseQemuArgs(args);
   const events: HotplugEvent[] = (j.events ?? []).map((e) => ({ ...parseEventTime(e.at), ...(e.qmp ? { qmp: e.qmp } : {}), ...(e.guest ? { guest: e.guest } : {}) }));
-  if (j.guest !== undefined && !KERNEL_FLAVOURS.includes(j.guest)) throw new QemuError('BAD_OPTION', `pcisim: unknown guest '${j.guest}' (${KERNEL_FLAVOURS.join(', ')})`);
+  if (j.guest !== undefined && !KERNEL_FLAVOURS.includes(j.guest)) throw new PcisimError(`unknown guest '${j.guest}' (${KERNEL_FLAVOURS.join(', ')})`);
   return { scenario, events, ...(j.guest ? { flavour: j.guest } : {}) };
 }
 
@@ -588,7 +601,7 @@ export function hotplugBootCli(argv: readonly string[], io: CliIo): number {
     const a = args[i]!;
     const val = (): string => {
       const v = args[++i];
-      if (v === undefined) throw new QemuError('BAD_OPTION', `pcisim: ${a} needs a value`);
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
       return v;
     };
     if (a === '--qmp') events.push(parseQmpEventArg(val()));
@@ -597,7 +610,7 @@ export function hotplugBootCli(argv: readonly string[], io: CliIo): number {
     else if (a === '--stub-backends') stub = true;
     else if (a === '--guest') {
       const g = val();
-      if (!KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new QemuError('BAD_OPTION', `pcisim: --guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
+      if (!KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
       flavour = g as KernelFlavour;
     } else if (a === '--cost') cost = val();
     else if (a === '--kvm') kvm = parseKvmMitigations(val());
@@ -606,7 +619,7 @@ export function hotplugBootCli(argv: readonly string[], io: CliIo): number {
       if (rest[0] && /qemu-system/.test(rest[0])) rest.shift();
       qemu.push(...rest);
       break;
-    } else if (a.startsWith('--')) throw new QemuError('BAD_OPTION', `pcisim: unknown option '${a}'`);
+    } else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
     else qemu.push(a);
   }
   let scenario: Scenario;

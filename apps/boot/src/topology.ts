@@ -14,6 +14,7 @@ import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from '
 import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
 import type { BootResult } from './boot.js';
 import type { CliIo } from './cli.js';
+import { PcisimError, UsageError } from './cli-error.js';
 import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
 
 // config space offsets
@@ -89,10 +90,10 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   else if ('boot' in input) boot = input.boot;
   else boot = input;
   const live = boot.live;
-  if (!live) throw new QemuError('UNSUPPORTED', 'pcisim: analyzeTopology needs a boot with the run-time hooks (runHotplugScenario)');
+  if (!live) throw new PcisimError('analyzeTopology needs a boot with the run-time hooks (runHotplugScenario)');
   const machine = live.machine;
   const root = machine.rootBus;
-  if (!root) throw new QemuError('UNSUPPORTED', `pcisim: machine ${machine.name} has no PCI bus`);
+  if (!root) throw new PcisimError(`machine ${machine.name} has no PCI bus`);
   const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && machine.name === 'q35';
   const osc = live.linux.hpOsc();
 
@@ -406,7 +407,7 @@ export interface TopologyComparison {
 /** the reference command lines: q35-kata.json and q35-libvirt.json under reference/ */
 export function namedTopology(name: string, referenceDir = defaultReferenceDir()): { qemuArgs: string[]; append: string } {
   const file = join(referenceDir, `q35-${name}.json`);
-  if (!existsSync(file)) throw new QemuError('BAD_OPTION', `pcisim: no topology named '${name}' (${file} not found); known: kata, libvirt`);
+  if (!existsSync(file)) throw new PcisimError(`no topology named '${name}' (${file} not found); known: kata, libvirt`);
   const j = JSON.parse(readFileSync(file, 'utf8')) as { qemuArgs: string[]; append: string };
   return { qemuArgs: j.qemuArgs, append: j.append };
 }
@@ -532,12 +533,12 @@ export function topologyCli(argv: readonly string[], io: CliIo): number {
   const json = takeFlag(args, '--json');
   const stub = takeFlag(args, '--stub-backends');
   const guest = takeValue(args, '--guest');
-  if (guest !== undefined && !KERNEL_FLAVOURS.includes(guest as KernelFlavour)) throw new QemuError('BAD_OPTION', `pcisim: --guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${guest}'`);
+  if (guest !== undefined && !KERNEL_FLAVOURS.includes(guest as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${guest}'`);
   let qemu = args;
   if (qemu[0] === '--') qemu = qemu.slice(1);
   if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
   const unknown = qemu.find((a) => a.startsWith('--'));
-  if (unknown) throw new QemuError('BAD_OPTION', `pcisim: unknown option '${unknown}'`);
+  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
   const t = analyzeTopology(parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu), { flavour: (guest as KernelFlavour | undefined) ?? 'linux-6.1-generic' });
   io.stdout(json ? JSON.stringify(t, null, 1) + '\n' : formatTopology(t));
   return 0;
@@ -566,7 +567,7 @@ function takeValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i < 0) return undefined;
   const v = args[i + 1];
-  if (v === undefined) throw new QemuError('BAD_OPTION', `pcisim: ${name} needs a value`);
+  if (v === undefined) throw new UsageError(`${name} needs a value`);
   args.splice(i, 2);
   return v;
 }

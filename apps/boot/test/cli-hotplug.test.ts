@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, type BootReport } from '../src/index.js';
 
@@ -72,5 +74,26 @@ describe('pcisim CLI: hot-plug and topology', () => {
     }
     // Kata: one pci-bridge, 32 SHPC/ACPI slots; libvirt: a root port per device, the spare ones free
     expect(c[0]!.freeHotplugSlots).toBeGreaterThan(c[1]!.freeHotplugSlots);
+  });
+
+  it('a scenario file that is missing or not JSON gets one line naming it, no stack trace', async () => {
+    const missing = await run(['boot', '--scenario', '/nonexistent/events.json']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe("pcisim: cannot read scenario file '/nonexistent/events.json': ENOENT\n");
+    const dir = mkdtempSync(join(tmpdir(), 'pcisim-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, 'not json');
+    const r = await run(['boot', '--scenario', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^pcisim: scenario file '.*bad\.json' is not JSON: /);
+    writeFileSync(bad, '{"qemuArgs": 3}');
+    expect((await run(['boot', '--scenario', bad])).err).toBe('pcisim: the scenario needs "qemuArgs": [...]\n');
+  });
+
+  it('a bad event time and a missing --qmp value are named', async () => {
+    expect((await run(['boot', '-M', 'q35', '--qmp', 'device_add x@soon'])).err).toBe("pcisim: bad event time 'soon' (e.g. 3.1s, 500ms, +2s)\n");
+    const r = await run(['boot', '-M', 'q35', '--qmp']);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('pcisim: --qmp needs a value');
   });
 });

@@ -14,7 +14,7 @@ import { formatTextReport } from './report/text.js';
 import { validateReference, formatValidate, fidelityMarkdown } from './validate.js';
 import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
-import { PcisimError, UsageError } from './cli-error.js';
+import { PcisimError, UsageError, takeOption } from './cli-error.js';
 import { recordBoot, importTrace } from './record/record.js';
 import { writeFileSync } from 'node:fs';
 import { runBench } from './bench/index.js';
@@ -100,15 +100,6 @@ function validate(args: readonly string[], io: CliIo): number {
     io.stdout(json ? JSON.stringify(r) + '\n' : formatValidate(r));
   }
   return allExact ? 0 : 1;
-}
-
-function takeOption(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined) throw new UsageError(`${name} needs a value`);
-  args.splice(i, 2);
-  return v;
 }
 
 async function record(argv: readonly string[], io: CliIo): Promise<number> {

@@ -14,7 +14,7 @@ import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from '
 import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
 import type { BootResult } from './boot.js';
 import type { CliIo } from './cli.js';
-import { PcisimError, UsageError } from './cli-error.js';
+import { PcisimError, UsageError, takeOption, takeFlag } from './cli-error.js';
 import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
 
 // config space offsets
@@ -532,7 +532,7 @@ export function topologyCli(argv: readonly string[], io: CliIo): number {
   const args = [...argv];
   const json = takeFlag(args, '--json');
   const stub = takeFlag(args, '--stub-backends');
-  const guest = takeValue(args, '--guest');
+  const guest = takeOption(args, '--guest');
   if (guest !== undefined && !KERNEL_FLAVOURS.includes(guest as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${guest}'`);
   let qemu = args;
   if (qemu[0] === '--') qemu = qemu.slice(1);
@@ -548,26 +548,13 @@ export function topologyCli(argv: readonly string[], io: CliIo): number {
 export function compareTopologyCli(argv: readonly string[], io: CliIo): number {
   const args = [...argv];
   const json = takeFlag(args, '--json');
-  const names = (takeValue(args, '--topology') ?? 'kata,libvirt').split(',').filter(Boolean);
-  const guest = (takeValue(args, '--guest') as KernelFlavour | undefined) ?? 'linux-6.1-generic';
-  const cost = takeValue(args, '--cost');
+  const names = (takeOption(args, '--topology') ?? 'kata,libvirt').split(',').filter(Boolean);
+  const g = takeOption(args, '--guest');
+  if (g !== undefined && !KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
+  const guest = (g as KernelFlavour | undefined) ?? 'linux-6.1-generic';
+  const cost = takeOption(args, '--cost');
   const c = compareTopologies(names, { flavour: guest, ...(cost !== undefined ? { costProfile: cost } : {}) });
   io.stdout(json ? JSON.stringify(c.map(({ topology, ...rest }) => ({ ...rest, topology })), null, 1) + '\n' : formatTopologyComparison(c));
   return 0;
 }
 
-function takeFlag(args: string[], name: string): boolean {
-  const i = args.indexOf(name);
-  if (i < 0) return false;
-  args.splice(i, 1);
-  return true;
-}
-
-function takeValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined) throw new UsageError(`${name} needs a value`);
-  args.splice(i, 2);
-  return v;
-}

@@ -404,16 +404,90 @@ export interface TopologyComparison {
   topology: TopologyReport;
 }
 
-/** the reference command lines: q35-kata.json and q35-libvirt.json under reference/ */
-export function namedTopology(name: string, referenceDir = defaultReferenceDir()): { qemuArgs: string[]; append: string } {
+/**
+ * Seed 004's two topologies, as recorded in the q35-kata and q35-libvirt references (a test holds them equal):
+ * Kata's devices behind one `pci-bridge` with SHPC, libvirt's `pcie-root-port` per device.
+ */
+const NAMED_TOPOLOGIES: Record<string, { qemuArgs: string[]; append: string }> = {
+  kata: {
+    qemuArgs: [
+    "-M",
+    "q35",
+    "-nodefaults",
+    "-serial",
+    "stdio",
+    "-device",
+    "pci-bridge,bus=pcie.0,id=pci-bridge-0,chassis_nr=1,shpc=on,addr=2,romfile=",
+    "-object",
+    "rng-random,id=rng0,filename=/dev/urandom",
+    "-netdev",
+    "user,id=network-0",
+    "-device",
+    "virtio-serial-pci,disable-modern=false,id=serial0,romfile=",
+    "-device",
+    "virtio-scsi-pci,id=scsi0,disable-modern=false,romfile=",
+    "-device",
+    "virtio-rng-pci,rng=rng0,romfile=",
+    "-device",
+    "virtio-net-pci,netdev=network-0,mac=02:42:ac:11:00:02,disable-modern=false,mq=on,vectors=4,romfile=",
+  ],
+    append: "console=ttyS0 earlyprintk=ttyS0 panic=0",
+  },
+  libvirt: {
+    qemuArgs: [
+    "-M",
+    "q35",
+    "-nodefaults",
+    "-serial",
+    "stdio",
+    "-device",
+    "pcie-root-port,port=0x10,chassis=1,id=pci.1,bus=pcie.0,multifunction=on,addr=0x2",
+    "-device",
+    "pcie-root-port,port=0x11,chassis=2,id=pci.2,bus=pcie.0,addr=0x2.0x1",
+    "-device",
+    "pcie-root-port,port=0x12,chassis=3,id=pci.3,bus=pcie.0,addr=0x2.0x2",
+    "-device",
+    "pcie-root-port,port=0x13,chassis=4,id=pci.4,bus=pcie.0,addr=0x2.0x3",
+    "-device",
+    "pcie-root-port,port=0x14,chassis=5,id=pci.5,bus=pcie.0,addr=0x2.0x4",
+    "-device",
+    "pcie-root-port,port=0x15,chassis=6,id=pci.6,bus=pcie.0,addr=0x2.0x5",
+    "-device",
+    "pcie-root-port,port=0x16,chassis=7,id=pci.7,bus=pcie.0,addr=0x2.0x6",
+    "-device",
+    "qemu-xhci,p2=15,p3=15,id=usb,bus=pci.2,addr=0x0",
+    "-device",
+    "virtio-serial-pci,id=virtio-serial0,bus=pci.3,addr=0x0",
+    "-blockdev",
+    "driver=null-co,node-name=n0,size=67108864",
+    "-device",
+    "virtio-blk-pci,bus=pci.4,addr=0x0,drive=n0,id=virtio-disk0",
+    "-netdev",
+    "user,id=hostnet0",
+    "-device",
+    "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:12:34:56,bus=pci.1,addr=0x0",
+    "-object",
+    "rng-random,id=objrng0,filename=/dev/urandom",
+    "-device",
+    "virtio-rng-pci,rng=objrng0,id=rng0,bus=pci.6,addr=0x0",
+  ],
+    append: "console=ttyS0 earlyprintk=ttyS0 panic=0",
+  },
+};
+
+/**
+ * A topology by name: a built-in one (kata, libvirt), or `q35-<name>.json` (a pcisim reference) in
+ * `referenceDir` or `$PCISIM_REFERENCE_DIR`.
+ */
+export function namedTopology(name: string, referenceDir = process.env.PCISIM_REFERENCE_DIR): { qemuArgs: string[]; append: string } {
+  const builtIn = NAMED_TOPOLOGIES[name];
+  if (builtIn) return { qemuArgs: [...builtIn.qemuArgs], append: builtIn.append };
+  const known = Object.keys(NAMED_TOPOLOGIES).join(', ');
+  if (referenceDir === undefined) throw new PcisimError(`no topology named '${name}'; known: ${known} (or set PCISIM_REFERENCE_DIR to a folder of q35-<name>.json references)`);
   const file = join(referenceDir, `q35-${name}.json`);
-  if (!existsSync(file)) throw new PcisimError(`no topology named '${name}' (${file} not found); known: kata, libvirt`);
+  if (!existsSync(file)) throw new PcisimError(`no topology named '${name}' (${file} not found); known: ${known}`);
   const j = JSON.parse(readFileSync(file, 'utf8')) as { qemuArgs: string[]; append: string };
   return { qemuArgs: j.qemuArgs, append: j.append };
-}
-
-function defaultReferenceDir(): string {
-  return process.env.PCISIM_REFERENCE_DIR ?? '/work/shared/reference';
 }
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, type BootReport } from '../src/index.js';
+import { namedTopology } from '../src/topology.js';
 
 const fixture = (name: string): BootReport => JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.json`, import.meta.url)), 'utf8'));
 
@@ -95,5 +96,12 @@ describe('pcisim CLI: hot-plug and topology', () => {
     const r = await run(['boot', '-M', 'q35', '--qmp']);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe('pcisim: --qmp needs a value');
+  });
+
+  it('the built-in kata and libvirt topologies are the recorded command lines', () => {
+    for (const name of ['kata', 'libvirt']) {
+      const ref = fixture(`q35-${name}`) as BootReport & { append: string };
+      expect(namedTopology(name, undefined)).toEqual({ qemuArgs: ref.qemuArgs, append: ref.append });
+    }
   });
 });

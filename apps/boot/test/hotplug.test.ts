@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hotplugScenarioFromJson, runHotplugScenario, parseQmpEventArg, parseEventTime, hotplugBootCli, earliestSafeHotplug, type HotplugRunResult } from '../src/hotplug.js';
 import { parseQemuArgs } from '../src/scenario.js';
 
-const REF = process.env.PCISIM_REFERENCE_DIR ?? '/work/shared/reference';
+// shared/reference/hotplug, copied into the repo's fixtures
+const REF = fileURLToPath(new URL('./fixtures', import.meta.url));
 
 interface RefEvent {
   target: string;

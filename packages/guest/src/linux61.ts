@@ -167,8 +167,6 @@ export interface PciDev {
   ioWindow: boolean;
   /** pref_window / pref_64_window: 0 none, 32 or 64 bits wide (pci_read_bridge_windows()) */
   prefWindow?: 0 | 32 | 64;
-  /** windows __pci_bus_size_bridges() sized because firmware left them unassigned (set before assignment) */
-  sized?: SizedWindows;
 }
 
 /** A bridge window pbus_size_io()/pbus_size_mem() sized: `size` required, `add` on realloc_head. */
@@ -1140,6 +1138,9 @@ export class Linux61 {
     }
   }
 
+  /** bridge windows __pci_bus_size_bridges() sized, waiting for assignment */
+  private readonly sizedWindows = new Map<PciDev, SizedWindows>();
+
   /**
    * setup-bus.c __pci_bus_size_bridges() with a realloc_head (pci_assign_unassigned_root_bus_resources()):
    * children first, then each bridge window firmware left unassigned is sized from the unassigned
@@ -1161,7 +1162,7 @@ export class Linux61 {
     const res: Res[] = [];
     for (const d of bus.devices) {
       for (const b of d.bars) if (!b.start) res.push({ size: b.size, io: b.io, is64: b.is64, prefetch: b.prefetch, align: b.size, add: 0, addAlign: 0 });
-      const z = d.sized;
+      const z = this.sizedWindows.get(d);
       if (z?.io) res.push({ size: z.io.size, io: true, is64: false, prefetch: false, align: z.io.align, add: z.io.add, addAlign: z.io.align });
       if (z?.mem) res.push({ size: z.mem.size, io: false, is64: false, prefetch: false, align: z.mem.align, add: z.mem.add, addAlign: z.mem.align });
       if (z?.pref) res.push({ size: z.pref.size, io: false, is64: z.prefHolds === 'mem64pref' && d.prefWindow === 64, prefetch: true, align: z.pref.align, add: z.pref.add, addAlign: z.pref.align });
@@ -1169,18 +1170,18 @@ export class Linux61 {
     const sized: SizedWindows = { io: null, mem: null, pref: null, prefHolds: null };
     // pbus_size_io()
     if (self.ioWindow && !w?.io) {
-      let small = 0;
-      let large = 0;
+      // calculate_iosize(); its CONFIG_ISA/EISA rescaling (x4 above the low byte) is not modelled: it changes
+      // nothing while a bus needs less than 256 bytes of I/O, as every recording does
+      let total = 0;
       let minAlign = 0x1000;
       let childAdd = 0;
       for (const r of res) {
         if (!r.io) continue;
-        if (r.size < 0x400) small += r.size;
-        else large += r.size;
+        total += r.size;
         if (r.align > minAlign) minAlign = r.align;
         childAdd += r.add;
       }
-      const ioSize = (add: number, cadd: number) => alignUp(Math.max(small + large, add) + cadd, minAlign);
+      const ioSize = (add: number, cadd: number) => alignUp(Math.max(total, add) + cadd, minAlign);
       const size0 = ioSize(0, 0);
       const size1 = !addIo && !childAdd ? size0 : ioSize(addIo, childAdd);
       if (size0 || size1) sized.io = { size: size0, add: size1 - size0, align: minAlign };
@@ -1194,7 +1195,7 @@ export class Linux61 {
       let maxOrder = 0;
       for (const r of res) {
         if (r.io || !take(r)) continue;
-        const order = Math.max(0, Math.log2(r.align & -r.align) - 20);
+        const order = Math.max(0, Math.log2(r.align) - 20); // __ffs(align) - 20: alignments are powers of two
         size += Math.max(r.size, r.align);
         if (r.size <= r.align) aligns[order]! += r.align;
         if (order > maxOrder) maxOrder = order;
@@ -1215,7 +1216,7 @@ export class Linux61 {
       addAlign = Math.max(minAlign, addAlign);
       const size1 = !add && !childAdd ? size0 : alignUp(Math.max(size, add) + childAdd, addAlign);
       if (!size0 && !size1) return null;
-      return { size: size0, add: size1 - size0, align: size1 > size0 ? Math.max(minAlign, addAlign) : minAlign };
+      return { size: size0, add: size1 - size0, align: size1 > size0 ? addAlign : minAlign };
     };
     let memTakes: (r: Res) => boolean = (r) => !r.prefetch;
     if (self.prefWindow && !w?.pref) {
@@ -1232,7 +1233,7 @@ export class Linux61 {
       memTakes = () => true;
     }
     if (!w?.mem) sized.mem = sizeMem(memTakes, addMmio);
-    if (sized.io || sized.mem || sized.pref) self.sized = sized;
+    if (sized.io || sized.mem || sized.pref) this.sizedWindows.set(self, sized);
   }
 
   /** pcibios_allocate_resources(): every BAR and bridge window firmware programmed is taken */
@@ -1262,13 +1263,13 @@ export class Linux61 {
     const reqs: Req[] = [];
     for (const dev of bus.devices) {
       for (const b of dev.bars) if (!b.start) reqs.push({ dev, bar: b, required: b.size, add: 0, align: b.size, io: b.io, mem64pref: b.is64 && b.prefetch, start: null });
-      const z = dev.sized;
+      const z = this.sizedWindows.get(dev);
       if (z) {
         // bridge windows come after the BARs and the ROM in dev->resource[]: io, mem, pref
         if (z.io) reqs.push({ dev, bar: null, window: 'io', required: z.io.size, add: z.io.add, align: z.io.align, io: true, mem64pref: false, start: null });
         if (z.mem) reqs.push({ dev, bar: null, window: 'mem', required: z.mem.size, add: z.mem.add, align: z.mem.align, io: false, mem64pref: false, start: null });
         if (z.pref) reqs.push({ dev, bar: null, window: 'pref', required: z.pref.size, add: z.pref.add, align: z.pref.align, io: false, mem64pref: dev.prefWindow === 64, start: null });
-        dev.sized = undefined;
+        this.sizedWindows.delete(dev);
       } else if (dev.hdrType === 1 && dev.isHotplugBridge && dev.ioWindow && !dev.windows?.io) {
         reqs.push({ dev, bar: null, window: 'io', required: 0, add: 0x1000, align: 0x1000, io: true, mem64pref: false, start: null });
       }

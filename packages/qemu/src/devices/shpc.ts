@@ -66,6 +66,15 @@ const SHPC_SLOT_EVENT_MRL = 0x08;
 const SHPC_SLOT_EVENT_CONNECTED_FAULT = 0x10;
 const SHPC_SLOT_EVENT_MRL_SERR_DIS = 0x20;
 const SHPC_SLOT_EVENT_CONNECTED_FAULT_SERR_DIS = 0x40;
+/** every event and SERR mask bit of a slot: shpc_reset() sets them all, shpc_init() makes them writable */
+const SLOT_EVENT_SERR_INT_DIS_ALL =
+  SHPC_SLOT_EVENT_PRESENCE |
+  SHPC_SLOT_EVENT_ISOLATED_FAULT |
+  SHPC_SLOT_EVENT_BUTTON |
+  SHPC_SLOT_EVENT_MRL |
+  SHPC_SLOT_EVENT_CONNECTED_FAULT |
+  SHPC_SLOT_EVENT_MRL_SERR_DIS |
+  SHPC_SLOT_EVENT_CONNECTED_FAULT_SERR_DIS;
 export const SHPC_MAX_SLOTS = 31;
 const SHPC_CAP_LENGTH = 0x08;
 const SHPC_CAP_DWORD_SELECT = 0x2;
@@ -138,14 +147,7 @@ export class Shpc {
     this.setLong(SHPC_SERR_INT, SHPC_INT_DIS | SHPC_SERR_DIS | SHPC_CMD_INT_DIS | SHPC_ARB_SERR_DIS, this.wmask);
     this.setLong(SHPC_SERR_INT, SHPC_CMD_DETECTED | SHPC_ARB_DETECTED, this.w1cmask);
     for (let i = 0; i < this.nslots; i++) {
-      this.wmask[SHPC_SLOT_EVENT_SERR_INT_DIS(i)] =
-        SHPC_SLOT_EVENT_PRESENCE |
-        SHPC_SLOT_EVENT_ISOLATED_FAULT |
-        SHPC_SLOT_EVENT_BUTTON |
-        SHPC_SLOT_EVENT_MRL |
-        SHPC_SLOT_EVENT_CONNECTED_FAULT |
-        SHPC_SLOT_EVENT_MRL_SERR_DIS |
-        SHPC_SLOT_EVENT_CONNECTED_FAULT_SERR_DIS;
+      this.wmask[SHPC_SLOT_EVENT_SERR_INT_DIS(i)] = SLOT_EVENT_SERR_INT_DIS_ALL;
       this.w1cmask[SHPC_SLOT_EVENT_LATCH(i)] =
         SHPC_SLOT_EVENT_PRESENCE |
         SHPC_SLOT_EVENT_ISOLATED_FAULT |
@@ -169,14 +171,7 @@ export class Shpc {
     this.config[SHPC_PROG_IFC] = SHPC_PROG_IFC_1_0;
     this.setWord(SHPC_SEC_BUS, SHPC_SEC_BUS_33);
     for (let i = 0; i < this.nslots; i++) {
-      this.config[SHPC_SLOT_EVENT_SERR_INT_DIS(i)] =
-        SHPC_SLOT_EVENT_PRESENCE |
-        SHPC_SLOT_EVENT_ISOLATED_FAULT |
-        SHPC_SLOT_EVENT_BUTTON |
-        SHPC_SLOT_EVENT_MRL |
-        SHPC_SLOT_EVENT_CONNECTED_FAULT |
-        SHPC_SLOT_EVENT_MRL_SERR_DIS |
-        SHPC_SLOT_EVENT_CONNECTED_FAULT_SERR_DIS;
+      this.config[SHPC_SLOT_EVENT_SERR_INT_DIS(i)] = SLOT_EVENT_SERR_INT_DIS_ALL;
       if (bus?.devices[R.PCI_DEVFN(i + 1, 0)]) {
         this.setStatus(i, SHPC_STATE_ENABLED, SHPC_SLOT_STATE_MASK);
         this.setStatus(i, 0, SHPC_SLOT_STATUS_MRL_OPEN);

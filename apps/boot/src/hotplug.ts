@@ -8,11 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { diffStats, type KvmStatsSnapshot } from '@sim/kvm';
-import { QemuHotplug, parseQmpCommand, executeQmp, QemuError, fmtBdf, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ, ACPI_PCIHP_ADDR_ICH9, type QmpReply, type QmpEvent, type HotplugHandlerKind } from '@sim/qemu';
+import { QemuHotplug, parseQmpCommand, executeQmp, QemuError, TCG_DEVICE_ADD_TO_PLUG_NS, fmtBdf, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ, ACPI_PCIHP_ADDR_ICH9, type QmpReply, type QmpEvent, type HotplugHandlerKind } from '@sim/qemu';
 import {
   GuestError,
   HotplugRuntime,
   KERNEL_FLAVOURS,
+  TCG_REFERENCE_GUEST_CPU_COSTS,
   fmtTime,
   type KernelFlavour,
   type AcpiPciHotplugTables,
@@ -49,8 +50,16 @@ export interface HotplugScenarioFile {
 export interface HotplugOptions extends Omit<BootOptions, 'runtime'> {
   /** the guest kernel build (default linux-6.1-cloud: no shpchp) */
   flavour?: KernelFlavour;
-  /** guest CPU time besides exits (irq entry, wake-up, printk); default none */
+  /**
+   * guest CPU time besides exits (irq entry, wake-up, printk, the ACPI path); default none, or the
+   * measured TCG_REFERENCE_GUEST_CPU_COSTS under the `tcg-reference` cost profile
+   */
   guestCosts?: GuestCpuCosts;
+  /**
+   * QEMU's time from a `device_add` to its hot-plug handler's plug (realize, under the BQL), ns; default 0,
+   * or the measured TCG_DEVICE_ADD_TO_PLUG_NS under the `tcg-reference` cost profile
+   */
+  deviceAddNs?: number;
   /** how long the run goes on after the last event (ns), at most; it stops earlier when the guest is idle */
   settleNs?: number;
 }
@@ -205,6 +214,10 @@ interface SleepRec {
  */
 export function runHotplugScenario(scenario: Scenario, events: readonly HotplugEvent[], opts: HotplugOptions = {}): HotplugRunResult {
   const flavour = opts.flavour ?? 'linux-6.1-cloud';
+  // the TCG reference: what QEMU and the guest's CPU spend besides exits, as measured there
+  const tcg = (typeof opts.costProfile === 'string' ? opts.costProfile : opts.costProfile?.name) === 'tcg-reference';
+  const guestCosts = opts.guestCosts ?? (tcg ? TCG_REFERENCE_GUEST_CPU_COSTS : undefined);
+  const deviceAddNs = opts.deviceAddNs ?? (tcg ? TCG_DEVICE_ADD_TO_PLUG_NS : 0);
   const serialConsole = /(^|\s)console=ttyS0/.test(scenario.append);
   let hp: QemuHotplug | null = null;
   let rt: HotplugRuntime | null = null;
@@ -267,6 +280,16 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
       const d = hp!.devices().find((x) => x.id === id);
       if (d && d.bus) r.device = { id, type: d.typeName, bdf: bdfOf(d.bus.number, d.devfn) };
     }
+    if (cmd.execute === 'device_add' && deviceAddNs > 0) {
+      // QEMU's main loop realizes the device before its hot-plug handler plugs it (and raises the SCI)
+      sleeps.push({ task: 'qemu', why: 'QEMU: device_add to plug (realize, under the BQL)', from: at, to: at + deviceAddNs });
+      k.atHost(at + deviceAddNs, () => execute(cmd, r));
+    } else {
+      execute(cmd, r);
+    }
+  };
+
+  const execute = (cmd: ReturnType<typeof parseQmpCommand>, r: HotplugEventReport): void => {
     const out = executeQmp(hp!, cmd);
     r.reply = out.reply;
     if (out.added) {
@@ -304,7 +327,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
           flavour,
           acpi: acpiTablesOf(hp!),
           serialConsole,
-          ...(opts.guestCosts ? { costs: opts.guestCosts } : {}),
+          ...(guestCosts ? { costs: guestCosts } : {}),
           onMilestone: (m) => {
             if (live) marks.push({ t: m.t, kind: m.what, bdf: m.bdf, s: snap() });
           },
@@ -411,6 +434,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
 function relevantSleep(r: HotplugEventReport, s: SleepRec): boolean {
   const text = `${s.task} ${s.why}`;
   if (s.task === 'init') return true;
+  if (s.task === 'qemu') return s.from === r.at;
   if (r.kind === 'rescan') return text.includes('sysfs rescan');
   if (!r.controller) return false;
   if (r.handler === 'pcie-slot') return text.includes(`pciehp ${r.controller.bdf}`) || text.includes(`pciehp button_work ${r.controller.bdf}`);

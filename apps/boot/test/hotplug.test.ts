@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hotplugScenarioFromJson, runHotplugScenario, parseQmpEventArg, parseEventTime, hotplugBootCli, earliestSafeHotplug, type HotplugRunResult } from '../src/hotplug.js';
 import { parseQemuArgs } from '../src/scenario.js';
+import { deriveAcpiHotplugCosts, type AcpiHotplugRecording } from '../src/record/acpi-hotplug-costs.js';
+import { TCG_DEVICE_ADD_TO_PLUG_NS } from '@sim/qemu';
+import { TCG_REFERENCE_GUEST_CPU_COSTS } from '@sim/guest';
 
 // shared/reference/hotplug, copied into the repo's fixtures
 const REF = fileURLToPath(new URL('./fixtures', import.meta.url));
@@ -95,19 +98,67 @@ describe('hot-plug latency against the real runs (QEMU 7.2 TCG + Linux 6.1 gener
     }
   });
 
-  it("ACPI hot-plug: the same lines as the real run, and no sleep on the way (what the sim's ms are made of)", () => {
+  it('ACPI hot-plug: the same lines as the real run; its time is QEMU\'s device_add and the guest\'s ACPI path, as measured', () => {
     for (const [i, ev] of refA.events.entries()) {
       const sim = acpi.log.filter((l) => l.t >= acpi.events[i]!.at && (i + 1 >= acpi.events.length || l.t < acpi.events[i + 1]!.at)).map((l) => l.text);
       const real = ev['lines_after_qmp_send (host_delay_s, line)'].map(([, l]) => strip(l));
       expect(sim.slice(0, real.length)).toEqual(real);
       const e = acpi.events[i]!;
       expect(e.handler).toBe('acpi');
-      expect(e.waits).toEqual([]);
-      // GPE, _E01 (BNUM/PCIU/PCID per hot-plug bus), the rescan: well under a millisecond of exits
-      expect(e.toFoundNs!).toBeLessThan(1e6);
-      // the real runs spent most of their ~6 ms / ~4 ms in QEMU's device_add and TCG's CPU time (see docs/hotplug.md)
-      expect(ev.guest_delay_s_qmp_to_device_printk * 1e9).toBeGreaterThan(e.toFoundNs!);
+      const waits = Object.fromEntries(e.waits.map((w) => [w.what, w.ns]));
+      expect(waits['QEMU: device_add to plug (realize, under the BQL)']).toBe(TCG_DEVICE_ADD_TO_PLUG_NS);
+      expect(waits['guest CPU: SCI to _E01 (acpi_irq, GPE dispatch, kacpid, ACPICA)']).toBe(TCG_REFERENCE_GUEST_CPU_COSTS.acpiSciToMethod);
+      // PCNT walks both hot-plug buses (the bridge's 32 slots, the port's 1), DVNT(PCIU) and DVNT(PCID) each
+      const c = TCG_REFERENCE_GUEST_CPU_COSTS;
+      expect(waits['guest CPU: AML DVNT (ACPICA, one If per slot)']).toBe(4 * c.amlDvntCall! + 2 * (32 + 1) * c.amlDvntSlot!);
+      // only the first hot-plug since boot runs code for the first time
+      expect('guest CPU: first hot-plug event since boot (code run for the first time)' in waits).toBe(i === 0);
     }
+  });
+
+  it('ACPI hot-plug to a root port (the first of the run): within 10 % of the measured ~6.3 ms', () => {
+    const real = refA.events[0]!.guest_delay_s_qmp_to_device_printk * 1e9;
+    expect(Math.abs(acpi.events[0]!.toFoundNs! - real) / real).toBeLessThan(0.1);
+  });
+
+  it('ACPI hot-plug to the bridge (a later one): the known gap, ~23 % above the reference\'s 4.3 ms (docs/hotplug.md)', () => {
+    const real = refA.events[1]!.guest_delay_s_qmp_to_device_printk * 1e9;
+    const err = (acpi.events[1]!.toFoundNs! - real) / real;
+    // the constants were measured on a host where this span takes ~5.3 ms (acpi-timing.json); see the docs
+    expect(err).toBeGreaterThan(0.1);
+    expect(err).toBeLessThan(0.3);
+  });
+
+  it('ACPI hot-plug on a wider topology the constants were not taken from (3 bridges, 2 ports: PCNT walks 5 buses): within 20 % of its recording', () => {
+    const rec = JSON.parse(readFileSync(join(REF, 'hotplug', 'acpi-timing-wide.json'), 'utf8')) as AcpiHotplugRecording;
+    const args = [...refArgs(refA), ...(rec.devices ?? []).flatMap((d) => ['-device', d])];
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    for (const order of [['rp1', 'pb1'], ['pb1', 'rp1']]) {
+      const { scenario, events } = hotplugScenarioFromJson({
+        qemuArgs: args,
+        events: order.map((bus, i) => ({ at: `+${1 + i}s`, qmp: JSON.stringify({ execute: 'device_add', arguments: { driver: 'virtio-rng-pci', id: `rng${i}`, bus } }) })),
+      });
+      const r = runHotplugScenario(scenario, events, { flavour: 'linux-6.1-generic', costProfile: 'tcg-reference' });
+      order.forEach((_, i) => {
+        const real = median(rec.runs.filter((x) => x.order.join() === order.join()).map((x) => x.events[i]!.classReadUs!)) * 1e3;
+        expect(Math.abs(r.events[i]!.toFoundNs! - real) / real).toBeLessThan(0.2);
+      });
+    }
+  });
+
+  it('the tcg-reference ACPI constants are the committed recording\'s medians (scripts/record-acpi-hotplug.mjs)', () => {
+    const rec = JSON.parse(readFileSync(join(REF, 'hotplug', 'acpi-timing.json'), 'utf8')) as AcpiHotplugRecording;
+    const d = deriveAcpiHotplugCosts(rec);
+    expect(d.deviceAddToSci).toBe(TCG_DEVICE_ADD_TO_PLUG_NS);
+    const { irqEntry: _i, wakeup: _w, printk: _p, ...acpiCosts } = TCG_REFERENCE_GUEST_CPU_COSTS;
+    expect(acpiCosts).toEqual({
+      acpiSciToMethod: d.acpiSciToMethod,
+      amlDvntCall: d.amlDvntCall,
+      amlDvntSlot: d.amlDvntSlot,
+      amlNotify: d.amlNotify,
+      acpiNotifyToScan: d.acpiNotifyToScan,
+      firstAcpiHotplugEvent: d.firstAcpiHotplugEvent,
+    });
   });
 
   it('reports the accesses and exits an event caused', () => {

@@ -67,6 +67,8 @@ export class Acpiphp {
   /** acpiphp_bridge's slots, per bus */
   readonly slots = new Map<PciBusState, AcpiphpSlot[]>();
   private gpeEnabled: Set<number>;
+  /** acpiphp has handled a hot-plug notification since boot */
+  private handledOne = false;
   /** the GPE a method is running for (dispatch disabled it) */
 
   constructor(
@@ -219,6 +221,7 @@ export class Acpiphp {
   /** acpi_ev_asynch_execute_gpe_method(): run `_Exx`, then queue the re-enable */
   private *asynchExecuteGpeMethod(gpe: number): KGen {
     this.rt.mark('acpi: _E0' + gpe.toString(16).toUpperCase() + ' runs');
+    this.k.cpuTime(this.k.costs.acpiSciToMethod ?? 0, 'guest CPU: SCI to _E01 (acpi_irq, GPE dispatch, kacpid, ACPICA)');
     if (gpe === this.tables.hotplugGpe) this.e01();
     this.k.queueWork('kacpi_notify acpi_ev_asynch_enable_gpe', () => this.asynchEnableGpe(gpe));
 
@@ -236,9 +239,21 @@ export class Acpiphp {
     for (const b of this.tables.buses) {
       c.outl(this.io(PCI_SEL_BASE), b.bsel); // BNUM = BSEL
       const up = c.inl(this.io(PCI_UP_BASE)) >>> 0; // DVNT(PCIU, 1)
-      for (const s of b.slots) if (up & (1 << s)) this.notify(b.path, s, ACPI_NOTIFY_DEVICE_CHECK);
+      this.dvnt(b, up, ACPI_NOTIFY_DEVICE_CHECK);
       const down = c.inl(this.io(PCI_DOWN_BASE)) >>> 0; // DVNT(PCID, 3)
-      for (const s of b.slots) if (down & (1 << s)) this.notify(b.path, s, ACPI_NOTIFY_EJECT_REQUEST);
+      this.dvnt(b, down, ACPI_NOTIFY_EJECT_REQUEST);
+    }
+  }
+
+  /** QEMU's DVNT(Arg0, Arg1): one `If (And (Arg0, 1 << slot)) { Notify (Sxx, Arg1) }` per slot of the bus */
+  private dvnt(b: AcpiPciHotplugTables['buses'][number], bits: number, type: number): void {
+    const costs = this.k.costs;
+    this.k.cpuTime((costs.amlDvntCall ?? 0) + (costs.amlDvntSlot ?? 0) * b.slots.length, 'guest CPU: AML DVNT (ACPICA, one If per slot)');
+    for (const s of b.slots) {
+      if (bits & (1 << s)) {
+        this.k.cpuTime(costs.amlNotify ?? 0, 'guest CPU: AML Notify');
+        this.notify(b.path, s, type);
+      }
     }
   }
 
@@ -268,6 +283,12 @@ export class Acpiphp {
     const bus = this.busOfPath(path);
     const slot = bus ? this.slots.get(bus)?.find((s) => s.device === device) : undefined;
     if (!bus || !slot) return;
+    const costs = this.k.costs;
+    if (!this.handledOne) {
+      this.handledOne = true;
+      this.k.cpuTime(costs.firstAcpiHotplugEvent ?? 0, 'guest CPU: first hot-plug event since boot (code run for the first time)');
+    }
+    this.k.cpuTime(costs.acpiNotifyToScan ?? 0, 'guest CPU: Notify to slot scan (kacpi_notify, kacpi_hotplug, acpi_bus_scan)');
     if (type === ACPI_NOTIFY_DEVICE_CHECK) {
       this.rt.mark('acpiphp: hotplug_event DEVICE_CHECK');
       if (this.rescanSlot(slot)) this.checkBridge(bus);

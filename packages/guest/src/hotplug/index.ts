@@ -12,6 +12,7 @@ export {
   timerBucketExpiry,
   fmtTime,
   ZERO_GUEST_CPU_COSTS,
+  TCG_REFERENCE_GUEST_CPU_COSTS,
   type GuestCpuCosts,
   type KernelLogLine,
   type KernelTraceHook,

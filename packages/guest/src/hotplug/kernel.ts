@@ -54,9 +54,50 @@ export interface GuestCpuCosts {
   readonly wakeup: number;
   /** printk() formatting and storing one record, before any console output */
   readonly printk: number;
+  /**
+   * ACPI GPE path: from the SCI to the first register access of the `_Exx` method (acpi_irq(),
+   * acpi_ev_gpe_detect(), the dispatch, kacpid picking the work up, ACPICA entering the method and
+   * Acquire(BLCK)), besides the GPE register exits, which are charged as accesses.
+   */
+  readonly acpiSciToMethod?: number;
+  /** AML: one call of QEMU's DVNT(PCIU/PCID) method, besides its per-slot tests */
+  readonly amlDvntCall?: number;
+  /** AML: one `If (And (Arg0, 1 << slot))` of DVNT, per slot the DSDT describes on the bus */
+  readonly amlDvntSlot?: number;
+  /** AML: a Notify() queued by DVNT (acpi_ev_queue_notify_request()) */
+  readonly amlNotify?: number;
+  /**
+   * From `_E01`'s return to the first config access of acpiphp's slot scan: the kacpi_notify and
+   * kacpi_hotplug hand-offs, acpi_bus_scan() of the slot's namespace object, hotplug_event()
+   */
+  readonly acpiNotifyToScan?: number;
+  /**
+   * Once per boot, the first ACPI hot-plug event: guest code that runs for the first time since boot
+   * (TCG translates it into its code cache) — 0 under KVM
+   */
+  readonly firstAcpiHotplugEvent?: number;
 }
 
 export const ZERO_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({ irqEntry: 0, wakeup: 0, printk: 0 });
+
+/**
+ * Linux 6.1 (Debian generic) under QEMU 7.2 TCG: the guest CPU time of the ACPI hot-plug path, measured with
+ * `scripts/record-acpi-hotplug.mjs` on this project's machines (QEMU's trace points, host timestamps; the
+ * recording is apps/boot/test/fixtures/hotplug/acpi-timing.json, 8 boots, 16 device_adds, and
+ * apps/boot/src/record/acpi-hotplug-costs.ts derives each number from it: the median of one span, the
+ * accesses the model charges itself taken out). irqEntry, wakeup and printk are not measured (0).
+ */
+export const TCG_REFERENCE_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({
+  irqEntry: 0,
+  wakeup: 0,
+  printk: 0,
+  acpiSciToMethod: 1_172_500,
+  amlDvntCall: 34_403,
+  amlDvntSlot: 18_597,
+  amlNotify: 24_500,
+  acpiNotifyToScan: 560_000,
+  firstAcpiHotplugEvent: 1_569_000,
+});
 
 /** What a piece of kernel code yields when it gives the CPU away. */
 export type KOp =
@@ -253,9 +294,15 @@ export class Kernel {
     }
   }
 
-  /** charge guest CPU time (no exit) */
-  cpuTime(ns: number): void {
-    if (ns > 0) this.raw.sleepNs(ns);
+  /**
+   * Charge guest CPU time (no exit). With `why`, the span is reported like a sleep of the running task
+   * (`what` of the trace hook 'slept'), so that an event's breakdown names it.
+   */
+  cpuTime(ns: number, why?: string): void {
+    if (!(ns > 0)) return;
+    const from = this.now();
+    this.raw.sleepNs(ns);
+    if (why !== undefined) this.note('slept', `${this.current?.name ?? 'kernel'}\u0000${why}\u0000${from}\u0000${this.now()}`);
   }
 
   // ------------------------------------------------------------------

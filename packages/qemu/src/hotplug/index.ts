@@ -13,4 +13,4 @@ export {
   ICH9_SCI_IRQ,
   type PcihpBus,
 } from './acpi-pcihp.js';
-export { parseQmpCommand, executeQmp, deviceAddArg, type QmpCommand, type QmpReply, type QmpOutcome } from './qmp.js';
+export { parseQmpCommand, executeQmp, deviceAddArg, TCG_DEVICE_ADD_TO_PLUG_NS, type QmpCommand, type QmpReply, type QmpOutcome } from './qmp.js';

@@ -14,7 +14,7 @@
  * pause()s). Nothing here runs in CI.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,15 +82,6 @@ async function run(order, n) {
   }
   c.end();
   q.kill();
-  // the yardstick of this host's TCG speed: acpiphp registering slots 1..31 of the bridge at boot (guest
-  // printk times), the same ACPICA work as the reference recordings' boot_hotplug_lines
-  const slotT = (n) => {
-    const m = new RegExp(`\\[\\s*([\\d.]+)\\] acpiphp: Slot \\[${n}\\] registered`).exec(out);
-    return m ? Number(m[1]) : null;
-  };
-  const s1 = slotT(1);
-  const s31 = slotT(31);
-  const yardstickUs = s1 !== null && s31 !== null ? Math.round((s31 - s1) * 1e6) : null;
   await new Promise((r) => q.on('exit', r));
   const lines = readFileSync(trace, 'utf8').split('\n');
   const tr = [];
@@ -115,7 +106,7 @@ async function run(order, n) {
     e.replyUs = Math.round(e.replyUs);
     delete e.sent;
   }
-  return { events, acpiphpSlots1To31Us: yardstickUs };
+  return { events };
 }
 
 const result = { devices: extra.filter((_, i) => i % 2 === 1), qemu: 'qemu-system-x86_64 (TCG)', kernel: kernel.split('/').pop(), recorded: new Date().toISOString(), runs: [] };
@@ -124,4 +115,3 @@ for (let n = 0; n < runs; n++) {
   process.stderr.write(`run ${n + 1}/${runs} done\n`);
 }
 process.stdout.write(JSON.stringify(result, null, 1) + '\n');
-if (existsSync('/dev/null')) process.exit(0);

@@ -31,7 +31,7 @@ export interface AcpiHotplugRecordedEvent {
 export interface AcpiHotplugRecording {
   devices?: string[];
   kernel: string;
-  runs: { order: string[]; events: AcpiHotplugRecordedEvent[]; acpiphpSlots1To31Us?: number | null }[];
+  runs: { order: string[]; events: AcpiHotplugRecordedEvent[] }[];
 }
 
 /** The derived constants, ns. */
@@ -44,8 +44,6 @@ export interface AcpiHotplugCosts {
   amlNotify: number;
   acpiNotifyToScan: number;
   firstAcpiHotplugEvent: number;
-  /** this recording's yardstick: acpiphp registering slots 1..31 at boot, µs (median) */
-  yardstickUs: number;
 }
 
 /** what one guest I/O access costs under `tcg-reference` (packages/kvm/src/cost.ts), µs */
@@ -92,11 +90,8 @@ function spans(e: AcpiHotplugRecordedEvent) {
   };
 }
 
-/**
- * Derives the constants from a recording of the base topology (a root port and a pci-bridge), scaled by
- * `scale` (the reference host's yardstick over this recording's: 1 keeps this host's speed).
- */
-export function deriveAcpiHotplugCosts(rec: AcpiHotplugRecording, scale = 1): AcpiHotplugCosts {
+/** Derives the constants from a recording of the base topology (a root port and a pci-bridge). */
+export function deriveAcpiHotplugCosts(rec: AcpiHotplugRecording): AcpiHotplugCosts {
   const all = rec.runs.flatMap((r) => r.events);
   const warm = all.filter((e) => e.order > 0).map(spans).filter((s) => s !== null);
   const first = all.filter((e) => e.order === 0).map(spans).filter((s) => s !== null);
@@ -109,8 +104,7 @@ export function deriveAcpiHotplugCosts(rec: AcpiHotplugRecording, scale = 1): Ac
   // from the last PCNT access to the class read: the port bus's DVNT(PCID), then the hand-offs and the scan
   const toScan = median(warm.map((s) => s.total - s.lastPcnt - d1 - s.reads * ACCESS_US));
   const firstExtra = median(first.map((s) => s.total)) - median(warm.map((s) => s.total));
-  const yard = num(rec.runs.map((r) => r.acpiphpSlots1To31Us ?? null));
-  const ns = (us: number) => Math.round(us * scale * 1000);
+  const ns = (us: number) => Math.round(us * 1000);
   return {
     deviceAddToSci: ns(median(num(all.map((e) => e.sciUs)))),
     acpiSciToMethod: ns(median(warm.map((s) => s.sciToMethod))),
@@ -119,6 +113,5 @@ export function deriveAcpiHotplugCosts(rec: AcpiHotplugRecording, scale = 1): Ac
     amlNotify: ns(notify),
     acpiNotifyToScan: ns(toScan),
     firstAcpiHotplugEvent: ns(firstExtra),
-    yardstickUs: yard.length ? median(yard) : NaN,
   };
 }

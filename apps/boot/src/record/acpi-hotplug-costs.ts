@@ -31,6 +31,8 @@ export interface AcpiHotplugRecordedEvent {
 export interface AcpiHotplugRecording {
   devices?: string[];
   kernel: string;
+  /** when (one date per recording merged into the file) */
+  recorded?: string | string[];
   runs: { order: string[]; events: AcpiHotplugRecordedEvent[] }[];
 }
 

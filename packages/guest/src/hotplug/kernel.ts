@@ -83,7 +83,7 @@ export const ZERO_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({ irqEntry: 0, 
 /**
  * Linux 6.1 (Debian generic) under QEMU 7.2 TCG: the guest CPU time of the ACPI hot-plug path, measured with
  * `scripts/record-acpi-hotplug.mjs` on this project's machines (QEMU's trace points, host timestamps; the
- * recording is apps/boot/test/fixtures/hotplug/acpi-timing.json, 8 boots, 16 device_adds, and
+ * recording is apps/boot/test/fixtures/hotplug/acpi-timing.json, 24 boots, 48 device_adds, and
  * apps/boot/src/record/acpi-hotplug-costs.ts derives each number from it: the median of one span, the
  * accesses the model charges itself taken out). irqEntry, wakeup and printk are not measured (0).
  */
@@ -91,12 +91,12 @@ export const TCG_REFERENCE_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({
   irqEntry: 0,
   wakeup: 0,
   printk: 0,
-  acpiSciToMethod: 1_172_500,
-  amlDvntCall: 34_403,
-  amlDvntSlot: 18_597,
-  amlNotify: 24_500,
-  acpiNotifyToScan: 560_000,
-  firstAcpiHotplugEvent: 1_569_000,
+  acpiSciToMethod: 1_096_000,
+  amlDvntCall: 32_710,
+  amlDvntSlot: 18_790,
+  amlNotify: 17_000,
+  acpiNotifyToScan: 538_500,
+  firstAcpiHotplugEvent: 1_665_000,
 });
 
 /** What a piece of kernel code yields when it gives the CPU away. */

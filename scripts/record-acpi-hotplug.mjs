@@ -8,7 +8,7 @@
  * command was sent) of: the QMP reply, the SCI (GSI 9 raised on the IOAPIC by the plug callback), each `_E01`/PCNT register access (BNUM write, PCIU/PCID reads), the
  * new function's first config read and its class-code read (pci_setup_device(), just before the device line).
  *
- *   node scripts/record-acpi-hotplug.mjs --kernel vmlinuz-6.1.0-*-amd64 --initrd initrd.cpio [--runs 3] [--device <qdev>]… > out.json
+ *   node scripts/record-acpi-hotplug.mjs --kernel vmlinuz-6.1.0-*-amd64 --initrd initrd.cpio [--runs 3] [--device <qdev>]… [--untraced] > out.json
  *
  * The initrd needs an /init that stays up and prints ORACLE-READY (any static program that does and then
  * pause()s). Nothing here runs in CI.
@@ -27,6 +27,9 @@ const opt = (n, d) => {
 const kernel = opt('--kernel');
 const initrd = opt('--initrd');
 const runs = Number(opt('--runs', '3'));
+// --untraced: no trace points, only the host time to the device line on the serial console (as the
+// reference recordings measure it), to check the model on this host without the tracing's own cost
+const untraced = args.includes('--untraced');
 // extra -device arguments (a wider topology: more buses for PCNT to walk)
 const extra = args.flatMap((a, i) => (a === '--device' ? ['-device', args[i + 1]] : []));
 if (!kernel || !initrd) {
@@ -48,12 +51,26 @@ async function run(order, n) {
     '-device', 'pcie-root-port,id=rp1,chassis=1,port=0x10,bus=pcie.0,addr=0x3',
     '-device', 'pci-bridge,id=pb1,chassis_nr=2,shpc=on,bus=pcie.0,addr=0x4',
     ...extra,
-    '-msg', 'timestamp=on', '-trace', 'acpi_pci_sel_write', '-trace', 'acpi_pci_up_read', '-trace', 'acpi_pci_down_read',
-    '-trace', 'pci_cfg_read', '-trace', 'ioapic_set_irq', '-D', trace,
+    ...(untraced
+      ? []
+      : ['-msg', 'timestamp=on', '-trace', 'acpi_pci_sel_write', '-trace', 'acpi_pci_up_read', '-trace', 'acpi_pci_down_read',
+          '-trace', 'pci_cfg_read', '-trace', 'ioapic_set_irq', '-D', trace]),
   ];
   const q = spawn('qemu-system-x86_64', qemuArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  q.stdout.on('data', (b) => (out += b.toString()));
+  // console lines with the host time they arrived
+  const consoleLines = [];
+  let partial = '';
+  q.stdout.on('data', (b) => {
+    const t = nowUs();
+    out += b.toString();
+    partial += b.toString();
+    let i;
+    while ((i = partial.indexOf('\n')) >= 0) {
+      consoleLines.push({ t, text: partial.slice(0, i) });
+      partial = partial.slice(i + 1);
+    }
+  });
   for (let i = 0; i < 600 && !out.includes('ORACLE-READY'); i++) await sleep(50);
   if (!out.includes('ORACLE-READY')) throw new Error('the guest never printed ORACLE-READY');
   await sleep(500);
@@ -83,6 +100,15 @@ async function run(order, n) {
   c.end();
   q.kill();
   await new Promise((r) => q.on('exit', r));
+  for (const [k, e] of events.entries()) {
+    const end = k + 1 < events.length ? events[k + 1].sent : Infinity;
+    const line = consoleLines.find((l) => l.t >= e.sent && l.t < end && /\] pci [0-9a-f:.]+: \[1af4:/.test(l.text));
+    e.deviceLineUs = line ? Math.round(line.t - e.sent) : null;
+  }
+  if (untraced) {
+    for (const e of events) delete e.sent;
+    return { events };
+  }
   const lines = readFileSync(trace, 'utf8').split('\n');
   const tr = [];
   for (const l of lines) {
@@ -109,7 +135,7 @@ async function run(order, n) {
   return { events };
 }
 
-const result = { devices: extra.filter((_, i) => i % 2 === 1), qemu: 'qemu-system-x86_64 (TCG)', kernel: kernel.split('/').pop(), recorded: new Date().toISOString(), runs: [] };
+const result = { untraced, devices: extra.filter((_, i) => i % 2 === 1), qemu: 'qemu-system-x86_64 (TCG)', kernel: kernel.split('/').pop(), recorded: new Date().toISOString(), runs: [] };
 for (let n = 0; n < runs; n++) {
   for (const order of [['rp1', 'pb1'], ['pb1', 'rp1']]) result.runs.push({ order, ...(await run(order, result.runs.length)) });
   process.stderr.write(`run ${n + 1}/${runs} done\n`);

@@ -14,11 +14,13 @@
 import {
   type PciConfig,
   type SbPciDevice,
-  PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_1,
   PCI_BASE_ADDRESS_2,
   PCI_CLASS_DISPLAY_OTHER,
   PCI_CLASS_DISPLAY_VGA,
+} from './pci.js';
+import {
+  PCI_BASE_ADDRESS_0,
   PCI_COMMAND,
   PCI_COMMAND_IO,
   PCI_COMMAND_MEMORY,
@@ -27,7 +29,7 @@ import {
   PCI_ROM_ADDRESS,
   PCI_ROM_ADDRESS_ENABLE,
   PCI_VENDOR_ID,
-} from './pci.js';
+} from '../pci/regs.js';
 import { isPciVga } from './pciinit.js';
 
 /** Which SeaVGABIOS build a VGA ROM is (debian/rules: vgabios-*-config), or another kind of ROM. */

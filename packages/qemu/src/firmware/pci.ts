@@ -6,6 +6,59 @@
  * VMM sees exactly the port I/O and MMIO SeaBIOS makes.
  */
 
+// src/hw/pci_regs.h: the registers SeaBIOS's POST shares with Linux's pci_regs.h
+import {
+  PCI_VENDOR_ID,
+  PCI_DEVICE_ID,
+  PCI_COMMAND,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_SERR,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_CLASS_DEVICE,
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_NORMAL,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_SPACE_IO,
+  PCI_BASE_ADDRESS_MEM_TYPE_64,
+  PCI_BASE_ADDRESS_MEM_PREFETCH,
+  PCI_SUBSYSTEM_VENDOR_ID,
+  PCI_SUBSYSTEM_ID,
+  PCI_ROM_ADDRESS,
+  PCI_ROM_ADDRESS_ENABLE,
+  PCI_CAPABILITY_LIST,
+  PCI_INTERRUPT_LINE,
+  PCI_INTERRUPT_PIN,
+  PCI_PRIMARY_BUS,
+  PCI_SECONDARY_BUS,
+  PCI_SUBORDINATE_BUS,
+  PCI_IO_BASE,
+  PCI_IO_LIMIT,
+  PCI_MEMORY_BASE,
+  PCI_MEMORY_LIMIT,
+  PCI_PREF_MEMORY_BASE,
+  PCI_PREF_MEMORY_LIMIT,
+  PCI_PREF_RANGE_TYPE_64,
+  PCI_PREF_BASE_UPPER32,
+  PCI_PREF_LIMIT_UPPER32,
+  PCI_IO_BASE_UPPER16,
+  PCI_IO_LIMIT_UPPER16,
+  PCI_ROM_ADDRESS1,
+  PCI_BRIDGE_CONTROL,
+  PCI_BRIDGE_CTL_SERR,
+  PCI_BRIDGE_CTL_VGA,
+  PCI_CAP_ID_VNDR,
+  PCI_CAP_ID_SHPC,
+  PCI_CAP_ID_EXP,
+  PCI_EXP_FLAGS,
+  PCI_EXP_TYPE_ROOT_PORT,
+  PCI_EXP_TYPE_DOWNSTREAM,
+  PCI_EXP_TYPE_PCI_BRIDGE,
+} from '../pci/regs.js';
+
 /** The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. */
 export interface FirmwareCpu {
   inb(port: number): number;
@@ -25,73 +78,24 @@ export interface FirmwareCpu {
 export const PORT_PCI_CMD = 0x0cf8;
 export const PORT_PCI_DATA = 0x0cfc;
 
-// src/hw/pci_regs.h (the subset SeaBIOS's POST uses)
-export const PCI_VENDOR_ID = 0x00;
-export const PCI_DEVICE_ID = 0x02;
-export const PCI_COMMAND = 0x04;
-export const PCI_COMMAND_IO = 0x1;
-export const PCI_COMMAND_MEMORY = 0x2;
-export const PCI_COMMAND_MASTER = 0x4;
-export const PCI_COMMAND_SERR = 0x100;
-export const PCI_STATUS = 0x06;
-export const PCI_STATUS_CAP_LIST = 0x10;
+// the rest of src/hw/pci_regs.h that SeaBIOS's POST uses
 export const PCI_CLASS_REVISION = 0x08;
-export const PCI_CLASS_DEVICE = 0x0a;
-export const PCI_HEADER_TYPE = 0x0e;
-export const PCI_HEADER_TYPE_NORMAL = 0;
-export const PCI_HEADER_TYPE_BRIDGE = 1;
 export const PCI_HEADER_TYPE_CARDBUS = 2;
-export const PCI_BASE_ADDRESS_0 = 0x10;
 export const PCI_BASE_ADDRESS_1 = 0x14;
 export const PCI_BASE_ADDRESS_2 = 0x18;
 export const PCI_BASE_ADDRESS_3 = 0x1c;
 export const PCI_BASE_ADDRESS_4 = 0x20;
 export const PCI_BASE_ADDRESS_5 = 0x24;
-export const PCI_BASE_ADDRESS_SPACE_IO = 0x01;
 export const PCI_BASE_ADDRESS_MEM_TYPE_MASK = 0x06;
-export const PCI_BASE_ADDRESS_MEM_TYPE_64 = 0x04;
-export const PCI_BASE_ADDRESS_MEM_PREFETCH = 0x08;
 export const PCI_BASE_ADDRESS_MEM_MASK = 0xfffffff0;
 export const PCI_BASE_ADDRESS_IO_MASK = 0xfffffffc;
-export const PCI_SUBSYSTEM_VENDOR_ID = 0x2c;
-export const PCI_SUBSYSTEM_ID = 0x2e;
-export const PCI_ROM_ADDRESS = 0x30;
-export const PCI_ROM_ADDRESS_ENABLE = 0x01;
 export const PCI_ROM_ADDRESS_MASK = 0xfffff800;
-export const PCI_CAPABILITY_LIST = 0x34;
-export const PCI_INTERRUPT_LINE = 0x3c;
-export const PCI_INTERRUPT_PIN = 0x3d;
-export const PCI_PRIMARY_BUS = 0x18;
-export const PCI_SECONDARY_BUS = 0x19;
-export const PCI_SUBORDINATE_BUS = 0x1a;
-export const PCI_IO_BASE = 0x1c;
-export const PCI_IO_LIMIT = 0x1d;
-export const PCI_MEMORY_BASE = 0x20;
-export const PCI_MEMORY_LIMIT = 0x22;
-export const PCI_PREF_MEMORY_BASE = 0x24;
-export const PCI_PREF_MEMORY_LIMIT = 0x26;
 export const PCI_PREF_RANGE_TYPE_MASK = 0x0f;
-export const PCI_PREF_RANGE_TYPE_64 = 0x01;
-export const PCI_PREF_BASE_UPPER32 = 0x28;
-export const PCI_PREF_LIMIT_UPPER32 = 0x2c;
-export const PCI_IO_BASE_UPPER16 = 0x30;
-export const PCI_IO_LIMIT_UPPER16 = 0x32;
-export const PCI_ROM_ADDRESS1 = 0x38;
-export const PCI_BRIDGE_CONTROL = 0x3e;
-export const PCI_BRIDGE_CTL_SERR = 0x02;
-export const PCI_BRIDGE_CTL_VGA = 0x08;
 export const PCI_CAP_LIST_ID = 0;
 export const PCI_CAP_LIST_NEXT = 1;
 export const PCI_CAP_FLAGS = 2;
-export const PCI_CAP_ID_VNDR = 0x09;
-export const PCI_CAP_ID_SHPC = 0x0c;
-export const PCI_CAP_ID_EXP = 0x10;
-export const PCI_EXP_FLAGS = 2;
 export const PCI_EXP_FLAGS_TYPE = 0x00f0;
 export const PCI_EXP_FLAGS_SLOT = 0x0100;
-export const PCI_EXP_TYPE_ROOT_PORT = 0x4;
-export const PCI_EXP_TYPE_DOWNSTREAM = 0x6;
-export const PCI_EXP_TYPE_PCI_BRIDGE = 0x7;
 
 // src/hw/pci_ids.h (classes SeaBIOS's POST dispatches on)
 export const PCI_CLASS_STORAGE_IDE = 0x0101;

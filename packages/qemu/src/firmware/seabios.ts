@@ -23,14 +23,16 @@ import {
   type FirmwareCpu,
   PciConfig,
   type SbPciDevice,
+  pciBdfToBus,
+} from './pci.js';
+import {
   PCI_DEVICE_ID,
   PCI_INTERRUPT_LINE,
   PCI_INTERRUPT_PIN,
   PCI_SUBSYSTEM_ID,
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
-  pciBdfToBus,
-} from './pci.js';
+} from '../pci/regs.js';
 import { PciInit, type PciSetupResult } from './pciinit.js';
 import { SeabiosDrivers } from './drivers.js';
 import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';

@@ -12,6 +12,11 @@ export interface CpuidResult {
   edx: number;
 }
 
+/**
+ * Values written are the bytes of the access: a dword may come as their int32 (the guest passes
+ * PCI_CONF1_ADDRESS and other dwords with bit 31 set so, which V8 passes without allocating); take
+ * `value >>> 0` for the unsigned value. Values read may be either.
+ */
 export interface Cpu {
   inb(port: number): number;
   inw(port: number): number;

@@ -292,17 +292,20 @@ export class Linux61 {
   private earlyRead(bus: number, slot: number, fn: number, off: number, len: 1 | 2 | 4): number {
     const devfn = (slot << 3) | fn;
     if (this.pvAbsent(bus, devfn)) return len === 4 ? 0xffffffff : len === 2 ? 0xffff : 0xff;
-    this.cpu.outl(0xcf8, (0x80000000 | (bus << 16) | (slot << 11) | (fn << 8) | (off & 0xfc)) >>> 0);
+    this.cpu.outl(0xcf8, 0x80000000 | (bus << 16) | (slot << 11) | (fn << 8) | (off & 0xfc));
     const v = len === 4 ? this.cpu.inl(0xcfc) >>> 0 : len === 2 ? this.cpu.inw(0xcfc + (off & 2)) : this.cpu.inb(0xcfc + (off & 3));
     this.hook?.(0, 0, bus, devfn, off, len, v);
     return v;
   }
 
-  /** pci_conf1_read() (direct.c) */
+  /**
+   * pci_conf1_read() (direct.c). Dwords go to the CPU as the int32 of their bytes (see {@link Cpu}): an
+   * unsigned PCI_CONF1_ADDRESS has bit 31 set, and V8 would box it in a fresh heap number per call.
+   */
   private conf1Read(bus: number, devfn: number, reg: number, len: number): number {
     if (bus > 255 || devfn > 255 || reg > 4095) return 0xffffffff;
     if (this.pvAbsent(bus, devfn)) return 0xffffffff;
-    this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
+    this.cpu.outl(0xcf8, 0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc));
     const v = len === 1 ? this.cpu.inb(0xcfc + (reg & 3)) : len === 2 ? this.cpu.inw(0xcfc + (reg & 2)) : this.cpu.inl(0xcfc) >>> 0;
     this.hook?.(0, 0, bus, devfn, reg, len, v);
     return v;
@@ -311,10 +314,10 @@ export class Linux61 {
   private conf1Write(bus: number, devfn: number, reg: number, len: number, value: number): void {
     if (bus > 255 || devfn > 255 || reg > 4095) return;
     if (this.pvAbsent(bus, devfn)) return;
-    this.cpu.outl(0xcf8, (0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc)) >>> 0);
+    this.cpu.outl(0xcf8, 0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc));
     if (len === 1) this.cpu.outb(0xcfc + (reg & 3), value & 0xff);
     else if (len === 2) this.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
-    else this.cpu.outl(0xcfc, value >>> 0);
+    else this.cpu.outl(0xcfc, value | 0);
     this.hook?.(0, 1, bus, devfn, reg, len, value);
   }
 
@@ -334,7 +337,7 @@ export class Linux61 {
     const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
     if (len === 1) this.cpu.writeb(addr, value & 0xff);
     else if (len === 2) this.cpu.writew(addr, value & 0xffff);
-    else this.cpu.writel(addr, value >>> 0);
+    else this.cpu.writel(addr, value | 0);
     this.hook?.(1, 1, bus, devfn, reg, len, value);
   }
 

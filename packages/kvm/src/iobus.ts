@@ -93,15 +93,16 @@ export class IoBus {
   }
 
   /**
-   * __kvm_io_bus_write(): true if a device took the write. `value` may come as the int32 of its bytes (the
-   * vCPU passes it so); a device gets it unsigned.
+   * __kvm_io_bus_write(): true if a device took the write. `value` is passed on as it comes: the vCPU gives
+   * a dword as the int32 of its bytes (an unsigned one ≥ 2^31 would be a heap number per call to a device
+   * V8 does not inline), so a device takes `value >>> 0` when it wants it unsigned.
    */
   write(addr: number, size: AccessSize, value: number): boolean {
     if (addr < this.lo || addr + size > this.hi) return false;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return false;
     while (idx < this.count && IoBus.cmp(addr, size, this.addr[idx]!, this.len[idx]!) === 0) {
-      if (this.devs[idx]!.write(addr, size, value >>> 0)) return true;
+      if (this.devs[idx]!.write(addr, size, value)) return true;
       idx++;
     }
     return false;

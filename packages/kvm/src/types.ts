@@ -47,6 +47,7 @@ export interface InKernelDevice {
    */
   readonly ioeventfd?: boolean;
   read(addr: number, size: AccessSize): number;
+  /** `value`: the bytes written; a 4-byte write comes as their int32 (`value >>> 0` for the unsigned value) */
   write(addr: number, size: AccessSize, value: number): boolean;
 }
 

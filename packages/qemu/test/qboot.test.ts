@@ -292,7 +292,8 @@ describe('qboot: counts read off its code', () => {
     let latch = 0;
     const cpu: FirmwareCpu = {
       outl: (p, v) => {
-        if (p === 0xcf8) latch = v;
+        // a dword may come as the int32 of its bytes (FirmwareCpu)
+        if (p === 0xcf8) latch = v >>> 0;
         else data.push(latch);
       },
       inl: () => {

@@ -59,13 +59,17 @@ export function formatBusOrder(order: readonly number[]): string {
 }
 
 /**
- * Which buses, slots and functions exist, as flat bitmaps indexed by bus, bus<<5|dev and bus<<8|devfn.
+ * Which buses, slots and functions exist, as flat bitmaps indexed by bus, bus<<5|dev and bus<<8|devfn
+ * (`fn` holds the device's index in the set + 1, so a tally can count per device in a flat array).
  * Devices outside domain 0 are ignored: neither conf1 nor the recorded ECAM window reaches them.
+ * `reset()` empties a set for reuse, clearing only what it had set (a boot builds one per run).
  */
 export class PresentSet {
   readonly bus = new Uint8Array(256);
   readonly slot = new Uint8Array(256 * 32);
-  readonly fn = new Uint8Array(256 * 256);
+  readonly fn = new Uint16Array(256 * 256);
+  /** bus << 8 | devfn of each device, in the order added */
+  private readonly keys: number[] = [];
 
   constructor(devices: Iterable<DeviceRef> = []) {
     for (const d of devices) {
@@ -76,29 +80,49 @@ export class PresentSet {
     }
   }
 
+  /** how many distinct functions the set holds */
+  get size(): number {
+    return this.keys.length;
+  }
+
   addDevice(bus: number, devfn: number): void {
+    const key = (bus << 8) | devfn;
+    if (this.fn[key] !== 0) return;
+    this.keys.push(key);
     this.bus[bus] = 1;
     this.slot[(bus << 5) | (devfn >> 3)] = 1;
-    this.fn[(bus << 8) | devfn] = 1;
+    this.fn[key] = this.keys.length;
   }
 
   has(bus: number, devfn: number): boolean {
-    return this.fn[(bus << 8) | devfn] === 1;
+    return this.fn[(bus << 8) | devfn] !== 0;
+  }
+
+  /** bus << 8 | devfn of the device `fn[key] - 1` names */
+  keyAt(index: number): number {
+    return this.keys[index]!;
+  }
+
+  reset(): void {
+    for (const key of this.keys) {
+      this.bus[key >> 8] = 0;
+      this.slot[key >> 3] = 0;
+      this.fn[key] = 0;
+    }
+    this.keys.length = 0;
   }
 }
 
 /**
- * Incremental `ConfigTally` of one phase. `add()` does no allocation beyond the first access to a new
- * bus or present device (one array push or map entry each); the per-bus counters are typed arrays, the
- * BDFs seen a 65,536-bit set (8 KiB: a builder is made per phase of every boot, so it stays small).
+ * Incremental `ConfigTally` of one phase. `add()` allocates nothing beyond the first access to a new bus
+ * or present device (one array push each); the counters are typed arrays, the BDFs seen a 65,536-bit set
+ * (8 KiB: a builder is made per phase of every boot, so it stays small; `reset()` makes it reusable).
+ * Per access it counts only what the totals cannot be summed from at the end.
  */
 export class ConfigTallyBuilder {
-  private readonly present: PresentSet;
-  private conf1 = 0;
-  private mmcfg = 0;
-  private reads = 0;
+  private present: PresentSet;
+  private n = 0;
   private writes = 0;
-  private absentReads = 0;
   private absentWrites = 0;
   private absentBus = 0;
   private absentSlot = 0;
@@ -106,21 +130,46 @@ export class ConfigTallyBuilder {
   private distinct = 0;
   /** bit (bus << 8 | devfn): accessed at least once */
   private readonly seen = new Uint32Array((256 * 256) / 32);
-  private readonly busTotal = new Uint32Array(256);
-  private readonly busConf1 = new Uint32Array(256);
-  private readonly busMmcfg = new Uint32Array(256);
+  /** accesses per bus << 1 | mechanism (0 conf1, 1 mmcfg) */
+  private readonly busMech = new Uint32Array(512);
   private readonly busAbsent = new Uint32Array(256);
   /** first-access order, as the reference's byBus / perPresentDevice keys are */
   private readonly busOrder: number[] = [];
-  /** accesses per present BDF, in first-access order */
-  private readonly perPresent = new Map<number, number>();
+  /** accesses per present device (its PresentSet index), and the devices in first-access order */
+  private perPresent = new Uint32Array(64);
+  private readonly presentOrder: number[] = [];
 
   constructor(devices: PresentSet | Iterable<DeviceRef>) {
     this.present = devices instanceof PresentSet ? devices : new PresentSet(devices);
+    this.fitPresent();
   }
 
   get total(): number {
-    return this.conf1 + this.mmcfg;
+    return this.n;
+  }
+
+  /** empties the builder for another phase over `present` (the set it counts against may have changed) */
+  reset(present: PresentSet = this.present): void {
+    this.present = present;
+    this.n = this.writes = this.absentWrites = this.absentBus = this.absentSlot = this.absentFn = this.distinct = 0;
+    this.seen.fill(0);
+    for (const bus of this.busOrder) {
+      this.busMech[bus << 1] = 0;
+      this.busMech[(bus << 1) | 1] = 0;
+      this.busAbsent[bus] = 0;
+    }
+    this.busOrder.length = 0;
+    for (const i of this.presentOrder) this.perPresent[i] = 0;
+    this.presentOrder.length = 0;
+    this.fitPresent();
+  }
+
+  /** room for every device of the set (it may grow while the builder counts) */
+  private fitPresent(): void {
+    if (this.perPresent.length >= this.present.size) return;
+    const grown = new Uint32Array(this.present.size * 2);
+    grown.set(this.perPresent);
+    this.perPresent = grown;
   }
 
   add(a: TallyInput): void {
@@ -131,57 +180,65 @@ export class ConfigTallyBuilder {
   addRaw(mech: number, write: number, bus: number, devfn: number): void {
     // One unsigned compare catches negatives, fractions are the caller's bug but stay in range.
     if (bus >>> 0 > 255 || devfn >>> 0 > 255) throw new RangeError(`access to bus ${bus} devfn ${devfn}`);
-    if (mech === 0) this.conf1++;
-    else this.mmcfg++;
-    if (write) this.writes++;
-    else this.reads++;
-
-    if (this.busTotal[bus] === 0) this.busOrder.push(bus);
-    this.busTotal[bus]!++;
-    if (mech === 0) this.busConf1[bus]!++;
-    else this.busMmcfg[bus]!++;
+    this.n++;
+    this.writes += write;
+    const bm = (bus << 1) | (mech & 1);
+    if (this.busMech[bm ^ 1] === 0 && this.busMech[bm] === 0) this.busOrder.push(bus);
+    this.busMech[bm]!++;
 
     const key = (bus << 8) | devfn;
     const bit = 1 << (key & 31);
-    if ((this.seen[key >>> 5]! & bit) === 0) {
-      this.seen[key >>> 5]! |= bit;
+    const w = this.seen[key >>> 5]!;
+    if ((w & bit) === 0) {
+      this.seen[key >>> 5] = w | bit;
       this.distinct++;
     }
-    if (this.present.fn[key] === 1) {
-      this.perPresent.set(key, (this.perPresent.get(key) ?? 0) + 1);
+    const index = this.present.fn[key]!;
+    if (index !== 0) {
+      if (index > this.perPresent.length) this.fitPresent();
+      if (this.perPresent[index - 1]!++ === 0) this.presentOrder.push(index - 1);
       return;
     }
 
     this.busAbsent[bus]!++;
-    if (write) this.absentWrites++;
-    else this.absentReads++;
+    this.absentWrites += write;
     if (this.present.bus[bus] !== 1) this.absentBus++;
     else if (this.present.slot[(bus << 5) | (devfn >> 3)] !== 1) this.absentSlot++;
     else this.absentFn++;
   }
 
-  /** A fresh object each call; the builder can keep counting afterwards. */
+  /** A fresh object each call, with the reference's `busOrder`; the builder can keep counting afterwards. */
   result(): ConfigTally & { busOrder: string } {
+    return { ...this.counts(), busOrder: formatBusOrder(this.busOrder) };
+  }
+
+  /** {@link result} without `busOrder` (the simulator's report has no use for it) */
+  counts(): ConfigTally {
     const byBus: Record<string, number> = {};
     const byBusMechanism: ConfigTally['byBusMechanism'] = {};
+    let conf1 = 0;
+    let absent = 0;
     for (const bus of this.busOrder) {
-      byBus[bus] = this.busTotal[bus] ?? 0;
-      byBusMechanism[bus] = {
-        conf1: this.busConf1[bus] ?? 0,
-        mmcfg: this.busMmcfg[bus] ?? 0,
-        absent: this.busAbsent[bus] ?? 0,
-      };
+      const c = this.busMech[bus << 1]!;
+      const m = this.busMech[(bus << 1) | 1]!;
+      const a = this.busAbsent[bus]!;
+      conf1 += c;
+      absent += a;
+      byBus[bus] = c + m;
+      byBusMechanism[bus] = { conf1: c, mmcfg: m, absent: a };
     }
     const perPresentDevice: Record<string, number> = {};
-    for (const [key, n] of this.perPresent) perPresentDevice[formatBdf(key >> 8, key & 0xff)] = n;
-    const absent = this.absentReads + this.absentWrites;
+    for (const i of this.presentOrder) {
+      const key = this.present.keyAt(i);
+      perPresentDevice[formatBdf(key >> 8, key & 0xff)] = this.perPresent[i]!;
+    }
     return {
-      accesses: { conf1: this.conf1, mmcfg: this.mmcfg, total: this.total },
-      reads: this.reads,
+      accesses: { conf1, mmcfg: this.n - conf1, total: this.n },
+      reads: this.n - this.writes,
       writes: this.writes,
       absent,
       absentBreakdown: {
-        absent_reads: this.absentReads,
+        absent_reads: absent - this.absentWrites,
         absent_writes: this.absentWrites,
         absent_bus: this.absentBus,
         absent_slot_on_present_bus: this.absentSlot,
@@ -191,7 +248,6 @@ export class ConfigTallyBuilder {
       byBus,
       byBusMechanism,
       perPresentDevice,
-      busOrder: formatBusOrder(this.busOrder),
     };
   }
 }

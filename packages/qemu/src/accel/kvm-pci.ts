@@ -253,9 +253,8 @@ class PioFastDevice implements InKernelDevice {
   }
 
   private absentLatched(): boolean {
-    const latch = this.machine.host!.configReg;
-    if ((latch & 0x80000000) === 0) return false;
-    return this.present[(latch >>> 8) & 0xffff] === 0;
+    const target = this.machine.host!.latchedTarget();
+    return target >= 0 && this.present[target] === 0;
   }
 
   read(addr: number, size: AccessSize): number {
@@ -266,7 +265,7 @@ class PioFastDevice implements InKernelDevice {
 
   write(addr: number, size: AccessSize, value: number): boolean {
     if (addr === 0xcf8 && size === 4) {
-      this.machine.host!.configReg = value >>> 0;
+      this.machine.host!.configReg = value;
       return true;
     }
     return addr >= 0xcfc && this.absentLatched();

@@ -59,7 +59,10 @@ import {
   PCI_EXP_TYPE_PCI_BRIDGE,
 } from '../pci/regs.js';
 
-/** The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. */
+/**
+ * The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. A dword written may come as the int32 of
+ * its bytes (`value >>> 0` for the unsigned value).
+ */
 export interface FirmwareCpu {
   inb(port: number): number;
   inw(port: number): number;
@@ -139,14 +142,14 @@ export class PciConfig {
   private mmAddr(bdf: number, addr: number): number {
     return this.mmconfig + bdf * 4096 + addr;
   }
-  /** ioconfig_cmd() */
+  /** ioconfig_cmd(), as the int32 of its bytes (V8 boxes an unsigned dword ≥ 2^31 at each call it passes) */
   private cmd(bdf: number, addr: number): number {
-    return (0x80000000 | (bdf << 8) | (addr & 0xfc)) >>> 0;
+    return 0x80000000 | (bdf << 8) | (addr & 0xfc);
   }
 
   ioconfigWritel(bdf: number, addr: number, val: number): void {
     this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, addr));
-    this.cpu.outl(PORT_PCI_DATA, val >>> 0);
+    this.cpu.outl(PORT_PCI_DATA, val | 0);
   }
   ioconfigWritew(bdf: number, addr: number, val: number): void {
     this.cpu.outl(PORT_PCI_CMD, this.cmd(bdf, addr));
@@ -170,7 +173,7 @@ export class PciConfig {
   }
 
   writel(bdf: number, addr: number, val: number): void {
-    if (this.mm()) this.cpu.writel(this.mmAddr(bdf, addr), val >>> 0);
+    if (this.mm()) this.cpu.writel(this.mmAddr(bdf, addr), val | 0);
     else this.ioconfigWritel(bdf, addr, val);
   }
   writew(bdf: number, addr: number, val: number): void {

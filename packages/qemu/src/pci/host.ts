@@ -39,12 +39,24 @@ export type ConfigAccessObserver = (
 
 /** A host bridge's config machinery (PCIHostState + PCIExpressHost). */
 export class PciHost {
-  /** the 0xcf8 latch */
-  configReg = 0;
+  /**
+   * The 0xcf8 latch, kept as an int32: an unsigned address (bit 31 set on every conf1 access) in a field
+   * would be a fresh heap number per latch write once V8 widens the field's representation.
+   */
+  private latch = 0;
+  /** the 0xcf8 latch (unsigned) */
+  get configReg(): number {
+    return this.latch >>> 0;
+  }
+  set configReg(value: number) {
+    this.latch = value | 0;
+  }
   /** ECAM window base, or -1 when unmapped (PCIE_BASE_ADDR_UNMAPPED) */
   mmcfgBase = -1;
   mmcfgSize = 0;
   observer: ConfigAccessObserver | null = null;
+  /** config data accesses this host has handled (conf1 data port and ECAM), observer or not */
+  configAccesses = 0;
 
   // --- pci_find_device() cache, per bus number (see the module comment) ---
   private readonly cacheBus: (PciBus | null)[] = new Array<PciBus | null>(256).fill(null);
@@ -113,22 +125,29 @@ export class PciHost {
   /** only a dword write at offset 0 latches (pci_host_config_write) */
   writeConfigAddress(offset: number, size: number, value: number): void {
     if (offset !== 0 || size !== 4) return;
-    this.configReg = value >>> 0;
+    this.latch = value | 0;
+  }
+
+  /** bus << 8 | devfn of the latched address, or -1 while its enable bit (31) is clear */
+  latchedTarget(): number {
+    const addr = this.latch;
+    return (addr & 0x80000000) === 0 ? -1 : (addr >>> 8) & 0xffff;
   }
 
   readConfigAddress(): number {
-    return this.configReg;
+    return this.latch >>> 0;
   }
 
   // --- 0xcfc..0xcff: pci_host_data_read/write ---
   readConfigData(offset: number, size: number): number {
-    const addr = this.configReg;
+    const addr = this.latch;
     if ((addr & 0x80000000) === 0) return 0xffffffff;
     const bus = (addr >>> 16) & 0xff;
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
     const dev = this.find(bus, devfn);
     const value = dev === null ? 0xffffffff : readCommon(dev, reg, 0x100, size, false);
+    this.configAccesses++;
     this.observer?.(MECH_CONF1, 0, bus, devfn, reg, size, value, dev !== null);
     return value;
   }
@@ -136,7 +155,7 @@ export class PciHost {
   writeConfigData(offset: number, size: number, value: number): void {
     // kept small enough for V8 to inline into the machine's port dispatch; the work is in conf1Write,
     // which gets the value as an int32 so that no heap number is made to pass it (see `conf1Write`)
-    if ((this.configReg & 0x80000000) !== 0) this.conf1Write(offset, size, value | 0);
+    if ((this.latch & 0x80000000) !== 0) this.conf1Write(offset, size, value | 0);
   }
 
   /**
@@ -145,13 +164,14 @@ export class PciHost {
    * caller's whole path (every 0xcf8 latch write through the machine's port dispatch), not just this branch.
    */
   private conf1Write(offset: number, size: number, v32: number): void {
-    const addr = this.configReg;
+    const addr = this.latch;
     const bus = (addr >>> 16) & 0xff;
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
     const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
     if (dev !== null) this.writeDev(dev, reg, 0x100, value, size, false);
+    this.configAccesses++;
     this.observer?.(MECH_CONF1, 1, bus, devfn, reg, size, value, dev !== null);
   }
 
@@ -162,6 +182,7 @@ export class PciHost {
     const reg = offset & 0xfff;
     const dev = this.find(bus, devfn);
     const value = dev === null ? 0xffffffff : readCommon(dev, reg, dev.configSize, size, this.foundExt);
+    this.configAccesses++;
     this.observer?.(MECH_MMCFG, 0, bus, devfn, reg, size, value, dev !== null);
     return value;
   }
@@ -178,6 +199,7 @@ export class PciHost {
     const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
     if (dev !== null) this.writeDev(dev, reg, dev.configSize, value, size, this.foundExt);
+    this.configAccesses++;
     this.observer?.(MECH_MMCFG, 1, bus, devfn, reg, size, value, dev !== null);
   }
 

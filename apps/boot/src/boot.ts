@@ -30,7 +30,7 @@ import {
   type Machine,
 } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
-import { ConfigTallyBuilder, PresentSet } from './record/tally.js';
+import { ConfigTallyBuilder, PresentSet, packAccess } from './record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
 import type { Scenario } from './scenario.js';
 import type { TraceCollector, TraceData } from './formats/collector.js';
@@ -123,15 +123,12 @@ class AccessLog {
       d.set(this.data);
       this.data = d;
     }
-    this.data[this.n++] = (mech << 18) | (write << 16) | (bus << 8) | devfn;
+    this.data[this.n++] = packAccess(mech, write, bus, devfn);
   }
   /** counts the log into `t` (emptied first) */
   tally(t: ConfigTallyBuilder, present: PresentSet): ConfigTallyBuilder {
     t.reset(present);
-    for (let i = 0; i < this.n; i++) {
-      const w = this.data[i]!;
-      t.addRaw((w >>> 18) & 1, (w >>> 16) & 1, (w >>> 8) & 0xff, w & 0xff);
-    }
+    t.addPacked(this.data, this.n);
     return t;
   }
 }

@@ -233,6 +233,16 @@ export interface FoundDevice {
   subordinate?: number;
 }
 
+/** pci_find_bus() below `b`: depth first, `b` itself included */
+function findBusBelow(b: PciBusState, n: number): PciBusState | null {
+  if (b.number === n) return b;
+  for (const c of b.children) {
+    const f = findBusBelow(c, n);
+    if (f) return f;
+  }
+  return null;
+}
+
 export class Linux61 {
   readonly opts: LinuxPciOptions;
   /** raw_pci_ops / raw_pci_ext_ops: 0 none, 1 conf1, 2 conf2, 3 mmcfg */
@@ -2006,16 +2016,8 @@ export class Linux61 {
   }
 
   private findBus(n: number): PciBusState | null {
-    const walk = (b: PciBusState): PciBusState | null => {
-      if (b.number === n) return b;
-      for (const c of b.children) {
-        const f = walk(c);
-        if (f) return f;
-      }
-      return null;
-    };
     for (const r of this.roots) {
-      const f = walk(r);
+      const f = findBusBelow(r, n);
       if (f) return f;
     }
     return null;

@@ -48,8 +48,8 @@ export class VmCore {
   }
 
   setProfile(p: CostProfile): void {
-    // exits charged so far keep the costs they were charged at (their min/max)
-    this.stats.foldMinMax();
+    // exits charged so far keep the costs they were charged at
+    this.stats.fold();
     this.profile = p;
     this.costIo = p.ns.userspaceExitIo;
     this.costMmio = p.ns.userspaceExitMmio;

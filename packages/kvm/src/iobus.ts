@@ -36,6 +36,10 @@ export class IoBus {
    */
   private lo = Infinity;
   private hi = -Infinity;
+  /** {@link firstDev}'s last question and answer; memoAddr -1: none */
+  private memoAddr = -1;
+  private memoLen = 0;
+  private memoFirst = -1;
 
   constructor(name: IoBusName) {
     this.name = name;
@@ -55,8 +59,21 @@ export class IoBus {
     return 0;
   }
 
-  /** kvm_io_bus_get_first_dev(): index of the first range that takes [addr, addr+len), or -1. */
+  /**
+   * kvm_io_bus_get_first_dev(): index of the first range that takes [addr, addr+len), or -1. The last
+   * answer is kept until the bus changes: a guest hits the same port over and over (0xcf8 on every conf1
+   * access), and the search's answer depends only on (addr, len) and the ranges.
+   */
   private firstDev(addr: number, len: number): number {
+    if (addr === this.memoAddr && len === this.memoLen) return this.memoFirst;
+    const first = this.searchFirstDev(addr, len);
+    this.memoAddr = addr;
+    this.memoLen = len;
+    this.memoFirst = first;
+    return first;
+  }
+
+  private searchFirstDev(addr: number, len: number): number {
     // lib/bsearch.c
     let base = 0;
     let num = this.count;
@@ -122,6 +139,7 @@ export class IoBus {
     }
     this.lo = lo;
     this.hi = hi;
+    this.memoAddr = -1;
   }
 
   /** kvm_io_bus_register_dev(). */

@@ -43,7 +43,7 @@ export const T_IDLE = 7;
 export const T_EXTERNAL = 8;
 const N_TIMES = 9;
 
-/** @internal number of time categories (the `seen` stride) */
+/** @internal number of time categories (the `exitsBy` stride) */
 export const N_TIME_CATEGORIES = N_TIMES;
 
 // ---- VMX reasons for per-reason time (Float64Array `v`: [total, min, max] per reason) ----
@@ -154,16 +154,21 @@ export class VirtualClock {
 /** Statistics of one VM (`vm.stats`). Counts never depend on the cost profile; times do. */
 export class KvmStats {
   /** @internal */ readonly c = new Float64Array(N_COUNTS);
-  /** @internal */ readonly t = new Float64Array(N_TIMES);
   /**
-   * @internal Per VMX reason: [total, min, max] ns. The exit path adds to the total and marks the (reason,
-   * time category) pair in `seen`; min and max are folded in from the marks when read or before the costs
-   * change ({@link foldMinMax}): every exit of a category costs the same under one profile, so the result
-   * is the same as comparing on every exit, without the two compares there.
+   * @internal ns per time category. Exits reach it through {@link pending} (see {@link fold}); idle time,
+   * memslot updates, exit-free accesses and external time are added directly. Read it after a fold.
    */
+  readonly t = new Float64Array(N_TIMES);
+  /** @internal Per VMX reason: [total, min, max] ns of the exits folded in so far. */
   readonly v = new Float64Array(VMX_REASONS.length * 3);
-  /** @internal (reason × N_TIMES + time category) → 1 when an exit of that pair was charged since the last fold */
-  readonly seen = new Uint8Array(VMX_REASONS.length * N_TIMES);
+  /**
+   * @internal (reason × N_TIMES + time category) → exits charged, since the VM was created. The exit path
+   * counts here and moves the clock, nothing else: every other exit statistic is a function of these
+   * counts (see {@link fold}), and every exit of a category costs the same under one profile.
+   */
+  readonly exitsBy = new Float64Array(VMX_REASONS.length * N_TIMES);
+  /** @internal the part of {@link exitsBy} already folded into `t`, `v` and `c` */
+  private readonly folded = new Float64Array(VMX_REASONS.length * N_TIMES);
   /** @internal the ns one exit of each time category costs under the current profile */
   readonly catCost = new Float64Array(N_TIMES);
   /** @internal */ clock: VirtualClock | null = null;
@@ -173,29 +178,61 @@ export class KvmStats {
     for (let r = 0; r < VMX_REASONS.length; r++) this.v[r * 3 + 1] = Infinity;
   }
 
-  /** @internal Folds the marked (reason, category) pairs into min/max at the current costs. */
-  foldMinMax(): void {
-    const seen = this.seen;
+  /**
+   * @internal Brings `t`, `v` and the exit counters of `c` up to date with {@link exitsBy}: the exits
+   * charged since the last fold are costed at the current profile (so it runs before the costs change),
+   * which gives what charging each exit on its own would, for one increment per exit on the hot path.
+   */
+  fold(): void {
+    const by = this.exitsBy;
+    const folded = this.folded;
     const v = this.v;
+    const c = this.c;
     for (let r = 0; r < VMX_REASONS.length; r++) {
       for (let cat = 0; cat < N_TIMES; cat++) {
-        if (seen[r * N_TIMES + cat] === 0) continue;
-        seen[r * N_TIMES + cat] = 0;
+        const i = r * N_TIMES + cat;
+        const n = by[i]! - folded[i]!;
+        if (n === 0) continue;
+        folded[i] = by[i]!;
         const ns = this.catCost[cat]!;
+        this.t[cat]! += n * ns;
+        v[r * 3]! += n * ns;
         if (ns < v[r * 3 + 1]!) v[r * 3 + 1] = ns;
         if (ns > v[r * 3 + 2]!) v[r * 3 + 2] = ns;
       }
     }
+    // the counters each charged exit stands for: its VMX reason, and where it was handled
+    const perCat = (cat: number): number => {
+      let n = 0;
+      for (let r = 0; r < VMX_REASONS.length; r++) n += by[r * N_TIMES + cat]!;
+      return n;
+    };
+    const perReason = (r: number): number => {
+      let n = 0;
+      for (let cat = 0; cat < N_TIMES; cat++) n += by[r * N_TIMES + cat]!;
+      return n;
+    };
+    c[C_VMX_IO] = perReason(R_IO_INSTRUCTION);
+    c[C_VMX_MISCONFIG] = perReason(R_EPT_MISCONFIG);
+    c[C_VMX_VIOLATION] = perReason(R_EPT_VIOLATION);
+    c[C_EXIT_IO] = perCat(T_USER_IO);
+    c[C_EXIT_MMIO] = perCat(T_USER_MMIO);
+    c[C_IN_KERNEL_PIO] = perCat(T_KERN_PIO);
+    c[C_IN_KERNEL_MMIO] = perCat(T_KERN_MMIO);
+    c[C_IN_KERNEL_EPT] = perCat(T_EPT_MAP);
+    c[C_IN_KERNEL] = c[C_IN_KERNEL_PIO]! + c[C_IN_KERNEL_MMIO]! + c[C_IN_KERNEL_EPT]!;
   }
 
   /** Guest accesses by where they were handled (DESIGN.md §6 `exits`). */
   exits(): ExitCounts {
+    this.fold();
     const c = this.c;
     return { KVM_EXIT_IO: c[C_EXIT_IO]!, KVM_EXIT_MMIO: c[C_EXIT_MMIO]!, inKernel: c[C_IN_KERNEL]!, noExit: c[C_NO_EXIT]! };
   }
 
   /** VM exits by VMX basic exit reason, as `perf kvm stat` counts them. */
   vmxExits(): Required<VmxExitCounts> {
+    this.fold();
     const c = this.c;
     return {
       IO_INSTRUCTION: c[C_VMX_IO]!,
@@ -207,7 +244,7 @@ export class KvmStats {
 
   /** Per-reason count, total, min and max of the time charged (cumulative). */
   vmxExitTimes(): Record<VmxReason, VmxExitTime> {
-    this.foldMinMax();
+    this.fold();
     const out = {} as Record<VmxReason, VmxExitTime>;
     for (let r = 0; r < VMX_REASONS.length; r++) {
       const count = this.c[VMX_COUNT_INDEX[r]!]!;
@@ -244,6 +281,7 @@ export class KvmStats {
 
   /** Virtual time by category (a fresh object). */
   get timeNs(): TimeNs {
+    this.fold();
     const t = this.t;
     const out: TimeNs = {
       userspaceExitIo: t[T_USER_IO]!,
@@ -265,6 +303,7 @@ export class KvmStats {
 
   /** A plain-object copy of everything. */
   snapshot(): KvmStatsSnapshot {
+    this.fold();
     return {
       nowNs: this.clock ? this.clock.now() : 0,
       exits: this.exits(),

@@ -21,19 +21,9 @@ import type { VmCore } from './core.js';
 import { KvmError } from './errors.js';
 import type { Slot } from './memslots.js';
 import {
-  C_EXIT_IO,
-  C_EXIT_MMIO,
-  C_IN_KERNEL,
-  C_IN_KERNEL_EPT,
-  C_IN_KERNEL_MMIO,
-  C_IN_KERNEL_PIO,
   C_NO_EXIT,
   C_VMX_CPUID,
-  C_VMX_IO,
-  C_VMX_MISCONFIG,
-  C_VMX_VIOLATION,
   N_TIME_CATEGORIES,
-  R_EPT_MISCONFIG,
   R_EPT_VIOLATION,
   R_IO_INSTRUCTION,
   T_EPT_MAP,
@@ -86,8 +76,7 @@ export class Vcpu {
   private readonly ops: VmOps;
   private readonly c: Float64Array;
   private readonly t: Float64Array;
-  private readonly v: Float64Array;
-  private readonly seen: Uint8Array;
+  private readonly exitsBy: Float64Array;
   private readonly clk: VirtualClock;
 
   /** @internal — use `vm.createVcpu()`. */
@@ -97,8 +86,7 @@ export class Vcpu {
     this.ops = ops;
     this.c = core.stats.c;
     this.t = core.stats.t;
-    this.v = core.stats.v;
-    this.seen = core.stats.seen;
+    this.exitsBy = core.stats.exitsBy;
     this.clk = core.clock;
   }
 
@@ -170,54 +158,43 @@ export class Vcpu {
   // ---- internals ----
 
   /**
-   * Charge one exit: clock, category time, per-VMX-reason total, the (reason, category) mark min/max are
-   * folded from (see KvmStats.v), observer. `ns` is always the category's cost under the current profile.
+   * Charge one exit: the clock, the (reason, time category) count that KvmStats derives every other exit
+   * statistic from when it is read (KvmStats.exitsBy, fold()), the observer. `ns` is always the category's
+   * cost under the current profile.
    */
   private charge(cat: number, reason: number, ns: number, event: number, addr: number, size: number, isWrite: number): void {
     const clk = this.clk;
     const start = clk.t;
     clk.t = start + ns;
-    this.t[cat]! += ns;
-    this.v[reason * 3]! += ns;
-    this.seen[reason * N_TIME_CATEGORIES + cat] = 1;
+    this.exitsBy[reason * N_TIME_CATEGORIES + cat]!++;
     const o = this.core.onExit;
     if (o !== null) o(event, addr, size, isWrite, start, ns);
   }
 
   private pioIn(port: number, size: AccessSize): number {
     const core = this.core;
-    const c = this.c;
     const p = port & 0xffff;
     core.ran = true;
-    c[C_VMX_IO]!++;
     if (core.pioBus.count !== 0) {
       const v = core.pioBus.read(p, size);
       if (v !== NOT_HANDLED) {
-        c[C_IN_KERNEL]!++;
-        c[C_IN_KERNEL_PIO]!++;
         this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 0);
         return mask(v, size);
       }
     }
-    c[C_EXIT_IO]!++;
     this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 0);
     return mask(this.ops.pioRead(p, size), size);
   }
 
   private pioOut(port: number, size: AccessSize, value: number): void {
     const core = this.core;
-    const c = this.c;
     const p = port & 0xffff;
     const val = bits(value, size);
     core.ran = true;
-    c[C_VMX_IO]!++;
     if (core.pioBus.count !== 0 && core.pioBus.write(p, size, val)) {
-      c[C_IN_KERNEL]!++;
-      c[C_IN_KERNEL_PIO]!++;
       this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 1);
       return;
     }
-    c[C_EXIT_IO]!++;
     this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 1);
     this.ops.pioWrite(p, size, val >>> 0);
   }
@@ -228,10 +205,6 @@ export class Vcpu {
    */
   private mapFault(slot: Slot, gfn: number, gpa: number, size: number, isWrite: number): void {
     const reason = this.core.mmu.fault(slot, gfn);
-    const c = this.c;
-    c[reason === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
-    c[C_IN_KERNEL]!++;
-    c[C_IN_KERNEL_EPT]!++;
     this.charge(T_EPT_MAP, reason, this.core.costEpt, EXIT_EVENT_EPT_FAULT, gpa, size, isWrite);
   }
 
@@ -250,9 +223,6 @@ export class Vcpu {
     if (slot !== null) {
       if (slot.pciHole) {
         // RET_PF_EMULATE on every read; the emulator's guest-memory read returns 0xff
-        this.c[C_VMX_VIOLATION]!++;
-        this.c[C_IN_KERNEL]!++;
-        this.c[C_IN_KERNEL_MMIO]!++;
         this.charge(T_KERN_MMIO, R_EPT_VIOLATION, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
         return ones(size);
       }
@@ -271,19 +241,14 @@ export class Vcpu {
    */
   private mmioExitRead(gpa: number, size: AccessSize, reason: number, viaMmioSpte: boolean): number {
     const core = this.core;
-    const c = this.c;
     const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
-    c[r === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
     if (core.mmioBus.count !== 0) {
       const v = core.mmioBus.read(gpa, size);
       if (v !== NOT_HANDLED) {
-        c[C_IN_KERNEL]!++;
-        c[C_IN_KERNEL_MMIO]!++;
         this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
         return mask(v, size);
       }
     }
-    c[C_EXIT_MMIO]!++;
     this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 0);
     return mask(this.ops.mmioRead(gpa, size), size);
   }
@@ -315,16 +280,11 @@ export class Vcpu {
 
   private mmioExitWrite(gpa: number, size: AccessSize, val: number, reason: number, viaMmioSpte: boolean): void {
     const core = this.core;
-    const c = this.c;
     const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
-    c[r === R_EPT_MISCONFIG ? C_VMX_MISCONFIG : C_VMX_VIOLATION]!++;
     if (core.mmioBus.count !== 0 && core.mmioBus.write(gpa, size, val)) {
-      c[C_IN_KERNEL]!++;
-      c[C_IN_KERNEL_MMIO]!++;
       this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 1);
       return;
     }
-    c[C_EXIT_MMIO]!++;
     this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 1);
     this.ops.mmioWrite(gpa, size, val >>> 0);
   }

@@ -117,6 +117,18 @@ describe('cost profiles', () => {
     expect(vm.costProfile.name).toBe('lkml-2020');
   });
 
+  it('exits keep the cost they were charged at when the profile changes', () => {
+    const vm = new Kvm().createVm({ costProfile: 'lkml-2020' });
+    const cpu = vm.createVcpu(0, new FakeOps());
+    cpu.inl(0xcfc);
+    cpu.inl(0xcfc);
+    vm.setCostProfile(parseCostProfile({ name: 'slower', extends: 'lkml-2020', ns: { userspaceExitIo: 9000 } }));
+    cpu.inl(0xcfc);
+    expect(vm.stats.timeNs.userspaceExitIo).toBe(21000);
+    expect(vm.stats.vmxExitTimes().IO_INSTRUCTION).toEqual({ count: 3, totalNs: 21000, minNs: 6000, maxNs: 9000 });
+    expect(vm.stats.snapshot().nowNs).toBe(21000);
+  });
+
   it('diffStats gives what happened between two snapshots', () => {
     const vm = new Kvm().createVm();
     const cpu = vm.createVcpu(0, new FakeOps());

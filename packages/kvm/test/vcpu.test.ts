@@ -109,6 +109,9 @@ describe('port I/O', () => {
     expect(vm.stats.exits()).toMatchObject({ KVM_EXIT_IO: 1, inKernel: 1 });
     vm.unregisterIoDevice('pio', decline);
     expect(vm.ioDevices('pio')).toEqual([{ addr: 0xcfc, len: 4, name: 'fast' }]);
+    // the bus's lookup follows the change (its last answer is not reused)
+    expect(cpu.inl(0xcfc)).toBe(0xffff_ffff);
+    expect(log).toEqual(['decline', 'decline', 'fast read cfc/4', 'fast read cfc/4']);
     vm.unregisterIoDevice('pio', decline); // not there: nothing happens, like the kernel
   });
 

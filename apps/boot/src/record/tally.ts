@@ -59,6 +59,14 @@ export function formatBusOrder(order: readonly number[]): string {
 }
 
 /**
+ * One access as a number (bit 18 mechanism 0 conf1 / 1 mmcfg, bit 16 write, bits 8-15 bus, 0-7 devfn),
+ * the form {@link ConfigTallyBuilder.addPacked} counts: a simulator logs accesses this way, no object each.
+ */
+export function packAccess(mech: number, write: number, bus: number, devfn: number): number {
+  return ((mech & 1) << 18) | ((write & 1) << 16) | ((bus & 0xff) << 8) | (devfn & 0xff);
+}
+
+/**
  * Which buses, slots and functions exist, as flat bitmaps indexed by bus, bus<<5|dev and bus<<8|devfn
  * (`fn` holds the device's index in the set + 1, so a tally can count per device in a flat array).
  * Devices outside domain 0 are ignored: neither conf1 nor the recorded ECAM window reaches them.
@@ -134,10 +142,13 @@ export class ConfigTallyBuilder {
   private readonly busMech = new Uint32Array(512);
   private readonly busAbsent = new Uint32Array(256);
   /** first-access order, as the reference's byBus / perPresentDevice keys are */
-  private readonly busOrder: number[] = [];
+  private readonly busOrder = new Uint8Array(256);
+  private busCount = 0;
   /** accesses per present device (its PresentSet index), and the devices in first-access order */
   private perPresent = new Uint32Array(64);
   private readonly presentOrder: number[] = [];
+  /** {@link addRaw}'s access, packed */
+  private readonly one = new Uint32Array(1);
 
   constructor(devices: PresentSet | Iterable<DeviceRef>) {
     this.present = devices instanceof PresentSet ? devices : new PresentSet(devices);
@@ -153,12 +164,13 @@ export class ConfigTallyBuilder {
     this.present = present;
     this.n = this.writes = this.absentWrites = this.absentBus = this.absentSlot = this.absentFn = this.distinct = 0;
     this.seen.fill(0);
-    for (const bus of this.busOrder) {
+    for (let i = 0; i < this.busCount; i++) {
+      const bus = this.busOrder[i]!;
       this.busMech[bus << 1] = 0;
       this.busMech[(bus << 1) | 1] = 0;
       this.busAbsent[bus] = 0;
     }
-    this.busOrder.length = 0;
+    this.busCount = 0;
     for (const i of this.presentOrder) this.perPresent[i] = 0;
     this.presentOrder.length = 0;
     this.fitPresent();
@@ -180,36 +192,87 @@ export class ConfigTallyBuilder {
   addRaw(mech: number, write: number, bus: number, devfn: number): void {
     // One unsigned compare catches negatives, fractions are the caller's bug but stay in range.
     if (bus >>> 0 > 255 || devfn >>> 0 > 255) throw new RangeError(`access to bus ${bus} devfn ${devfn}`);
-    this.n++;
-    this.writes += write;
-    const bm = (bus << 1) | (mech & 1);
-    if (this.busMech[bm ^ 1] === 0 && this.busMech[bm] === 0) this.busOrder.push(bus);
-    this.busMech[bm]!++;
+    this.one[0] = packAccess(mech, write, bus, devfn);
+    this.addPacked(this.one, 1);
+  }
 
-    const key = (bus << 8) | devfn;
-    const bit = 1 << (key & 31);
-    const w = this.seen[key >>> 5]!;
-    if ((w & bit) === 0) {
-      this.seen[key >>> 5] = w | bit;
-      this.distinct++;
+  /** {@link addRaw} for each of `words[0..n)`, accesses packed by {@link packAccess} (always in range) */
+  addPacked(words: Uint32Array, n: number): void {
+    const fn = this.present.fn;
+    const presentBus = this.present.bus;
+    const presentSlot = this.present.slot;
+    const busMech = this.busMech;
+    const busAbsent = this.busAbsent;
+    const seen = this.seen;
+    // Counters in locals, written back once; the per-bus ones per run of accesses to one bus (a scan makes
+    // 32 in a row), so that consecutive accesses do not wait on each other's increment in memory.
+    let writes = 0;
+    let absentWrites = 0;
+    let distinct = 0;
+    let absentBus = 0;
+    let absentSlot = 0;
+    let absentFn = 0;
+    let runBus = -1;
+    let runConf1 = 0;
+    let runMmcfg = 0;
+    let runAbsent = 0;
+    let runBusPresent = 0;
+    for (let i = 0; i < n; i++) {
+      const w = words[i]!;
+      const write = (w >>> 16) & 1;
+      const key = w & 0xffff;
+      const bus = key >>> 8;
+      if (bus !== runBus) {
+        if (runBus >= 0) {
+          busMech[runBus << 1]! += runConf1;
+          busMech[(runBus << 1) | 1]! += runMmcfg;
+          busAbsent[runBus]! += runAbsent;
+        }
+        // the reference orders buses by first access
+        if (busMech[bus << 1] === 0 && busMech[(bus << 1) | 1] === 0) this.busOrder[this.busCount++] = bus;
+        runBus = bus;
+        runConf1 = runMmcfg = runAbsent = 0;
+        runBusPresent = presentBus[bus]!;
+      }
+      const mech = w >>> 18;
+      runConf1 += 1 - mech;
+      runMmcfg += mech;
+      writes += write;
+      const bit = 1 << (key & 31);
+      const s = seen[key >>> 5]!;
+      if ((s & bit) === 0) {
+        seen[key >>> 5] = s | bit;
+        distinct++;
+      }
+      const index = fn[key]!;
+      if (index !== 0) {
+        if (index > this.perPresent.length) this.fitPresent();
+        if (this.perPresent[index - 1]!++ === 0) this.presentOrder.push(index - 1);
+        continue;
+      }
+      runAbsent++;
+      absentWrites += write;
+      if (runBusPresent !== 1) absentBus++;
+      else if (presentSlot[key >>> 3] !== 1) absentSlot++;
+      else absentFn++;
     }
-    const index = this.present.fn[key]!;
-    if (index !== 0) {
-      if (index > this.perPresent.length) this.fitPresent();
-      if (this.perPresent[index - 1]!++ === 0) this.presentOrder.push(index - 1);
-      return;
+    if (runBus >= 0) {
+      busMech[runBus << 1]! += runConf1;
+      busMech[(runBus << 1) | 1]! += runMmcfg;
+      busAbsent[runBus]! += runAbsent;
     }
-
-    this.busAbsent[bus]!++;
-    this.absentWrites += write;
-    if (this.present.bus[bus] !== 1) this.absentBus++;
-    else if (this.present.slot[(bus << 5) | (devfn >> 3)] !== 1) this.absentSlot++;
-    else this.absentFn++;
+    this.n += n;
+    this.writes += writes;
+    this.absentWrites += absentWrites;
+    this.distinct += distinct;
+    this.absentBus += absentBus;
+    this.absentSlot += absentSlot;
+    this.absentFn += absentFn;
   }
 
   /** A fresh object each call, with the reference's `busOrder`; the builder can keep counting afterwards. */
   result(): ConfigTally & { busOrder: string } {
-    return { ...this.counts(), busOrder: formatBusOrder(this.busOrder) };
+    return { ...this.counts(), busOrder: formatBusOrder([...this.busOrder.subarray(0, this.busCount)]) };
   }
 
   /** {@link result} without `busOrder` (the simulator's report has no use for it) */
@@ -218,7 +281,8 @@ export class ConfigTallyBuilder {
     const byBusMechanism: ConfigTally['byBusMechanism'] = {};
     let conf1 = 0;
     let absent = 0;
-    for (const bus of this.busOrder) {
+    for (let i = 0; i < this.busCount; i++) {
+      const bus = this.busOrder[i]!;
       const c = this.busMech[bus << 1]!;
       const m = this.busMech[(bus << 1) | 1]!;
       const a = this.busAbsent[bus]!;

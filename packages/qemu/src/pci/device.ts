@@ -56,10 +56,13 @@ export class PciDevice {
     this.isBridge = opts.isBridge ?? false;
     this.isExpress = opts.isExpress ?? false;
     const size = this.isExpress ? R.PCIE_CONFIG_SPACE_SIZE : R.PCI_CONFIG_SPACE_SIZE;
-    this.config = new Uint8Array(size);
-    this.wmask = new Uint8Array(size);
-    this.w1cmask = new Uint8Array(size);
-    this.cmask = new Uint8Array(size);
+    // the four arrays share one buffer: a boot realizes every function anew, and each separate backing
+    // store is an allocation V8 tracks on its own
+    const buf = new ArrayBuffer(size * 4);
+    this.config = new Uint8Array(buf, 0, size);
+    this.wmask = new Uint8Array(buf, size, size);
+    this.w1cmask = new Uint8Array(buf, size * 2, size);
+    this.cmask = new Uint8Array(buf, size * 3, size);
     // do_pci_register_device()
     this.setWord(R.PCI_VENDOR_ID, opts.vendorId);
     this.setWord(R.PCI_DEVICE_ID, opts.deviceId);

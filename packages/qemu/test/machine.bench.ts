@@ -1,28 +1,12 @@
 import { bench, describe } from 'vitest';
-import { Q35Machine, Seabios, realizeArgv, type FirmwareCpu } from '../src/index.js';
+import { Q35Machine, Seabios, realizeArgv } from '../src/index.js';
+import { cpuOn } from './helpers.js';
 
 /**
  * QEMU's side alone: the machine answering the guest's accesses directly (no KVM model in between), so
  * what is measured is the device models, the host bridge and SeaBIOS's PCI set-up.
  */
 const RAM = 512 << 20;
-
-function cpuOn(m: Q35Machine): FirmwareCpu {
-  return {
-    inb: (p) => m.pioRead(p, 1) & 0xff,
-    inw: (p) => m.pioRead(p, 2) & 0xffff,
-    inl: (p) => m.pioRead(p, 4) >>> 0,
-    outb: (p, v) => m.pioWrite(p, 1, v),
-    outw: (p, v) => m.pioWrite(p, 2, v),
-    outl: (p, v) => m.pioWrite(p, 4, v),
-    readb: (a) => m.mmioRead(a, 1) & 0xff,
-    readw: (a) => m.mmioRead(a, 2) & 0xffff,
-    readl: (a) => m.mmioRead(a, 4) >>> 0,
-    writeb: (a, v) => m.mmioWrite(a, 1, v),
-    writew: (a, v) => m.mmioWrite(a, 2, v),
-    writel: (a, v) => m.mmioWrite(a, 4, v),
-  };
-}
 
 const q35 = (): Q35Machine => new Q35Machine({ nodefaults: false, ramBytes: RAM, acpiPciHotplugWithBridgeSupport: true });
 

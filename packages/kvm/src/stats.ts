@@ -155,7 +155,7 @@ export class VirtualClock {
 export class KvmStats {
   /** @internal */ readonly c = new Float64Array(N_COUNTS);
   /**
-   * @internal ns per time category. Exits reach it through {@link pending} (see {@link fold}); idle time,
+   * @internal ns per time category. Exits reach it through {@link exitsBy} (see {@link fold}); idle time,
    * memslot updates, exit-free accesses and external time are added directly. Read it after a fold.
    */
   readonly t = new Float64Array(N_TIMES);

@@ -137,6 +137,7 @@ export interface Linux61Options {
 export type ConfigAccessHook = (mech: number, write: number, bus: number, devfn: number, reg: number, size: number, value: number) => void;
 
 /** The kernel's `struct pci_dev`, with what this model needs of it. */
+/** A device record. Every literal lists every field, so that all device records share one hidden class. */
 export interface PciDev {
   bus: PciBusState;
   devfn: number;
@@ -199,6 +200,7 @@ export interface BarResource {
 }
 
 /** `struct pci_bus` */
+/** A bus record. Every literal lists every field, in this order, so that all bus records share one hidden class. */
 export interface PciBusState {
   number: number;
   self: PciDev | null;
@@ -746,6 +748,8 @@ export class Linux61 {
       children: [],
       busnEnd: hb.busEnd,
       acpiDevices: hb.devices,
+      noExtCfg: false,
+      bridgeCtl: undefined,
     };
     this.roots.push(bus);
     // pci_create_root_bus() -> pcibios_add_bus() -> acpi_pci_add_bus() -> acpiphp_enumerate_slots()
@@ -870,8 +874,11 @@ export class Linux61 {
       transparent: false,
       subordinate: null,
       linkActiveReporting: false,
+      // set later on bridges only, present on every record from the start: one hidden class for all of them
+      windows: undefined,
       bars: [],
       ioWindow: false,
+      prefWindow: undefined,
     };
     this.pciSetupDevice(dev);
     this.pciDeviceAdd(dev, bus);
@@ -1443,6 +1450,7 @@ export class Linux61 {
       busnEnd: end,
       acpiDevices: acpiNode,
       noExtCfg: parent.noExtCfg === true,
+      bridgeCtl: undefined,
     };
     dev.subordinate = child;
     parent.children.push(child);
@@ -1982,7 +1990,7 @@ export class Linux61 {
     if (!this.roots.length && (this.rawOps || this.rawExtOps)) {
       // pci_legacy_init(): no ACPI, scan bus 0 directly
       if (this.rawOps) {
-        const bus: PciBusState = { number: 0, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null };
+        const bus: PciBusState = { number: 0, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null, noExtCfg: false, bridgeCtl: undefined };
         this.roots.push(bus);
         this.pciScanChildBus(bus);
       }
@@ -2006,7 +2014,7 @@ export class Linux61 {
         const l = this.rawRead(n, devfn, PCI_VENDOR_ID, 2);
         if (l !== 0x0000 && l !== 0xffff) {
           this.log.push(`PCI: Discovered peer bus ${hex2(n)}`);
-          const bus: PciBusState = { number: n, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null };
+          const bus: PciBusState = { number: n, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null, noExtCfg: false, bridgeCtl: undefined };
           this.roots.push(bus);
           this.pciScanChildBus(bus);
           break;

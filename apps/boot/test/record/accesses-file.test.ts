@@ -1,22 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCESSES_HEADER, formatAccess, parseAccessLine, readAccessesFile, writeAccessesFile } from '../../src/record/accesses-file.js';
 import { RecordError } from '../../src/record/errors.js';
 import type { AccessRecord } from '../../src/report/types.js';
-import { FIXTURES, REFERENCE_SCENARIOS } from './helpers.js';
+import { FIXTURES, REFERENCE_SCENARIOS, tempDirs } from './helpers.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'pcisim-test-'));
-  made.push(d);
-  return d;
-}
+const tmp = tempDirs();
 
 describe('accesses file', () => {
   it.each(REFERENCE_SCENARIOS)('%s: every line parses and formats back to the same text', async (scenario) => {

@@ -1,6 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import type { BootReport } from '../../src/report/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -47,3 +49,16 @@ export function mmcfg(rw: 'read' | 'write', base: number, bus: number, dev: numb
 }
 
 export const FWCFG = op('write', 0x518, 0x6efc, 4, 'fwcfg.dma');
+
+/** Call at a test file's top level: a maker of temporary directories, all removed after the file's tests. */
+export function tempDirs(prefix = 'pcisim-test-'): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    made.push(d);
+    return d;
+  };
+}

@@ -1,13 +1,12 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecordError } from '../../src/record/errors.js';
 import { toReferenceJson } from '../../src/record/json.js';
 import { findKernel, findQemu, importTrace, recordBoot, recordingCommand, scenarioArgs } from '../../src/record/record.js';
 import type { BootReport } from '../../src/report/types.js';
-import { conf1, FIXTURES, FWCFG, mmcfg, op, recordedScenarios } from './helpers.js';
+import { conf1, FIXTURES, FWCFG, mmcfg, op, recordedScenarios, tempDirs } from './helpers.js';
 
 /** A small boot: firmware reads 00:00.0 and 00:03.0, Linux reads 00:00.0, 00:1f.0, 01:00.0 (absent bus). */
 const TRACE = [
@@ -31,16 +30,7 @@ const CONSOLE = [
   '[    1.483100] ---[ end Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---',
 ];
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'pcisim-record-test-'));
-  made.push(d);
-  return d;
-}
+const tmp = tempDirs('pcisim-record-test-');
 
 async function error(p: Promise<unknown>): Promise<RecordError> {
   try {

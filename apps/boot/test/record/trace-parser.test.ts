@@ -1,21 +1,12 @@
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecordError } from '../../src/record/errors.js';
 import { parseTrace, parseTraceLine, TraceDecoder } from '../../src/record/trace-parser.js';
-import { conf1, FWCFG, mmcfg, op } from './helpers.js';
+import { conf1, FWCFG, mmcfg, op, tempDirs } from './helpers.js';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'pcisim-test-'));
-  made.push(d);
-  return d;
-}
+const tmp = tempDirs();
 
 async function* asyncLines(lines: string[]): AsyncGenerator<string> {
   for (const l of lines) yield l;

@@ -33,6 +33,7 @@ import { Linux61, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccess
 import { ConfigTallyBuilder, PresentSet, packAccess } from './record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
 import type { Scenario } from './scenario.js';
+import { MachineCache } from './machine-cache.js';
 import type { TraceCollector, TraceData } from './formats/collector.js';
 
 export interface BootOptions {
@@ -49,6 +50,11 @@ export interface BootOptions {
   trace?: TraceCollector;
   /** run-time hooks (hot-plug, apps/boot/src/hotplug.ts); absent: nothing installed */
   runtime?: BootRuntimeHooks;
+  /**
+   * Machines realized by earlier boots, restored instead of built again when the QEMU side of the scenario
+   * is the same (a sweep's); not used with `runtime`, whose hot-plug changes the machine after boot.
+   */
+  machines?: MachineCache;
 }
 
 /**
@@ -111,6 +117,12 @@ const spareLogBuffers: Uint32Array[] = [];
 class AccessLog {
   data = spareLogBuffers.pop() ?? new Uint32Array(1 << 14);
   n = 0;
+  /** the log becomes a copy of `packed` */
+  load(packed: Uint32Array): void {
+    if (this.data.length < packed.length) this.data = new Uint32Array(packed.length);
+    this.data.set(packed);
+    this.n = packed.length;
+  }
   /** hands the buffer back for the next boot (the log is empty afterwards) */
   release(): void {
     if (spareLogBuffers.length < 4) spareLogBuffers.push(this.data);
@@ -184,34 +196,52 @@ export function createMachine(s: Scenario): Machine & { addDefaultNic?: () => vo
   });
 }
 
-export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
-  const mitigations = opts.kvm ?? [];
-  const kvmOpts = kvmOptionsFor(mitigations);
-  const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
-  const vm = kvm.createVm(kvmOpts.vm);
-  const trace = opts.trace ?? null;
-  trace?.attach(vm);
-  trace?.mark('qemu', 'qemu init', 'begin');
+/** A new machine for the scenario with its command line realized; kept by `cache` when there is one. */
+function realizeMachine(s: Scenario, cache: MachineCache | null): Machine {
   const machine = createMachine(s);
   // -device/-netdev/-object/-blockdev/-drive in QEMU's order (the default NIC first), then the system reset
   // (a machine without PCI has nothing to realize unless a -device asks for a bus, which then fails as in QEMU)
   if (machine.rootBus || s.qemuArgs.includes('-device')) {
     realizeArgv(machine, s.qemuArgs, { acpiPciHotplug: s.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
   }
+  cache?.keep(s, machine);
+  return machine;
+}
+
+/** The VM at the kernel's entry: machine realized, firmware run, KVM mitigations installed. */
+interface PoweredOn {
+  kvm: Kvm;
+  vm: Vm;
+  vcpu: Vcpu;
+  machine: Machine;
+  accel: KvmPciAccel;
+  firmware: FirmwareKind;
+  qbootMmconfig: boolean;
+  /** the firmware phase's config accesses as QEMU's handlers saw them, packed */
+  fwLog: Uint32Array;
+  fwStats: KvmStatsSnapshot;
+}
+
+/** KVM's VM and vCPU, QEMU's machine on them, its firmware's POST, then the KVM mitigations QEMU installs. */
+function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, accesses: AccessRecord[] | null, trace: TraceCollector | null): PoweredOn {
+  const mitigations = opts.kvm ?? [];
+  const kvmOpts = kvmOptionsFor(mitigations);
+  const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
+  const vm = kvm.createVm(kvmOpts.vm);
+  trace?.attach(vm);
+  trace?.mark('qemu', 'qemu init', 'begin');
+  const machine = cache?.restore(s) ?? realizeMachine(s, cache);
   // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
   const lowRam = Math.min(s.ramBytes, 0x80000000);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });
   vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x100000, memorySize: lowRam - 0x100000, userspaceAddr: vm.mmap(lowRam - 0x100000) });
   vm.setUserMemoryRegion({ slot: 2, flags: KVM_MEM_READONLY, guestPhysAddr: 0xfffc0000, memorySize: 0x40000, userspaceAddr: vm.mmap(0x40000) });
-  const cpuModel = parseCpu(s.cpu);
-  vm.setCpuid(cpuidEntries(cpuModel));
+  vm.setCpuid(cpuidEntries(parseCpu(s.cpu)));
   const vcpu = vm.createVcpu(0, opts.runtime?.vmOps ? opts.runtime.vmOps(machine, vm) : machine);
   // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring; pio-fast takes those ports over instead
   if (!mitigations.includes('pio-fast')) registerCoalescedPio(vm, machine);
 
   const fwLog = new AccessLog();
-  const linuxLog = new AccessLog();
-  const accesses: AccessRecord[] | null = opts.keepAccesses ? [] : null;
   if (machine.host) {
     // the firmware phase as QEMU's config handlers see it; the linux phase is the guest's account
     machine.host.observer = (mech, write, bus, devfn, reg, size, value) => {
@@ -236,8 +266,36 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   trace?.mark('qemu', 'kvm-pci-accel', 'begin');
   accel.apply();
   trace?.mark('qemu', 'kvm-pci-accel', 'end');
-
   if (machine.host) machine.host.observer = null;
+  const packed = fwLog.data.slice(0, fwLog.n);
+  fwLog.release();
+  return { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog: packed, fwStats };
+}
+
+/** What a VM at the kernel's entry depends on: the machine, the KVM mitigations and the cost profile. */
+function vmKey(s: Scenario, opts: BootOptions): string {
+  return JSON.stringify([MachineCache.machineKey(s), opts.kvm ?? [], opts.costProfile ?? null]);
+}
+
+export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
+  const trace = opts.trace ?? null;
+  const accesses: AccessRecord[] | null = opts.keepAccesses ? [] : null;
+  const cache = opts.runtime ? null : opts.machines ?? null;
+  // a saved VM brings no trace and no access list of its firmware phase: those boots only reuse the machine
+  const whole = cache !== null && trace === null && accesses === null ? cache : null;
+  const key = whole ? vmKey(s, opts) : '';
+  let on = whole?.restoreVm<PoweredOn>(key) ?? null;
+  if (on === null) {
+    on = powerOn(s, opts, cache, accesses, trace);
+    whole?.keepVm(key, on);
+  }
+  const { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig } = on;
+  const fwStats = structuredClone(on.fwStats);
+  const fwLog = new AccessLog();
+  fwLog.load(on.fwLog);
+  const linuxLog = new AccessLog();
+  const cpuModel = parseCpu(s.cpu);
+
   const qemuBeforeLinux = machine.host?.configAccesses ?? 0;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date

@@ -41,7 +41,7 @@ export const USAGE = `usage: pcisim boot [qemu options] [--json | --format text|
        pcisim record [qemu options] [-append "..."] [--scenario name] [--out dir]
        pcisim import-trace <trace.log> [--console <console.log>] [--json]
        pcisim bench [--json] [case…]
-       pcisim sweep <matrix.json> [--jobs N]
+       pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]
        pcisim help`;
 
 /** Runs one command; resolves to the exit status (0 ok, 1 failed, 2 usage). */
@@ -240,7 +240,7 @@ async function benchCmd(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** `pcisim sweep <matrix.json> [--jobs N]`: one JSON line per scenario; a scenario that fails is a line with its error. */
+/** `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: one JSON line per scenario; a scenario that fails is a line with its error. */
 async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     await sweepCommand(argv, io);

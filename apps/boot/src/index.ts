@@ -6,6 +6,7 @@ export type * from './report/types.js';
 export { runCli, USAGE, type CliIo } from './cli.js';
 export { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
 export { bootScenario, type BootOptions, type BootResult } from './boot.js';
+export { MachineCache, type MachineCacheStats } from './machine-cache.js';
 export { formatTextReport } from './report/text.js';
 export { validateReference, formatValidate, formatValidateMarkdown, fidelityMarkdown, type ValidateResult, type FieldDiff } from './validate.js';
 export * from './record/index.js';

@@ -28,11 +28,22 @@ const SMALL: SweepMatrix = {
   },
 };
 
-async function collect(m: unknown, jobs: number): Promise<SweepResult[]> {
+async function collect(m: unknown, jobs: number, freshMachines = false): Promise<SweepResult[]> {
   const out: SweepResult[] = [];
-  await runSweep(m, { jobs, onResult: (r) => out.push(r) });
+  await runSweep(m, { jobs, freshMachines, onResult: (r) => out.push(r) });
   return out;
 }
+
+/** three machine types, two topologies each, and what varies on the guest's side */
+const MIXED: SweepMatrix = {
+  base: { append: 'pci=lastbus=7' },
+  axes: {
+    machine: ['q35', 'pc', 'microvm,pcie=on'],
+    devices: [[], ['pcie-pci-bridge,id=ppb', 'pci-bridge,id=br1,bus=ppb,chassis_nr=1,addr=1.0', 'virtio-net-pci,bus=br1,addr=2.0']],
+    kvm: ['', 'ro-page-2m,pio-fast', 'mmio-bus'],
+    guestPatch: ['none', 'mmconfig-v1'],
+  },
+};
 
 describe('sweep matrix', () => {
   it('is the cartesian product, axes nesting in the order written (first slowest)', () => {
@@ -106,6 +117,20 @@ describe('runSweep', () => {
     expect(out[1]!.linux).toBeUndefined();
   }, 60_000);
 
+  it('restores one machine per QEMU command line and thread, and prints what new machines would', async () => {
+    const fresh = await collect(MIXED, 1, true);
+    const restored = await collect(MIXED, 1);
+    expect(restored.map((r) => JSON.stringify(r))).toEqual(fresh.map((r) => JSON.stringify(r)));
+    expect(fresh.filter((r) => r.error !== undefined)).toEqual([]);
+    const one = await runSweep(MIXED, { jobs: 1 });
+    // 6 command lines, each powered on with 3 mitigation sets, each of those restored for the second guest
+    expect(one.machines).toEqual({ built: 6, reused: 12, poweredOn: 18, restored: 18, refused: 0 });
+    expect((await runSweep(MIXED, { jobs: 1, freshMachines: true })).machines).toEqual({ built: 0, reused: 0, poweredOn: 0, restored: 0, refused: 0 });
+    const two = await runSweep(MIXED, { jobs: 2, chunk: 6 });
+    expect(two.machines.refused).toBe(0);
+    expect(two.machines.poweredOn + two.machines.restored).toBe(36);
+  }, 60_000);
+
   it('checks jobs', async () => {
     await expect(runSweep(SMALL, { jobs: 0 })).rejects.toThrow(RangeError);
     await expect(runSweep(SMALL, { jobs: 1.5 })).rejects.toThrow(RangeError);
@@ -130,7 +155,7 @@ describe('sweepCommand', () => {
       const lines = stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(12);
       expect(lines.map((l) => (JSON.parse(l) as SweepResult).index)).toEqual([...Array(12).keys()]);
-      if (tty) expect(stderr).toMatch(/\rpcisim sweep: 12 scenarios, 0 failed, [\d.]+ s on 2 threads\n$/);
+      if (tty) expect(stderr).toMatch(/\rpcisim sweep: 12 scenarios, 0 failed, [\d.]+ s on 2 threads, [1-4] machines? built\n$/);
       else expect(stderr).toBe('');
     }
   }, 60_000);
@@ -140,6 +165,7 @@ describe('sweepCommand', () => {
     await expect(sweepCommand([], io)).rejects.toThrow(SweepUsageError);
     await expect(sweepCommand(['m.json', '--jobs', '0'], io)).rejects.toThrow(/--jobs needs a positive integer/);
     await expect(sweepCommand(['m.json', '--fast'], io)).rejects.toThrow(/unknown option '--fast'/);
+    await expect(sweepCommand(['m.json', '--fresh-machines=yes'], io)).rejects.toThrow(/unknown option '--fresh-machines=yes'/);
     await expect(sweepCommand(['/nonexistent/m.json'], io)).rejects.toThrow(/cannot read/);
     const bad = file({ axes: { kvm: 'pci-hole' } });
     await expect(sweepCommand([bad], io)).rejects.toThrow(/axis "kvm" must be a non-empty list/);

@@ -1,8 +1,10 @@
 /**
  * @module
- * `pcisim sweep <matrix.json> [--jobs N]`: a scenario matrix booted on N threads (this one and N-1 worker
- * threads; default 1), one JSON line per scenario on stdout (in matrix order, the same for every N), a progress
- * line on stderr when stderr is a terminal.
+ * `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: a scenario matrix booted on N threads (this one
+ * and N-1 worker threads; default 1), one JSON line per scenario on stdout (in matrix order, the same for every
+ * N), a progress line on stderr when stderr is a terminal. Scenarios with the same QEMU command line share one
+ * realized machine per thread, restored before each boot ({@link MachineCache}); `--fresh-machines` builds
+ * one for every scenario instead (same output, slower).
  */
 import { readFileSync } from 'node:fs';
 import { checkMatrix, SweepMatrixError, type SweepMatrix } from './matrix.js';
@@ -40,16 +42,19 @@ export class SweepUsageError extends Error {
   readonly code = 'USAGE';
 }
 
-/** Parses `<matrix.json> [--jobs N]` and runs the sweep; resolves to the summary. */
+/** Parses `<matrix.json> [--jobs N] [--fresh-machines]` and runs the sweep; resolves to the summary. */
 export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Promise<SweepSummary> {
   let file: string | undefined;
   let jobs = 1;
+  let freshMachines = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--jobs' || a === '-j' || a.startsWith('--jobs=')) {
       const v = a.startsWith('--jobs=') ? a.slice(7) : argv[++i];
       if (v === undefined || !/^[1-9][0-9]*$/.test(v)) throw new SweepUsageError(`--jobs needs a positive integer, got ${v === undefined ? 'nothing' : `'${v}'`}`);
       jobs = Number(v);
+    } else if (a === '--fresh-machines') {
+      freshMachines = true;
     } else if (a.startsWith('-') && a !== '-') {
       throw new SweepUsageError(`unknown option '${a}'`);
     } else if (file === undefined) {
@@ -81,6 +86,7 @@ export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Pro
   };
   const summary = await runSweep(matrix, {
     jobs,
+    freshMachines,
     onResult: (r) => {
       out.push(JSON.stringify(r) + '\n');
       if (out.length >= 256) flush();
@@ -96,6 +102,11 @@ export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Pro
       : undefined,
   });
   flush();
-  if (tty) io.stderr(`\rpcisim sweep: ${summary.scenarios} scenarios, ${summary.errors} failed, ${(summary.wallMs / 1000).toFixed(2)} s on ${summary.jobs} thread${summary.jobs === 1 ? '' : 's'}\n`);
+  if (tty) {
+    const built = summary.machines.built;
+    io.stderr(
+      `\rpcisim sweep: ${summary.scenarios} scenarios, ${summary.errors} failed, ${(summary.wallMs / 1000).toFixed(2)} s on ${summary.jobs} thread${summary.jobs === 1 ? '' : 's'}, ${built} machine${built === 1 ? '' : 's'} built\n`,
+    );
+  }
   return summary;
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bootScenario } from '../boot.js';
+import { MachineCache, type MachineCacheStats } from '../machine-cache.js';
 import type { ExitTally } from '../report/types.js';
 import { checkMatrix, matrixSize, resolveScenario, scenarioAt, type SweepMatrix, type SweepScenario } from './matrix.js';
 
@@ -33,6 +34,11 @@ export interface SweepOptions {
   onProgress?: (done: number, total: number) => void;
   /** scenarios handed to a worker at a time (default: about 1/8 of a worker's share, 1..64) */
   chunk?: number;
+  /**
+   * build and realize a new machine for every scenario, instead of restoring the one an earlier scenario
+   * with the same QEMU command line realized (the results are the same; this is slower)
+   */
+  freshMachines?: boolean;
 }
 
 export interface SweepSummary {
@@ -40,10 +46,12 @@ export interface SweepSummary {
   errors: number;
   jobs: number;
   wallMs: number;
+  /** machines built, and boots on a restored one, over all threads (see {@link MachineCache}) */
+  machines: MachineCacheStats;
 }
 
-/** Boots scenario `index` of `m` (already checked). */
-export function runScenario(m: SweepMatrix, index: number): SweepResult {
+/** Boots scenario `index` of `m` (already checked), on a machine from `machines` when given. */
+export function runScenario(m: SweepMatrix, index: number, machines?: MachineCache): SweepResult {
   const scenario = scenarioAt(m, index);
   try {
     const r = resolveScenario(m, scenario);
@@ -52,6 +60,7 @@ export function runScenario(m: SweepMatrix, index: number): SweepResult {
       guestPatch: r.guestPatch,
       ...(r.costProfile !== undefined ? { costProfile: r.costProfile } : {}),
       ...(r.pvEnumeration ? { pvEnumeration: true } : {}),
+      ...(machines ? { machines } : {}),
     });
     const l = b.report.phases.linux;
     const e = l.exits!;
@@ -83,6 +92,8 @@ export async function runSweep(matrix: SweepMatrix | unknown, opts: SweepOptions
   if (!Number.isInteger(jobsWanted) || jobsWanted < 1) throw new RangeError(`jobs ${String(jobsWanted)}: must be an integer >= 1`);
   const jobs = Math.max(1, Math.min(jobsWanted, total));
   const t0 = performance.now();
+  const machines = opts.freshMachines ? undefined : new MachineCache();
+  const workerStats: MachineCacheStats[] = [];
   let errors = 0;
   let done = 0;
   const emit = (r: SweepResult): void => {
@@ -92,11 +103,16 @@ export async function runSweep(matrix: SweepMatrix | unknown, opts: SweepOptions
     opts.onProgress?.(done, total);
   };
   if (jobs === 1) {
-    for (let i = 0; i < total; i++) emit(runScenario(m, i));
+    for (let i = 0; i < total; i++) emit(runScenario(m, i, machines));
   } else {
-    await runOnWorkers(m, total, jobs, opts.chunk ?? Math.max(1, Math.min(64, Math.ceil(total / (jobs * 8)))), emit);
+    const chunk = opts.chunk ?? Math.max(1, Math.min(64, Math.ceil(total / (jobs * 8))));
+    await runOnWorkers(m, total, jobs, chunk, machines, workerStats, emit);
   }
-  return { scenarios: total, errors, jobs, wallMs: performance.now() - t0 };
+  const stats: MachineCacheStats = { built: 0, reused: 0, poweredOn: 0, restored: 0, refused: 0 };
+  for (const st of [...(machines ? [machines.stats] : []), ...workerStats]) {
+    for (const k of Object.keys(stats) as (keyof MachineCacheStats)[]) stats[k] += st[k];
+  }
+  return { scenarios: total, errors, jobs, wallMs: performance.now() - t0, machines: stats };
 }
 
 /** The compiled worker entry: next to this module, or in dist/ when this runs from the TypeScript sources. */
@@ -110,13 +126,26 @@ export function sweepWorkerUrl(): URL {
 
 /** Messages between runSweep and its workers. */
 export type ToWorker = { start: number; end: number } | { stop: true };
-export type FromWorker = { start: number; results: SweepResult[] } | { fatal: string };
+export type FromWorker = { start: number; results: SweepResult[]; machines: MachineCacheStats | null } | { fatal: string };
+/** What a worker is started with. */
+export interface WorkerInit {
+  matrix: SweepMatrix;
+  freshMachines: boolean;
+}
 
 /**
  * `jobs` threads booting: this one and `jobs - 1` workers. Chunks of scenarios go to whichever thread is
  * free (a worker keeps two queued so it never waits for this thread); results are reported in matrix order.
  */
-async function runOnWorkers(m: SweepMatrix, total: number, jobs: number, chunk: number, emit: (r: SweepResult) => void): Promise<void> {
+async function runOnWorkers(
+  m: SweepMatrix,
+  total: number,
+  jobs: number,
+  chunk: number,
+  machines: MachineCache | undefined,
+  workerStats: MachineCacheStats[],
+  emit: (r: SweepResult) => void,
+): Promise<void> {
   const url = sweepWorkerUrl();
   const pending: (SweepResult | undefined)[] = new Array<SweepResult | undefined>(total);
   let nextToEmit = 0;
@@ -153,7 +182,8 @@ async function runOnWorkers(m: SweepMatrix, total: number, jobs: number, chunk: 
   };
   try {
     for (let j = 1; j < jobs; j++) {
-      const w = new Worker(url, { workerData: { matrix: m }, execArgv: [] });
+      const w = new Worker(url, { workerData: { matrix: m, freshMachines: machines === undefined } satisfies WorkerInit, execArgv: [] });
+      const slot = workers.length;
       workers.push(w);
       w.on('message', (msg: FromWorker) => {
         if (failure !== null) return;
@@ -162,6 +192,7 @@ async function runOnWorkers(m: SweepMatrix, total: number, jobs: number, chunk: 
           return;
         }
         msg.results.forEach((r, k) => (pending[msg.start + k] = r));
+        if (msg.machines) workerStats[slot] = msg.machines;
         feed(w);
         flush();
       });
@@ -179,7 +210,7 @@ async function runOnWorkers(m: SweepMatrix, total: number, jobs: number, chunk: 
       if (failure !== null) throw failure;
       const c = take(own);
       if (c === null) break;
-      for (let i = c[0]; i < c[1]; i++) pending[i] = runScenario(m, i);
+      for (let i = c[0]; i < c[1]; i++) pending[i] = runScenario(m, i, machines);
       flush();
       await new Promise<void>((r) => setImmediate(r));
     }

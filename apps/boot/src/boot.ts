@@ -217,10 +217,13 @@ interface PoweredOn {
   accel: KvmPciAccel;
   firmware: FirmwareKind;
   qbootMmconfig: boolean;
-  /** the firmware phase's config accesses as QEMU's handlers saw them, packed */
-  fwLog: Uint32Array;
+  /** the firmware phase's config accesses as QEMU's handlers saw them */
+  fwLog: AccessLog;
   fwStats: KvmStatsSnapshot;
 }
+
+/** A powered-on VM as a {@link MachineCache} keeps it: its firmware log as a packed copy. */
+type SavedVm = Omit<PoweredOn, 'fwLog'> & { fwPacked: Uint32Array };
 
 /** KVM's VM and vCPU, QEMU's machine on them, its firmware's POST, then the KVM mitigations QEMU installs. */
 function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, accesses: AccessRecord[] | null, trace: TraceCollector | null): PoweredOn {
@@ -267,9 +270,7 @@ function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, acc
   accel.apply();
   trace?.mark('qemu', 'kvm-pci-accel', 'end');
   if (machine.host) machine.host.observer = null;
-  const packed = fwLog.data.slice(0, fwLog.n);
-  fwLog.release();
-  return { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog: packed, fwStats };
+  return { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog, fwStats };
 }
 
 /** What a VM at the kernel's entry depends on: the machine, the KVM mitigations and the cost profile. */
@@ -284,15 +285,21 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   // a saved VM brings no trace and no access list of its firmware phase: those boots only reuse the machine
   const whole = cache !== null && trace === null && accesses === null ? cache : null;
   const key = whole ? vmKey(s, opts) : '';
-  let on = whole?.restoreVm<PoweredOn>(key) ?? null;
-  if (on === null) {
+  const saved = whole?.restoreVm<SavedVm>(key) ?? null;
+  let on: PoweredOn;
+  if (saved === null) {
     on = powerOn(s, opts, cache, accesses, trace);
-    whole?.keepVm(key, on);
+    if (whole) {
+      const { fwLog, ...rest } = on;
+      whole.keepVm(key, { ...rest, fwPacked: fwLog.data.slice(0, fwLog.n) } satisfies SavedVm);
+    }
+  } else {
+    // the saved snapshot object is the cache's: the report gets its own
+    const { fwPacked, ...rest } = saved;
+    on = { ...rest, fwLog: new AccessLog(), fwStats: structuredClone(saved.fwStats) };
+    on.fwLog.load(fwPacked);
   }
-  const { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig } = on;
-  const fwStats = structuredClone(on.fwStats);
-  const fwLog = new AccessLog();
-  fwLog.load(on.fwLog);
+  const { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog, fwStats } = on;
   const linuxLog = new AccessLog();
   const cpuModel = parseCpu(s.cpu);
 

@@ -117,7 +117,7 @@ describe('MachineCache', () => {
     m.host!.mmcfgBase = 0xe0000000;
     expect(cache.restore(scenario(['-M', 'q35']))).toBe(m);
     expect(root.children.length).toBe(children);
-    expect(root.devices[8]?.typeName).toBe('VGA');
+    expect(m.rootBus!.devices[8]?.typeName).toBe('VGA');
     expect(root.devices[0]!.config[0]).toBe(0x86);
     expect(m.host!.mmcfgBase).toBe(-1);
   });

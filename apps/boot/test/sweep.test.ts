@@ -16,6 +16,7 @@ import {
   type SweepResult,
 } from '../src/sweep/index.js';
 import { bootScenario } from '../src/boot.js';
+import { spreadSample } from '../src/sweep/run.js';
 import { parseQemuArgs } from '../src/scenario.js';
 
 /** small and quick: lastbus=0 keeps each boot near 1,000 accesses */
@@ -91,6 +92,24 @@ describe('sweep matrix', () => {
   });
 });
 
+describe('spreadSample', () => {
+  it('brings up every value of every axis of the bench matrix within the first 32 scenarios', () => {
+    const first = spreadSample(1000, 32);
+    expect(new Set(first).size).toBe(32);
+    const all = [...expandMatrix(BENCH_MATRIX)];
+    for (const axis of ['devices', 'append', 'kvm', 'guestPatch'] as const) {
+      const values = new Set(first.map((i) => JSON.stringify(all[i]![axis])));
+      expect(values.size, axis).toBe(BENCH_MATRIX.axes![axis]!.length);
+    }
+  });
+
+  it('is every scenario once when asked for as many or more', () => {
+    expect(spreadSample(12, 64).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    expect(spreadSample(1, 32)).toEqual([0]);
+    expect(spreadSample(7, 0)).toEqual([]);
+  });
+});
+
 describe('runSweep', () => {
   it('reports each scenario as pcisim boot does, in matrix order', async () => {
     const out = await collect(SMALL, 1);
@@ -104,9 +123,16 @@ describe('runSweep', () => {
   });
 
   it('gives the same lines, byte for byte, on 1 thread and on 3 workers', async () => {
-    const one = await collect(SMALL, 1);
-    const three = await collect(SMALL, 3);
+    const m: SweepMatrix = { ...SMALL, axes: { ...SMALL.axes, append: ['', 'pci=lastbus=1', 'pci=lastbus=2', 'pci=lastbus=3', 'pci=nommconf'] } };
+    const one = await collect(m, 1);
+    expect(one).toHaveLength(60);
+    const three = await collect(m, 3);
     expect(three.map((r) => JSON.stringify(r))).toEqual(one.map((r) => JSON.stringify(r)));
+    // 120 scenarios: more than the three threads' samples (96), so that chunks follow them
+    const chunked = await collect({ ...m, axes: { ...m.axes, mcfg: [null, 1] } }, 3);
+    expect(chunked).toHaveLength(120);
+    const alone = await collect({ ...m, axes: { ...m.axes, mcfg: [null, 1] } }, 1, true);
+    expect(chunked.map((r) => JSON.stringify(r))).toEqual(alone.map((r) => JSON.stringify(r)));
   }, 60_000);
 
   it('a scenario that does not boot is a line with its error, not the end of the sweep', async () => {

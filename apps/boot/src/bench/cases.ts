@@ -123,14 +123,26 @@ export const BENCH_CASES: readonly BenchCase[] = [
   buses(256),
 ];
 
+/** How a cold sweep case runs: its thread count, new machines for every scenario, pinned to one CPU. */
+export interface ColdSweepVariant {
+  jobs: number;
+  freshMachines?: boolean;
+  /** `taskset -c 0`: the process (V8's compiler threads too) on one CPU */
+  oneCpu?: boolean;
+}
+
 /** `pcisim sweep <1,000 scenarios> --jobs N` as a fresh process each run: start-up, JIT warm-up, workers. */
-export function coldSweepCase(runner: string, jobs: number): BenchCase {
+export function coldSweepCase(runner: string, v: ColdSweepVariant): BenchCase {
+  const { jobs } = v;
+  const name = `sweep-1000${jobs === 1 ? '' : `-jobs${jobs}`}${v.freshMachines ? '-fresh' : ''}${v.oneCpu ? '-1cpu' : ''}`;
+  const how = [`--jobs ${jobs}`, ...(v.freshMachines ? ['--fresh-machines'] : []), ...(v.oneCpu ? ['pinned to one CPU (taskset -c 0)'] : [])].join(', ');
   return {
-    name: jobs === 1 ? 'sweep-1000' : `sweep-1000-jobs${jobs}`,
-    description: `pcisim sweep of 1,000 q35 scenarios (5 topologies × 10 command lines × 10 KVM sets × 2 guests), --jobs ${jobs}, a fresh process each run`,
+    name,
+    description: `pcisim sweep of 1,000 q35 scenarios (5 topologies × 10 command lines × 10 KVM sets × 2 guests), ${how}, a fresh process each run`,
     setup: () => () => {
-      const r = spawnSync(process.execPath, ['--import', pathToFileURL(runner.replace(/sweep-run\.js$/, 'rss-hook.js')).href, runner, String(jobs)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`sweep-run --jobs ${jobs} exited with ${r.status}: ${r.stderr}`);
+      const node = [process.execPath, '--import', pathToFileURL(runner.replace(/sweep-run\.js$/, 'rss-hook.js')).href, runner, String(jobs), ...(v.freshMachines ? ['--fresh-machines'] : [])];
+      const r = v.oneCpu ? spawnSync('taskset', ['-c', '0', ...node], { encoding: 'utf8' }) : spawnSync(node[0]!, node.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`sweep-run (${how}) exited with ${r.status}: ${r.error?.message ?? r.stderr}`);
       const m = /pcisim-bench-maxrss=(\d+)/.exec(r.stderr);
       if (m) childPeakRss = Math.max(childPeakRss, Number(m[1]) * 1024);
       return Number(r.stdout.trim());

@@ -7,11 +7,11 @@
  * "Per access" is always: wall time of a run ÷ the simulated PCI config accesses it made (the boot report's
  * `config.accesses.total`, firmware + linux), at the median run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BENCH_CASES, coldProcessCase, coldSweepCase, type BenchCase } from './cases.js';
+import { BENCH_CASES, coldProcessCase, coldSweepCase, type BenchCase, type ColdSweepVariant } from './cases.js';
 import { measureCase, type BenchCaseResult } from './measure.js';
 
 export { BENCH_CASES, type BenchCase } from './cases.js';
@@ -50,7 +50,10 @@ export function benchCases(): BenchCase[] {
   if (existsSync(bin) && existsSync(hook)) out.splice(1, 0, coldProcessCase(bin, hook));
   if (existsSync(runner) && existsSync(hook)) {
     const at = out.findIndex((c) => c.name === 'sweep-1000-warm');
-    out.splice(at, 0, coldSweepCase(runner, 1), coldSweepCase(runner, 2));
+    const variants: ColdSweepVariant[] = [{ jobs: 1 }, { jobs: 2 }, { jobs: 1, freshMachines: true }];
+    // "on one core": only where taskset is (util-linux); the case is left out elsewhere
+    if (spawnSync('taskset', ['-c', '0', 'true']).status === 0) variants.push({ jobs: 1, oneCpu: true });
+    out.splice(at, 0, ...variants.map((v) => coldSweepCase(runner, v)));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * @module
- * A `pcisim sweep` worker thread: boots the scenarios [start, end) it is sent and posts their results.
+ * A `pcisim sweep` worker thread: boots the scenarios it is sent and posts their results.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { MachineCache } from '../machine-cache.js';
@@ -17,8 +17,8 @@ port.on('message', (msg: ToWorker) => {
   }
   try {
     const results: SweepResult[] = [];
-    for (let i = msg.start; i < msg.end; i++) results.push(runScenario(matrix, i, machines));
-    port.postMessage({ start: msg.start, results, machines: machines ? { ...machines.stats } : null } satisfies FromWorker);
+    for (const i of msg.indices) results.push(runScenario(matrix, i, machines));
+    port.postMessage({ indices: msg.indices, results, machines: machines ? { ...machines.stats } : null } satisfies FromWorker);
   } catch (e) {
     port.postMessage({ fatal: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromWorker);
   }

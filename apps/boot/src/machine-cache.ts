@@ -1,20 +1,26 @@
 /**
  * @module
- * Realized machines kept between boots, restored instead of built again.
+ * Realized machines and powered-on VMs kept between boots, restored instead of built again.
  *
- * A sweep boots many scenarios on the same QEMU command line that differ only on the guest's side (kernel
- * command line, guest patch, KVM mitigations, cost profile). Building and realizing that machine each time
- * (`pc_q35_init()`, every `-device`, the first system reset) is a fifth of a cold sweep, and most of its JIT
- * warm-up. A {@link MachineCache} keeps the machine and an image of it taken right after realize: every field,
- * array element, Map/Set entry and typed-array byte reachable from the machine object. Before the next boot
- * it writes the image back, as `loadvm` restores a snapshot, and that machine is then the same object graph
- * in the same state as a new one, so the boot is the same, byte for byte (apps/boot/test/machine-cache.test.ts
- * holds it over every machine type and bridge kind). If the graph changed shape in a way a write-back cannot
- * undo (a field added or deleted), the machine is dropped and a new one built.
+ * A sweep boots many scenarios that differ only on the guest's side (kernel command line, guest patch) or in
+ * what KVM does (mitigations, cost profile) on the same QEMU command line. Building and realizing that machine
+ * each time (`pc_q35_init()`, every `-device`, the first system reset) and running its firmware (SeaBIOS's
+ * POST) is most of a cold sweep's work and JIT warm-up. A {@link MachineCache} keeps
  *
- * Only state reachable from the machine is restored: a caller that keeps state elsewhere about a machine
- * (QEMU's realize state for a later `device_add`, a guest runtime) must not use a cache; bootScenario() does
- * not when run-time hooks are given.
+ * - per QEMU command line, the machine right after realize;
+ * - per (command line, KVM mitigations, cost profile), the whole VM at the kernel's entry: KVM's VM and vCPU,
+ *   the machine, the firmware run, the mitigations installed;
+ *
+ * each with an image of every field, array element, Map/Set entry and typed-array byte reachable from it.
+ * Before a boot that needs one, it writes the image back, as `loadvm` restores a snapshot: the objects are
+ * then the same graph in the same state as newly built ones, so the boot is the same, byte for byte
+ * (apps/boot/test/machine-cache.test.ts holds it over every machine type, bridge kind and mitigation). If the
+ * graph changed shape in a way a write-back cannot undo (a field added or deleted), every saved state is
+ * dropped and the VM built again.
+ *
+ * Only state reachable from the saved objects is restored: a caller that keeps state elsewhere about a
+ * machine (QEMU's realize state for a later `device_add`, a guest runtime) must not use a cache;
+ * bootScenario() does not with run-time hooks, and restores no VM when it traces or keeps the access list.
  */
 import type { Machine } from '@sim/qemu';
 import type { Scenario } from './scenario.js';
@@ -27,7 +33,7 @@ type Saved =
   | { kind: 'map'; entries: [unknown, unknown][] }
   | { kind: 'set'; values: unknown[] };
 
-/** Every object reachable from a machine, and what each held, in walk order. */
+/** Every object reachable from a root, and what each held, in walk order. */
 interface MachineImage {
   objects: object[];
   saved: Saved[];
@@ -189,9 +195,6 @@ class Lru<T> {
   clear(): void {
     this.map.clear();
   }
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 /**
@@ -211,7 +214,7 @@ export class MachineCache {
     this.vms = new Lru(capacity * 8);
   }
 
-  /** everything of a scenario the machine depends on: all of it but the kernel command line */
+  /** @internal Everything of a scenario the machine depends on: all of it but the kernel command line. */
   static machineKey(s: Scenario): string {
     return JSON.stringify({ ...s, append: '' });
   }

@@ -22,7 +22,7 @@ async function minorGcsDuring(work: () => void): Promise<number> {
 
 /**
  * A whole q35 boot's access path allocates nothing per access: the linux phase of `-M q35` (8,867 config
- * accesses: conf1 for the first 256 bytes, ECAM beyond) replayed instruction by instruction the way Linux
+ * accesses: 8,820 conf1 for the first 256 bytes, 47 ECAM beyond) replayed instruction by instruction the way Linux
  * makes them (outl 0xcf8 + in/out 0xcfc.., or an MMIO read/write of the ECAM window) on the vCPU of a booted
  * machine — KVM's exit paths and in-kernel PIO bus, the coalesced 0xcf8 latch, QEMU's port/MMIO dispatch,
  * the host bridge (bus-number cache, observer), the device's config space. Run ~3.5 M times, it causes no
@@ -31,7 +31,10 @@ async function minorGcsDuring(work: () => void): Promise<number> {
  * Values are handed to the vCPU as the guest's bytes: a dword with bit 31 set (every 0xcf8 address) as the
  * int32 of those bytes, which the vCPU masks as the hardware does, as the guest model (Linux61) and the
  * firmware do too (passed as an unsigned number ≥ 2^31, V8 boxes it in the caller's frame at every call it
- * does not inline: the second test holds the guest to it). The ECAM addresses (0xb0000000 + …) are real gpas.
+ * does not inline: the second test holds the guest to it). The ECAM addresses (0xb0000000 + …) are real gpas;
+ * too few here to show it, an ECAM access does allocate: its gpa is ≥ 2^31, a heap number wherever V8 passes it
+ * to a call it did not inline (~16 B an access by an MMCONFIG guest; BENCHMARKS.md, "What else would make a
+ * boot faster").
  */
 describe('q35 boot access path', () => {
   it('replays the linux phase without a minor GC', async () => {

@@ -46,7 +46,7 @@ export interface SweepSummary {
   errors: number;
   jobs: number;
   wallMs: number;
-  /** machines built, and boots on a restored one, over all threads (see {@link MachineCache}) */
+  /** what the threads' caches did: machines built and reused, VMs powered on and restored (see {@link MachineCache}) */
   machines: MachineCacheStats;
 }
 

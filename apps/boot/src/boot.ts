@@ -249,7 +249,7 @@ function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, acc
     // the firmware phase as QEMU's config handlers see it; the linux phase is the guest's account
     machine.host.observer = (mech, write, bus, devfn, reg, size, value) => {
       fwLog.push(mech, write, bus, devfn);
-      accesses?.push({ phase: 'F', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
+      accesses?.push({ phase: 'F', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value: value >>> 0 });
     };
   }
 

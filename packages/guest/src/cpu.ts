@@ -15,7 +15,9 @@ export interface CpuidResult {
 /**
  * Values written are the bytes of the access: a dword may come as their int32 (the guest passes
  * PCI_CONF1_ADDRESS and other dwords with bit 31 set so, which V8 passes without allocating); take
- * `value >>> 0` for the unsigned value. Values read may be either.
+ * `value >>> 0` for the unsigned value. Values read may be either. Likewise a gpa below 4 GiB may come as the
+ * int32 of its bits (the guest passes ECAM addresses so: 0xb0000000 and up would be a heap number per
+ * access); `gpa < 0 ? gpa + 2 ** 32 : gpa` is the address (@sim/kvm's `gpaOf`).
  */
 export interface Cpu {
   inb(port: number): number;

@@ -334,10 +334,16 @@ export class Linux61 {
   }
 
   /** pci_mmcfg_read() (mmconfig_64.c) */
+  /** PCI_MMCFG_ADDR(): below 4 GiB as the int32 of its bits (see Cpu), which V8 passes without allocating */
+  private ecamGpa(bus: number, devfn: number, reg: number): number {
+    const addr = this.mmcfgBase + (bus - this.mmcfgStartBus) * 2 ** 20 + (devfn << 12) + reg;
+    return addr < 0x1_0000_0000 ? addr | 0 : addr;
+  }
+
   private mmcfgRead(bus: number, devfn: number, reg: number, len: number): number {
     if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return 0xffffffff;
     if (this.pvAbsent(bus, devfn)) return 0xffffffff;
-    const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
+    const addr = this.ecamGpa(bus, devfn, reg);
     const v = len === 1 ? this.cpu.readb(addr) : len === 2 ? this.cpu.readw(addr) : this.cpu.readl(addr) >>> 0;
     this.hook?.(1, 0, bus, devfn, reg, len, v);
     return v;
@@ -346,7 +352,7 @@ export class Linux61 {
   private mmcfgWrite(bus: number, devfn: number, reg: number, len: number, value: number): void {
     if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return;
     if (this.pvAbsent(bus, devfn)) return;
-    const addr = this.mmcfgBase + ((bus - this.mmcfgStartBus) * 2 ** 20) + (devfn << 12) + reg;
+    const addr = this.ecamGpa(bus, devfn, reg);
     if (len === 1) this.cpu.writeb(addr, value & 0xff);
     else if (len === 2) this.cpu.writew(addr, value & 0xffff);
     else this.cpu.writel(addr, value | 0);

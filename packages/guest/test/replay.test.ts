@@ -80,7 +80,8 @@ function replayCpu(real: RealAccess[], info: BootInfo, cpuid: Record<string, Cpu
     else if (port >= 0xcfc && port < 0xd00) dataPort(port, size, true, value);
   };
   const inEcam = (gpa: number) => ecam !== undefined && gpa >= ecam.base && gpa < ecam.base + ((ecam.endBus + 1) << 20);
-  const mmio = (gpa: number, size: number, write: boolean, value = 0): number => {
+  const mmio = (arg: number, size: number, write: boolean, value = 0): number => {
+    const gpa = arg < 0 ? arg + 2 ** 32 : arg; // the guest gives an ECAM gpa below 4 GiB as its int32 (Cpu)
     if (!inEcam(gpa)) return ones(size);
     const off = gpa - ecam!.base;
     return access(true, write, (off >>> 20) & 0xff, (off >>> 12) & 0xff, off & 0xfff, size, value);

@@ -13,7 +13,8 @@ import { KvmStats, T_EPT_MAP, T_KERN_MMIO, T_KERN_PIO, T_NO_EXIT, T_USER_IO, T_U
 
 /**
  * Called after each VM exit when set (`vm.onExit`), with numbers only: the event (EXIT_EVENT_*), the port
- * or gpa, the access size, 1 for a write, the virtual time the exit started and its charged duration.
+ * or gpa (as the guest gave it: below 4 GiB possibly the int32 of its bits, see `gpaOf`), the access size,
+ * 1 for a write, the virtual time the exit started and its charged duration.
  */
 export type ExitObserver = (event: number, addr: number, size: number, isWrite: number, startNs: number, durationNs: number) => void;
 

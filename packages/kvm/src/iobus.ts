@@ -51,11 +51,21 @@ export class IoBus {
    */
   private static cmp(a1: number, l1: number, a2: number, l2: number): number {
     if (a1 < a2) return -1;
-    if (l2 !== 0) {
-      a1 += l1;
-      a2 += l2;
-    }
-    if (a1 > a2) return 1;
+    if (l2 !== 0 ? a1 + l1 > a2 + l2 : a1 > a2) return 1;
+    return 0;
+  }
+
+  /**
+   * {@link cmp} of an access against range `i`. The access's address may be the int32 form of an MMIO gpa
+   * (types.ts, Gpa), made the address here; the range is read here too: a range start ≥ 2^31 (an ECAM hole)
+   * or a normalized address handed to a call V8 does not inline would be a heap number per comparison.
+   */
+  private cmpAt(addr: number, len: number, i: number): number {
+    const a = addr + (addr < 0 ? 0x1_0000_0000 : 0);
+    const r = this.addr[i]!;
+    if (a < r) return -1;
+    const rl = this.len[i]!;
+    if (rl !== 0 ? a + len > r + rl : a > r) return 1;
     return 0;
   }
 
@@ -80,7 +90,7 @@ export class IoBus {
     let found = -1;
     while (num > 0) {
       const pivot = base + (num >> 1);
-      const r = IoBus.cmp(addr, len, this.addr[pivot]!, this.len[pivot]!);
+      const r = this.cmpAt(addr, len, pivot);
       if (r === 0) {
         found = pivot;
         break;
@@ -92,16 +102,19 @@ export class IoBus {
       num >>= 1;
     }
     if (found < 0) return -1;
-    while (found > 0 && IoBus.cmp(addr, len, this.addr[found - 1]!, this.len[found - 1]!) === 0) found--;
+    while (found > 0 && this.cmpAt(addr, len, found - 1) === 0) found--;
     return found;
   }
 
   /** __kvm_io_bus_read(): the value a device gave, or NOT_HANDLED (-EOPNOTSUPP). */
   read(addr: number, size: AccessSize): number {
-    if (addr < this.lo || addr + size > this.hi) return NOT_HANDLED;
+    // an MMIO gpa may come as the int32 of its bits (types.ts, Gpa): compared as the address, handed on as it
+    // came (see cmpAt)
+    const a = addr + (addr < 0 ? 0x1_0000_0000 : 0);
+    if (a < this.lo || a + size > this.hi) return NOT_HANDLED;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return NOT_HANDLED;
-    while (idx < this.count && IoBus.cmp(addr, size, this.addr[idx]!, this.len[idx]!) === 0) {
+    while (idx < this.count && this.cmpAt(addr, size, idx) === 0) {
       const v = this.devs[idx]!.read(addr, size);
       if (v !== NOT_HANDLED) return v;
       idx++;
@@ -115,10 +128,11 @@ export class IoBus {
    * V8 does not inline), so a device takes `value >>> 0` when it wants it unsigned.
    */
   write(addr: number, size: AccessSize, value: number): boolean {
-    if (addr < this.lo || addr + size > this.hi) return false;
+    const a = addr + (addr < 0 ? 0x1_0000_0000 : 0);
+    if (a < this.lo || a + size > this.hi) return false;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return false;
-    while (idx < this.count && IoBus.cmp(addr, size, this.addr[idx]!, this.len[idx]!) === 0) {
+    while (idx < this.count && this.cmpAt(addr, size, idx) === 0) {
       if (this.devs[idx]!.write(addr, size, value)) return true;
       idx++;
     }

@@ -173,16 +173,19 @@ export class MemslotTable {
 
   /** The slot of address space 0 containing `gpa`, or null. The vCPU's hot path. */
   find(gpa: number): Slot | null {
+    // the int32 form of a gpa below 4 GiB too (types.ts, Gpa): compared here and passed to nothing (a double
+    // V8 passes to a call it does not inline is a heap number each time)
+    const a = gpa + (gpa < 0 ? 0x1_0000_0000 : 0);
     const l = this.last;
-    if (l !== null && gpa >= l.gpa && gpa < l.end) return l;
+    if (l !== null && a >= l.gpa && a < l.end) return l;
     const s = this.sorted[0]!;
     let lo = 0;
     let hi = s.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const slot = s[mid]!;
-      if (gpa < slot.gpa) hi = mid - 1;
-      else if (gpa >= slot.end) lo = mid + 1;
+      if (a < slot.gpa) hi = mid - 1;
+      else if (a >= slot.end) lo = mid + 1;
       else {
         this.last = slot;
         return slot;

@@ -145,7 +145,7 @@ export class Mmu {
   hostOffset(slot: Slot, gpa: number): number {
     const r = slot.region;
     if (r !== null && r.alive) {
-      const rel = gpa - slot.gpa;
+      const rel = gpa + (gpa < 0 ? 0x1_0000_0000 : 0) - slot.gpa; // the int32 form too (types.ts, Gpa)
       const off = slot.regionBase + (slot.singleHva ? rel % slot.period : rel);
       if (off >= 0 && off < r.size) return off;
     }

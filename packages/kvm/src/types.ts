@@ -5,7 +5,13 @@
  * `KVM_EXIT_IO` and `KVM_EXIT_MMIO` (cloud-hypervisor's `hypervisor::VmOps` has the same shape).
  */
 
-/** A guest physical address. Every x86 gpa fits in 53 bits, so a plain number. */
+/**
+ * A guest physical address. Every x86 gpa fits in 53 bits, so a plain number. On the MMIO path (a vCPU's
+ * `readb`…`writel`, {@link VmOps}, an in-kernel MMIO device, `vm.onExit`) a gpa below 4 GiB may also come as
+ * the int32 of its 32 bits, negative from 2 GiB up: V8 keeps a number ≥ 2^31 as a heap object wherever it
+ * crosses a call it does not inline, and an ECAM window at 0xb0000000 would cost one per config access.
+ * {@link gpaOf} gives the address either way.
+ */
 export type Gpa = number & { readonly __brand: 'Gpa' };
 /** An x86 I/O port, 0..0xffff. */
 export type Port = number & { readonly __brand: 'Port' };
@@ -13,6 +19,14 @@ export type Port = number & { readonly __brand: 'Port' };
 export type Hva = number & { readonly __brand: 'Hva' };
 
 export const gpa = (n: number): Gpa => n as Gpa;
+
+/** The address a gpa given on the MMIO path stands for (see {@link Gpa}): the int32 form back to unsigned. */
+export function gpaOf(gpa: number): number {
+  // an addition on both paths: `gpa < 0 ? gpa + 2 ** 32 : gpa` would merge a computed double with the argument
+  // as it came, which V8 does by boxing the double. The hot paths write this expression out where they
+  // compare, rather than call this: a call V8 does not inline returns the double as a heap number
+  return gpa + (gpa < 0 ? 0x1_0000_0000 : 0);
+}
 export const port = (n: number): Port => n as Port;
 export const hva = (n: number): Hva => n as Hva;
 
@@ -27,7 +41,9 @@ export type AccessSize = 1 | 2 | 4;
 export interface VmOps {
   pioRead(port: number, size: AccessSize): number;
   pioWrite(port: number, size: AccessSize, value: number): void;
+  /** `gpa` as the guest gave it: below 4 GiB possibly the int32 of its bits ({@link gpaOf}) */
   mmioRead(gpa: number, size: AccessSize): number;
+  /** `gpa` as for {@link VmOps.mmioRead} */
   mmioWrite(gpa: number, size: AccessSize, value: number): void;
 }
 

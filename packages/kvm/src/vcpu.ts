@@ -35,7 +35,7 @@ import {
   T_USER_MMIO,
   type VirtualClock,
 } from './stats.js';
-import { NOT_HANDLED, type AccessSize, type CpuidResult, type VmOps } from './types.js';
+import { NOT_HANDLED, gpaOf, type AccessSize, type CpuidResult, type VmOps } from './types.js';
 import { KVM_EXIT_IO, KVM_EXIT_MMIO, PAGE_SIZE } from './uapi.js';
 
 /** `vm.onExit` event: an exit to userspace with KVM_EXIT_IO. */
@@ -63,6 +63,12 @@ function mask(v: number, size: AccessSize): number {
  */
 function bits(v: number, size: AccessSize): number {
   return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
+}
+
+/** The gfn of a gpa given on the MMIO path, its int32 form included (types.ts, Gpa), as an int32 where it fits. */
+function gfnOf(gpa: number): number {
+  const a = gpa + (gpa < 0 ? 0x1_0000_0000 : 0);
+  return a < 2 ** 43 ? (a / PAGE_SIZE) | 0 : Math.floor(a / PAGE_SIZE);
 }
 
 function ones(size: AccessSize): number {
@@ -110,7 +116,7 @@ export class Vcpu {
     this.pioOut(port, 4, value);
   }
 
-  // ---- MMIO ----
+  // ---- MMIO: `gpa` below 4 GiB may be the int32 of its bits (types.ts, Gpa); it goes on as it came ----
   readb(gpa: number): number {
     return this.mmioRead(gpa, 1);
   }
@@ -226,7 +232,7 @@ export class Vcpu {
         this.charge(T_KERN_MMIO, R_EPT_VIOLATION, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
         return ones(size);
       }
-      const gfn = Math.floor(gpa / PAGE_SIZE);
+      const gfn = gfnOf(gpa);
       if (core.mmu.isMapped(gfn)) this.noExit();
       else this.mapFault(slot, gfn, gpa, size, 0);
       const off = core.mmu.hostOffset(slot, gpa);
@@ -241,7 +247,7 @@ export class Vcpu {
    */
   private mmioExitRead(gpa: number, size: AccessSize, reason: number, viaMmioSpte: boolean): number {
     const core = this.core;
-    const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
+    const r = viaMmioSpte ? core.mmu.mmioAccess(gfnOf(gpa)) : reason;
     if (core.mmioBus.count !== 0) {
       const v = core.mmioBus.read(gpa, size);
       if (v !== NOT_HANDLED) {
@@ -268,7 +274,7 @@ export class Vcpu {
         this.mmioExitWrite(gpa, size, val, R_EPT_VIOLATION, false);
         return;
       }
-      const gfn = Math.floor(gpa / PAGE_SIZE);
+      const gfn = gfnOf(gpa);
       if (core.mmu.isMapped(gfn)) this.noExit();
       else this.mapFault(slot, gfn, gpa, size, 1);
       const off = core.mmu.hostOffset(slot, gpa);
@@ -280,7 +286,7 @@ export class Vcpu {
 
   private mmioExitWrite(gpa: number, size: AccessSize, val: number, reason: number, viaMmioSpte: boolean): void {
     const core = this.core;
-    const r = viaMmioSpte ? core.mmu.mmioAccess(Math.floor(gpa / PAGE_SIZE)) : reason;
+    const r = viaMmioSpte ? core.mmu.mmioAccess(gfnOf(gpa)) : reason;
     if (core.mmioBus.count !== 0 && core.mmioBus.write(gpa, size, val)) {
       this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 1);
       return;
@@ -294,6 +300,7 @@ export class Vcpu {
    * 1-3); VmOps takes sizes 1/2/4 only, so a 3-byte fragment goes as 2 + 1 here. Cold path.
    */
   private splitRead(gpa: number, size: AccessSize): number {
+    gpa = gpaOf(gpa);
     let v = 0;
     let off = 0;
     while (off < size) {
@@ -308,6 +315,7 @@ export class Vcpu {
   }
 
   private splitWrite(gpa: number, size: AccessSize, value: number): void {
+    gpa = gpaOf(gpa);
     const val = mask(value, size);
     let off = 0;
     while (off < size) {

@@ -7,6 +7,7 @@ describe('public API', () => {
       [
         // shared shapes (types.ts)
         'gpa',
+        'gpaOf',
         'port',
         'hva',
         'NOT_HANDLED',

@@ -17,6 +17,7 @@ import {
   EXIT_EVENT_IO,
   EXIT_EVENT_MMIO,
   type Vm,
+  gpaOf,
 } from '@sim/kvm';
 
 /** The track a span or mark belongs to. */
@@ -292,7 +293,8 @@ export class TraceCollector {
     bin[slot]!++;
     bin[B_REASON + reason]!++;
     bin[B_NS]! += durationNs;
-    this.exitLog?.push({ event, reason: TIMED_VMX_REASONS[reason]!, addr, size, write: isWrite === 1, startNs, durationNs });
+    // a gpa may come as the int32 of its bits (@sim/kvm's Gpa); the log keeps the address
+    this.exitLog?.push({ event, reason: TIMED_VMX_REASONS[reason]!, addr: gpaOf(addr), size, write: isWrite === 1, startNs, durationNs });
   }
 
   /** update_stats() of tools/perf/util/stat.c, plus the total */

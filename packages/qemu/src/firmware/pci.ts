@@ -61,7 +61,7 @@ import {
 
 /**
  * The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. A dword written may come as the int32 of
- * its bytes (`value >>> 0` for the unsigned value).
+ * its bytes (`value >>> 0` for the unsigned value); so may a gpa below 4 GiB (@sim/kvm's `gpaOf`).
  */
 export interface FirmwareCpu {
   inb(port: number): number;
@@ -139,8 +139,10 @@ export class PciConfig {
     return !this.modeSegment && this.mmconfig !== 0;
   }
   /** mmconfig_addr() */
+  /** the ECAM gpa, below 4 GiB as the int32 of its bits (@sim/kvm's `Gpa`), as the guest model passes it too */
   private mmAddr(bdf: number, addr: number): number {
-    return this.mmconfig + bdf * 4096 + addr;
+    const gpa = this.mmconfig + bdf * 4096 + addr;
+    return gpa < 0x1_0000_0000 ? gpa | 0 : gpa;
   }
   /** ioconfig_cmd(), as the int32 of its bytes (V8 boxes an unsigned dword ≥ 2^31 at each call it passes) */
   private cmd(bdf: number, addr: number): number {

@@ -11,7 +11,7 @@
  * {@link QemuHotplug} is the {@link VmOps} the vCPU is created with: it answers what it owns and hands
  * everything else to the machine.
  */
-import type { AccessSize, VmOps } from '@sim/kvm';
+import { gpaOf, type AccessSize, type VmOps } from '@sim/kvm';
 import type { Machine } from '../machine/machine.js';
 import type { PciBus } from '../pci/bus.js';
 import type { PciDevice } from '../pci/device.js';
@@ -218,29 +218,35 @@ export class QemuHotplug implements VmOps {
     this.machine.pioWrite(port, size, value);
   }
 
+  // `gpa` as the vCPU gives it (below 4 GiB possibly the int32 of its bits: @sim/kvm's gpaOf); it goes on to
+  // the machine as it came
   mmioRead(gpa: number, size: AccessSize): number {
     const host = this.machine.host;
-    if (host && this.unpowered.size && host.mmcfgContains(gpa)) {
-      const dev = this.ecamTarget(gpa - host.mmcfgBase);
+    const ecam = host ? host.mmcfgOffset(gpa) : -1;
+    if (ecam >= 0 && this.unpowered.size) {
+      const dev = this.ecamTarget(ecam);
       if (dev && this.unpowered.has(dev)) return ones(size);
     }
-    const s = this.shpcAt(gpa);
-    if (s) return mask(s.bridge.shpc!.read(gpa - s.base, size), size);
+    const a = gpaOf(gpa);
+    const s = this.shpcAt(a);
+    if (s) return mask(s.bridge.shpc!.read(a - s.base, size), size);
     return this.machine.mmioRead(gpa, size);
   }
 
   mmioWrite(gpa: number, size: AccessSize, value: number): void {
     const host = this.machine.host;
-    if (host && host.mmcfgContains(gpa)) {
-      const dev = this.unpowered.size ? this.ecamTarget(gpa - host.mmcfgBase) : null;
+    const ecam = host ? host.mmcfgOffset(gpa) : -1;
+    if (ecam >= 0) {
+      const dev = this.unpowered.size ? this.ecamTarget(ecam) : null;
       if (dev && this.unpowered.has(dev)) return;
       this.machine.mmioWrite(gpa, size, value);
       this.afterChange();
       return;
     }
-    const s = this.shpcAt(gpa);
+    const a = gpaOf(gpa);
+    const s = this.shpcAt(a);
     if (s) {
-      s.bridge.shpc!.write(gpa - s.base, value >>> 0, size);
+      s.bridge.shpc!.write(a - s.base, value >>> 0, size);
       this.afterChange();
       return;
     }

@@ -224,15 +224,18 @@ export class MicrovmMachine implements Machine {
 
   pioWrite(_port: number, _size: number, _value: number): void {}
 
+  // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits)
   mmioRead(gpa: number, size: number): number {
     const h = this.host;
-    if (h !== null && h.mmcfgContains(gpa)) return h.readMmcfg(gpa - h.mmcfgBase, size);
-    return sizeMask(size); // unassigned, or the GPEX windows' allow-unmapped-accesses background
+    const off = h === null ? -1 : h.mmcfgOffset(gpa);
+    // else unassigned, or the GPEX windows' allow-unmapped-accesses background
+    return off >= 0 ? h!.readMmcfg(off, size) : sizeMask(size);
   }
 
   mmioWrite(gpa: number, size: number, value: number): void {
     const h = this.host;
-    if (h !== null && h.mmcfgContains(gpa)) h.writeMmcfg(gpa - h.mmcfgBase, size, value);
+    const off = h === null ? -1 : h.mmcfgOffset(gpa);
+    if (off >= 0) h!.writeMmcfg(off, size, value);
   }
 
   *functions(): Generator<{ bus: number; dev: PciDevice }> {

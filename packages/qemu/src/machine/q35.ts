@@ -107,13 +107,15 @@ export class Q35Machine implements Machine {
     conf1PortWrite(this.host, port, size, value);
   }
 
+  // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits)
   mmioRead(gpa: number, size: number): number {
-    if (this.host.mmcfgContains(gpa)) return this.host.readMmcfg(gpa - this.host.mmcfgBase, size);
-    return sizeMask(size);
+    const off = this.host.mmcfgOffset(gpa);
+    return off >= 0 ? this.host.readMmcfg(off, size) : sizeMask(size);
   }
 
   mmioWrite(gpa: number, size: number, value: number): void {
-    if (this.host.mmcfgContains(gpa)) this.host.writeMmcfg(gpa - this.host.mmcfgBase, size, value);
+    const off = this.host.mmcfgOffset(gpa);
+    if (off >= 0) this.host.writeMmcfg(off, size, value);
   }
 
   /** every function, in bus-walk order */

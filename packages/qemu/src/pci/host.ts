@@ -23,8 +23,10 @@ export const MECH_MMCFG = 1;
 
 /**
  * Called once per config data access, after it was served: mechanism (0 conf1, 1 mmcfg), write (0/1),
- * bus, devfn, register, size, the value read or written (unmasked, as QEMU traces it), and whether
- * a function answered.
+ * bus, devfn, register, size, the value read or written (unmasked, as QEMU traces it) as the int32 of its
+ * bytes (`value >>> 0` for the unsigned value: an unsigned 0xffffffff was a heap number on every access to
+ * an absent function, observer or not, where V8 tagged the argument before testing for an observer), and
+ * whether a function answered.
  */
 export type ConfigAccessObserver = (
   mech: number,
@@ -146,10 +148,11 @@ export class PciHost {
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
     const dev = this.find(bus, devfn);
-    const value = dev === null ? 0xffffffff : readCommon(dev, reg, 0x100, size, false);
+    // the value as an int32 until it leaves (see ConfigAccessObserver)
+    const v32 = dev === null ? -1 : readCommon(dev, reg, 0x100, size, false) | 0;
     this.configAccesses++;
-    this.observer?.(MECH_CONF1, 0, bus, devfn, reg, size, value, dev !== null);
-    return value;
+    this.observer?.(MECH_CONF1, 0, bus, devfn, reg, size, v32, dev !== null);
+    return bytesOf(v32, size);
   }
 
   writeConfigData(offset: number, size: number, value: number): void {
@@ -172,7 +175,7 @@ export class PciHost {
     const dev = this.find(bus, devfn);
     if (dev !== null) this.writeDev(dev, reg, 0x100, value, size, false);
     this.configAccesses++;
-    this.observer?.(MECH_CONF1, 1, bus, devfn, reg, size, value, dev !== null);
+    this.observer?.(MECH_CONF1, 1, bus, devfn, reg, size, v32, dev !== null);
   }
 
   // --- ECAM: pcie_mmcfg_data_read/write; `offset` is relative to the window base ---
@@ -181,10 +184,11 @@ export class PciHost {
     const devfn = (offset >>> 12) & 0xff;
     const reg = offset & 0xfff;
     const dev = this.find(bus, devfn);
-    const value = dev === null ? 0xffffffff : readCommon(dev, reg, dev.configSize, size, this.foundExt);
+    // the value as an int32 until it leaves (see ConfigAccessObserver)
+    const v32 = dev === null ? -1 : readCommon(dev, reg, dev.configSize, size, this.foundExt) | 0;
     this.configAccesses++;
-    this.observer?.(MECH_MMCFG, 0, bus, devfn, reg, size, value, dev !== null);
-    return value;
+    this.observer?.(MECH_MMCFG, 0, bus, devfn, reg, size, v32, dev !== null);
+    return bytesOf(v32, size);
   }
 
   writeMmcfg(offset: number, size: number, value: number): void {
@@ -200,13 +204,30 @@ export class PciHost {
     const dev = this.find(bus, devfn);
     if (dev !== null) this.writeDev(dev, reg, dev.configSize, value, size, this.foundExt);
     this.configAccesses++;
-    this.observer?.(MECH_MMCFG, 1, bus, devfn, reg, size, value, dev !== null);
+    this.observer?.(MECH_MMCFG, 1, bus, devfn, reg, size, v32, dev !== null);
   }
 
   /** the ECAM window decodes this gpa */
   mmcfgContains(gpa: number): boolean {
-    return this.mmcfgBase >= 0 && gpa >= this.mmcfgBase && gpa < this.mmcfgBase + this.mmcfgSize;
+    return this.mmcfgOffset(gpa) >= 0;
   }
+
+  /**
+   * Where in the ECAM window this gpa falls, or -1 outside it. `gpa` as the vCPU gives it (@sim/kvm's `Gpa`:
+   * below 4 GiB possibly the int32 of its bits); the offset (< 256 MiB) comes back as an int32.
+   */
+  mmcfgOffset(gpa: number): number {
+    const a = gpa + (gpa < 0 ? 0x1_0000_0000 : 0);
+    return this.mmcfgBase >= 0 && a >= this.mmcfgBase && a < this.mmcfgBase + this.mmcfgSize ? (a - this.mmcfgBase) | 0 : -1;
+  }
+}
+
+/**
+ * The bytes of a config read the memory core keeps (`size` of them), from its int32: a dword unsigned, a word
+ * or byte as the small integer it is (0xffffffff for a word would be a heap number on its way to the vCPU).
+ */
+function bytesOf(v32: number, size: number): number {
+  return size === 4 ? v32 >>> 0 : v32 & (size === 2 ? 0xffff : 0xff);
 }
 
 /** pci_adjust_config_limit(): extended space only where every bus up to the root is Express */

@@ -4,7 +4,6 @@
  * value, in order.
  */
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   PcMachine,
@@ -14,37 +13,19 @@ import {
   realizeArgv,
   type SeabiosPlatform,
 } from '../src/index.js';
-import { cpuOn, type VmOpsLike } from './helpers.js';
+import { FIXTURES, cpuOn, firmwareAccessLine, referenceFirmware, type VmOpsLike } from './helpers.js';
 
-const FIXTURES = new URL('../../../apps/boot/test/fixtures/', import.meta.url);
 const RAM = 512 << 20; // the recorder's -m 512
 
-const hex = (v: number, w: number) => v.toString(16).padStart(w, '0');
-const mask = (v: number, size: number) => (size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
 
 /** Run SeaBIOS on `m` and list its config accesses in the reference's line format (values masked to size). */
 function firmwareAccesses(m: VmOpsLike, platform: SeabiosPlatform): string[] {
   const out: string[] = [];
   m.host.observer = (mech, write, bus, devfn, reg, size, value) => {
-    const bdf = `${hex(bus, 2)}:${hex(devfn >> 3, 2)}.${devfn & 7}`;
-    out.push(`F ${mech ? 'mmcfg' : 'conf1'} ${write ? 'w' : 'r'} ${bdf} 0x${hex(reg, 3)}/${size} 0x${mask(value, size).toString(16)}`);
+    out.push(firmwareAccessLine(mech, write, bus, devfn, reg, size, value));
   };
   new Seabios(cpuOn(m), platform).run();
   m.host.observer = null;
-  return out;
-}
-
-/** The reference's firmware phase, values masked to the access size (QEMU traces them unmasked). */
-function referenceFirmware(scenario: string): string[] {
-  const text = gunzipSync(readFileSync(new URL(`${scenario}.accesses.txt.gz`, FIXTURES))).toString();
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('F ')) continue;
-    const [phase, mech, rw, bdf, regSize, value] = line.trim().split(/\s+/);
-    const size = Number(regSize!.split('/')[1]);
-    const v = BigInt(value!) & (size === 4 ? 0xffffffffn : size === 2 ? 0xffffn : 0xffn);
-    out.push(`${phase} ${mech} ${rw} ${bdf} ${regSize} 0x${v.toString(16)}`);
-  }
   return out;
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { FirmwareCpu } from '../src/index.js';
 import type { PciHost } from '../src/pci/host.js';
 
@@ -27,3 +29,30 @@ export function cpuOn(m: VmOpsLike): FirmwareCpu {
     writel: (a, v) => m.mmioWrite(a, 4, v),
   };
 }
+
+/** The real-QEMU reference recordings (apps/boot/test/fixtures/). */
+export const FIXTURES = new URL('../../../apps/boot/test/fixtures/', import.meta.url);
+
+const hex = (v: number, w: number) => v.toString(16).padStart(w, '0');
+
+/** One firmware-phase config access in the reference's line format, the value masked to the access size. */
+export function firmwareAccessLine(mech: number, write: number, bus: number, devfn: number, reg: number, size: number, value: number): string {
+  const v = size === 4 ? value >>> 0 : value & (size === 2 ? 0xffff : 0xff);
+  const bdf = `${hex(bus, 2)}:${hex(devfn >> 3, 2)}.${devfn & 7}`;
+  return `F ${mech ? 'mmcfg' : 'conf1'} ${write ? 'w' : 'r'} ${bdf} 0x${hex(reg, 3)}/${size} 0x${v.toString(16)}`;
+}
+
+/** The reference's firmware phase, values masked to the access size (QEMU traces them unmasked). */
+export function referenceFirmware(scenario: string): string[] {
+  const text = gunzipSync(readFileSync(new URL(`${scenario}.accesses.txt.gz`, FIXTURES))).toString();
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('F ')) continue;
+    const [phase, mech, rw, bdf, regSize, value] = line.trim().split(/\s+/);
+    const size = Number(regSize!.split('/')[1]);
+    const v = BigInt(value!) & (size === 4 ? 0xffffffffn : size === 2 ? 0xffffn : 0xffn);
+    out.push(`${phase} ${mech} ${rw} ${bdf} ${regSize} 0x${v.toString(16)}`);
+  }
+  return out;
+}
+

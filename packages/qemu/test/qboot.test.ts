@@ -8,7 +8,6 @@
  *    q35-qboot-bridges}.*): mechanism, direction, bus:dev.fn, register/size and value, in order.
  */
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   MicrovmMachine,
@@ -23,8 +22,8 @@ import {
   type QbootResult,
 } from '../src/index.js';
 import type { PciHost } from '../src/pci/host.js';
+import { FIXTURES, firmwareAccessLine, referenceFirmware } from './helpers.js';
 
-const FIXTURES = new URL('../../../apps/boot/test/fixtures/', import.meta.url);
 const RAM = 512 << 20; // the recorder's -m 512
 const QBOOT = ['-bios', '/usr/share/qemu/qboot.rom'];
 
@@ -66,8 +65,6 @@ function cpuOn(m: VmOpsLike, t: PortTally): FirmwareCpu {
   };
 }
 
-const hex = (v: number, w: number) => v.toString(16).padStart(w, '0');
-const mask = (v: number, size: number) => (size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
 
 interface Run {
   accesses: string[];
@@ -81,27 +78,12 @@ function runQboot(m: VmOpsLike): Run {
   const ports: PortTally = { cf8Writes: 0, dataAccesses: 0, other: 0, mmio: 0 };
   if (m.host) {
     m.host.observer = (mech, write, bus, devfn, reg, size, value) => {
-      const bdf = `${hex(bus, 2)}:${hex(devfn >> 3, 2)}.${devfn & 7}`;
-      accesses.push(`F ${mech ? 'mmcfg' : 'conf1'} ${write ? 'w' : 'r'} ${bdf} 0x${hex(reg, 3)}/${size} 0x${mask(value, size).toString(16)}`);
+      accesses.push(firmwareAccessLine(mech, write, bus, devfn, reg, size, value));
     };
   }
   const result = new Qboot(cpuOn(m, ports)).run();
   if (m.host) m.host.observer = null;
   return { accesses, result, ports };
-}
-
-/** The reference's firmware phase, values masked to the access size (QEMU traces them unmasked). */
-function referenceFirmware(scenario: string): string[] {
-  const text = gunzipSync(readFileSync(new URL(`${scenario}.accesses.txt.gz`, FIXTURES))).toString();
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('F ')) continue;
-    const [phase, mech, rw, bdf, regSize, value] = line.trim().split(/\s+/);
-    const size = Number(regSize!.split('/')[1]);
-    const v = BigInt(value!) & (size === 4 ? 0xffffffffn : size === 2 ? 0xffffn : 0xffn);
-    out.push(`${phase} ${mech} ${rw} ${bdf} ${regSize} 0x${v.toString(16)}`);
-  }
-  return out;
 }
 
 function qemuArgsOf(scenario: string): string[] {

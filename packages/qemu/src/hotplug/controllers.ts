@@ -16,6 +16,21 @@ import type { Machine } from '../machine/machine.js';
 import type { PciBus } from '../pci/bus.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
+import {
+  PCI_EXP_SLTCAP_PCP,
+  PCI_EXP_SLTCAP_HPC,
+  PCI_EXP_SLTCTL_HPIE,
+  PCI_EXP_SLTCTL_PIC,
+  PCI_EXP_SLTCTL_PCC,
+  PCI_EXP_SLTSTA_ABP,
+  PCI_EXP_SLTSTA_PDC,
+  PCI_EXP_SLTSTA_CC,
+  PCI_EXP_SLTSTA_PDS,
+  PCI_EXP_SLTSTA_EIS,
+  PCI_EXP_LNKSTA_DLLLA,
+  PCI_EXP_LNKCAP_DLLLARC,
+  PCI_EXP_HP_EV_SUPPORTED,
+} from '../pci/regs.js';
 import { QemuError } from '../errors.js';
 import { PcieRootPort } from '../devices/pcie-root-port.js';
 import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../devices/pci-bridge.js';
@@ -23,22 +38,9 @@ import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../cmdline/r
 import { lookupDeviceType } from '../devices/registry.js';
 import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from './acpi-pcihp.js';
 
-// pci_regs.h (slot registers of the PCI Express capability)
-const PCI_EXP_SLTCAP_PCP = 0x0002;
-const PCI_EXP_SLTCAP_HPC = 0x0040;
-const PCI_EXP_SLTCTL_HPIE = 0x0020;
-const PCI_EXP_SLTCTL_PIC = 0x0300;
+// Linux's names for the power indicator's states (pci_regs.h)
 const PCI_EXP_SLTCTL_PWR_IND_BLINK = 0x0200;
 const PCI_EXP_SLTCTL_PWR_IND_OFF = 0x0300;
-const PCI_EXP_SLTCTL_PCC = 0x0400;
-const PCI_EXP_SLTSTA_ABP = 0x0001;
-const PCI_EXP_SLTSTA_PDC = 0x0008;
-const PCI_EXP_SLTSTA_CC = 0x0010;
-const PCI_EXP_SLTSTA_PDS = 0x0040;
-const PCI_EXP_SLTSTA_EIS = 0x0080;
-const PCI_EXP_LNKSTA_DLLLA = 0x2000;
-const PCI_EXP_LNKCAP_DLLLARC = 0x00100000;
-const PCI_EXP_HP_EV_SUPPORTED = PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_CC;
 
 /** Who serves hot-plug on a bus (its qbus hotplug handler). */
 export type HotplugHandlerKind = 'acpi' | 'pcie-slot' | 'shpc' | 'none';

@@ -156,10 +156,13 @@ function linuxAccessHook(
   trace: TraceCollector | null,
   runtime: ConfigAccessHook | null,
 ): ConfigAccessHook {
-  return (mech, write, bus, devfn, reg, size, value) => {
+  return (mech, write, bus, devfn, reg, size, bits) => {
     // a port access where the machine has no config ports is no config access (nothing decodes it)
     if (mech === 0 && !conf1Ports) return;
     log.push(mech, write, bus, devfn);
+    if (accesses === null && trace === null && runtime === null) return;
+    // the guest hands a dword over as the int32 of its bytes; listeners get the unsigned value
+    const value = size === 4 ? bits >>> 0 : bits;
     accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });
     trace?.configAccess(write, bus, devfn, reg, size, value);
     runtime?.(mech, write, bus, devfn, reg, size, value);

@@ -124,7 +124,8 @@ export interface Linux61Options {
   onPhase?: (name: string, edge: 'begin' | 'end') => void;
   /**
    * Called once per config data access the kernel makes (mechanism 0 conf1, 1 mmcfg; write 0/1; the value
-   * read or written): the guest's own account, which still sees the accesses KVM answers without an exit.
+   * read or written, a dword as the int32 of its bytes: `value >>> 0` for the unsigned value): the guest's
+   * own account, which still sees the accesses KVM answers without an exit.
    */
   onConfigAccess?: ConfigAccessHook;
   /**
@@ -306,19 +307,21 @@ export class Linux61 {
     if (this.pvAbsent(bus, devfn)) return len === 4 ? 0xffffffff : len === 2 ? 0xffff : 0xff;
     this.cpu.outl(0xcf8, 0x80000000 | (bus << 16) | (slot << 11) | (fn << 8) | (off & 0xfc));
     const v = len === 4 ? this.cpu.inl(0xcfc) >>> 0 : len === 2 ? this.cpu.inw(0xcfc + (off & 2)) : this.cpu.inb(0xcfc + (off & 3));
-    this.hook?.(0, 0, bus, devfn, off, len, v);
+    this.hook?.(0, 0, bus, devfn, off, len, bitsOf(v, len));
     return v;
   }
 
   /**
-   * pci_conf1_read() (direct.c). Dwords go to the CPU as the int32 of their bytes (see {@link Cpu}): an
-   * unsigned PCI_CONF1_ADDRESS has bit 31 set, and V8 would box it in a fresh heap number per call.
+   * pci_conf1_read() (direct.c). Dwords go to the CPU and come back as the int32 of their bytes (see
+   * {@link Cpu}), and stay so up to {@link rawRead}: an unsigned PCI_CONF1_ADDRESS or 0xffffffff of an
+   * absent function has bit 31 set, and V8 would box it in a fresh heap number at every call it does not
+   * inline. The `*Read` primitives below return such "bits": -1 is a dword of all-ones.
    */
   private conf1Read(bus: number, devfn: number, reg: number, len: number): number {
-    if (bus > 255 || devfn > 255 || reg > 4095) return 0xffffffff;
-    if (this.pvAbsent(bus, devfn)) return 0xffffffff;
+    if (bus > 255 || devfn > 255 || reg > 4095) return -1;
+    if (this.pvAbsent(bus, devfn)) return -1;
     this.cpu.outl(0xcf8, 0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc));
-    const v = len === 1 ? this.cpu.inb(0xcfc + (reg & 3)) : len === 2 ? this.cpu.inw(0xcfc + (reg & 2)) : this.cpu.inl(0xcfc) >>> 0;
+    const v = len === 1 ? this.cpu.inb(0xcfc + (reg & 3)) : len === 2 ? this.cpu.inw(0xcfc + (reg & 2)) : this.cpu.inl(0xcfc) | 0;
     this.hook?.(0, 0, bus, devfn, reg, len, v);
     return v;
   }
@@ -330,7 +333,7 @@ export class Linux61 {
     if (len === 1) this.cpu.outb(0xcfc + (reg & 3), value & 0xff);
     else if (len === 2) this.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
     else this.cpu.outl(0xcfc, value | 0);
-    this.hook?.(0, 1, bus, devfn, reg, len, value);
+    this.hook?.(0, 1, bus, devfn, reg, len, bitsOf(value, len));
   }
 
   /** pci_mmcfg_read() (mmconfig_64.c) */
@@ -341,10 +344,10 @@ export class Linux61 {
   }
 
   private mmcfgRead(bus: number, devfn: number, reg: number, len: number): number {
-    if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return 0xffffffff;
-    if (this.pvAbsent(bus, devfn)) return 0xffffffff;
+    if (bus < this.mmcfgStartBus || bus > this.mmcfgEndBus || this.mmcfgBase < 0) return -1;
+    if (this.pvAbsent(bus, devfn)) return -1;
     const addr = this.ecamGpa(bus, devfn, reg);
-    const v = len === 1 ? this.cpu.readb(addr) : len === 2 ? this.cpu.readw(addr) : this.cpu.readl(addr) >>> 0;
+    const v = len === 1 ? this.cpu.readb(addr) : len === 2 ? this.cpu.readw(addr) : this.cpu.readl(addr) | 0;
     this.hook?.(1, 0, bus, devfn, reg, len, v);
     return v;
   }
@@ -356,13 +359,13 @@ export class Linux61 {
     if (len === 1) this.cpu.writeb(addr, value & 0xff);
     else if (len === 2) this.cpu.writew(addr, value & 0xffff);
     else this.cpu.writel(addr, value | 0);
-    this.hook?.(1, 1, bus, devfn, reg, len, value);
+    this.hook?.(1, 1, bus, devfn, reg, len, bitsOf(value, len));
   }
 
   private opsRead(ops: number, bus: number, devfn: number, reg: number, len: number): number {
     if (ops === 1) return this.conf1Read(bus, devfn, reg, len);
     if (ops === 3) return this.mmcfgRead(bus, devfn, reg, len);
-    return 0xffffffff;
+    return -1;
   }
 
   private opsWrite(ops: number, bus: number, devfn: number, reg: number, len: number, v: number): void {
@@ -372,9 +375,15 @@ export class Linux61 {
 
   /** raw_pci_read() (common.c): conf1 below 256 bytes when it works, else the extended ops */
   rawRead(bus: number, devfn: number, reg: number, len: number): number {
-    if (reg < 256 && this.rawOps) return mask(this.opsRead(this.rawOps, bus, devfn, reg, len), len);
-    if (this.rawExtOps) return mask(this.opsRead(this.rawExtOps, bus, devfn, reg, len), len);
-    return mask(0xffffffff, len);
+    const v = this.rawReadBits(bus, devfn, reg, len);
+    return len === 4 ? v >>> 0 : v;
+  }
+
+  /** {@link rawRead} with a dword as the int32 of its bytes (see {@link conf1Read}): for the scan's probes */
+  private rawReadBits(bus: number, devfn: number, reg: number, len: number): number {
+    if (reg < 256 && this.rawOps) return bitsOf(this.opsRead(this.rawOps, bus, devfn, reg, len), len);
+    if (this.rawExtOps) return bitsOf(this.opsRead(this.rawExtOps, bus, devfn, reg, len), len);
+    return bitsOf(-1, len);
   }
 
   rawWrite(bus: number, devfn: number, reg: number, len: number, v: number): void {
@@ -783,10 +792,11 @@ export class Linux61 {
 
   /** pci_bus_generic_read_dev_vendor_id() */
   private pciBusReadDevVendorId(bus: PciBusState, devfn: number): number | null {
-    const l = this.rawRead(bus.number, devfn, PCI_VENDOR_ID, 4);
-    if (l === 0xffffffff || l === 0 || l === 0x0000ffff || l === 0xffff0000) return null;
+    // the dword as its int32 (rawReadBits): every empty slot of every bus scanned reads 0xffffffff
+    const l = this.rawReadBits(bus.number, devfn, PCI_VENDOR_ID, 4);
+    if (l === -1 || l === 0 || l === 0x0000ffff || l === (0xffff0000 | 0)) return null;
     if ((l & 0xffff) === 0x0001) throw new GuestError('UNSUPPORTED', 'CRS completion: pci_bus_wait_crs is not modelled');
-    return l;
+    return l >>> 0;
   }
 
   /** pci_scan_child_bus_extend() */
@@ -2606,6 +2616,11 @@ function pcieType(dev: PciDev): number {
 
 function mask(v: number, len: number): number {
   return len === 1 ? v & 0xff : len === 2 ? v & 0xffff : v >>> 0;
+}
+
+/** {@link mask} with a dword as the int32 of its bytes (no heap number where V8 does not inline) */
+function bitsOf(v: number, len: number): number {
+  return len === 1 ? v & 0xff : len === 2 ? v & 0xffff : v | 0;
 }
 
 function regsToString(...regs: number[]): string {

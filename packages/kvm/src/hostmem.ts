@@ -27,19 +27,19 @@ export class HostRegion {
     this.fill = fill;
   }
 
-  /** Little-endian read of `size` bytes at region offset `off` (must not cross a page). */
+  /** Little-endian read of `size` bytes at region offset `off` (must not cross a page); a dword as its int32. */
   read(off: number, size: number): number {
     const page = this.pages.get(Math.floor(off / PAGE_SIZE));
     if (page === undefined) {
       const f = this.fill;
       if (size === 1) return f;
       if (size === 2) return f | (f << 8);
-      return (f | (f << 8) | (f << 16) | (f << 24)) >>> 0;
+      return f | (f << 8) | (f << 16) | (f << 24);
     }
     const o = off % PAGE_SIZE;
     if (size === 1) return page[o]!;
     if (size === 2) return page[o]! | (page[o + 1]! << 8);
-    return (page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24)) >>> 0;
+    return page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24);
   }
 
   /** Little-endian write (must not cross a page). Allocates the page's storage on its first write. */

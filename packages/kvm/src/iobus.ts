@@ -230,7 +230,7 @@ export function allOnesDevice(name = 'kvm-all-ones'): InKernelDevice {
   return {
     name,
     read(_addr: number, size: AccessSize): number {
-      return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
+      return size === 4 ? -1 : size === 2 ? 0xffff : 0xff; // a dword as its int32 (InKernelDevice.read)
     },
     write(): boolean {
       return true;

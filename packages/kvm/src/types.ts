@@ -39,21 +39,26 @@ export type AccessSize = 1 | 2 | 4;
  * Must not allocate: it runs once per guest access.
  */
 export interface VmOps {
+  /** the bytes read; a dword may be returned as its int32 (the vCPU hands dwords to the guest so) */
   pioRead(port: number, size: AccessSize): number;
   pioWrite(port: number, size: AccessSize, value: number): void;
-  /** `gpa` as the guest gave it: below 4 GiB possibly the int32 of its bits ({@link gpaOf}) */
+  /** `gpa` as the guest gave it: below 4 GiB possibly the int32 of its bits ({@link gpaOf}); returns as pioRead */
   mmioRead(gpa: number, size: AccessSize): number;
   /** `gpa` as for {@link VmOps.mmioRead} */
   mmioWrite(gpa: number, size: AccessSize, value: number): void;
 }
 
-/** Returned by an in-kernel device's `read` when the access is not its to answer (KVM: -EOPNOTSUPP). */
-export const NOT_HANDLED = -1;
+/**
+ * Returned by an in-kernel device's `read` when the access is not its to answer (KVM: -EOPNOTSUPP). Neither
+ * an int32 nor a uint32, so that a dword read of all-ones, returned as its int32 (-1), is not mistaken for it.
+ */
+export const NOT_HANDLED = -0x1_0000_0000;
 
 /**
  * A device on KVM's in-kernel `KVM_PIO_BUS` or `KVM_MMIO_BUS` (`struct kvm_io_device_ops`):
- * coalesced MMIO, ioeventfd, or the proposed all-ones device. `read` returns the value, or
- * {@link NOT_HANDLED} to let the access go on to userspace; `write` returns false likewise.
+ * coalesced MMIO, ioeventfd, or the proposed all-ones device. `read` returns the bytes read (a dword may be
+ * returned as its int32: 0xffffffff as -1, which V8 keeps unboxed), or {@link NOT_HANDLED} to let the access
+ * go on to userspace; `write` returns false likewise.
  */
 export interface InKernelDevice {
   readonly name: string;

@@ -56,10 +56,11 @@ function mask(v: number, size: AccessSize): number {
 }
 
 /**
- * The value of a write as it travels inside KVM: the access's bytes as an int32, which V8 keeps as a small
- * integer. A dword with bit 31 set (every 0xcf8 address, 0xffffffff for BAR sizing) would otherwise be a
- * heap-allocated number wherever it crosses a call V8 does not inline; it becomes unsigned again (`>>> 0`)
- * where it leaves KVM (VmOps, an in-kernel device, guest memory).
+ * A value as it travels inside KVM and back to the guest: the access's bytes as an int32, which V8 keeps as a
+ * small integer. A dword with bit 31 set (every 0xcf8 address, 0xffffffff for BAR sizing or an absent
+ * function) would otherwise be a heap-allocated number wherever it crosses a call V8 does not inline. A write
+ * becomes unsigned again (`>>> 0`) where it leaves KVM for the VMM (VmOps); a dword read reaches the guest
+ * as this int32 (`>>> 0` for the unsigned value).
  */
 function bits(v: number, size: AccessSize): number {
   return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
@@ -71,8 +72,9 @@ function gfnOf(gpa: number): number {
   return a < 2 ** 43 ? (a / PAGE_SIZE) | 0 : Math.floor(a / PAGE_SIZE);
 }
 
+/** All-ones of `size` bytes, a dword as its int32 (-1) like every value read (see {@link bits}). */
 function ones(size: AccessSize): number {
-  return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
+  return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
 }
 
 export class Vcpu {
@@ -185,11 +187,11 @@ export class Vcpu {
       const v = core.pioBus.read(p, size);
       if (v !== NOT_HANDLED) {
         this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 0);
-        return mask(v, size);
+        return bits(v, size);
       }
     }
     this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 0);
-    return mask(this.ops.pioRead(p, size), size);
+    return bits(this.ops.pioRead(p, size), size);
   }
 
   private pioOut(port: number, size: AccessSize, value: number): void {
@@ -236,7 +238,7 @@ export class Vcpu {
       if (core.mmu.isMapped(gfn)) this.noExit();
       else this.mapFault(slot, gfn, gpa, size, 0);
       const off = core.mmu.hostOffset(slot, gpa);
-      return slot.region!.read(off, size);
+      return bits(slot.region!.read(off, size), size);
     }
     return this.mmioExitRead(gpa, size, R_EPT_VIOLATION, true);
   }
@@ -252,11 +254,11 @@ export class Vcpu {
       const v = core.mmioBus.read(gpa, size);
       if (v !== NOT_HANDLED) {
         this.charge(T_KERN_MMIO, r, core.costKMmio, EXIT_EVENT_IN_KERNEL_MMIO, gpa, size, 0);
-        return mask(v, size);
+        return bits(v, size);
       }
     }
     this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 0);
-    return mask(this.ops.mmioRead(gpa, size), size);
+    return bits(this.ops.mmioRead(gpa, size), size);
   }
 
   private mmioWrite(gpa: number, size: AccessSize, value: number): void {
@@ -311,7 +313,7 @@ export class Vcpu {
       v += this.mmioRead(a, piece) * 2 ** (8 * off);
       off += piece;
     }
-    return v;
+    return bits(v, size);
   }
 
   private splitWrite(gpa: number, size: AccessSize, value: number): void {

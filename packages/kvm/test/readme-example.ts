@@ -36,7 +36,7 @@ const cpu = vm.createVcpu(0, ops);
 
 cpu.outl(0xcf8, 0x8000_0000); // KVM_EXIT_IO
 console.log(cpu.inl(0xcfc).toString(16)); // KVM_EXIT_IO → 29c08086
-console.log(cpu.readl(0xb000_8000).toString(16)); // no memslot: KVM_EXIT_MMIO → ffffffff
+console.log(cpu.readl(0xb000_8000)); // no memslot: KVM_EXIT_MMIO, a dword as the int32 of its bytes → -1
 console.log(cpu.readb(0xffff_fff0).toString(16)); // ROM: one EPT violation maps the page → ff
 console.log(cpu.readb(0xffff_fff1).toString(16)); // mapped: no exit → ff
 

@@ -23,7 +23,7 @@ describe('README example', () => {
       'EEXIST',
       'KVM_SET_USER_MEMORY_REGION: slot 2 [0x100000, 0x101000) overlaps slot 0 [0x0, 0x8000000): EEXIST',
       '29c08086',
-      'ffffffff',
+      '-1',
       'ff',
       'ff',
       '{"KVM_EXIT_IO":2,"KVM_EXIT_MMIO":1,"inKernel":1,"noExit":1}',

@@ -141,9 +141,10 @@ export class PciHost {
   }
 
   // --- 0xcfc..0xcff: pci_host_data_read/write ---
+  /** pci_host_data_read(): the `size` bytes read, a dword as the int32 of its bytes (`>>> 0` for unsigned) */
   readConfigData(offset: number, size: number): number {
     const addr = this.latch;
-    if ((addr & 0x80000000) === 0) return 0xffffffff;
+    if ((addr & 0x80000000) === 0) return bytesOf(-1, size);
     const bus = (addr >>> 16) & 0xff;
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
@@ -179,6 +180,7 @@ export class PciHost {
   }
 
   // --- ECAM: pcie_mmcfg_data_read/write; `offset` is relative to the window base ---
+  /** pcie_mmcfg_data_read(): as {@link readConfigData}, a dword as the int32 of its bytes */
   readMmcfg(offset: number, size: number): number {
     const bus = (offset >>> 20) & 0xff;
     const devfn = (offset >>> 12) & 0xff;
@@ -223,11 +225,12 @@ export class PciHost {
 }
 
 /**
- * The bytes of a config read the memory core keeps (`size` of them), from its int32: a dword unsigned, a word
- * or byte as the small integer it is (0xffffffff for a word would be a heap number on its way to the vCPU).
+ * The bytes of a config read the memory core keeps (`size` of them), from its int32: a dword as that int32
+ * (VmOps may return one so: 0xffffffff of an absent function unsigned would be a heap number on its way to the
+ * vCPU and the guest), a word or byte as the small integer it is.
  */
 function bytesOf(v32: number, size: number): number {
-  return size === 4 ? v32 >>> 0 : v32 & (size === 2 ? 0xffff : 0xff);
+  return size === 4 ? v32 : v32 & (size === 2 ? 0xffff : 0xff);
 }
 
 /** pci_adjust_config_limit(): extended space only where every bus up to the root is Express */

@@ -41,10 +41,11 @@ export type AccessSize = 1 | 2 | 4;
 export interface VmOps {
   /** the bytes read; a dword may be returned as its int32 (the vCPU hands dwords to the guest so) */
   pioRead(port: number, size: AccessSize): number;
+  /** `value`: the bytes written, a dword as their int32 (`value >>> 0` for the unsigned value) */
   pioWrite(port: number, size: AccessSize, value: number): void;
   /** `gpa` as the guest gave it: below 4 GiB possibly the int32 of its bits ({@link gpaOf}); returns as pioRead */
   mmioRead(gpa: number, size: AccessSize): number;
-  /** `gpa` as for {@link VmOps.mmioRead} */
+  /** `gpa` as for {@link VmOps.mmioRead}; `value` as for {@link VmOps.pioWrite} */
   mmioWrite(gpa: number, size: AccessSize, value: number): void;
 }
 

@@ -58,9 +58,9 @@ function mask(v: number, size: AccessSize): number {
 /**
  * A value as it travels inside KVM and back to the guest: the access's bytes as an int32, which V8 keeps as a
  * small integer. A dword with bit 31 set (every 0xcf8 address, 0xffffffff for BAR sizing or an absent
- * function) would otherwise be a heap-allocated number wherever it crosses a call V8 does not inline. A write
- * becomes unsigned again (`>>> 0`) where it leaves KVM for the VMM (VmOps); a dword read reaches the guest
- * as this int32 (`>>> 0` for the unsigned value).
+ * function) would otherwise be a heap-allocated number wherever it crosses a call V8 does not inline. The VMM
+ * (VmOps) and in-kernel devices get a dword written so, and a dword read reaches the guest so (`>>> 0` for the
+ * unsigned value).
  */
 function bits(v: number, size: AccessSize): number {
   return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
@@ -204,7 +204,7 @@ export class Vcpu {
       return;
     }
     this.charge(T_USER_IO, R_IO_INSTRUCTION, core.costIo, EXIT_EVENT_IO, p, size, 1);
-    this.ops.pioWrite(p, size, val >>> 0);
+    this.ops.pioWrite(p, size, val);
   }
 
   /**
@@ -294,7 +294,7 @@ export class Vcpu {
       return;
     }
     this.charge(T_USER_MMIO, r, core.costMmio, EXIT_EVENT_MMIO, gpa, size, 1);
-    this.ops.mmioWrite(gpa, size, val >>> 0);
+    this.ops.mmioWrite(gpa, size, val);
   }
 
   /**

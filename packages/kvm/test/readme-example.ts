@@ -27,7 +27,7 @@ const ops: VmOps = {
     return latch === 0x8000_0000 ? 0x29c0_8086 : 0xffff_ffff; // vendor/device of 00:00.0, else all-ones
   },
   pioWrite(port, size, value) {
-    if (port === 0xcf8 && size === 4) latch = value;
+    if (port === 0xcf8 && size === 4) latch = value >>> 0; // a dword comes as the int32 of its bytes
   },
   mmioRead: () => 0xffff_ffff, // no device behind any MMIO exit
   mmioWrite: () => {},

@@ -52,7 +52,7 @@ describe('port I/O', () => {
     cpu.outl(0xcf8, 0x8000_0000 | (3 << 11));
     expect(cpu.inl(0xcfc)).toBe(-1); // 0xffffffff: a dword read is the int32 of its bytes
     expect(ops.calls).toEqual([
-      { kind: 'pioWrite', addr: 0xcf8, size: 4, value: 0x8000_1800 },
+      { kind: 'pioWrite', addr: 0xcf8, size: 4, value: 0x8000_1800 | 0 }, // a dword as the int32 of its bytes
       { kind: 'pioRead', addr: 0xcfc, size: 4 },
     ]);
     expect(vm.stats.exits()).toEqual({ KVM_EXIT_IO: 2, KVM_EXIT_MMIO: 0, inKernel: 0, noExit: 0 });

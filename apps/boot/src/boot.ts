@@ -130,12 +130,14 @@ class AccessLog {
     this.n = 0;
   }
   push(mech: number, write: number, bus: number, devfn: number): void {
-    if (this.n === this.data.length) {
-      const d = new Uint32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
+    if (this.n === this.data.length) this.grow();
     this.data[this.n++] = packAccess(mech, write, bus, devfn);
+  }
+  /** out of {@link push}, which V8 then inlines into the guest's per-access hook */
+  private grow(): void {
+    const d = new Uint32Array(this.data.length * 2);
+    d.set(this.data);
+    this.data = d;
   }
   /** counts the log into `t` (emptied first) */
   tally(t: ConfigTallyBuilder, present: PresentSet): ConfigTallyBuilder {
@@ -156,11 +158,16 @@ function linuxAccessHook(
   trace: TraceCollector | null,
   runtime: ConfigAccessHook | null,
 ): ConfigAccessHook {
+  if (accesses === null && trace === null && runtime === null) {
+    // the usual boot: only the log, in a closure small enough for V8 to inline into the guest's scan loops
+    return (mech, write, bus, devfn) => {
+      if (mech !== 0 || conf1Ports) log.push(mech, write, bus, devfn);
+    };
+  }
   return (mech, write, bus, devfn, reg, size, bits) => {
     // a port access where the machine has no config ports is no config access (nothing decodes it)
     if (mech === 0 && !conf1Ports) return;
     log.push(mech, write, bus, devfn);
-    if (accesses === null && trace === null && runtime === null) return;
     // the guest hands a dword over as the int32 of its bytes; listeners get the unsigned value
     const value = size === 4 ? bits >>> 0 : bits;
     accesses?.push({ phase: 'L', mech: mech ? 'mmcfg' : 'conf1', write: write === 1, bus, devfn, reg, size, value });

@@ -204,62 +204,73 @@ export class ConfigTallyBuilder {
     const busMech = this.busMech;
     const busAbsent = this.busAbsent;
     const seen = this.seen;
-    // Counters in locals, written back once; the per-bus ones per run of accesses to one bus (a scan makes
-    // 32 in a row), so that consecutive accesses do not wait on each other's increment in memory.
+    // Counters in locals, written back once; the per-bus ones once per run of accesses to one bus (a scan
+    // makes 32 in a row), so that consecutive accesses do not wait on each other's increment in memory.
     let writes = 0;
     let absentWrites = 0;
     let distinct = 0;
     let absentBus = 0;
     let absentSlot = 0;
     let absentFn = 0;
-    let runBus = -1;
-    let runConf1 = 0;
-    let runMmcfg = 0;
-    let runAbsent = 0;
-    let runBusPresent = 0;
-    for (let i = 0; i < n; i++) {
-      const w = words[i]!;
-      const write = (w >>> 16) & 1;
-      const key = w & 0xffff;
-      const bus = key >>> 8;
-      if (bus !== runBus) {
-        if (runBus >= 0) {
-          busMech[runBus << 1]! += runConf1;
-          busMech[(runBus << 1) | 1]! += runMmcfg;
-          busAbsent[runBus]! += runAbsent;
+    let i = 0;
+    while (i < n) {
+      const bus = (words[i]! >>> 8) & 0xff;
+      // the reference orders buses by first access
+      if (busMech[bus << 1] === 0 && busMech[(bus << 1) | 1] === 0) this.busOrder[this.busCount++] = bus;
+      let mmcfg = 0;
+      let runWrites = 0;
+      let runAbsent = 0;
+      let runAbsentWrites = 0;
+      const first = i;
+      if (presentBus[bus] !== 1) {
+        // a bus with no device (the peer-bus scan: ~8,000 of a q35 boot's accesses): every access is absent
+        for (; i < n; i++) {
+          const w = words[i]!;
+          if (((w >>> 8) & 0xff) !== bus) break;
+          mmcfg += w >>> 18;
+          runWrites += (w >>> 16) & 1;
+          const key = w & 0xffff;
+          const bit = 1 << (key & 31);
+          const s = seen[key >>> 5]!;
+          if ((s & bit) === 0) {
+            seen[key >>> 5] = s | bit;
+            distinct++;
+          }
         }
-        // the reference orders buses by first access
-        if (busMech[bus << 1] === 0 && busMech[(bus << 1) | 1] === 0) this.busOrder[this.busCount++] = bus;
-        runBus = bus;
-        runConf1 = runMmcfg = runAbsent = 0;
-        runBusPresent = presentBus[bus]!;
+        runAbsent = i - first;
+        runAbsentWrites = runWrites;
+        absentBus += runAbsent;
+      } else {
+        for (; i < n; i++) {
+          const w = words[i]!;
+          if (((w >>> 8) & 0xff) !== bus) break;
+          const write = (w >>> 16) & 1;
+          mmcfg += w >>> 18;
+          runWrites += write;
+          const key = w & 0xffff;
+          const bit = 1 << (key & 31);
+          const s = seen[key >>> 5]!;
+          if ((s & bit) === 0) {
+            seen[key >>> 5] = s | bit;
+            distinct++;
+          }
+          const index = fn[key]!;
+          if (index !== 0) {
+            if (index > this.perPresent.length) this.fitPresent();
+            if (this.perPresent[index - 1]!++ === 0) this.presentOrder.push(index - 1);
+            continue;
+          }
+          runAbsent++;
+          runAbsentWrites += write;
+          if (presentSlot[key >>> 3] !== 1) absentSlot++;
+          else absentFn++;
+        }
       }
-      const mech = w >>> 18;
-      runConf1 += 1 - mech;
-      runMmcfg += mech;
-      writes += write;
-      const bit = 1 << (key & 31);
-      const s = seen[key >>> 5]!;
-      if ((s & bit) === 0) {
-        seen[key >>> 5] = s | bit;
-        distinct++;
-      }
-      const index = fn[key]!;
-      if (index !== 0) {
-        if (index > this.perPresent.length) this.fitPresent();
-        if (this.perPresent[index - 1]!++ === 0) this.presentOrder.push(index - 1);
-        continue;
-      }
-      runAbsent++;
-      absentWrites += write;
-      if (runBusPresent !== 1) absentBus++;
-      else if (presentSlot[key >>> 3] !== 1) absentSlot++;
-      else absentFn++;
-    }
-    if (runBus >= 0) {
-      busMech[runBus << 1]! += runConf1;
-      busMech[(runBus << 1) | 1]! += runMmcfg;
-      busAbsent[runBus]! += runAbsent;
+      busMech[bus << 1]! += i - first - mmcfg;
+      busMech[(bus << 1) | 1]! += mmcfg;
+      busAbsent[bus]! += runAbsent;
+      writes += runWrites;
+      absentWrites += runAbsentWrites;
     }
     this.n += n;
     this.writes += writes;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAccessesFile } from '../../src/record/accesses-file.js';
-import { ConfigTallyBuilder, formatBusOrder, parseBdf, PhaseTallyBuilder, PresentSet, tallyPhases } from '../../src/record/tally.js';
+import { ConfigTallyBuilder, formatBusOrder, packAccess, parseBdf, PhaseTallyBuilder, PresentSet, tallyPhases } from '../../src/record/tally.js';
 import type { AccessRecord, ConfigTally, Phase } from '../../src/report/types.js';
 import { FIXTURES, loadReport, recordedScenarios, REFERENCE_SCENARIOS } from './helpers.js';
 
@@ -74,6 +74,68 @@ describe('ConfigTallyBuilder', () => {
     expect(t.byBusMechanism['2']).toEqual({ conf1: 0, mmcfg: 1, absent: 1 });
     expect(t.perPresentDevice).toEqual({ '00:00.0': 2, '01:00.0': 1 });
     expect(t.busOrder).toBe('0,2,1');
+  });
+
+  it('a packed log counts as a plain per-access count says, run by run', () => {
+    // addPacked() counts run by run (accesses to one bus in a row), with a separate loop for buses that hold
+    // no device; checked against the definitions counted one access at a time with Maps. Runs of every length,
+    // buses revisited, present and absent functions, both mechanisms, reads and writes (a fixed LCG)
+    const devices = ['00:00.0', '00:1f.0', '00:1f.3', '01:00.0', '05:03.1'];
+    const present = new PresentSet(devices);
+    let x = 12345;
+    const next = (m: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % m;
+    const log: { mech: number; write: number; bus: number; devfn: number }[] = [];
+    let bus = 0;
+    for (let k = 0; k < 5000; k++) {
+      if (next(8) === 0) bus = [0, 1, 2, 5, 0xff][next(5)]!;
+      const devfn = next(4) === 0 ? [0, 0xf8, 0xfb, 0x19][next(4)]! : next(256);
+      log.push({ mech: next(2), write: next(5) === 0 ? 1 : 0, bus, devfn });
+    }
+    const b = new ConfigTallyBuilder(present);
+    b.addPacked(Uint32Array.from(log, (a) => packAccess(a.mech, a.write, a.bus, a.devfn)), log.length);
+    const t = b.result();
+
+    const bdf = (bus: number, devfn: number): string => `${bus.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
+    const presentBdf = new Set(devices);
+    const busHas = (n: number): boolean => devices.some((d) => parseInt(d.slice(0, 2), 16) === n);
+    const slotHas = (n: number, devfn: number): boolean => devices.some((d) => d.startsWith(bdf(n, devfn).slice(0, 5)));
+    const byBusMechanism: Record<string, { conf1: number; mmcfg: number; absent: number }> = {};
+    const perPresentDevice: Record<string, number> = {};
+    const order: number[] = [];
+    const seen = new Set<string>();
+    const breakdown = { absent_reads: 0, absent_writes: 0, absent_bus: 0, absent_slot_on_present_bus: 0, absent_function_of_present_slot: 0 };
+    for (const a of log) {
+      const name = bdf(a.bus, a.devfn);
+      seen.add(name);
+      if (!byBusMechanism[a.bus]) order.push(a.bus);
+      const m = (byBusMechanism[a.bus] ??= { conf1: 0, mmcfg: 0, absent: 0 });
+      if (a.mech) m.mmcfg++;
+      else m.conf1++;
+      if (presentBdf.has(name)) {
+        perPresentDevice[name] = (perPresentDevice[name] ?? 0) + 1;
+        continue;
+      }
+      m.absent++;
+      if (a.write) breakdown.absent_writes++;
+      else breakdown.absent_reads++;
+      if (!busHas(a.bus)) breakdown.absent_bus++;
+      else if (!slotHas(a.bus, a.devfn)) breakdown.absent_slot_on_present_bus++;
+      else breakdown.absent_function_of_present_slot++;
+    }
+    const writes = log.filter((a) => a.write).length;
+    const mmcfg = log.filter((a) => a.mech).length;
+    expect(t.accesses).toEqual({ conf1: log.length - mmcfg, mmcfg, total: log.length });
+    expect([t.reads, t.writes]).toEqual([log.length - writes, writes]);
+    expect(t.absentBreakdown).toEqual(breakdown);
+    expect(t.absent).toBe(breakdown.absent_reads + breakdown.absent_writes);
+    expect(t.distinctBdfProbed).toBe(seen.size);
+    expect(t.byBusMechanism).toEqual(byBusMechanism);
+    expect(t.byBus).toEqual(Object.fromEntries(Object.entries(byBusMechanism).map(([k, v]) => [k, v.conf1 + v.mmcfg])));
+    expect(t.perPresentDevice).toEqual(perPresentDevice);
+    expect(t.busOrder).toBe(formatBusOrder(order));
+    // every kind of access came up
+    expect(Object.values(breakdown).every((n) => n > 0)).toBe(true);
+    expect(Object.keys(perPresentDevice).length).toBeGreaterThan(2);
   });
 
   it('an empty phase is all zeros', () => {

@@ -9,17 +9,14 @@ import { KvmError } from '@sim/kvm';
 import { GuestError } from '@sim/guest';
 import { parseQemuArgs, stubMissingBackends } from './scenario.js';
 import { wantsHotplug, hotplugBootCli, bootWithDrivers } from './hotplug.js';
-import { topologyCli, compareTopologyCli } from './topology.js';
 import { formatTextReport } from './report/text.js';
-import { validateReference, formatValidate, fidelityMarkdown } from './validate.js';
-import { compare, formatCompare, formatCompareChart, DEFAULT_SETS } from './compare.js';
 import { RecordError } from './record/errors.js';
 import { PcisimError, UsageError, takeOption } from './cli-error.js';
-import { recordBoot, importTrace } from './record/record.js';
 import { writeFileSync } from 'node:fs';
-import { runBench } from './bench/index.js';
-import { sweepCommand, SweepMatrixError, SweepUsageError } from './sweep/index.js';
-import { TraceCollector, formatPerfKvmStat, formatMilestones, buildTraceEvents, renderHtmlReport } from './formats/index.js';
+import { TraceCollector } from './formats/collector.js';
+import { formatMilestones } from './formats/milestones.js';
+// Each other command loads its modules when it runs (`await import`): `pcisim boot` is a cold process most of
+// the time, and loading compare, validate, record, bench, sweep and the HTML report was ~15 % of it.
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -52,11 +49,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(USAGE + '\n');
       return cmd === undefined ? 2 : 0;
     }
-    if (cmd === 'boot') return wantsHotplug(rest) ? hotplugBootCli(rest, io) : boot(rest, io);
-    if (cmd === 'validate') return validate(rest, io);
-    if (cmd === 'compare') return rest.includes('--topology') ? compareTopologyCli(rest, io) : compareCmd(rest, io);
-    if (cmd === 'topology') return topologyCli(rest, io);
-    if (cmd === 'report') return reportCmd(rest, io);
+    if (cmd === 'boot') return wantsHotplug(rest) ? hotplugBootCli(rest, io) : await boot(rest, io);
+    if (cmd === 'validate') return await validate(rest, io);
+    if (cmd === 'compare') return rest.includes('--topology') ? (await import('./topology.js')).compareTopologyCli(rest, io) : await compareCmd(rest, io);
+    if (cmd === 'topology') return (await import('./topology.js')).topologyCli(rest, io);
+    if (cmd === 'report') return await reportCmd(rest, io);
     if (cmd === 'record') return await record(rest, io);
     if (cmd === 'import-trace') return await importTraceCmd(rest, io);
     if (cmd === 'bench') return await benchCmd(rest, io);
@@ -68,7 +65,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-function compareCmd(argv: readonly string[], io: CliIo): number {
+async function compareCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  const { compare, formatCompare, formatCompareChart, DEFAULT_SETS } = await import('./compare.js');
   const args = [...argv];
   const cost = takeOption(args, '--cost');
   const json = args.includes('--json');
@@ -83,7 +81,8 @@ function compareCmd(argv: readonly string[], io: CliIo): number {
   return 0;
 }
 
-function validate(args: readonly string[], io: CliIo): number {
+async function validate(args: readonly string[], io: CliIo): Promise<number> {
+  const { validateReference, formatValidate, fidelityMarkdown } = await import('./validate.js');
   const json = args.includes('--json');
   const markdown = args.includes('--markdown');
   const files = args.filter((a) => a !== '--json' && a !== '--markdown');
@@ -107,6 +106,7 @@ async function record(argv: readonly string[], io: CliIo): Promise<number> {
   const scenario = takeOption(args, '--scenario') ?? 'recording';
   const outDir = takeOption(args, '--out') ?? '.';
   const append = takeOption(args, '-append') ?? '';
+  const { recordBoot } = await import('./record/record.js');
   const r = await recordBoot({ qemuArgs: args, append, scenario, outDir, onConsoleLine: () => {} });
   for (const w of r.warnings) io.stderr(`pcisim record: warning: ${w}\n`);
   const l = r.report.phases.linux.config;
@@ -121,6 +121,7 @@ async function importTraceCmd(argv: readonly string[], io: CliIo): Promise<numbe
   const files = args.filter((a) => a !== '--json');
   const trace = files[0];
   if (!trace) throw new UsageError('import-trace needs a trace file');
+  const { importTrace } = await import('./record/record.js');
   const r = await importTrace(trace, consolePath !== undefined ? { consolePath } : {});
   for (const w of r.warnings) io.stderr(`pcisim import-trace: warning: ${w}\n`);
   if (json) io.stdout(JSON.stringify(r.report, null, 1) + '\n');
@@ -133,7 +134,7 @@ async function importTraceCmd(argv: readonly string[], io: CliIo): Promise<numbe
   return 0;
 }
 
-function boot(args: readonly string[], io: CliIo): number {
+async function boot(args: readonly string[], io: CliIo): Promise<number> {
   let json = false;
   let perfKvmStat = false;
   let traceFile: string | undefined;
@@ -198,15 +199,19 @@ function boot(args: readonly string[], io: CliIo): number {
     // the collector costs a callback per exit: only when an output needs it (--json alone stays as it was)
     ...(!json || traceFile !== undefined ? { trace: new TraceCollector() } : {}),
   });
-  if (traceFile !== undefined) writeFileSync(traceFile, JSON.stringify(buildTraceEvents(result)) + '\n');
+  if (traceFile !== undefined) {
+    const { buildTraceEvents } = await import('./formats/trace-event.js');
+    writeFileSync(traceFile, JSON.stringify(buildTraceEvents(result)) + '\n');
+  }
   if (json) io.stdout(JSON.stringify(result.report, null, 1) + '\n');
-  else if (perfKvmStat) io.stdout(formatPerfKvmStat(result));
+  else if (perfKvmStat) io.stdout((await import('./formats/perf-kvm-stat.js')).formatPerfKvmStat(result));
   else io.stdout(formatTextReport(result) + '\n' + formatMilestones(result));
   return 0;
 }
 
 /** `pcisim report [qemu options] [--cost <profile>] --html out.html`: the boot and the compare matrix as one page */
-function reportCmd(argv: readonly string[], io: CliIo): number {
+async function reportCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  const [{ compare, DEFAULT_SETS }, { renderHtmlReport }] = await Promise.all([import('./compare.js'), import('./formats/html-report.js')]);
   const args = [...argv];
   const out = takeOption(args, '--html');
   if (out === undefined) throw new UsageError('report needs --html <out.html>');
@@ -231,6 +236,7 @@ async function benchCmd(argv: readonly string[], io: CliIo): Promise<number> {
   const cases = argv.filter((a) => a !== '--json');
   const unknown = cases.find((a) => a.startsWith('-'));
   if (unknown) throw new UsageError(`unknown option '${unknown}'`);
+  const { runBench } = await import('./bench/index.js');
   try {
     await runBench({ json, cases, write: io.stdout });
   } catch (e) {
@@ -242,6 +248,7 @@ async function benchCmd(argv: readonly string[], io: CliIo): Promise<number> {
 
 /** `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: one JSON line per scenario; a scenario that fails is a line with its error. */
 async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  const { sweepCommand, SweepMatrixError, SweepUsageError } = await import('./sweep/index.js');
   try {
     await sweepCommand(argv, io);
     return 0;

@@ -10,6 +10,7 @@ import type { BootResult } from './boot.js';
 import { bootWithDrivers } from './hotplug.js';
 import type { Scenario } from './scenario.js';
 import type { ExitTally } from './report/types.js';
+import { groupThousands } from './report/number.js';
 
 export interface MitigationSet {
   name: string;
@@ -124,7 +125,7 @@ function whyNoEffect(set: MitigationSet, r: BootResult): string {
   return 'nothing in this boot reaches what the mitigation changes';
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
+const n = groupThousands;
 const ms = (ns: number) => (ns / 1e6).toFixed(2);
 
 export function formatCompare(c: CompareResult): string {

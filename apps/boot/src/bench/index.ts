@@ -13,6 +13,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BENCH_CASES, coldProcessCase, coldSweepCase, type BenchCase, type ColdSweepVariant } from './cases.js';
 import { measureCase, type BenchCaseResult } from './measure.js';
+import { groupThousands } from '../report/number.js';
 
 export { BENCH_CASES, type BenchCase } from './cases.js';
 export { measureCase, type BenchCaseResult } from './measure.js';
@@ -118,7 +119,7 @@ function row(name: string, r: BenchCaseResult): string {
     fmt(r.medianMs),
     fmt(r.minMs),
     String(r.iterations),
-    r.accesses.toLocaleString('en-US'),
+    groupThousands(r.accesses),
     `${(r.accessesPerSecond / 1e6).toFixed(2)} M`,
     r.nsPerAccess.toFixed(1),
     `${Math.round(r.peakRssBytes / (1 << 20))} MiB`,

@@ -13,6 +13,7 @@ import { compareRowCells, type CompareResult, type CompareRow } from '../compare
 import type { DeviceEntry } from '../report/types.js';
 import type { TraceSpan } from './collector.js';
 import { formatMilestones, milestones } from './milestones.js';
+import { groupThousands } from '../report/number.js';
 
 export interface HtmlReportInput {
   /** a boot; with `trace` collected for the timeline and the exit-rate chart */
@@ -416,7 +417,7 @@ function fmtTick(t: number, step: number): string {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (x: number) => x.toLocaleString('en-US');
+const num = groupThousands;
 const ms = (ns: number) => (ns / 1e6).toFixed(3);
 const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '0 %');
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');

@@ -5,8 +5,9 @@
  */
 import type { BootResult } from '../boot.js';
 import type { DeviceEntry } from './types.js';
+import { groupThousands } from './number.js';
 
-const n = (x: number) => x.toLocaleString('en-US');
+const n = groupThousands;
 const ms = (ns: number) => (ns / 1e6).toFixed(3);
 
 export function formatTextReport(r: BootResult): string {

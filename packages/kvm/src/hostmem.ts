@@ -11,6 +11,11 @@ import { HPAGE_2M_SIZE, PAGE_SIZE, TASK_SIZE_MAX } from './uapi.js';
 /** Where the simulator's mmap() starts handing out addresses (a typical x86-64 mmap area). */
 const MMAP_BASE = 0x7e00_0000_0000;
 
+/** The page of a region offset: a shift below 2 GiB (the read of a ROM or 0xff page on every access) */
+function pageOf(off: number): number {
+  return off <= 0x7fff_ffff ? off >> 12 : Math.floor(off / PAGE_SIZE);
+}
+
 export class HostRegion {
   readonly start: number;
   readonly size: number;
@@ -29,14 +34,15 @@ export class HostRegion {
 
   /** Little-endian read of `size` bytes at region offset `off` (must not cross a page); a dword as its int32. */
   read(off: number, size: number): number {
-    const page = this.pages.get(Math.floor(off / PAGE_SIZE));
+    const idx = pageOf(off);
+    const page = this.pages.get(idx);
     if (page === undefined) {
       const f = this.fill;
       if (size === 1) return f;
       if (size === 2) return f | (f << 8);
       return f | (f << 8) | (f << 16) | (f << 24);
     }
-    const o = off % PAGE_SIZE;
+    const o = off - idx * PAGE_SIZE;
     if (size === 1) return page[o]!;
     if (size === 2) return page[o]! | (page[o + 1]! << 8);
     return page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24);
@@ -44,14 +50,14 @@ export class HostRegion {
 
   /** Little-endian write (must not cross a page). Allocates the page's storage on its first write. */
   write(off: number, size: number, value: number): void {
-    const idx = Math.floor(off / PAGE_SIZE);
+    const idx = pageOf(off);
     let page = this.pages.get(idx);
     if (page === undefined) {
       page = new Uint8Array(PAGE_SIZE);
       if (this.fill !== 0) page.fill(this.fill);
       this.pages.set(idx, page);
     }
-    const o = off % PAGE_SIZE;
+    const o = off - idx * PAGE_SIZE;
     page[o] = value & 0xff;
     if (size >= 2) page[o + 1] = (value >>> 8) & 0xff;
     if (size === 4) {

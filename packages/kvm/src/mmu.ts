@@ -52,6 +52,14 @@ const F_FLAGS = 32;
 const FRAME_WORDS = 33;
 const FLAG_HUGE = 1;
 
+/**
+ * The 2 MiB frame (gfn / 512) of a gfn: a shift for every gfn below 2^31 (gpas below 8 TiB). `Math.floor` of
+ * a floating-point division cost ~2 ns on every MMIO exit and every mapped-page access.
+ */
+function frameOf(gfn: number): number {
+  return gfn <= 0x7fff_ffff ? gfn >> 9 : Math.floor(gfn / PAGES_PER_2M);
+}
+
 export class Mmu {
   readonly hugepages: boolean;
   readonly prefetch: number;
@@ -97,7 +105,7 @@ export class Mmu {
 
   /** Is there a present SPTE for `gfn`? (the no-exit test on every RAM/ROM access) */
   isMapped(gfn: number): boolean {
-    const key = Math.floor(gfn / PAGES_PER_2M);
+    const key = frameOf(gfn);
     const f = this.frame(key);
     if (f === null) return false;
     const bit = gfn - key * PAGES_PER_2M;
@@ -109,7 +117,7 @@ export class Mmu {
    * (KVM caches an MMIO SPTE), EPT_MISCONFIG afterwards (the MMIO SPTE's reserved bits).
    */
   mmioAccess(gfn: number): number {
-    const key = Math.floor(gfn / PAGES_PER_2M);
+    const key = frameOf(gfn);
     const bit = gfn - key * PAGES_PER_2M;
     const f = this.frame(key);
     if (f !== null && ((f[F_MMIO + (bit >>> 5)]! >>> (bit & 31)) & 1) !== 0) return R_EPT_MISCONFIG;
@@ -121,7 +129,7 @@ export class Mmu {
 
   /** Does `gfn` hold an MMIO SPTE (left from when it had no slot)? */
   private hasMmioSpte(gfn: number): boolean {
-    const key = Math.floor(gfn / PAGES_PER_2M);
+    const key = frameOf(gfn);
     const f = this.frame(key);
     if (f === null) return false;
     const bit = gfn - key * PAGES_PER_2M;
@@ -129,7 +137,7 @@ export class Mmu {
   }
 
   private setMapped(gfn: number): void {
-    const key = Math.floor(gfn / PAGES_PER_2M);
+    const key = frameOf(gfn);
     const bit = gfn - key * PAGES_PER_2M;
     const f = this.frameForWrite(key);
     const w = bit >>> 5;
@@ -183,7 +191,7 @@ export class Mmu {
     this.hostOffset(slot, gfn * PAGE_SIZE);
     this.c[C_EPT_FAULTS]!++;
     if (this.hugepages && this.hugeOk(slot, gfn)) {
-      const key = Math.floor(gfn / PAGES_PER_2M);
+      const key = frameOf(gfn);
       const f = this.frameForWrite(key);
       for (let w = 0; w < 16; w++) {
         f[w] = 0xffff_ffff;

@@ -322,6 +322,30 @@ describe('READONLY slots (ro-page)', () => {
   });
 });
 
+describe('SPTEs at any address', () => {
+  it('keeps MMIO SPTEs and mapped pages per gfn below 2 GiB, from 2 GiB (int32 form), above 4 GiB and above 8 TiB', () => {
+    // the gfn and its 2 MiB frame are shifts below 4 GiB / 8 TiB and divisions above: the same answers either way
+    const { vm, cpu } = setup();
+    const TiB = 2 ** 40;
+    // (9 TiB and 25 TiB are 2^32 gfns apart: a 32-bit shift would take them for one page)
+    const mmio = [0x7fff_f000, 0xb000_0000 | 0, 0xb000_0000, 0x1_b000_0000, 9 * TiB, 9 * TiB + 0x1000, 9 * TiB + 2 * MiB, 25 * TiB];
+    for (const g of mmio) cpu.readw(g);
+    // 0xb0000000 given twice (its int32 form, then unsigned) is one gfn: an MMIO SPTE already, EPT_MISCONFIG
+    expect(vm.stats.vmxExits()).toMatchObject({ EPT_VIOLATION: 7, EPT_MISCONFIG: 1 });
+    for (const g of mmio) cpu.readw(g);
+    expect(vm.stats.vmxExits()).toMatchObject({ EPT_VIOLATION: 7, EPT_MISCONFIG: 9 });
+    expect(vm.stats.sptes.mmio).toBe(7);
+    // RAM above 8 TiB (gfn >= 2^31): one fault per page, then no exit; its neighbour frame untouched
+    const ram = vm.mmap(4 * MiB);
+    vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 10 * TiB, memorySize: 4 * MiB, userspaceAddr: ram });
+    cpu.writel(10 * TiB + 0x1004, 0x1234_5678);
+    expect(cpu.readl(10 * TiB + 0x1004)).toBe(0x1234_5678);
+    expect(cpu.readl(10 * TiB + 2 * MiB + 0x1004)).toBe(0);
+    expect(vm.stats.eptFaults).toBe(2);
+    expect(vm.stats.exits()).toMatchObject({ noExit: 1 });
+  });
+});
+
 describe('RAM slots, SPTE lifetime, host memory', () => {
   it('RAM reads and writes never exit after the page is mapped, and hold their data', () => {
     const { vm, ops, cpu } = setup();
@@ -329,7 +353,7 @@ describe('RAM slots, SPTE lifetime, host memory', () => {
     vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 2 * MiB, userspaceAddr: ram });
     cpu.writel(0x1000, 0xdeadbeef);
     cpu.writeb(0x1005, 0x42);
-    expect(cpu.readl(0x1000)).toBe(0xdeadbeef | 0) // a dword read is the int32 of its bytes;
+    expect(cpu.readl(0x1000)).toBe(0xdeadbeef | 0); // a dword read is the int32 of its bytes
     expect(cpu.readw(0x1004)).toBe(0x4200);
     expect(cpu.readl(0x2000)).toBe(0);
     expect(ops.calls).toHaveLength(0);

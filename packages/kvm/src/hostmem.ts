@@ -35,7 +35,8 @@ export class HostRegion {
   /** Little-endian read of `size` bytes at region offset `off` (must not cross a page); a dword as its int32. */
   read(off: number, size: number): number {
     const idx = pageOf(off);
-    const page = this.pages.get(idx);
+    // a region nothing has written to (the 0xff page behind a READONLY slot, a ROM) needs no page lookup
+    const page = this.pages.size === 0 ? undefined : this.pages.get(idx);
     if (page === undefined) {
       const f = this.fill;
       if (size === 1) return f;

@@ -77,6 +77,11 @@ export class Slot {
   regionBase = 0.5;
   /** KVM_MEM_SINGLE_HVA: length of the host range the GFNs repeat over (0 until resolved) */
   period = 0;
+  /**
+   * `period - 1` when the period is a power of two up to 1 GiB (a 4 KiB page, a 2 MiB hugepage), else -1: the
+   * offset in the period is then a mask, not `%` of a double, which V8 compiles to a call to fmod
+   */
+  periodMask = -1;
 
   constructor(asId: number, id: number, flags: number, gpa: number, size: number, hva: number) {
     this.asId = asId;

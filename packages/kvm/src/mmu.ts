@@ -154,7 +154,8 @@ export class Mmu {
     const r = slot.region;
     if (r !== null && r.alive) {
       const rel = gpa + (gpa < 0 ? 0x1_0000_0000 : 0) - slot.gpa; // the int32 form too (types.ts, Gpa)
-      const off = slot.regionBase + (slot.singleHva ? rel % slot.period : rel);
+      const m = slot.periodMask;
+      const off = slot.regionBase + (slot.singleHva ? (m >= 0 && rel <= 0x7fff_ffff ? rel & m : rel % slot.period) : rel);
       if (off >= 0 && off < r.size) return off;
     }
     return this.resolveHost(slot, gpa);
@@ -166,6 +167,7 @@ export class Mmu {
       const r = this.host.find(slot.hva);
       if (r === undefined) throw this.efault(slot, gpa, slot.hva);
       slot.period = r.end - slot.hva;
+      slot.periodMask = (slot.period & (slot.period - 1)) === 0 && slot.period <= 2 ** 30 ? slot.period - 1 : -1;
       slot.region = r;
       slot.regionBase = slot.hva - r.start;
       return slot.regionBase + ((gpa - slot.gpa) % slot.period);

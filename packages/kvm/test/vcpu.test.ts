@@ -241,6 +241,18 @@ describe('READONLY slots (ro-page)', () => {
     expect(vm.hostMemoryBytes).toBe(PAGE_SIZE);
   });
 
+  it('KVM_MEM_SINGLE_HVA repeats the host range over the slot, whatever its length', () => {
+    // a power-of-two period is taken as a mask, any other with `%`: the same aliasing either way
+    for (const pages of [3, 4]) {
+      const { vm, cpu } = setup({ capabilities: { singleHva: true } });
+      const hva = vm.mmap(pages * PAGE_SIZE);
+      vm.setUserMemoryRegion({ slot: 1, flags: KVM_MEM_SINGLE_HVA, guestPhysAddr: 0x1000_0000, memorySize: 64 * PAGE_SIZE, userspaceAddr: hva });
+      for (let p = 0; p < pages; p++) cpu.writel(0x1000_0000 + p * PAGE_SIZE + 8, 0x100 + p);
+      for (let p = 0; p < 64; p++) expect(cpu.readl(0x1000_0000 + p * PAGE_SIZE + 8)).toBe(0x100 + (p % pages));
+      expect(vm.hostMemoryBytes).toBe(pages * PAGE_SIZE);
+    }
+  });
+
   it('KVM_MEM_SINGLE_HVA on a 4 KiB page breaks hugepages (observable)', () => {
     const { vm, cpu } = setup({ capabilities: { singleHva: true } }, { mmu: { hugepages: true } });
     const page = vm.mmap(PAGE_SIZE, 0xff);

@@ -121,6 +121,15 @@ export class PresentSet {
   }
 }
 
+/** Sets bit `key` (bus << 8 | devfn) of `seen`: 1 if it was clear (the BDF's first access), else 0. */
+function firstSeen(seen: Uint32Array, key: number): number {
+  const bit = 1 << (key & 31);
+  const s = seen[key >>> 5]!;
+  if ((s & bit) !== 0) return 0;
+  seen[key >>> 5] = s | bit;
+  return 1;
+}
+
 /**
  * Incremental `ConfigTally` of one phase. `add()` allocates nothing beyond the first access to a new bus
  * or present device (one array push each); the counters are typed arrays, the BDFs seen a 65,536-bit set
@@ -229,13 +238,7 @@ export class ConfigTallyBuilder {
           if (((w >>> 8) & 0xff) !== bus) break;
           mmcfg += w >>> 18;
           runWrites += (w >>> 16) & 1;
-          const key = w & 0xffff;
-          const bit = 1 << (key & 31);
-          const s = seen[key >>> 5]!;
-          if ((s & bit) === 0) {
-            seen[key >>> 5] = s | bit;
-            distinct++;
-          }
+          distinct += firstSeen(seen, w & 0xffff);
         }
         runAbsent = i - first;
         runAbsentWrites = runWrites;
@@ -248,12 +251,7 @@ export class ConfigTallyBuilder {
           mmcfg += w >>> 18;
           runWrites += write;
           const key = w & 0xffff;
-          const bit = 1 << (key & 31);
-          const s = seen[key >>> 5]!;
-          if ((s & bit) === 0) {
-            seen[key >>> 5] = s | bit;
-            distinct++;
-          }
+          distinct += firstSeen(seen, key);
           const index = fn[key]!;
           if (index !== 0) {
             if (index > this.perPresent.length) this.fitPresent();

@@ -9,7 +9,7 @@ import {
   describeTopology,
   parseQemuCommandLine,
   realizeCommandLine,
-  type PciDevice,
+  PciDevice,
   type RealizeResult,
 } from '../src/index.js';
 
@@ -468,3 +468,27 @@ describe('device models beyond the recordings', () => {
     expect(rp2.pci!.configRead(0x68, 4) & 0x40).toBe(0x40);
   });
 });
+
+describe('config-space storage', () => {
+  it("each function's config space and masks are its own, zeroed past what its model sets, across slabs", () => {
+    // 40 Express functions (16 KiB of storage each) span three of the shared 256 KiB slabs
+    const devs = Array.from({ length: 40 }, (_, i) => new PciDevice({ typeName: `t${i}`, vendorId: 0x1b36, deviceId: i, classId: 0x0200, isExpress: true }));
+    for (const d of devs) {
+      expect(d.configSize).toBe(4096);
+      for (const a of [d.config, d.wmask, d.w1cmask, d.cmask]) expect(a.length).toBe(4096);
+      expect(d.config.subarray(0x40).every((b) => b === 0)).toBe(true);
+      expect(d.cmask.subarray(0x40).every((b) => b === 0)).toBe(true);
+    }
+    devs.forEach((d, i) => {
+      d.config.fill(i + 1, 0x100);
+      d.cmask.fill(0x80 | i, 0x100);
+    });
+    devs.forEach((d, i) => {
+      expect(d.getWord(0x02)).toBe(i); // its own device ID, untouched by its neighbours' writes
+      expect(d.config.subarray(0x100).every((b) => b === i + 1)).toBe(true);
+      expect(d.cmask.subarray(0x100).every((b) => b === (0x80 | i))).toBe(true);
+      expect(d.wmask.subarray(0x100).every((b) => b === 0xff)).toBe(true); // pci_init_wmask(): writable past the header
+    });
+  });
+});
+

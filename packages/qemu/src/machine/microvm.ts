@@ -10,7 +10,7 @@
  * virtio-mmio transports (0xfeb00000, 512 bytes apart) carry `-device virtio-*-device`; with ACPI off and a
  * `-kernel`, `microvm_fix_kernel_cmdline()` appends one `virtio_mmio.device=` per used transport.
  */
-import { PciBus } from '../pci/bus.js';
+import { PciBus, busFunctions } from '../pci/bus.js';
 import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import { QemuError } from '../errors.js';
@@ -238,11 +238,8 @@ export class MicrovmMachine implements Machine {
     if (off >= 0) h!.writeMmcfg(off, size, value);
   }
 
-  *functions(): Generator<{ bus: number; dev: PciDevice }> {
-    if (!this.rootBus) return;
-    for (const bus of this.rootBus.walk()) {
-      for (const dev of bus.devices) if (dev) yield { bus: bus.number, dev };
-    }
+  functions(): { bus: number; dev: PciDevice }[] {
+    return busFunctions(this.rootBus);
   }
 
   /** What firmware hands the kernel: qboot's E820, the ACPI tables of acpi-microvm.c, no SMBIOS. */

@@ -12,7 +12,7 @@
  * PIIX3 PIRQ route bytes 0x60-0x63 through the `P40C` PCI_Config region declared in `PCI0.S08`, and LNKS
  * (the SCI, GSI 9) reads nothing.
  */
-import { PciBus } from '../pci/bus.js';
+import { PciBus, busFunctions } from '../pci/bus.js';
 import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
@@ -212,10 +212,8 @@ export class PcMachine implements Machine {
   mmioWrite(_gpa: number, _size: number, _value: number): void {}
 
   /** every function, in bus-walk order */
-  *functions(): Generator<{ bus: number; dev: PciDevice }> {
-    for (const bus of this.rootBus.walk()) {
-      for (const dev of bus.devices) if (dev) yield { bus: bus.number, dev };
-    }
+  functions(): { bus: number; dev: PciDevice }[] {
+    return busFunctions(this.rootBus);
   }
 
   /** pc_pci_hole64_start() and i440fx_pcihost_get_pci_hole64_end() with x-pci-hole64-fix (no 64-bit BAR yet) */

@@ -5,7 +5,7 @@
  * `-nodefaults` the VGA at 00:01.0 and the default NIC (e1000e) at the first free slot. It answers the
  * guest's port I/O and MMIO exits (the VMM half of `kvm_cpu_exec()`) and builds the ACPI view the guest reads.
  */
-import { PciBus } from '../pci/bus.js';
+import { PciBus, busFunctions } from '../pci/bus.js';
 import { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
@@ -119,10 +119,8 @@ export class Q35Machine implements Machine {
   }
 
   /** every function, in bus-walk order */
-  *functions(): Generator<{ bus: number; dev: PciDevice }> {
-    for (const bus of this.rootBus.walk()) {
-      for (const dev of bus.devices) if (dev) yield { bus: bus.number, dev };
-    }
+  functions(): { bus: number; dev: PciDevice }[] {
+    return busFunctions(this.rootBus);
   }
 
   /** The tables QEMU's hw/i386/acpi-build.c writes for this machine, and SeaBIOS's E820. */

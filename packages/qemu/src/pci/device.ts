@@ -14,6 +14,26 @@ export interface PciIoRegion {
   type: number;
 }
 
+/** The slab new functions' config spaces are carved from, and how much of it is taken. */
+let slab: ArrayBuffer | null = null;
+let slabUsed = 0;
+const SLAB_BYTES = 256 * 1024;
+
+/**
+ * Offset in {@link slab} of `bytes` never used before (so still zero), a new slab when the current one is full.
+ * A boot realizes every function anew; a backing store per function (16 KiB for an Express one) was an
+ * allocation V8 tracks and sweeps on its own. A slab lives as long as any function carved from it.
+ */
+function configSpaceStorage(bytes: number): number {
+  if (slab === null || slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(Math.max(SLAB_BYTES, bytes));
+    slabUsed = 0;
+  }
+  const base = slabUsed;
+  slabUsed += bytes;
+  return base;
+}
+
 /**
  * A PCI function: the class every device model in @sim/qemu extends. Its fields are `declare`d and set in
  * the constructor with plain assignments: as class fields, their initializer is one piece of code shared
@@ -62,13 +82,13 @@ export class PciDevice {
     this.bus = null;
     const isExpress = opts.isExpress ?? false;
     const size = isExpress ? R.PCIE_CONFIG_SPACE_SIZE : R.PCI_CONFIG_SPACE_SIZE;
-    // the four arrays share one buffer: a boot realizes every function anew, and each separate backing
-    // store is an allocation V8 tracks on its own
-    const buf = new ArrayBuffer(size * 4);
-    this.config = new Uint8Array(buf, 0, size);
-    this.wmask = new Uint8Array(buf, size, size);
-    this.w1cmask = new Uint8Array(buf, size * 2, size);
-    this.cmask = new Uint8Array(buf, size * 3, size);
+    // the four arrays are views of one zeroed run of a shared slab (configSpaceStorage)
+    const base = configSpaceStorage(size * 4);
+    const buf = slab!;
+    this.config = new Uint8Array(buf, base, size);
+    this.wmask = new Uint8Array(buf, base + size, size);
+    this.w1cmask = new Uint8Array(buf, base + size * 2, size);
+    this.cmask = new Uint8Array(buf, base + size * 3, size);
     this.regions = new Array<PciIoRegion | null>(R.PCI_NUM_REGIONS).fill(null);
     this.expCap = 0;
     this.msiCap = 0;

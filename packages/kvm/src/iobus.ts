@@ -114,11 +114,12 @@ export class IoBus {
     if (a < this.lo || a + size > this.hi) return NOT_HANDLED;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return NOT_HANDLED;
-    while (idx < this.count && this.cmpAt(addr, size, idx) === 0) {
+    // the first device takes the access (firstDev's answer); the ones after it are tried while they do too
+    do {
       const v = this.devs[idx]!.read(addr, size);
       if (v !== NOT_HANDLED) return v;
       idx++;
-    }
+    } while (idx < this.count && this.cmpAt(addr, size, idx) === 0);
     return NOT_HANDLED;
   }
 
@@ -132,10 +133,10 @@ export class IoBus {
     if (a < this.lo || a + size > this.hi) return false;
     let idx = this.firstDev(addr, size);
     if (idx < 0) return false;
-    while (idx < this.count && this.cmpAt(addr, size, idx) === 0) {
+    do {
       if (this.devs[idx]!.write(addr, size, value)) return true;
       idx++;
-    }
+    } while (idx < this.count && this.cmpAt(addr, size, idx) === 0);
     return false;
   }
 

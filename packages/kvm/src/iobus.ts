@@ -34,8 +34,8 @@ export class IoBus {
    * (kvm_io_bus_cmp() never returns 0 for it), so such an access skips the bsearch. Recomputed on
    * (un)registration; an empty bus takes nothing (lo = +∞).
    */
-  private lo = Infinity;
-  private hi = -Infinity;
+  lo = Infinity;
+  hi = -Infinity;
   /** {@link firstDev}'s last question and answer; memoAddr -1: none */
   private memoAddr = -1;
   private memoLen = 0;

@@ -186,8 +186,11 @@ export class Vcpu {
     const core = this.core;
     const p = port & 0xffff;
     core.ran = true;
-    if (core.pioBus.count !== 0) {
-      const v = core.pioBus.read(p, size);
+    // the bus's span tested here, not in a call: the data port (0xcfc) is outside every in-kernel PIO range,
+    // and V8 does not always inline IoBus.read into this function
+    const bus = core.pioBus;
+    if (p >= bus.lo && p + size <= bus.hi) {
+      const v = bus.read(p, size);
       if (v !== NOT_HANDLED) {
         this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 0);
         return bits(v, size);
@@ -202,7 +205,8 @@ export class Vcpu {
     const p = port & 0xffff;
     const val = bits(value, size);
     core.ran = true;
-    if (core.pioBus.count !== 0 && core.pioBus.write(p, size, val)) {
+    const bus = core.pioBus;
+    if (p >= bus.lo && p + size <= bus.hi && bus.write(p, size, val)) {
       this.charge(T_KERN_PIO, R_IO_INSTRUCTION, core.costKPio, EXIT_EVENT_IN_KERNEL_PIO, p, size, 1);
       return;
     }

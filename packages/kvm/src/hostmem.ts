@@ -6,15 +6,11 @@
  */
 
 import { KvmError, hex } from './errors.js';
-import { HPAGE_2M_SIZE, PAGE_SIZE, TASK_SIZE_MAX } from './uapi.js';
+import { shiftDown } from './shift.js';
+import { HPAGE_2M_SIZE, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE_MAX } from './uapi.js';
 
 /** Where the simulator's mmap() starts handing out addresses (a typical x86-64 mmap area). */
 const MMAP_BASE = 0x7e00_0000_0000;
-
-/** The page of a region offset: a shift below 2 GiB (the read of a ROM or 0xff page on every access) */
-function pageOf(off: number): number {
-  return off <= 0x7fff_ffff ? off >> 12 : Math.floor(off / PAGE_SIZE);
-}
 
 export class HostRegion {
   readonly start: number;
@@ -34,7 +30,7 @@ export class HostRegion {
 
   /** Little-endian read of `size` bytes at region offset `off` (must not cross a page); a dword as its int32. */
   read(off: number, size: number): number {
-    const idx = pageOf(off);
+    const idx = shiftDown(off, PAGE_SHIFT);
     // a region nothing has written to (the 0xff page behind a READONLY slot, a ROM) needs no page lookup
     const page = this.pages.size === 0 ? undefined : this.pages.get(idx);
     if (page === undefined) {
@@ -51,7 +47,7 @@ export class HostRegion {
 
   /** Little-endian write (must not cross a page). Allocates the page's storage on its first write. */
   write(off: number, size: number, value: number): void {
-    const idx = pageOf(off);
+    const idx = shiftDown(off, PAGE_SHIFT);
     let page = this.pages.get(idx);
     if (page === undefined) {
       page = new Uint8Array(PAGE_SIZE);

@@ -20,18 +20,18 @@ let slabUsed = 0;
 const SLAB_BYTES = 256 * 1024;
 
 /**
- * Offset in {@link slab} of `bytes` never used before (so still zero), a new slab when the current one is full.
- * A boot realizes every function anew; a backing store per function (16 KiB for an Express one) was an
- * allocation V8 tracks and sweeps on its own. A slab lives as long as any function carved from it.
+ * `bytes` of a slab never used before (so still zero), from a new slab when the current one is full. A boot
+ * realizes every function anew; a backing store per function (16 KiB for an Express one) was an allocation V8
+ * tracks and sweeps on its own. A slab lives as long as any function carved from it.
  */
-function configSpaceStorage(bytes: number): number {
+function configSpaceStorage(bytes: number): Uint8Array {
   if (slab === null || slabUsed + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(Math.max(SLAB_BYTES, bytes));
     slabUsed = 0;
   }
-  const base = slabUsed;
+  const view = new Uint8Array(slab, slabUsed, bytes);
   slabUsed += bytes;
-  return base;
+  return view;
 }
 
 /**
@@ -83,12 +83,11 @@ export class PciDevice {
     const isExpress = opts.isExpress ?? false;
     const size = isExpress ? R.PCIE_CONFIG_SPACE_SIZE : R.PCI_CONFIG_SPACE_SIZE;
     // the four arrays are views of one zeroed run of a shared slab (configSpaceStorage)
-    const base = configSpaceStorage(size * 4);
-    const buf = slab!;
-    this.config = new Uint8Array(buf, base, size);
-    this.wmask = new Uint8Array(buf, base + size, size);
-    this.w1cmask = new Uint8Array(buf, base + size * 2, size);
-    this.cmask = new Uint8Array(buf, base + size * 3, size);
+    const all = configSpaceStorage(size * 4);
+    this.config = all.subarray(0, size);
+    this.wmask = all.subarray(size, size * 2);
+    this.w1cmask = all.subarray(size * 2, size * 3);
+    this.cmask = all.subarray(size * 3);
     this.regions = new Array<PciIoRegion | null>(R.PCI_NUM_REGIONS).fill(null);
     this.expCap = 0;
     this.msiCap = 0;

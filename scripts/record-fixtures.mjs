@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Records reference scenarios on real QEMU into apps/boot/test/fixtures/ (docs/recording.md).
+// Records reference scenarios on real QEMU into reference/ (docs/recording.md).
 //
 //   bash scripts/setup-reference.sh            # once: QEMU 7.2 + the 6.1 cloud kernel
 //   pnpm -w build                              # the recorder is imported from apps/boot/dist
@@ -69,7 +69,7 @@ const SCENARIOS = {
   },
 };
 
-const fixtures = join(root, 'apps/boot/test/fixtures');
+const fixtures = join(root, 'reference');
 const argv = process.argv.slice(2);
 let outDir;
 let check = false;

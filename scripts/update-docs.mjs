@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const boot = await import(join(root, 'apps/boot/dist/index.js'));
-const fixtures = join(root, 'apps/boot/test/fixtures');
+const fixtures = join(root, 'reference');
 
 function fidelityTable() {
   return boot.fidelityMarkdown(

@@ -5,7 +5,7 @@ import { bootScenario, parseQemuArgs, runCli } from '../src/index.js';
 import type { BootReport } from '../src/index.js';
 
 const fixture = (name: string): BootReport & { devices: { bdf: string; vendor: string; device: string; class: string }[] } =>
-  JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.json`, import.meta.url)), 'utf8'));
+  JSON.parse(readFileSync(fileURLToPath(new URL(`../../../reference/${name}.json`, import.meta.url)), 'utf8'));
 
 // The linux phase must equal the real QEMU 7.2 + Linux 6.1 recording field by field.
 describe.each(['q35-default', 'q35-nodefaults', 'q35-lastbus0', 'q35-nommconf'])('%s matches the real boot', (name) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli, type BootReport } from '../src/index.js';
 import { namedTopology } from '../src/topology.js';
 
-const fixture = (name: string): BootReport => JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}.json`, import.meta.url)), 'utf8'));
+const fixture = (name: string): BootReport => JSON.parse(readFileSync(fileURLToPath(new URL(`../../../reference/${name}.json`, import.meta.url)), 'utf8'));
 
 const run = async (args: string[]) => {
   let out = '';

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fidelityMarkdown, validateReference } from '../src/index.js';
 
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../../reference/', import.meta.url));
 const names = readdirSync(fixtures)
   .filter((f) => f.endsWith('.json') && f !== 'kvm-exits.json')
   .sort();

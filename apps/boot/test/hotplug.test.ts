@@ -9,8 +9,8 @@ import { deriveAcpiHotplugCosts, type AcpiHotplugRecording } from '../src/record
 import { TCG_DEVICE_ADD_TO_PLUG_NS } from '@sim/qemu';
 import { TCG_REFERENCE_GUEST_CPU_COSTS } from '@sim/guest';
 
-// shared/reference/hotplug, copied into the repo's fixtures
-const REF = fileURLToPath(new URL('./fixtures', import.meta.url));
+// shared/reference/hotplug, copied into the repository's reference/hotplug
+const REF = fileURLToPath(new URL('../../../reference', import.meta.url));
 
 interface RefEvent {
   target: string;

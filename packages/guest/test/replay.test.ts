@@ -7,7 +7,7 @@ import { Linux61, type BootInfo, type Cpu, type CpuidResult } from '../src/index
 /**
  * @sim/guest on its own against a real boot: QEMU's hand-off for the scenario (E820, ACPI tables, CPUID, as
  * scripts/guest-fixture.mjs wrote them) and, for every config read, the value the real QEMU 7.2 returned to
- * the real Linux 6.1 (apps/boot's recording). No QEMU model is involved: the CPU below decodes conf1 and
+ * the real Linux 6.1 (the Linux phase of reference/<scenario>.accesses.txt.gz). No QEMU model is involved: the CPU below decodes conf1 and
  * ECAM and answers from the recording, and stops at the first access the kernel makes differently.
  */
 interface RealAccess {
@@ -22,9 +22,11 @@ interface RealAccess {
 }
 
 const fixture = (file: string) => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+/** the repository's reference recordings (reference/ at the root) */
+const recording = (file: string) => fileURLToPath(new URL(`../../../reference/${file}`, import.meta.url));
 
 function loadRecording(name: string): RealAccess[] {
-  const text = gunzipSync(readFileSync(fixture(`${name}.linux-accesses.txt.gz`))).toString();
+  const text = gunzipSync(readFileSync(recording(`${name}.accesses.txt.gz`))).toString();
   return text
     .split('\n')
     .filter((l) => l.startsWith('L '))

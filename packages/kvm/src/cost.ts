@@ -89,14 +89,14 @@ const net = (...rows: string[]): number => {
 };
 
 /**
- * `measured-here`: `reference/kvm-exits.json`, mode `long64_cpl0` (a 64-bit guest kernel's view), medians,
+ * `measured-here`: `reference/costs/kvm-exits.json`, mode `long64_cpl0` (a 64-bit guest kernel's view), medians,
  * each minus the `null_loop` row (the file says "subtract from GL rows"). The machine is nested kvm_pvm,
  * not VMX, so CPL0 guest code is emulated: that is why an exit-free RAM load costs ~0.5 µs here.
  */
 const MEASURED_HERE: CostProfile = Object.freeze({
   name: 'measured-here',
   description: `real KVM exits timed on this project's build machines (${KVM_EXITS_MACHINE}), long64_cpl0 medians minus the guest loop`,
-  source: 'reference/kvm-exits.json (pcisim.kvm-exits/1), mode long64_cpl0, ns_per_op_median − null_loop',
+  source: 'reference/costs/kvm-exits.json (pcisim.kvm-exits/1), mode long64_cpl0, ns_per_op_median − null_loop',
   ns: Object.freeze({
     userspaceExitIo: net('pio_out_user', 'pio_in_user'),
     userspaceExitMmio: net('mmio_read_user', 'mmio_write_user'),

@@ -85,7 +85,7 @@ describe('cost profiles', () => {
   });
 
   it('measured-here comes from kvm-exits.json (long64_cpl0 medians minus null_loop)', () => {
-    const json = JSON.parse(readFileSync(new URL('./fixtures/kvm-exits.json', import.meta.url), 'utf8')) as {
+    const json = JSON.parse(readFileSync(new URL('../../../reference/costs/kvm-exits.json', import.meta.url), 'utf8')) as {
       results: { mode: string; name: string; ns_per_op_median: number }[];
     };
     const med = (name: string): number => {

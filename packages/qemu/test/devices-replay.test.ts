@@ -1,6 +1,6 @@
 /**
  * Every config-space read the real QEMU 7.2 answered, replayed against pcisim's models. Each reference
- * boot (apps/boot/test/fixtures/<scenario>.accesses.txt.gz: SeaBIOS's and Linux 6.1's accesses, in order,
+ * boot (reference/<scenario>.accesses.txt.gz: SeaBIOS's and Linux 6.1's accesses, in order,
  * with the value QEMU returned) is built from its own `qemuArgs` through parseQemuCommandLine() and
  * realizeCommandLine(), then driven access by access through the machine's conf1 ports and ECAM window;
  * every read of a present function must return exactly what QEMU returned — IDs, BAR sizing, capability
@@ -23,7 +23,7 @@ import {
   type PciDevice,
 } from '../src/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../apps/boot/test/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../reference/', import.meta.url));
 
 interface Access {
   line: number;

@@ -1,7 +1,7 @@
 /**
  * Device models built from the command lines of seed 004 (Kata's and libvirt's q35 topologies, pasted as
  * the thread has them) and checked register by register against the reference recordings: each value below
- * is what QEMU 7.2 returned to Linux 6.1, cited by line of apps/boot/test/fixtures/<scenario>.accesses.txt.gz.
+ * is what QEMU 7.2 returned to Linux 6.1, cited by line of reference/<scenario>.accesses.txt.gz.
  */
 import { describe, expect, it } from 'vitest';
 import {

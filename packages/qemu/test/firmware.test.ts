@@ -1,6 +1,6 @@
 /**
  * SeaBIOS's firmware phase, access for access, against the real-QEMU reference boots (the `F` lines of
- * apps/boot/test/fixtures/<scenario>.accesses.txt.gz): mechanism, direction, bus:dev.fn, register/size and
+ * reference/<scenario>.accesses.txt.gz): mechanism, direction, bus:dev.fn, register/size and
  * value, in order.
  */
 import { readFileSync } from 'node:fs';

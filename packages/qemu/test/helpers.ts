@@ -30,8 +30,8 @@ export function cpuOn(m: VmOpsLike): FirmwareCpu {
   };
 }
 
-/** The real-QEMU reference recordings (apps/boot/test/fixtures/). */
-export const FIXTURES = new URL('../../../apps/boot/test/fixtures/', import.meta.url);
+/** The real-QEMU reference recordings (reference/). */
+export const FIXTURES = new URL('../../../reference/', import.meta.url);
 
 const hex = (v: number, w: number) => v.toString(16).padStart(w, '0');
 

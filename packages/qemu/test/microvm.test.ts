@@ -18,7 +18,7 @@ import {
   type MicrovmOptions,
 } from '../src/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../apps/boot/test/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../reference/', import.meta.url));
 const ECAM = 0xe0000000;
 const ecam = (bus: number, devfn: number, reg: number) => ECAM + bus * 0x100000 + devfn * 0x1000 + reg;
 const mask = (size: number) => (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PcMachine, PciDevice, PIIX_LINK_SEMANTICS, QemuError, type PcOptions, type PcAcpiHostBridge } from '../src/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../apps/boot/test/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../reference/', import.meta.url));
 
 const pc = (o: Partial<PcOptions> = {}) => {
   const m = new PcMachine({ nodefaults: false, ramBytes: 512 << 20, ...o });

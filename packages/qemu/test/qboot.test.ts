@@ -4,7 +4,7 @@
  * 1. Counts derived by reading qboot (QEMU 7.2's roms/qboot: hwsetup.c setup_hw()/setup_mmconfig(), pci.c
  *    setup_pci()/do_setup_pci_bus()/pci_foreach()/do_setup_pci()/do_setup_pci_irq()), function by function.
  * 2. Access for access against real QEMU 7.2.22 booting Debian's qboot.rom (`-bios /usr/share/qemu/qboot.rom`,
- *    recorded by apps/boot's recorder into apps/boot/test/fixtures/{q35-qboot,q35-qboot-rootport,pc-qboot,
+ *    recorded by apps/boot's recorder into reference/{q35-qboot,q35-qboot-rootport,pc-qboot,
  *    q35-qboot-bridges}.*): mechanism, direction, bus:dev.fn, register/size and value, in order.
  */
 import { readFileSync } from 'node:fs';

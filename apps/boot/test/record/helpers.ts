@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import type { BootReport } from '../../src/report/types.js';
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../../reference/', import.meta.url));
 
 /** The shared/reference recordings copied into the repo: the contract the recorder must reproduce. */
 export const REFERENCE_SCENARIOS = [

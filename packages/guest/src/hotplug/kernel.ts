@@ -83,7 +83,7 @@ export const ZERO_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({ irqEntry: 0, 
 /**
  * Linux 6.1 (Debian generic) under QEMU 7.2 TCG: the guest CPU time of the ACPI hot-plug path, measured with
  * `scripts/record-acpi-hotplug.mjs` on this project's machines (QEMU's trace points, host timestamps; the
- * recording is apps/boot/test/fixtures/hotplug/acpi-timing.json, 24 boots, 48 device_adds, and
+ * recording is reference/hotplug/acpi-timing.json, 24 boots, 48 device_adds, and
  * apps/boot/src/record/acpi-hotplug-costs.ts derives each number from it: the median of one span, the
  * accesses the model charges itself taken out). irqEntry, wakeup and printk are not measured (0).
  */

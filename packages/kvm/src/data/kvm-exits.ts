@@ -1,8 +1,7 @@
 /**
  * @module
- * Numbers embedded from `reference/kvm-exits.json` (schema `pcisim.kvm-exits/1`; the same file is
- * `apps/boot/test/fixtures/kvm-exits.json` and `packages/kvm/test/fixtures/kvm-exits.json`, where a test
- * checks this table against it). Real KVM exits timed on this project's build machines:
+ * Numbers embedded from `reference/costs/kvm-exits.json` (schema `pcisim.kvm-exits/1`, at the repository's
+ * root, where a test checks this table against it). Real KVM exits timed on this project's build machines:
  * kernel 6.18.44-fc-v669, `kvm_pvm` (nested_pvm=1, software virtualisation with shadow paging inside a
  * Firecracker VM, no VMX), TSC 2.6 GHz. Medians, nanoseconds per guest operation including re-entry.
  *

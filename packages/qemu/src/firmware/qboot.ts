@@ -23,7 +23,7 @@
  * fw_cfg DMA) and memory accesses (the shadow copy, the `rom_check` probe) are not, as for `Seabios`.
  *
  * Checked against real QEMU 7.2.22 booting Debian's qboot.rom (`-bios /usr/share/qemu/qboot.rom`; fixtures
- * q35-qboot, q35-qboot-rootport, q35-qboot-bridges, pc-qboot in apps/boot/test/fixtures): the firmware phase
+ * q35-qboot, q35-qboot-rootport, q35-qboot-bridges, pc-qboot in reference): the firmware phase
  * matches access for access, values included. On microvm (no 0xcf8/0xcfc) the two ID reads hit unassigned I/O,
  * so QEMU counts no config access (microvm-pcie's firmware phase: 0).
  */

@@ -12,7 +12,7 @@ import type { QemuHotplug, DeviceAddResult } from './controllers.js';
  * QEMU 7.2 under TCG on this project's machines: from a QMP `device_add virtio-rng-pci` to the SCI its ACPI
  * plug callback raises (qmp_device_add() -> qdev_device_add(): realize, hotplug handler, acpi_send_event()),
  * ns. The median over 48 device_adds of scripts/record-acpi-hotplug.mjs (trace point `ioapic_set_irq` for GSI
- * 9; apps/boot/test/fixtures/hotplug/acpi-timing.json). The main loop holds the BQL throughout, so the
+ * 9; reference/hotplug/acpi-timing.json). The main loop holds the BQL throughout, so the
  * device's controller sees the plug only then. Under KVM this is host CPU time of the same size, not measured.
  */
 export const TCG_DEVICE_ADD_TO_PLUG_NS = 2_074_000;

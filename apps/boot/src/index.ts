@@ -5,7 +5,8 @@
 export type * from './core/report-types.js';
 export { runCli, USAGE, type CliIo } from './cli.js';
 export { parseQemuArgs, stubMissingBackends, type Scenario } from './core/scenario.js';
-export { bootScenario, type BootOptions, type BootResult } from './core/boot.js';
+export { bootScenario } from './core/boot-scenario.js';
+export { DEFAULT_FLAVOUR, type BootOptions, type BootResult } from './core/boot.js';
 export { MachineCache, type MachineCacheStats } from './core/machine-cache.js';
 export { formatTextReport } from './formats/text.js';
 export { validateReference, type ValidateResult, type FieldDiff } from './core/validate.js';
@@ -17,7 +18,6 @@ export * from './formats/index.js';
 export {
   runHotplugScenario,
   earliestSafeHotplug,
-  bootWithDrivers,
   loadHotplugScenario,
   hotplugScenarioFromJson,
   parseQmpEventArg,

@@ -14,7 +14,7 @@ import {
   type SweepResult,
 } from '../src/core/sweep/index.js';
 import { sweepCommand, SweepUsageError } from '../src/commands/sweep.js';
-import { bootScenario } from '../src/core/boot.js';
+import { bootScenario } from '../src/core/boot-scenario.js';
 import { spreadSample } from '../src/core/sweep/run.js';
 import { parseQemuArgs } from '../src/core/scenario.js';
 

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { parseKvmMitigations, type KvmPciMitigation } from '@sim/qemu';
 import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
 import { parseQemuArgs, stubMissingBackends, type Scenario } from '../core/scenario.js';
-import { bootWithDrivers, runHotplugScenario, loadHotplugScenario, parseQmpEventArg, type HotplugEvent } from '../core/hotplug.js';
+import { bootScenario } from '../core/boot-scenario.js';
+import { runHotplugScenario, loadHotplugScenario, parseQmpEventArg, type HotplugEvent } from '../core/hotplug.js';
 import { UsageError } from '../core/errors.js';
 import { TraceCollector } from '../core/collector.js';
 import { formatTextReport } from '../formats/text.js';
@@ -71,7 +72,7 @@ export async function bootCommand(args: readonly string[], io: CliIo): Promise<n
   const scenario = parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu);
   if (mcfgReserve !== undefined) scenario.accurateMcfgReserve = mcfgReserve;
   if (firmware !== undefined) scenario.firmware = firmware;
-  const result = bootWithDrivers(scenario, {
+  const result = bootScenario(scenario, {
     ...(cost !== undefined ? { costProfile: cost } : {}),
     guestPatch: patch,
     kvm: kvmMitigations,

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseQemuArgs } from '../core/scenario.js';
 import { compare, DEFAULT_SETS } from '../core/compare.js';
-import { bootWithDrivers } from '../core/hotplug.js';
+import { bootScenario } from '../core/boot-scenario.js';
 import { TraceCollector } from '../core/collector.js';
 import { UsageError, takeOption } from '../core/errors.js';
 import { renderHtmlReport } from '../formats/html-report.js';
@@ -23,7 +23,7 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
   const unknown = qemu.find((a) => a.startsWith('--'));
   if (unknown) throw new UsageError(`unknown option '${unknown}'`);
   const scenario = parseQemuArgs(qemu);
-  const boot = bootWithDrivers(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), trace: new TraceCollector() });
+  const boot = bootScenario(scenario, { ...(cost !== undefined ? { costProfile: cost } : {}), trace: new TraceCollector() });
   const cmp = compare(scenario, DEFAULT_SETS, cost);
   writeFileSync(out, renderHtmlReport({ boot, compare: cmp }));
   io.stdout(`pcisim report: wrote ${out}\n`);

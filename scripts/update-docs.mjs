@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Regenerates what docs/ quote from the tool (run after `pnpm build`):
 //  - docs/fidelity.md between <!-- fidelity-table --> markers (the fidelity test checks it is current);
+//  - README.md's option list between <!-- pcisim-options --> markers, from the option table (apps/boot's
+//    options test checks it is current);
 //  - every block `<!-- pcisim: <args> -->` … `<!-- /pcisim -->` in docs/*.md and README.md: the output of
 //    `pcisim <args>`, in a code block.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const boot = await import(join(root, 'apps/boot/dist/index.js'));
+const { optionsMarkdown } = await import(join(root, 'apps/boot/dist/commands/options.js'));
 const fixtures = join(root, 'reference');
 
 function fidelityTable() {
@@ -81,6 +84,7 @@ for (const f of files) {
   const before = text;
   if (f.endsWith('fidelity.md')) text = replaceBetween(text, 'fidelity-table', fidelityTable());
   if (f.endsWith('topologies.md')) text = replaceBetween(text, 'topology-table', topologyTable());
+  if (f.endsWith('README.md')) text = replaceBetween(text, 'pcisim-options', optionsMarkdown());
   text = await fillCommandBlocks(text);
   if (text !== before) {
     writeFileSync(f, text);

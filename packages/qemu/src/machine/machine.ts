@@ -8,7 +8,7 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import type { BootInfo } from './bootinfo.js';
-import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
+import type { CoalescedPioZone } from '../accel/kvm/kvm-coalesced.js';
 
 export type FirmwareKind = 'seabios' | 'qboot' | 'none';
 

@@ -33,8 +33,8 @@ import {
   type Vm,
   type VmOptions,
 } from '@sim/kvm';
-import { QemuError } from '../errors.js';
-import type { Machine } from '../machine/machine.js';
+import { QemuError } from '../../errors.js';
+import type { Machine } from '../../machine/machine.js';
 
 export const KVM_PCI_MITIGATIONS = [
   'pci-hole',

@@ -10,7 +10,7 @@
  * the order the flush restores, and it is counted as an exit KVM handled in the kernel.
  */
 import { NOT_HANDLED, type AccessSize, type InKernelDevice, type Vm } from '@sim/kvm';
-import type { Machine } from '../machine/machine.js';
+import type { Machine } from '../../machine/machine.js';
 
 export interface CoalescedPioZone {
   port: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bootScenario, type BootOptions, type BootResult } from '../src/boot.js';
-import { MachineCache } from '../src/machine-cache.js';
-import { parseQemuArgs, type Scenario } from '../src/scenario.js';
+import { bootScenario, type BootOptions, type BootResult } from '../src/core/boot.js';
+import { MachineCache } from '../src/core/machine-cache.js';
+import { parseQemuArgs, type Scenario } from '../src/core/scenario.js';
 
 /** every machine type, bridge kind and hot-plug controller the cache must bring back */
 const TOPOLOGIES: Record<string, string[]> = {
@@ -181,7 +181,7 @@ function flatten(root: object): unknown[] {
 
 describe('a restored machine, field by field', () => {
   it('is a newly realized one, but for the topology epoch its bus-number cache last saw', async () => {
-    const { createMachine } = await import('../src/boot.js');
+    const { createMachine } = await import('../src/core/boot.js');
     const { realizeArgv } = await import('@sim/qemu');
     const args = TOPOLOGIES['q35 root ports, SHPC bridge behind a PCIe-PCI bridge']!;
     const cache = new MachineCache();

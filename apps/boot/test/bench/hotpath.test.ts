@@ -1,8 +1,8 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { prepareReplay } from '../../src/bench/replay.js';
-import { bootScenario } from '../../src/boot.js';
-import { parseQemuArgs } from '../../src/scenario.js';
+import { prepareReplay } from '../../src/core/bench/replay.js';
+import { bootScenario } from '../../src/core/boot.js';
+import { parseQemuArgs } from '../../src/core/scenario.js';
 
 /** minor GCs while `work` runs (PerformanceObserver 'gc' entries, read once they are delivered) */
 async function minorGcsDuring(work: () => void): Promise<number> {

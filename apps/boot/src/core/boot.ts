@@ -30,11 +30,11 @@ import {
   type Machine,
 } from '@sim/qemu';
 import { Linux61, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
-import { ConfigTallyBuilder, PresentSet, packAccess } from './record/tally.js';
-import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report/types.js';
+import { ConfigTallyBuilder, PresentSet, packAccess } from '../record/tally.js';
+import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report-types.js';
 import type { Scenario } from './scenario.js';
 import { MachineCache } from './machine-cache.js';
-import type { TraceCollector, TraceData } from './formats/collector.js';
+import type { TraceCollector, TraceData } from './collector.js';
 
 export interface BootOptions {
   costProfile?: CostProfile | string;
@@ -48,7 +48,7 @@ export interface BootOptions {
   keepAccesses?: boolean;
   /** phase marks, exits and BAR sizing on the virtual clock (--trace, perf-kvm-stat, milestones, --html); absent: nothing installed */
   trace?: TraceCollector;
-  /** run-time hooks (hot-plug, apps/boot/src/hotplug.ts); absent: nothing installed */
+  /** run-time hooks (hot-plug, apps/boot/src/core/hotplug.ts); absent: nothing installed */
   runtime?: BootRuntimeHooks;
   /**
    * Machines realized by earlier boots, restored instead of built again when the QEMU side of the scenario

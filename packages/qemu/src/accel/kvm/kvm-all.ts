@@ -5,10 +5,9 @@
  * vCPU's CPUID (kvm_arch_init_vcpu()), the vCPU itself (kvm_init_vcpu()) and the coalesced PIO zones the
  * machine declares (kvm_coalesce_pio_add()).
  */
-import { KVM_MEM_READONLY, type Vcpu, type Vm, type VmOps } from '@sim/kvm';
+import { KVM_MEM_READONLY, kvmRegisterCoalescedPio, type Vcpu, type Vm, type VmOps } from '@sim/kvm';
 import type { Machine } from '../../machine/machine.js';
 import { cpuidEntries, parseCpu } from '../../machine/cpu-model.js';
-import { registerCoalescedPio } from './kvm-coalesced.js';
 
 /** How the vCPU is set up beyond the machine. */
 export interface KvmInitOptions {
@@ -34,6 +33,16 @@ export function kvmInitMachine(vm: Vm, machine: Machine, opts: KvmInitOptions = 
   vm.setCpuid(cpuidEntries(parseCpu(opts.cpu)));
   const vcpu = vm.createVcpu(0, opts.vmOps ? opts.vmOps(machine, vm) : machine);
   // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring
-  if (opts.coalescedPio ?? true) registerCoalescedPio(vm, machine);
+  if (opts.coalescedPio ?? true) kvmCoalescePioAdd(vm, machine);
   return vcpu;
+}
+
+/**
+ * kvm_coalesce_pio_add() for each zone the machine declares (QEMU 3.0, "pc: register i440fx/q35 0xcf8 port
+ * as coalesced pio"): the flush of KVM's ring reaches the machine's I/O handlers. Returns how many.
+ */
+export function kvmCoalescePioAdd(vm: Vm, machine: Machine): number {
+  const zones = machine.coalescedPio ?? [];
+  for (const z of zones) kvmRegisterCoalescedPio(vm, z, machine);
+  return zones.length;
 }

@@ -10,6 +10,7 @@ import { bootScenario } from '../core/boot-scenario.js';
 import type { BootOptions, BootResult } from '../core/boot.js';
 import { runHotplugScenario, loadHotplugScenario, parseQmpEventArg } from '../core/hotplug.js';
 import { TraceCollector } from '../core/collector.js';
+import { UsageError } from '../core/errors.js';
 import { formatTextReport } from '../formats/text.js';
 import { formatMilestones } from '../formats/milestones.js';
 import { formatHotplugReport } from '../formats/hotplug.js';
@@ -25,6 +26,7 @@ export async function bootCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   let flavour = flavourOf(args);
   let scenario;
   if (scenarioFile !== undefined) {
+    if (args.positionals.length > 0) throw new UsageError(`--scenario takes the QEMU command line from ${scenarioFile}, not '${args.positionals[0]!}'`);
     const f = loadHotplugScenario(scenarioFile);
     scenario = withScenarioOptions(f.scenario, args);
     events.unshift(...f.events);

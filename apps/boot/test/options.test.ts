@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, type BootReport, type SweepResult } from '../src/index.js';
-import { COMMANDS, OPTIONS, optionsMarkdown } from '../src/commands/options.js';
+import { COMMANDS, OPTIONS, optionsMarkdown, usageText } from '../src/commands/options.js';
 
 const run = async (args: string[]) => {
   let out = '';
@@ -67,6 +67,14 @@ describe('help, version, usage errors', () => {
     const start = '<!-- pcisim-options -->\n';
     const block = readme.slice(readme.indexOf(start) + start.length, readme.indexOf('<!-- /pcisim-options -->'));
     expect(block).toBe(optionsMarkdown());
+  });
+
+  it("apps/boot/README.md's usage is pcisim --help (run scripts/update-docs.mjs after a change)", async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const start = '<!-- pcisim-usage -->\n';
+    const block = readme.slice(readme.indexOf(start) + start.length, readme.indexOf('<!-- /pcisim-usage -->'));
+    expect(block).toBe('```\n' + usageText() + '\n```\n');
+    expect((await run(['--help'])).out).toBe(usageText() + '\n');
   });
 });
 

@@ -37,6 +37,10 @@ const RUN: Record<CommandName, (args: ParsedArgs, io: CliIo) => Promise<number> 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    if (cmd === 'help' && rest[0] !== undefined && (COMMANDS as readonly string[]).includes(rest[0])) {
+      io.stdout(commandHelp(rest[0] as CommandName));
+      return 0;
+    }
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
       io.stdout(USAGE + '\n');
       return cmd === undefined ? 2 : 0;

@@ -35,6 +35,7 @@ describe('help, version, usage errors', () => {
         for (const o of OPTIONS.filter((x) => (x.commands as readonly string[]).includes(c))) expect(r.out).toContain(o.name);
       }
     }
+    expect((await run(['help', 'sweep'])).out).toBe((await run(['sweep', '--help'])).out);
     // the help wins over the rest of the line: validate does not open a file called --help, record records nothing
     expect((await run(['validate', '--help'])).out).toContain('usage: pcisim validate');
     expect((await run(['record', '-M', 'q35', '--help'])).out).toContain('usage: pcisim record');

@@ -7,6 +7,7 @@ import { compare, DEFAULT_SETS } from '../core/compare.js';
 import { compareTopologies } from '../core/topology.js';
 import { formatCompare, formatCompareChart } from '../formats/compare.js';
 import { formatTopologyComparison } from '../formats/topology.js';
+import { UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
 import { costOf, flavourOf, scenarioOf } from './common.js';
 import type { CliIo } from './io.js';
@@ -15,6 +16,7 @@ export function compareCommand(args: ParsedArgs, io: CliIo): number {
   const json = args.flag('--json');
   const topologies = args.value('--topology');
   if (topologies !== undefined) {
+    if (args.positionals.length > 0) throw new UsageError(`--topology compares named topologies: no QEMU options, not '${args.positionals[0]!}'`);
     const flavour = flavourOf(args);
     const c = compareTopologies(topologies.split(',').filter(Boolean), { ...costOf(args), ...(flavour !== undefined ? { flavour } : {}) });
     io.stdout(json ? JSON.stringify(c, null, 1) + '\n' : formatTopologyComparison(c));

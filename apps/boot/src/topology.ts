@@ -15,7 +15,7 @@ import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js
 import type { BootResult } from './boot.js';
 import type { CliIo } from './cli.js';
 import { PcisimError, UsageError, takeOption, takeFlag } from './cli-error.js';
-import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
+import { KERNEL_FLAVOURS, pciName, type KernelFlavour } from '@sim/guest';
 
 // config space offsets
 const PCI_HEADER_TYPE = 0x0e;
@@ -95,7 +95,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   const root = machine.rootBus;
   if (!root) throw new PcisimError(`machine ${machine.name} has no PCI bus`);
   const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && machine.name === 'q35';
-  const osc = live.linux.hpOsc();
+  const osc = live.linux.osc;
 
   // --- slots per bus
   const buses: BusSlots[] = [];
@@ -155,7 +155,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
       const inUse = busesBelow(d.subordinate);
       const w = d.windows;
       bridges.push({
-        bridge: live.linux.hpName(d),
+        bridge: pciName(d),
         name: qemuNameOf(machine, d) ?? '',
         secondary: d.subordinate.number,
         subordinate: d.subordinate.busnEnd,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Kernel, DelayedWork, HZ, INITIAL_JIFFIES, TICK_NSEC, msecsToJiffies, timerBucketExpiry, type KGen } from '../src/hotplug/kernel.js';
+import { Kernel, DelayedWork, HZ, INITIAL_JIFFIES, TICK_NSEC, msecsToJiffies, timerBucketExpiry, type KGen } from '../src/kernel/sched.js';
 import type { Cpu } from '../src/cpu.js';
 
 /** A CPU with a clock and nothing behind its ports. */

@@ -106,13 +106,13 @@ describe('q35 boot access path', () => {
       // the int32 of their bytes); unsigned it was a heap number per probe (4-13 scavenges here)
       const booted = bootScenario(parseQemuArgs(['-M', 'q35']), { runtime: {}, kvm: [...kvm], ...(patch ? { guestPatch: patch } : {}) });
       const linux = booted.live!.linux;
-      const bus0 = linux.hpFindBus(0)!;
+      const bus0 = linux.findBus(0)!;
       const empty: number[] = [];
-      for (let devfn = 0; devfn < 256; devfn += 8) if (linux.hpReadDevVendorId(bus0, devfn) === null) empty.push(devfn);
+      for (let devfn = 0; devfn < 256; devfn += 8) if (linux.readDevVendorId(bus0, devfn) === null) empty.push(devfn);
       expect(empty).toHaveLength(32 - 4); // 00.0 MCH, 01.0 VGA, 02.0 e1000e, 1f.x ICH9
       const probe = (rounds: number): number => {
         let absent = 0;
-        for (let r = 0; r < rounds; r++) for (const devfn of empty) absent += linux.hpReadDevVendorId(bus0, devfn) === null ? 1 : 0;
+        for (let r = 0; r < rounds; r++) for (const devfn of empty) absent += linux.readDevVendorId(bus0, devfn) === null ? 1 : 0;
         return absent;
       };
       expect(probe(2000)).toBe(2000 * empty.length); // JIT warm-up

@@ -1,0 +1,8 @@
+import { acpiPciLinkSta } from '../acpi/pci_link.js';
+import type { KernelState } from '../../init/main.js';
+
+/** drivers/pnp/pnpacpi: each interrupt link's _STA when its PNP device is added */
+export function pnpacpiInit(k: KernelState): void {
+  const acpi = k.info.acpi!;
+  for (let i = 0; i < acpi.links.length; i++) acpiPciLinkSta(k, i);
+}

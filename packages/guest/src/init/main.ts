@@ -119,6 +119,7 @@ export interface KernelStateInit {
   pvList: ReadonlySet<number> | null;
 }
 
+/** The state at boot: nothing probed, the command line parsed. */
 export function createKernelState(init: KernelStateInit): KernelState {
   return {
     cpu: init.cpu,

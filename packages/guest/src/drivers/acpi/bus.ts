@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/acpi/bus.c: acpi_init(): the namespace scan (each link's _STA), the host bridges, the links.
+ */
 import { acpiPciLinkCrs, acpiPciLinkDis, acpiPciLinkSta } from './pci_link.js';
 import { acpiPciRootAdd } from './pci_root.js';
 import type { KernelState } from '../../init/main.js';

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/acpi/osl.c and ACPICA's PCI_Config op-region: acpi_os_read/write_pci_configuration() through
+ * raw_pci_read/write(), after acpi_ev_pci_config_region_setup()'s first look at the header type.
+ */
 import { rawPciRead, rawPciWrite } from '../../arch/x86/pci/common.js';
 import { PCI_HEADER_TYPE } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/main.js';
@@ -12,6 +17,7 @@ export function acpiOsReadPciConfiguration(k: KernelState, bus: number, devfn: n
   return rawPciRead(k, bus, devfn, offset, 1);
 }
 
+/** acpi_os_write_pci_configuration(): raw_pci_write */
 export function acpiOsWritePciConfiguration(k: KernelState, bus: number, devfn: number, offset: number, v: number): void {
   rawPciWrite(k, bus, devfn, offset, 1, v);
 }

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/acpi/pci_link.c: QEMU's PCI interrupt links (LNKx): their _STA, _CRS and _DIS methods as the AML
+ * reads and writes the PIIX/ICH9 PIRQ routing registers.
+ */
 import { acpiOsReadPciConfiguration, acpiOsWritePciConfiguration } from './osl.js';
 import type { KernelState } from '../../init/main.js';
 

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/acpi/pci_root.c: acpi_pci_root_add() per host bridge (the _OSC negotiation), and what the host
+ * bridge's native_* bits say to the drivers.
+ */
 import { PCI_PROBE_MMCONF } from '../../arch/x86/include/asm/pci_x86.js';
 import { pciMmcfg } from '../../arch/x86/pci/mmconfig_64.js';
 import type { AcpiHostBridge } from '../../cpu.js';
@@ -47,7 +52,7 @@ export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
   k.onPhase?.('pci_acpi_scan_root', 'end');
 }
 
-/** @internal what _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */
+/** what _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */
 export function pciHostBridgeNative(k: KernelState): { nativePcieHotplug: boolean; nativeShpc: boolean } {
   return { nativePcieHotplug: k.oscNativeHotplug || k.opts.pcieNative, nativeShpc: k.oscNativeShpc };
 }

@@ -1,13 +1,21 @@
+/**
+ * @module
+ * drivers/pci/access.c: pci_read_config_*() / pci_write_config_*() and pci_bus_read_config_*() through
+ * raw_pci_read/write(), and the PCI Express capability accessors (pcie_capability_*()), which touch no
+ * register the capability's version and port type do not implement.
+ */
 import { rawPciRead, rawPciWrite } from '../../arch/x86/pci/common.js';
 import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
 import { PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/main.js';
 
 // pci_read_config_*: via the bus's ops; config space past cfg_size is not accessed (pci_read_config checks)
+/** pci_read_config_{byte,word,dword}(): through the bus's ops (raw_pci_read) */
 export function pciReadConfig(k: KernelState, dev: PciDev, reg: number, len: number): number {
   return rawPciRead(k, dev.bus.number, dev.devfn, reg, len);
 }
 
+/** pci_write_config_{byte,word,dword}() */
 export function pciWriteConfig(k: KernelState, dev: PciDev, reg: number, len: number, v: number): void {
   rawPciWrite(k, dev.bus.number, dev.devfn, reg, len, v);
 }
@@ -50,6 +58,7 @@ export function pcieCapabilityRegImplemented(k: KernelState, dev: PciDev, pos: n
   }
 }
 
+/** pcie_capability_read_{word,dword}(): 0 without an access when the register is not implemented */
 export function pcieCapabilityRead(k: KernelState, dev: PciDev, pos: number, len: number): number {
   if (!pcieCapabilityRegImplemented(k, dev, pos)) return 0;
   return pciReadConfig(k, dev, dev.pcieCap + pos, len);
@@ -62,12 +71,12 @@ export function pcieCapabilityClearAndSetWord(k: KernelState, dev: PciDev, pos: 
   pciWriteConfig(k, dev, dev.pcieCap + pos, 2, (v & ~clear) | set);
 }
 
-/** @internal pci_bus_read_config_*() of a devfn that has no pci_dev */
+/** pci_bus_read_config_*() of a devfn that has no pci_dev */
 export function pciBusReadConfig(k: KernelState, bus: PciBusState, devfn: number, reg: number, len: number): number {
   return rawPciRead(k, bus.number, devfn, reg, len);
 }
 
-/** @internal pcie_capability_write_{word,dword}() */
+/** pcie_capability_write_{word,dword}() */
 export function pcieCapabilityWrite(k: KernelState, dev: PciDev, pos: number, len: number, v: number): void {
   if (pcieCapabilityRegImplemented(k, dev, pos)) pciWriteConfig(k, dev, dev.pcieCap + pos, len, v);
 }

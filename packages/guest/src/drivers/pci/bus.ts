@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/bus.c: pci_bus_add_devices() and pci_walk_bus().
+ */
 import { forEachPciDev } from './search.js';
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/main.js';
@@ -10,17 +14,17 @@ export function* pciWalkBus(k: KernelState, bus: PciBusState): Generator<PciDev>
   }
 }
 
-/** @internal every device boot() found was added by pci_bus_add_devices() */
+/** every device boot() found was added by pci_bus_add_devices() */
 export function pciBusAddBootDevices(k: KernelState): void {
   for (const d of forEachPciDev(k)) k.hpAdded.add(d);
 }
 
-/** @internal pci_dev_is_added() */
+/** pci_dev_is_added() */
 export function pciDevIsAdded(k: KernelState, dev: PciDev): boolean {
   return k.hpAdded.has(dev);
 }
 
-/** @internal pci_bus_add_devices(): pci_bus_add_device() for each new device, then the buses behind added bridges */
+/** pci_bus_add_devices(): pci_bus_add_device() for each new device, then the buses behind added bridges */
 export function pciBusAddDevices(k: KernelState, bus: PciBusState): PciDev[] {
   const added: PciDev[] = [];
   for (const d of bus.devices) {

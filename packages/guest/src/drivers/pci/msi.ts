@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/msi/msi.c: MSI-X vector allocation and release for the port driver.
+ */
 import { pciReadConfig, pciWriteConfig } from './access.js';
 import { pciIntx } from './pci.js';
 import { GuestError } from '../../errors.js';
@@ -44,7 +48,7 @@ export function pciFreeIrqVectors(k: KernelState, dev: PciDev): void {
   pciIntx(k, dev, true);
 }
 
-/** @internal pci_dev_msi_enabled() for what portdrv set up (MSI-X) */
+/** pci_dev_msi_enabled() for what portdrv set up (MSI-X) */
 export function pciDevMsiEnabled(k: KernelState, dev: PciDev): boolean {
   return k.msixEnabled.has(dev);
 }

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/pci/pci.c: the capability walkers (pci_find_capability(), pci_find_ext_capability()), MPS, ARI,
+ * pci_save_state(), pci_enable_device(), pci_set_master(), pci_intx().
+ */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { GuestError } from '../../errors.js';
 import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
@@ -49,6 +54,7 @@ export function pciFindVsecCapability(k: KernelState, dev: PciDev): void {
   }
 }
 
+/** pci_find_next_ext_capability() */
 export function pciFindNextExtCapability(k: KernelState, dev: PciDev, start: number, cap: number): number {
   let header = pciReadConfig(k, dev, start, 4);
   let pos = header >>> 20;
@@ -60,6 +66,7 @@ export function pciFindNextExtCapability(k: KernelState, dev: PciDev, start: num
   return 0;
 }
 
+/** pcie_get_mps() */
 export function pcieGetMps(k: KernelState, dev: PciDev): number {
   const ctl = pcieCapabilityRead(k, dev, PCI_EXP_DEVCTL, 2);
   return 128 << ((ctl & 0xe0) >> 5);
@@ -72,6 +79,7 @@ export function pcieSetMps(k: KernelState, dev: PciDev, mps: number): void {
   pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_DEVCTL, 0xe0, v);
 }
 
+/** pcie_find_root_port() */
 export function pcieFindRootPort(k: KernelState, dev: PciDev): PciDev | null {
   for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
     const s = b.self;

@@ -1,3 +1,10 @@
+/**
+ * @module
+ * drivers/pci/probe.c: enumeration. pci_scan_child_bus_extend(), pci_scan_slot(), pci_scan_single_device(),
+ * pci_setup_device() (header, class, capability walks, config space size, BAR sizing, bridge windows),
+ * pci_device_add() (pci_configure_device(), pci_init_capabilities()), the two-pass bridge scan, and the
+ * hot-plug entry points (pci_rescan_bus(), pci_hp_add_bridge()).
+ */
 import { mask, rawPciReadBits } from '../../arch/x86/pci/common.js';
 import type { AcpiPciDevice } from '../../cpu.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
@@ -445,6 +452,7 @@ export function pciBridgeChildExtCfgAccessible(k: KernelState, bridge: PciDev): 
   return (status & (0x00020000 | 0x00040000)) !== 0;
 }
 
+/** ACPI_COMPANION() of a bridge: the DSDT node of its _ADR below the parent bus's (acpi_pci_find_companion()) */
 export function acpiPciFindCompanion(k: KernelState, parent: PciBusState, dev: PciDev): AcpiPciDevice[] | null {
   if (!parent.acpiDevices) return null;
   const adr = ((dev.devfn >> 3) << 16) | (dev.devfn & 7);

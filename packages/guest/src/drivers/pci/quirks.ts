@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/quirks.c: the early and header fixups that match QEMU's devices, and pci_apply_final_quirks().
+ */
 import { pciFixupVideo } from '../../arch/x86/pci/fixup.js';
 import { pciReadConfig, pciWriteConfig } from './access.js';
 import { forEachPciDev } from './search.js';

@@ -1,7 +1,11 @@
+/**
+ * @module
+ * drivers/pci/remove.c: pci_stop_and_remove_bus_device().
+ */
 import type { PciDev } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/main.js';
 
-/** @internal pci_stop_and_remove_bus_device(): children first, then the device leaves its bus */
+/** pci_stop_and_remove_bus_device(): children first, then the device leaves its bus */
 export function pciStopAndRemoveBusDevice(k: KernelState, dev: PciDev): void {
   const sub = dev.subordinate;
   if (sub) {

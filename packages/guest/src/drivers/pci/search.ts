@@ -1,6 +1,11 @@
+/**
+ * @module
+ * drivers/pci/search.c: pci_find_bus(), and the device list for_each_pci_dev() walks.
+ */
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/main.js';
 
+/** pci_find_bus(0, n) */
 export function pciFindBus(k: KernelState, n: number): PciBusState | null {
   for (const r of k.pciRootBuses) {
     const f = findBusBelow(r, n);

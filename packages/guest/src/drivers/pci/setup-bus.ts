@@ -1,3 +1,9 @@
+/**
+ * @module
+ * drivers/pci/setup-bus.c: sizing the bridge windows (__pci_bus_size_bridges()), assigning what firmware left
+ * unassigned (pbus_assign_resources_sorted()), programming the bridges (__pci_setup_bridge()), and
+ * pci_assign_unassigned_bridge_resources() as the hot-plug drivers call it.
+ */
 import { e820SetupPciGap } from '../../arch/x86/kernel/e820.js';
 import { pcibiosAllocateResources } from '../../arch/x86/pci/i386.js';
 import { pciReadConfig, pciWriteConfig } from './access.js';
@@ -137,6 +143,7 @@ export function pciBusSizeBridges(k: KernelState, bus: PciBusState): void {
   if (sized.io || sized.mem || sized.pref) k.sizedWindows.set(self, sized);
 }
 
+/** pbus_assign_resources_sorted() of one bus, then __pci_bus_assign_resources() of its child buses and pci_setup_bridge() */
 export function pbusAssignResourcesSorted(k: KernelState, bus: PciBusState, windows: Window[], claimed: Interval[]): void {
   // pbus_assign_resources_sorted(): this bus's unassigned BARs (required), and each hot-plug bridge's
   // missing I/O window, which pbus_size_io() sized 0 with pci_hotplug_io_size as add_size (optional,
@@ -213,7 +220,7 @@ export function pbusAssignResourcesSorted(k: KernelState, bus: PciBusState, wind
 }
 
 /**
- * @internal pci_assign_unassigned_bridge_resources(bridge): the BARs firmware left unassigned on the
+ * pci_assign_unassigned_bridge_resources(bridge): the BARs firmware left unassigned on the
  * bridge's bus and below, from the bridge's windows (pbus_assign_resources_sorted()), then
  * pci_setup_bridge() of each bridge from the deepest up, this one last.
  */
@@ -224,13 +231,14 @@ export function pciAssignUnassignedBridgeResources(k: KernelState, bridge: PciDe
 }
 
 /**
- * @internal __pci_bus_assign_resources(bus) as acpiphp's enable_slot() calls it: the bus's unassigned BARs
+ * __pci_bus_assign_resources(bus) as acpiphp's enable_slot() calls it: the bus's unassigned BARs
  * from the windows of the bridge above, child bridges programmed, the bridge above left as it is.
  */
 export function pciBusAssignResources(k: KernelState, bus: PciBusState): void {
   assignBusResources(k, bus, false);
 }
 
+/** the unassigned BARs on `bus` and below from the windows above it (the bridge's, or the host bridge's); `setupSelf`: pci_setup_bridge() of the bridge above too */
 export function assignBusResources(k: KernelState, bus: PciBusState, setupSelf: boolean): void {
   const bridge = bus.self;
   // what is taken inside the windows this bus allocates from: its devices' BARs and its bridges' windows

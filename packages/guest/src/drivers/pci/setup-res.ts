@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/setup-res.c: pci_std_update_resource(), writing an assigned BAR.
+ */
 import { pciReadConfig, pciWriteConfig } from './access.js';
 import type { BarResource, PciDev } from '../../include/linux/pci.js';
 import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../include/uapi/linux/pci_regs.js';

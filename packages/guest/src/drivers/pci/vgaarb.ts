@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/vgaarb.c: vga_arb_device_init().
+ */
 import { pciReadConfig } from './access.js';
 import { forEachPciDev } from './search.js';
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';

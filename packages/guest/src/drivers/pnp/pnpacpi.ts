@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pnp/pnpacpi/core.c: pnpacpi_init(), which evaluates each interrupt link's _STA again.
+ */
 import { acpiPciLinkSta } from '../acpi/pci_link.js';
 import type { KernelState } from '../../init/main.js';
 

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/kernel/early-quirks.c: early_quirks(), the conf1 walk of bus 0 and the buses behind its bridges
+ * before any PCI driver (none of early_qrk[] matches a QEMU device, so only the probe reads remain).
+ */
 import { earlyPciAllowed, readPciConfig } from '../pci/early.js';
 import { PCI_CLASS_DEVICE, PCI_DEVICE_ID, PCI_HEADER_TYPE, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/main.js';

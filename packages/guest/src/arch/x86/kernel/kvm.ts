@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/kernel/kvm.c: the KVM paravirt CPUID leaves, and the unmerged 2020 series "x86/PCI: Use MMCONFIG by
+ * default for KVM guests" (Julia Suvorova; v2 gated by a PV feature bit) where the series applied it.
+ */
 import { regsToString } from './cpu/common.js';
 import type { KernelState } from '../../../init/main.js';
 
@@ -11,6 +16,7 @@ export function kvmParaHasFeature(k: KernelState, bit: number): boolean {
   return (k.cpu.cpuid(KVM_CPUID_FEATURES).eax & (1 << bit)) !== 0;
 }
 
+/** kvm_para_available(): the KVMKVMKVM signature at KVM_CPUID_SIGNATURE */
 export function kvmParaAvailable(k: KernelState): boolean {
   const sig = k.cpu.cpuid(KVM_CPUID_SIGNATURE);
   return regsToString(sig.ebx, sig.ecx, sig.edx) === 'KVMKVMKVM\0\0\0';

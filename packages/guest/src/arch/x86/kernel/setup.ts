@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/kernel/setup.c: setup_arch()'s early look at the integrated graphics (snb_gfx_workaround_needed()).
+ */
 import { readPciConfig } from '../pci/early.js';
 import { PCI_DEVICE_ID, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/main.js';

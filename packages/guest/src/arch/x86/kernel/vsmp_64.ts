@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/kernel/vsmp_64.c: detect_vsmp_box(), one early conf1 read of 00:1f.0.
+ */
 import { earlyPciAllowed, readPciConfig } from '../pci/early.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/main.js';

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/pci/amd_bus.c: amd_postcore_init(), the probe for an AMD northbridge's routing registers (refused if
+ * found: not modelled).
+ */
 import { readPciConfig } from './early.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/pci/early.c: read_pci_config*(), conf1 before raw_pci_ops exist; early_pci_allowed().
+ */
 import { PCI_PROBE_CONF1, PCI_PROBE_NOEARLY } from '../include/asm/pci_x86.js';
 import { bitsOf, pvAbsent } from './common.js';
 import type { KernelState } from '../../../init/main.js';

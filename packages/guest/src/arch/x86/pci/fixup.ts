@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/pci/fixup.c: pci_fixup_video(), the header fixup that picks the boot VGA device.
+ */
 import { pciReadConfig, pciWriteConfig } from '../../../drivers/pci/access.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
 import { PCI_BRIDGE_CONTROL, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS } from '../../../include/uapi/linux/pci_regs.js';

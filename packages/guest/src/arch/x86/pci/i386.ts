@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/pci/i386.c: pcibios_allocate_resources() (what firmware assigned is claimed) and
+ * pcibios_assign_resources() (the rest assigned from the host bridge's windows).
+ */
 import { type Interval, type Window, pbusAssignResourcesSorted, pciBusSizeBridges } from '../../../drivers/pci/setup-bus.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
 import type { KernelState } from '../../../init/main.js';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/pci/init.c: pci_arch_init(), the choice of configuration mechanism.
+ */
 import { PCI_PROBE_NOEARLY } from '../include/asm/pci_x86.js';
 import { kvmParaHasFeature, kvmPciArchInit } from '../kernel/kvm.js';
 import { pciDirectInit, pciDirectProbe } from './direct.js';

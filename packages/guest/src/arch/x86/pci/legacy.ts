@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/pci/legacy.c: pci_subsys_init(): the scan of bus 0 without ACPI (pci_legacy_init()), the blind
+ * scan of the peer buses up to pcibios_last_bus, and pcibios_init()'s resource survey.
+ */
 import { rawPciRead } from './common.js';
 import { pcibiosBusDepthFirst } from './i386.js';
 import { pciReadConfig } from '../../../drivers/pci/access.js';
@@ -8,6 +13,7 @@ import { PCI_COMMAND, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs
 import type { KernelState } from '../../../init/main.js';
 import { hex2 } from '../../../lib/vsprintf.js';
 
+/** pci_subsys_init(): pci_legacy_init(), pcibios_fixup_peer_bridges(), then pcibios_init() -> pcibios_resource_survey() */
 export function pciSubsysInit(k: KernelState): void {
   if (!k.pciRootBuses.length && (k.rawPciOps || k.rawPciExtOps)) {
     // pci_legacy_init(): no ACPI, scan bus 0 directly

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * arch/x86/pci/mmconfig-shared.c: pci_mmcfg_early_init(): the chipset probes, MCFG, the E820 check
+ * (is_mmconf_reserved()), and raw_pci_ext_ops = &pci_mmcfg.
+ */
 import { PCI_PROBE_MASK, PCI_PROBE_MMCONF } from '../include/asm/pci_x86.js';
 import { e820MappedAll } from '../kernel/e820.js';
 import { kvmParaAvailable } from '../kernel/kvm.js';

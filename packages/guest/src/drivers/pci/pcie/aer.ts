@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/pci/pcie/aer.c: pci_aer_init() as each device is added (with _OSC's AER grant) and the AER service's
+ * probe of a root port.
+ */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from '../access.js';
 import { pciWalkBus } from '../bus.js';
 import { type PciDev, pcieType } from '../../../include/linux/pci.js';

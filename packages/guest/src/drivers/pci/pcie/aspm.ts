@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/pci/pcie/aspm.c: pcie_aspm_init_link_state() with Debian's default policy, the common clock
+ * configuration and link retraining.
+ */
 import { pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from '../access.js';
 import { GuestError } from '../../../errors.js';
 import { type PciDev, pcieType } from '../../../include/linux/pci.js';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * drivers/pci/pcie/pme.c: the PCIe PME service's probe on a root port.
+ */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRegImplemented } from '../access.js';
 import type { PciDev } from '../../../include/linux/pci.js';
 import { PCI_EXP_RTCTL } from '../../../include/uapi/linux/pci_regs.js';

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * drivers/pci/pcie/portdrv_core.c and portdrv_pci.c: pcie_portdrv_init(): the port driver binds each PCIe
+ * port, finds its services (hot-plug, AER, PME), sets up their interrupt vectors and probes them.
+ */
 import { pciReadConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead } from '../access.js';
 import { pciAllocIrqVectors, pciFreeIrqVectors } from '../msi.js';
 import { pciEnableDevice, pciFindExtCapability, pciSaveState, pciSetMaster } from '../pci.js';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * arch/x86/kernel/cpu/amd.c: early_init_amd()'s look at the northbridge (K8 to family 16h only).
+ */
 import { readPciConfig } from '../../pci/early.js';
 import type { KernelState } from '../../../../init/main.js';
 

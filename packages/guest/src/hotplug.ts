@@ -17,11 +17,14 @@ import { pciStopAndRemoveBusDevice } from './drivers/pci/remove.js';
 import { forEachPciDev } from './drivers/pci/search.js';
 import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
 import type { KernelState, PciHotplugHooks } from './init/main.js';
-import { type GuestCpuCosts, Kernel, type KernelLogLine, type KernelTraceHook } from './kernel/sched.js';
+import type { GuestCpuCosts } from './kernel/costs.js';
+import type { KernelLogLine } from './kernel/printk.js';
+import { Kernel, type KernelTraceHook } from './kernel/sched/core.js';
 import { Linux, kernelStateOf } from './linux.js';
-import type { KernelFlavour } from './version.js';
+import { type KernelFlavour, config, kernelBuild } from './version.js';
 
 export interface HotplugRuntimeOptions {
+  /** the kernel build to run (default `linux-6.1-cloud`): attach() sets it on the kernel's state */
   flavour?: KernelFlavour;
   /** the DSDT's ACPI PCI hot-plug (null: the machine has none, or it is off) */
   acpi?: AcpiPciHotplugTables | null;
@@ -85,8 +88,8 @@ export class HotplugRuntime implements PciHotplugHooks {
     return this.linuxRef;
   }
 
-  /** @internal the kernel state the drivers run on */
-  get state(): KernelState {
+  /** the kernel state the drivers run on */
+  private get state(): KernelState {
     if (!this.stateRef) throw new Error('HotplugRuntime: no Linux attached');
     return this.stateRef;
   }
@@ -99,6 +102,7 @@ export class HotplugRuntime implements PciHotplugHooks {
   attach(linux: Linux): void {
     this.linuxRef = linux;
     this.stateRef = kernelStateOf(linux);
+    this.stateRef.version = kernelBuild(this.flavour);
     this.stateRef.hp = this;
     if (this.acpiTables && !linux.opts.acpiOff) {
       this.acpiphp = new Acpiphp(this, this.acpiTables);
@@ -116,7 +120,8 @@ export class HotplugRuntime implements PciHotplugHooks {
     // boot's pci_bus_add_devices() (its exact moment in the initcalls is not modelled: the end of boot)
     for (const d of forEachPciDev(linux)) this.milestone({ t: this.kernel.now(), what: 'added', bdf: this.name(d), detail: 'boot' });
     if (this.acpiphp && !linux.opts.acpiphpDisabled) this.acpiphp.enumerate();
-    if (this.flavour === 'linux-6.1-generic') {
+    // shpchp is built in only where CONFIG_HOTPLUG_PCI_SHPC is (the generic image, not the cloud one)
+    if (config(linux, 'HOTPLUG_PCI_SHPC')) {
       for (const dev of forEachPciDev(linux)) {
         if (dev.classCode !== 0x060400 || dev.pcieCap) continue;
         const ctrl = new ShpcController(this, dev);

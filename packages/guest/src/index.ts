@@ -10,22 +10,10 @@ export { pciName } from './include/linux/pci.js';
 export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion } from './version.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
-export {
-  Kernel,
-  HZ,
-  TICK_NSEC,
-  INITIAL_JIFFIES,
-  msecsToJiffies,
-  timerBucketExpiry,
-  fmtTime,
-  ZERO_GUEST_CPU_COSTS,
-  TCG_REFERENCE_GUEST_CPU_COSTS,
-  type GuestCpuCosts,
-  type KernelLogLine,
-  type KernelTraceHook,
-  type KGen,
-  type KOp,
-} from './kernel/sched.js';
+export { Kernel, type KernelTraceHook, type KGen, type KOp } from './kernel/sched/core.js';
+export { HZ, TICK_NSEC, INITIAL_JIFFIES, msecsToJiffies, timerBucketExpiry } from './kernel/time/timer.js';
+export { fmtTime, type KernelLogLine } from './kernel/printk.js';
+export { ZERO_GUEST_CPU_COSTS, TCG_REFERENCE_GUEST_CPU_COSTS, type GuestCpuCosts } from './kernel/costs.js';
 export { HotplugRuntime, type HotplugRuntimeOptions, type PciMilestone } from './hotplug.js';
 export { PciehpController, type PciehpState, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
 export { ShpcController, ShpcSlot, type ShpcSlotState } from './drivers/pci/hotplug/shpchp_core.js';

@@ -54,8 +54,11 @@ export interface KernelState {
   readonly info: BootInfo;
   /** the command line's PCI options (parseCmdline()) */
   readonly opts: LinuxPciOptions;
-  /** which kernel this is (src/version.ts): gates name the upstream change they follow */
-  readonly version: KernelVersion;
+  /**
+   * which kernel this is (src/version.ts): gates name the upstream change they follow. Set at construction
+   * (LinuxOptions.flavour), or by the hot-plug runtime's attach() before boot.
+   */
+  version: KernelVersion;
   /** which of the 2020 MMCONFIG patches the kernel carries, and the v2 patch's PV feature bit */
   readonly patch: GuestPatch;
   readonly pvBit: number;

@@ -17,7 +17,9 @@ import { pciBusAssignResources } from '../setup-bus.js';
 import type { HotplugRuntime } from '../../../hotplug.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
 import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn, KGen } from '../../../kernel/sched.js';
+import type { IrqReturn } from '../../../kernel/irq.js';
+import type { KGen } from '../../../kernel/sched/core.js';
+import { kernelStateOf } from '../../../linux.js';
 import { since } from '../../../version.js';
 
 /** acpiphp_enumerate_slots() -> acpiphp_add_context() */
@@ -102,7 +104,7 @@ export class Acpiphp {
   }
   /** the kernel state the PCI core's functions take */
   private get linux(): KernelState {
-    return this.rt.state;
+    return kernelStateOf(this.rt.linux);
   }
 
   /**

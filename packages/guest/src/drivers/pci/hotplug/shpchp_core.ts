@@ -15,7 +15,13 @@ import type { HotplugRuntime } from '../../../hotplug.js';
 import type { BarResource, PciDev } from '../../../include/linux/pci.js';
 import { PCI_CAP_ID_MSI, PCI_CAP_ID_SHPC } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/main.js';
-import { DelayedWork, HZ, type IrqReturn, type KGen, KMutex, WaitQueue, msecsToJiffies } from '../../../kernel/sched.js';
+import type { IrqReturn } from '../../../kernel/irq.js';
+import { KMutex } from '../../../kernel/locking/mutex.js';
+import type { KGen } from '../../../kernel/sched/core.js';
+import { WaitQueue } from '../../../kernel/sched/wait.js';
+import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
+import { DelayedWork } from '../../../kernel/workqueue.js';
+import { kernelStateOf } from '../../../linux.js';
 import { change } from '../../../version.js';
 
 // shpchp_hpc.c: struct ctrl_reg offsets
@@ -142,7 +148,7 @@ export class ShpcController {
   }
   /** the kernel state the PCI core's functions take */
   private get linux(): KernelState {
-    return this.rt.state;
+    return kernelStateOf(this.rt.linux);
   }
 
   private info(msg: string): void {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeTopology, compareTopologies, formatTopology, formatTopologyComparison, topologyCli } from '../src/topology.js';
-import { parseQemuArgs } from '../src/scenario.js';
+import { analyzeTopology, compareTopologies } from '../src/core/topology.js';
+import { formatTopology, formatTopologyComparison } from '../src/formats/topology.js';
+import { topologyCli } from '../src/commands/topology.js';
+import { parseQemuArgs } from '../src/core/scenario.js';
 
 const kata = () => compareTopologies(['kata'], { flavour: 'linux-6.1-generic', costProfile: 'tcg-reference' })[0]!;
 

@@ -4,7 +4,7 @@
  * its PCI hot-plug at run time (the kernel's timers, workqueues, interrupts and printk; acpiphp, pciehp, shpchp).
  */
 export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables, AcpiHostBridge, AcpiPciDevice, AcpiInterruptLink, PciConfigRegion } from './cpu.js';
-export { Linux, Linux as Linux61, type LinuxOptions, type LinuxOptions as Linux61Options, type GuestPatch, type ConfigAccessHook } from './linux.js';
+export { Linux, type LinuxOptions, type GuestPatch, type ConfigAccessHook } from './linux.js';
 export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from './include/linux/pci.js';
 export { pciName } from './include/linux/pci.js';
 export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion } from './version.js';

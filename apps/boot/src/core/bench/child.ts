@@ -1,6 +1,6 @@
 /**
  * @module
- * `node dist/bench/child.js <case> [scale]`: runs one bench case in a fresh process (clean JIT state, its own
+ * `node dist/core/bench/child.js <case> [scale]`: runs one bench case in a fresh process (clean JIT state, its own
  * peak RSS) and prints its figures as one JSON line.
  */
 import { benchCases } from './index.js';

@@ -13,7 +13,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BENCH_CASES, coldProcessCase, coldSweepCase, type BenchCase, type ColdSweepVariant } from './cases.js';
 import { measureCase, type BenchCaseResult } from './measure.js';
-import { groupThousands } from '../report/number.js';
+import { groupThousands } from '../../formats/number.js';
 
 export { BENCH_CASES, type BenchCase } from './cases.js';
 export { measureCase, type BenchCaseResult } from './measure.js';
@@ -45,7 +45,7 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 /** Every case, the cold-process one included when the compiled `pcisim` is there to spawn. */
 export function benchCases(): BenchCase[] {
   const out = [...BENCH_CASES];
-  const bin = here('../bin.js');
+  const bin = here('../../bin.js');
   const hook = here('./rss-hook.js');
   const runner = here('./sweep-run.js');
   if (existsSync(bin) && existsSync(hook)) out.splice(1, 0, coldProcessCase(bin, hook));

@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { QemuError, type Machine, type PciDevice, type PciBus } from '@sim/qemu';
 import type { PciDev, PciBusState } from '@sim/guest';
 import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from './hotplug.js';
-import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
+import { parseQemuArgs, type Scenario } from './scenario.js';
 import type { BootResult } from './boot.js';
-import type { CliIo } from './cli.js';
-import { PcisimError, UsageError, takeOption, takeFlag } from './cli-error.js';
-import { KERNEL_FLAVOURS, pciName, type KernelFlavour } from '@sim/guest';
+import { PcisimError } from './errors.js';
+import { pciName } from '@sim/guest';
 
 // config space offsets
 const PCI_HEADER_TYPE = 0x0e;
@@ -540,95 +539,3 @@ export function compareTopologies(names: readonly string[], opts: HotplugOptions
   }
   return out;
 }
-
-// ------------------------------------------------------------------------------------------------
-// text
-
-export function formatTopology(t: TopologyReport): string {
-  const l: string[] = [];
-  l.push(`machine ${t.machine}, ACPI PCI hot-plug ${t.acpiHotplug ? 'on (QEMU 7.2 q35 default)' : 'off (native: pciehp / shpchp)'}`);
-  l.push('');
-  l.push('bus              nr  hot-plug   slots  used  free  note');
-  for (const b of t.buses) {
-    l.push(
-      `${b.name.padEnd(16)} ${hex2(b.number)}  ${b.controller.padEnd(9)}  ${String(b.hotplugSlots.length).padStart(5)}  ${String(b.usedSlots.length).padStart(4)}  ${String(b.freeSlots.length).padStart(4)}  ${b.note}`,
-    );
-  }
-  l.push(`free hot-plug slots: ${t.freeHotplugSlots}`);
-  l.push('');
-  l.push('IOMMU groups (a vIOMMU, ACS enabled where the capability exists):');
-  for (const g of t.iommuGroups) l.push(`  ${String(g.id).padStart(2)}: ${g.devices.join(', ')}${g.devices.length > 1 ? `  [${g.reason}]` : ''}`);
-  l.push('');
-  l.push('bridges: bus range, spare bus numbers, windows');
-  for (const b of t.bridges) {
-    l.push(
-      `  ${b.bridge} ${b.name.padEnd(12)} [bus ${hex2(b.secondary)}-${hex2(b.subordinate)}] spare ${b.spareBuses}  io ${b.windows.io ?? '-'}  mem ${b.windows.mem ?? '-'}  pref ${b.windows.pref ?? '-'}`,
-    );
-  }
-  l.push('');
-  l.push(`bus numbers in use: ${t.busNumbers.used.map(hex2).join(' ')}; MCFG ends at ${hex2(t.busNumbers.mcfgEndBus)}; peer-bus scan up to ${hex2(t.busNumbers.pcibiosLastBus)}`);
-  for (const n of t.busNumbers.notes) l.push(`  - ${n}`);
-  l.push('');
-  l.push('VFIO:');
-  for (const n of t.vfio) l.push(`  - ${n}`);
-  return l.join('\n') + '\n';
-}
-
-export function formatTopologyComparison(c: readonly TopologyComparison[]): string {
-  const l: string[] = [];
-  const w = 30;
-  const row = (label: string, f: (x: TopologyComparison) => string) => l.push(label.padEnd(w) + c.map((x) => f(x).padEnd(34)).join(''));
-  row('', (x) => x.name);
-  row('boot: linux config accesses', (x) => String(x.boot.linuxConfigAccesses));
-  row('boot: linux time in exits', (x) => `${(x.boot.linuxTimeNs / 1e6).toFixed(3)} ms`);
-  row('free hot-plug slots', (x) => String(x.freeHotplugSlots));
-  row('IOMMU groups (largest)', (x) => `${x.iommuGroups} (${x.largestGroup})`);
-  for (const ctl of ['acpi', 'pciehp', 'shpchp']) {
-    row(`hot-plug via ${ctl}`, (x) => {
-      const h = x.hotplug.find((y) => y.controller === ctl);
-      if (!h) return '-';
-      return h.toFoundNs !== null ? `${fmtNs(h.toFoundNs)} found, ${h.toUsableNs !== null ? fmtNs(h.toUsableNs) : '-'} usable` : h.outcome;
-    });
-  }
-  return l.join('\n') + '\n';
-}
-
-function fmtNs(ns: number): string {
-  return ns >= 1e9 ? `${(ns / 1e9).toFixed(3)} s` : `${(ns / 1e6).toFixed(3)} ms`;
-}
-
-// ------------------------------------------------------------------------------------------------
-// command line (wired by cli.ts: `pcisim topology …`, `pcisim compare --topology a,b`)
-
-
-/** `pcisim topology [qemu options] [--guest linux-6.1-cloud|linux-6.1-generic] [--json]` */
-export function topologyCli(argv: readonly string[], io: CliIo): number {
-  const args = [...argv];
-  const json = takeFlag(args, '--json');
-  const stub = takeFlag(args, '--stub-backends');
-  const guest = takeOption(args, '--guest');
-  if (guest !== undefined && !KERNEL_FLAVOURS.includes(guest as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${guest}'`);
-  let qemu = args;
-  if (qemu[0] === '--') qemu = qemu.slice(1);
-  if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
-  const unknown = qemu.find((a) => a.startsWith('--'));
-  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
-  const t = analyzeTopology(parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu), { flavour: (guest as KernelFlavour | undefined) ?? 'linux-6.1-generic' });
-  io.stdout(json ? JSON.stringify(t, null, 1) + '\n' : formatTopology(t));
-  return 0;
-}
-
-/** `pcisim compare --topology kata,libvirt [--guest …] [--cost …] [--json]` */
-export function compareTopologyCli(argv: readonly string[], io: CliIo): number {
-  const args = [...argv];
-  const json = takeFlag(args, '--json');
-  const names = (takeOption(args, '--topology') ?? 'kata,libvirt').split(',').filter(Boolean);
-  const g = takeOption(args, '--guest');
-  if (g !== undefined && !KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
-  const guest = (g as KernelFlavour | undefined) ?? 'linux-6.1-generic';
-  const cost = takeOption(args, '--cost');
-  const c = compareTopologies(names, { flavour: guest, ...(cost !== undefined ? { costProfile: cost } : {}) });
-  io.stdout(json ? JSON.stringify(c.map(({ topology, ...rest }) => ({ ...rest, topology })), null, 1) + '\n' : formatTopologyComparison(c));
-  return 0;
-}
-

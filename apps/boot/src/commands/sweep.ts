@@ -1,34 +1,12 @@
 /**
  * @module
- * `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: a scenario matrix booted on N threads (this one
- * and N-1 worker threads; default 1), one JSON line per scenario on stdout (in matrix order, the same for every
- * N), a progress line on stderr when stderr is a terminal. Scenarios with the same QEMU command line share one
- * realized machine per thread, restored before each boot ({@link MachineCache}); `--fresh-machines` builds
- * one for every scenario instead (same output, slower).
+ * `pcisim sweep <matrix.json>`: a scenario matrix on N threads, one JSON line per scenario.
  */
 import { readFileSync } from 'node:fs';
-import { checkMatrix, SweepMatrixError, type SweepMatrix } from './matrix.js';
-import { runSweep, type SweepSummary } from './run.js';
-
-export * from './matrix.js';
-export { runSweep, runScenario, sweepWorkerUrl, type SweepResult, type SweepOptions, type SweepSummary } from './run.js';
-
-/** A q35 sweep of 1,000 scenarios: 5 topologies × 10 kernel command lines × 10 KVM mitigation sets × 2 guests. */
-export const BENCH_MATRIX: SweepMatrix = {
-  base: { qemuArgs: ['-M', 'q35'] },
-  axes: {
-    devices: [
-      [],
-      ['pcie-root-port,id=rp1,chassis=1', 'virtio-net-pci,bus=rp1'],
-      ['pcie-root-port,id=rp1,chassis=1,addr=3.0,multifunction=on', 'pcie-root-port,id=rp2,chassis=2,addr=3.1', 'pcie-root-port,id=rp3,chassis=3,addr=3.2', 'pcie-root-port,id=rp4,chassis=4,addr=3.3'],
-      ['pcie-pci-bridge,id=ppb', 'pci-bridge,id=br1,bus=ppb,chassis_nr=1,addr=1.0'],
-      ['pcie-root-port,id=rp1,chassis=1', 'virtio-scsi-pci,bus=rp1', 'virtio-rng-pci,bus=pcie.0', 'virtio-balloon-pci'],
-    ],
-    append: ['', 'pci=lastbus=0', 'pci=lastbus=1', 'pci=lastbus=3', 'pci=lastbus=7', 'pci=lastbus=15', 'pci=lastbus=31', 'pci=lastbus=63', 'pci=lastbus=127', 'pci=nommconf'],
-    kvm: ['', 'pci-hole', 'mmio-bus', 'ro-page', 'ro-page-2m', 'ro-page-prefetch', 'ro-page-prefetch-2m', 'ro-page-full', 'pio-fast', 'pci-hole,pio-fast'],
-    guestPatch: ['none', 'mmconfig-v1'],
-  },
-};
+import { checkMatrix, SweepMatrixError } from '../core/sweep/matrix.js';
+import { runSweep, type SweepSummary } from '../core/sweep/run.js';
+import { UsageError } from '../core/errors.js';
+import type { CliIo } from './io.js';
 
 export interface SweepCliIo {
   stdout: (s: string) => void;
@@ -109,4 +87,19 @@ export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Pro
     );
   }
   return summary;
+}
+
+/** `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: one JSON line per scenario; a scenario that fails is a line with its error. */
+export async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await sweepCommand(argv, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof SweepUsageError) throw new UsageError(e.message);
+    if (e instanceof SweepMatrixError) {
+      io.stderr(`pcisim: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
 }

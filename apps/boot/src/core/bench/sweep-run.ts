@@ -1,6 +1,6 @@
 /**
  * @module
- * `node dist/bench/sweep-run.js <jobs> [--fresh-machines]`: the bench sweep (1,000 scenarios) as `pcisim sweep
+ * `node dist/core/bench/sweep-run.js <jobs> [--fresh-machines]`: the bench sweep (1,000 scenarios) as `pcisim sweep
  * --jobs N` runs it in a fresh process; prints the simulated config accesses it made (firmware + linux, all
  * scenarios).
  */

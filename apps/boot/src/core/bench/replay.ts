@@ -8,8 +8,8 @@
  * accesses.
  */
 import type { Vcpu, Vm } from '@sim/kvm';
-import { bootScenario } from '../boot.js';
-import { TraceCollector, type TraceData } from '../formats/collector.js';
+import { bootScenario } from '../boot-scenario.js';
+import { TraceCollector, type TraceData } from '../collector.js';
 import { parseQemuArgs } from '../scenario.js';
 
 /** Hands over the boot's VM (and so its vCPU, wired to the machine) and records nothing. */

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { bootScenario } from '../boot.js';
+import { bootScenario } from '../boot-scenario.js';
 import { MachineCache, type MachineCacheStats } from '../machine-cache.js';
-import type { ExitTally } from '../report/types.js';
+import type { ExitTally } from '../report-types.js';
 import { checkMatrix, matrixSize, resolveScenario, scenarioAt, type SweepMatrix, type SweepScenario } from './matrix.js';
 
 /** One JSON line of `pcisim sweep`. */
@@ -146,7 +146,7 @@ export async function runSweep(matrix: SweepMatrix | unknown, opts: SweepOptions
 export function sweepWorkerUrl(): URL {
   const here = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  const dist = new URL('../../dist/sweep/worker.js', import.meta.url);
+  const dist = new URL('../../../dist/core/sweep/worker.js', import.meta.url);
   if (existsSync(fileURLToPath(dist))) return dist;
   throw new Error(`pcisim sweep: no compiled worker at ${fileURLToPath(here)}; build apps/boot first (tsc -b)`);
 }

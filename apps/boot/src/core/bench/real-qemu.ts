@@ -6,14 +6,14 @@
  * ("PCI: CLS … bytes, default 64", printed by pci_apply_final_quirks()), then stopped. Optionally with the
  * recorder's `-trace memory_region_ops_read/write` on, as a recording runs.
  *
- * `node dist/bench/real-qemu.js [--trace] [--runs N] [qemu args…]` (needs scripts/setup-reference.sh).
+ * `node dist/core/bench/real-qemu.js [--trace] [--runs N] [qemu args…]` (needs scripts/setup-reference.sh).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE_QEMU_ARGS, scenarioArgs } from '../record/record.js';
+import { BASE_QEMU_ARGS, scenarioArgs } from '../../record/record.js';
 
 export interface RealBootOptions {
   qemuArgs: string[];
@@ -29,7 +29,7 @@ export interface RealBootOptions {
 
 /** Wall ms from spawning QEMU to the end of Linux's PCI enumeration on the console. */
 export function timeRealBoot(o: RealBootOptions): Promise<number> {
-  const kernel = o.kernel ?? process.env.PCISIM_KERNEL ?? fileURLToPath(new URL('../../../../.cache/reference-kernel/vmlinuz', import.meta.url));
+  const kernel = o.kernel ?? process.env.PCISIM_KERNEL ?? fileURLToPath(new URL('../../../../../.cache/reference-kernel/vmlinuz', import.meta.url));
   if (!existsSync(kernel)) return Promise.reject(new Error(`no kernel at ${kernel}: run scripts/setup-reference.sh`));
   const qemu = o.qemu ?? process.env.PCISIM_QEMU ?? 'qemu-system-x86_64';
   const dir = o.trace ? mkdtempSync(join(tmpdir(), 'pcisim-real-')) : null;

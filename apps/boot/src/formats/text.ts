@@ -3,8 +3,8 @@
  * The human report of `pcisim boot`: lspci-like device list, config accesses by phase, mechanism and
  * presence, exits by reason and where they were handled, time under the cost profile, and one summary line.
  */
-import type { BootResult } from '../boot.js';
-import type { DeviceEntry } from './types.js';
+import type { BootResult } from '../core/boot.js';
+import type { DeviceEntry } from '../core/report-types.js';
 import { groupThousands } from './number.js';
 
 const n = groupThousands;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { diffStats, type KvmStatsSnapshot } from '@sim/kvm';
 import { QemuHotplug, parseQmpCommand, executeQmp, QemuError, TCG_DEVICE_ADD_TO_PLUG_NS, fmtBdf, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ, ACPI_PCIHP_ADDR_ICH9, type QmpReply, type QmpEvent, type HotplugHandlerKind } from '@sim/qemu';
 import {
-  GuestError,
+
   HotplugRuntime,
   KERNEL_FLAVOURS,
   TCG_REFERENCE_GUEST_CPU_COSTS,
@@ -21,12 +21,10 @@ import {
   type KernelLogLine,
   type PciMilestone,
 } from '@sim/guest';
-import { bootScenario, type BootOptions, type BootResult, type BootLive } from './boot.js';
-import { parseQemuArgs, stubMissingBackends, type Scenario } from './scenario.js';
-import type { ExitTally } from './report/types.js';
-import type { CliIo } from './cli.js';
-import { parseKvmMitigations } from '@sim/qemu';
-import { PcisimError, UsageError } from './cli-error.js';
+import { bootVm, DEFAULT_FLAVOUR, type BootOptions, type BootResult, type BootLive } from './boot.js';
+import { parseQemuArgs, type Scenario } from './scenario.js';
+import type { ExitTally } from './report-types.js';
+import { PcisimError, UsageError } from './errors.js';
 
 /** One run-time event: a monitor command, or something the guest's user does. */
 export interface HotplugEvent {
@@ -47,9 +45,7 @@ export interface HotplugScenarioFile {
   events: { at: string | number; qmp?: string; guest?: 'rescan' }[];
 }
 
-export interface HotplugOptions extends Omit<BootOptions, 'runtime'> {
-  /** the guest kernel build (default linux-6.1-cloud: no shpchp) */
-  flavour?: KernelFlavour;
+export interface HotplugOptions extends BootOptions {
   /**
    * guest CPU time besides exits (irq entry, wake-up, printk, the ACPI path); default none, or the
    * measured TCG_REFERENCE_GUEST_CPU_COSTS under the `tcg-reference` cost profile
@@ -213,7 +209,7 @@ interface SleepRec {
  * clock, and report each one.
  */
 export function runHotplugScenario(scenario: Scenario, events: readonly HotplugEvent[], opts: HotplugOptions = {}): HotplugRunResult {
-  const flavour = opts.flavour ?? 'linux-6.1-cloud';
+  const flavour = opts.flavour ?? DEFAULT_FLAVOUR;
   // the TCG reference: what QEMU and the guest's CPU spend besides exits, as measured there
   const tcg = (typeof opts.costProfile === 'string' ? opts.costProfile : opts.costProfile?.name) === 'tcg-reference';
   const guestCosts = opts.guestCosts ?? (tcg ? TCG_REFERENCE_GUEST_CPU_COSTS : undefined);
@@ -307,7 +303,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
     }
   };
 
-  const boot = bootScenario(scenario, {
+  const boot = bootVm(scenario, {
     ...opts,
     runtime: {
       vmOps: (machine, vm) => {
@@ -526,20 +522,6 @@ export interface SafeTimeResult {
  * Try a device_add at times from the start of the Linux phase to `horizonNs` after the guest is up and
  * report from when on it works: found, added, and not removed again.
  */
-/**
- * {@link bootScenario}, and when the guest binds pciehp at boot (a native-hot-plug root port), the same boot
- * with the hot-plug runtime attached, since only it models pciehp's interrupts and sleeps.
- */
-export function bootWithDrivers(scenario: Scenario, opts: BootOptions = {}): BootResult {
-  try {
-    return bootScenario(scenario, opts);
-  } catch (e) {
-    if (!(e instanceof GuestError) || e.code !== 'NEEDS_HOTPLUG_DRIVERS') throw e;
-    const { runtime: _r, trace, ...rest } = opts;
-    return runHotplugScenario(scenario, [], { ...rest, ...(trace ? { trace: trace.fresh() } : {}) }).boot;
-  }
-}
-
 export function earliestSafeHotplug(scenario: Scenario, deviceAdd: string, opts: HotplugOptions & { points?: number; horizonNs?: number } = {}): SafeTimeResult {
   const probe = runHotplugScenario(scenario, [], { ...opts, settleNs: 0 });
   const linuxStart = 0;
@@ -562,103 +544,4 @@ export function earliestSafeHotplug(scenario: Scenario, deviceAdd: string, opts:
     earliest = tried[i]!.at;
   }
   return { earliestSafeNs: earliest, guestUpNs: up, tried };
-}
-
-/** A compact text report of a run. */
-export function formatHotplugReport(r: HotplugRunResult): string {
-  const lines: string[] = [];
-  lines.push(`guest ${r.flavour}, up at ${(r.guestUpNs / 1e6).toFixed(3)} ms (virtual)`);
-  for (const e of r.events) {
-    const at = `${(e.at / 1e6).toFixed(3)} ms${e.duringBoot ? ' (during boot)' : ''}`;
-    lines.push('');
-    lines.push(`#${e.index} ${at}: ${e.command}`);
-    lines.push(`  reply: ${JSON.stringify(e.reply)}${e.handler ? `  handler: ${e.handler}` : ''}${e.device ? `  device: ${e.device.type} ${e.device.id ?? ''} at ${e.device.bdf}` : ''}`);
-    if (e.toFoundNs !== undefined) lines.push(`  found after ${ms(e.toFoundNs)}${e.toUsableNs !== undefined ? `, usable after ${ms(e.toUsableNs)}` : ''}`);
-    if (e.toRemovedNs !== undefined) lines.push(`  removed by the guest after ${ms(e.toRemovedNs)}`);
-    if (e.toDeletedNs !== undefined) lines.push(`  DEVICE_DELETED after ${ms(e.toDeletedNs)}`);
-    if (e.waits.length) lines.push(`  waits: ${e.waits.map((w) => `${w.what} ${ms(w.ns)}`).join('; ')}`);
-    const c = e.cost;
-    lines.push(
-      `  cost: ${c.configAccesses.total} config accesses (conf1 ${c.configAccesses.conf1}, mmcfg ${c.configAccesses.mmcfg}), exits IO ${c.exits.KVM_EXIT_IO} MMIO ${c.exits.KVM_EXIT_MMIO} in-kernel ${c.exits.inKernel}, console PIO ${c.consolePio}, memslot updates ${c.memslotUpdates}, ${ms(c.exitTimeNs)} in exits`,
-    );
-    if (e.outcome) lines.push(`  outcome: ${e.outcome}`);
-    for (const l of e.console) lines.push(`    ${l}`);
-  }
-  if (r.qmpEvents.length) {
-    lines.push('');
-    for (const q of r.qmpEvents) lines.push(`QMP event ${q.event} ${JSON.stringify(q.data)} at ${(q.t / 1e6).toFixed(3)} ms`);
-  }
-  for (const n of r.notes) lines.push(`note: ${n}`);
-  return lines.join('\n') + '\n';
-}
-
-function ms(ns: number): string {
-  return ns >= 1e9 ? `${(ns / 1e9).toFixed(3)} s` : `${(ns / 1e6).toFixed(3)} ms`;
-}
-
-// ------------------------------------------------------------------------------------------------
-// command line (wired by cli.ts: `pcisim boot … --qmp '<command>@<time>'`, `--scenario file.json`)
-
-
-/** true when `pcisim boot` arguments ask for run-time events (cli.ts hands them to {@link hotplugBootCli}) */
-export function wantsHotplug(argv: readonly string[]): boolean {
-  return argv.includes('--qmp') || argv.includes('--scenario');
-}
-
-/**
- * `pcisim boot [qemu options] --qmp '<command>@<time>' … [--scenario file.json]
- *   [--guest linux-6.1-cloud|linux-6.1-generic] [--cost <profile>] [--kvm <mitigations>] [--json]`
- * Times: `3.1s`, `500ms` (virtual time since the VM started: inside the Linux phase it races the boot),
- * `+1s` (after the guest is up).
- */
-export function hotplugBootCli(argv: readonly string[], io: CliIo): number {
-  const args = [...argv];
-  const events: HotplugEvent[] = [];
-  let json = false;
-  let flavour: KernelFlavour | undefined;
-  let cost: string | undefined;
-  let kvm: ReturnType<typeof parseKvmMitigations> = [];
-  let scenarioFile: string | undefined;
-  let stub = false;
-  const qemu: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const val = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--qmp') events.push(parseQmpEventArg(val()));
-    else if (a === '--scenario') scenarioFile = val();
-    else if (a === '--json') json = true;
-    else if (a === '--stub-backends') stub = true;
-    else if (a === '--guest') {
-      const g = val();
-      if (!KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
-      flavour = g as KernelFlavour;
-    } else if (a === '--cost') cost = val();
-    else if (a === '--kvm') kvm = parseKvmMitigations(val());
-    else if (a === '--') {
-      const rest = args.slice(i + 1);
-      if (rest[0] && /qemu-system/.test(rest[0])) rest.shift();
-      qemu.push(...rest);
-      break;
-    } else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
-    else qemu.push(a);
-  }
-  let scenario: Scenario;
-  if (scenarioFile !== undefined) {
-    const f = loadHotplugScenario(scenarioFile);
-    scenario = f.scenario;
-    events.unshift(...f.events);
-    flavour ??= f.flavour;
-  } else {
-    scenario = parseQemuArgs(stub ? stubMissingBackends(qemu) : qemu);
-  }
-  const r = runHotplugScenario(scenario, events, { flavour: flavour ?? 'linux-6.1-cloud', kvm, ...(cost !== undefined ? { costProfile: cost } : {}) });
-  if (json) {
-    const { boot, ...rest } = r;
-    io.stdout(JSON.stringify({ schema: 'pcisim.hotplug/1', boot: boot.report, ...rest }, null, 1) + '\n');
-  } else io.stdout(formatHotplugReport(r));
-  return 0;
 }

@@ -7,7 +7,8 @@ export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables,
 export { Linux, type LinuxOptions, type GuestPatch, type ConfigAccessHook } from './linux.js';
 export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from './include/linux/pci.js';
 export { pciName } from './include/linux/pci.js';
-export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion } from './version.js';
+export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion, type KernelConfigOption } from './version.js';
+export type { PciHotplugHooks } from './init/main.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
 export { Kernel, type KernelTraceHook, type KGen, type KOp } from './kernel/sched/core.js';
@@ -18,3 +19,4 @@ export { HotplugRuntime, type HotplugRuntimeOptions, type PciMilestone } from '.
 export { PciehpController, type PciehpState, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
 export { ShpcController, ShpcSlot, type ShpcSlotState } from './drivers/pci/hotplug/shpchp_core.js';
 export { Acpiphp, type AcpiPciHotplugTables, type AcpiphpSlot } from './drivers/pci/hotplug/acpiphp_glue.js';
+export { pciDeviceGroups, iommuGroupReasonText, type IommuGroup, type IommuGroupReason } from './drivers/iommu/iommu.js';

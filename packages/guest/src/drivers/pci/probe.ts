@@ -126,6 +126,7 @@ export function pciScanSingleDevice(k: KernelState, bus: PciBusState, devfn: num
     aerCap: 0,
     msiCap: 0,
     msixCap: 0,
+    acsCap: 0,
     transparent: false,
     subordinate: null,
     linkActiveReporting: false,
@@ -583,7 +584,7 @@ export function pciInitCapabilities(k: KernelState, dev: PciDev): void {
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ATS);
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PRI);
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PASID);
-  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ACS);
+  dev.acsCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ACS); // pci_acs_init()
   if (dev.pcieCap) pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PTM);
   // pci_aer_init()
   dev.aerCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ERR);

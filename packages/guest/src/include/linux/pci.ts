@@ -28,6 +28,8 @@ export interface PciDev {
   aerCap: number;
   msiCap: number;
   msixCap: number;
+  /** the ACS extended capability (pci_acs_init()), 0: none or not reachable */
+  acsCap: number;
   transparent: boolean;
   subordinate: PciBusState | null;
   linkActiveReporting: boolean;

@@ -22,7 +22,7 @@ import {
   x86BootInfo,
   type Machine,
 } from '@sim/qemu';
-import { Linux61, type KernelFlavour, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
+import { Linux, type KernelFlavour, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet, packAccess } from '../record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report-types.js';
 import type { Scenario } from './scenario.js';
@@ -73,7 +73,7 @@ export interface BootRuntimeHooks {
   /** every config access the guest makes, boot and after */
   onConfigAccess?: ConfigAccessHook;
   /** just before boot() */
-  beforeLinux?: (linux: Linux61, live: BootLive) => void;
+  beforeLinux?: (linux: Linux, live: BootLive) => void;
 }
 
 /** The objects of a boot that a run-time continuation keeps using. */
@@ -83,7 +83,7 @@ export interface BootLive {
   vcpu: Vcpu;
   machine: Machine;
   accel: KvmPciAccel;
-  linux: Linux61;
+  linux: Linux;
 }
 
 /** What the mitigations held and cost, at the end of the boot. */
@@ -282,7 +282,7 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
   const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig });
-  const linux = new Linux61(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
+  const linux = new Linux(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
     onConfigAccess: linuxAccessHook(machine.conf1Ports, linuxLog, accesses, trace, opts.runtime?.onConfigAccess ?? null),

@@ -208,7 +208,7 @@ export class TraceCollector {
   }
 
   /**
-   * The guest's account of one config access (Linux61's `onConfigAccess`), after the access. Used to find
+   * The guest's account of one config access (Linux's `onConfigAccess`), after the access. Used to find
    * BAR sizing: `__pci_read_base()` writes all-ones (0xfffff800 for a ROM BAR) to a BAR and reads it back;
    * one span per function covers its sizing, from the read of its first BAR to the restore of its last.
    */

@@ -17,6 +17,7 @@ import { formatHotplugReport } from '../formats/hotplug.js';
 import type { ParsedArgs } from './options.js';
 import { costOf, flavourOf, scenarioOf, withScenarioOptions } from './common.js';
 import type { CliIo } from './io.js';
+import { formatJson, formatJsonLine, hotplugRunJson } from '../formats/json.js';
 
 export async function bootCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = args.flag('--json') ? 'json' : args.value('--format') ?? 'text';
@@ -48,18 +49,14 @@ export async function bootCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   if (hotplug) {
     const r = runHotplugScenario(scenario, events, opts);
     result = r.boot;
-    text = () => formatHotplugReport(r);
-    if (format === 'json') {
-      const { boot, ...rest } = r;
-      text = () => JSON.stringify({ schema: 'pcisim.hotplug/1', boot: boot.report, ...rest }, null, 1) + '\n';
-    }
+    text = () => (format === 'json' ? formatJson(hotplugRunJson(r)) : formatHotplugReport(r));
   } else {
     result = bootScenario(scenario, opts);
-    text = () => (format === 'json' ? JSON.stringify(result.report, null, 1) + '\n' : formatTextReport(result) + '\n' + formatMilestones(result));
+    text = () => (format === 'json' ? formatJson(result.report) : formatTextReport(result) + '\n' + formatMilestones(result));
   }
   if (traceFile !== undefined) {
     const { buildTraceEvents } = await import('../formats/trace-event.js');
-    writeFileSync(traceFile, JSON.stringify(buildTraceEvents(result)) + '\n');
+    writeFileSync(traceFile, formatJsonLine(buildTraceEvents(result)));
   }
   io.stdout(format === 'perf-kvm-stat' ? (await import('../formats/perf-kvm-stat.js')).formatPerfKvmStat(result) : text());
   return 0;

@@ -11,6 +11,7 @@ import { UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
 import { costOf, flavourOf, scenarioOf } from './common.js';
 import type { CliIo } from './io.js';
+import { formatJson } from '../formats/json.js';
 
 export function compareCommand(args: ParsedArgs, io: CliIo): number {
   const json = args.flag('--json');
@@ -19,10 +20,10 @@ export function compareCommand(args: ParsedArgs, io: CliIo): number {
     if (args.positionals.length > 0) throw new UsageError(`--topology compares named topologies: no QEMU options, not '${args.positionals[0]!}'`);
     const flavour = flavourOf(args);
     const c = compareTopologies(topologies.split(',').filter(Boolean), { ...costOf(args), ...(flavour !== undefined ? { flavour } : {}) });
-    io.stdout(json ? JSON.stringify(c, null, 1) + '\n' : formatTopologyComparison(c));
+    io.stdout(json ? formatJson(c) : formatTopologyComparison(c));
     return 0;
   }
   const r = compare(scenarioOf(args), DEFAULT_SETS, args.value('--cost'));
-  io.stdout(json ? JSON.stringify(r, null, 1) + '\n' : formatCompare(r) + (args.flag('--chart') ? '\n' + formatCompareChart(r) : ''));
+  io.stdout(json ? formatJson(r) : formatCompare(r) + (args.flag('--chart') ? '\n' + formatCompareChart(r) : ''));
   return 0;
 }

@@ -5,6 +5,7 @@
 import { UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
+import { formatJson } from '../formats/json.js';
 
 export async function importTraceCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const trace = args.positionals[0];
@@ -13,7 +14,7 @@ export async function importTraceCommand(args: ParsedArgs, io: CliIo): Promise<n
   const { importTrace } = await import('../record/record.js');
   const r = await importTrace(trace, consolePath !== undefined ? { consolePath } : {});
   for (const w of r.warnings) io.stderr(`pcisim import-trace: warning: ${w}\n`);
-  if (args.flag('--json')) io.stdout(JSON.stringify(r.report, null, 1) + '\n');
+  if (args.flag('--json')) io.stdout(formatJson(r.report));
   else {
     for (const ph of ['firmware', 'linux'] as const) {
       const c = r.report.phases[ph].config;

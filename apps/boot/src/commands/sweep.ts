@@ -9,6 +9,7 @@ import { runSweep, type SweepSummary } from '../core/sweep/run.js';
 import { UsageError } from '../core/errors.js';
 import { parseArgs, type ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
+import { formatJsonLine } from '../formats/json.js';
 
 /** Parses `<matrix.json> [--jobs N] [--fresh-machines]` and runs the sweep; resolves to the summary. */
 export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<SweepSummary> {
@@ -59,7 +60,7 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo): Promise<SweepSummar
     jobs,
     freshMachines,
     onResult: (r) => {
-      out.push(JSON.stringify(r) + '\n');
+      out.push(formatJsonLine(r));
       if (out.length >= 256) flush();
     },
     onProgress: tty

@@ -8,6 +8,7 @@ import { UsageError } from '../core/errors.js';
 import { formatValidate, fidelityMarkdown } from '../formats/validate.js';
 import type { ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
+import { formatJsonLine } from '../formats/json.js';
 
 export function validateCommand(args: ParsedArgs, io: CliIo): number {
   const files = args.positionals;
@@ -22,7 +23,7 @@ export function validateCommand(args: ParsedArgs, io: CliIo): number {
   for (const f of files) {
     const r = validateReference(f);
     allExact &&= r.exact;
-    io.stdout(json ? JSON.stringify(r) + '\n' : formatValidate(r));
+    io.stdout(json ? formatJsonLine(r) : formatValidate(r));
   }
   return allExact ? 0 : 1;
 }

@@ -153,6 +153,15 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
   return new ParsedArgs(command, values, positionals);
 }
 
+/** `--help` or `-h` anywhere among pcisim's options (before `--`): the help wins over whatever else is wrong. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
 /** The options a command takes, in table order. */
 export function optionsOf(command: CommandName): OptionSpec[] {
   return (OPTIONS as readonly OptionSpec[]).filter((o) => o.commands.includes(command));

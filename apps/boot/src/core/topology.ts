@@ -8,7 +8,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { QemuError, type Machine, type PciDevice, type PciBus } from '@sim/qemu';
+import type { Machine, PciDevice, PciBus } from '@sim/qemu';
 import type { PciDev, PciBusState } from '@sim/guest';
 import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from './hotplug.js';
 import { parseQemuArgs, type Scenario } from './scenario.js';

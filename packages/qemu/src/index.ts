@@ -84,6 +84,7 @@ export {
   type TopologyFunction,
 } from './system/qdev-monitor.js';
 export { qemuCreateMachine, qemuInitMachine } from './system/board.js';
+export { AddressSpace, type MemoryRegionOps, type MappedRegion } from './system/memory.js';
 export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './machine/x86.js';
 export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';
 export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './util/qemu-option.js';

@@ -8,6 +8,7 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import type { BootInfo } from './bootinfo.js';
+import type { AddressSpace } from '../system/memory.js';
 
 export type FirmwareKind = 'seabios' | 'qboot' | 'none';
 
@@ -20,6 +21,10 @@ export interface CoalescedPioZone {
 export interface Machine extends VmOps {
   /** `q35`, `pc`, `microvm` */
   readonly name: string;
+  /** the I/O address space (`address_space_io`): port exits are dispatched through it */
+  readonly io: AddressSpace;
+  /** the memory address space's MMIO regions (`address_space_memory` less RAM, which KVM maps): MMIO exits go through it */
+  readonly memory: AddressSpace;
   /** the PCI host, or null for a machine without PCI (microvm with pcie=off) */
   readonly host: PciHost | null;
   readonly rootBus: PciBus | null;
@@ -40,15 +45,6 @@ export interface Machine extends VmOps {
 /** The type-1 config mechanism's ports (pc and q35 register both with pci_host_conf_le_ops/data_le_ops). */
 export const PCI_CONFIG_ADDR_PORT = 0xcf8;
 export const PCI_CONFIG_DATA_PORT = 0xcfc;
-
-/** A port write to 0xcf8-0xcfb or 0xcfc-0xcff: pci_host_config_write()/pci_host_data_write(); other ports: nothing. */
-export function conf1PortWrite(host: PciHost, port: number, size: number, value: number): void {
-  if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
-    host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
-  } else if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
-    host.writeConfigAddress(port - PCI_CONFIG_ADDR_PORT, size, value);
-  }
-}
 
 /** qemu_system_reset(): every PCI function on every bus back to its reset state (pcibus_reset). */
 export function systemReset(machine: Machine): void {

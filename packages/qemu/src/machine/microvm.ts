@@ -11,7 +11,8 @@
  * `-kernel`, `microvm_fix_kernel_cmdline()` appends one `virtio_mmio.device=` per used transport.
  */
 import { PciBus, busFunctions } from '../pci/bus.js';
-import { PciHost } from '../pci/host.js';
+import { PciHost, PcieMmcfgRegion } from '../pci/host.js';
+import { AddressSpace } from '../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
 import { QemuError } from '../errors.js';
 import { GpexRoot, acpiDsdtAddGpex, gpexGsiLinks, PCIE_MMCFG_SIZE_MAX, type GpexConfig, type GpexAcpiHostBridge } from '../devices/gpex.js';
@@ -79,6 +80,9 @@ export class MicrovmMachine implements Machine {
   /** x86_bios_rom_init(): bios-microvm.bin with ACPI, qboot.rom without; on Debian both are qboot */
   readonly defaultFirmware = 'qboot' as const;
   readonly conf1Ports = false;
+  /** no port QEMU's microvm decodes for PCI: every port read is unassigned I/O and returns all-ones */
+  readonly io = new AddressSpace('io');
+  readonly memory = new AddressSpace('memory');
   readonly host: PciHost | null;
   readonly rootBus: PciBus | null;
   readonly gpexRoot: GpexRoot | null;
@@ -147,6 +151,7 @@ export class MicrovmMachine implements Machine {
       // pcie_host_mmcfg_init(pex, PCIE_MMCFG_SIZE_MAX); the "pcie-ecam" alias maps its first ecam.size bytes
       this.host.mmcfgBase = PCIE_ECAM_BASE;
       this.host.mmcfgSize = Math.min(PCIE_ECAM_SIZE, PCIE_MMCFG_SIZE_MAX);
+      this.memory.insert('pcie-ecam', this.host.mmcfgBase, this.host.mmcfgSize, new PcieMmcfgRegion(this.host));
       this.gpexRoot = new GpexRoot();
       this.plug(this.gpexRoot, 0);
     } else {
@@ -216,26 +221,29 @@ export class MicrovmMachine implements Machine {
     return out;
   }
 
-  // --- VmOps ---
-  /** no port 0xcf8/0xcfc on microvm: every port read is unassigned I/O and returns all-ones */
-  pioRead(_port: number, size: number): number {
-    return sizeMask(size);
+  // --- VmOps: the I/O and memory address spaces ---
+  pioRead(port: number, size: number): number {
+    return this.io.read(port, size);
   }
 
-  pioWrite(_port: number, _size: number, _value: number): void {}
+  pioWrite(port: number, size: number, value: number): void {
+    this.io.write(port, size, value);
+  }
 
-  // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits)
+  // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits); outside ECAM,
+  // unassigned or the GPEX windows' allow-unmapped-accesses background: all-ones
+  // the ECAM window first (the address space's answer there, without the lookup: see Q35Machine)
   mmioRead(gpa: number, size: number): number {
     const h = this.host;
     const off = h === null ? -1 : h.mmcfgOffset(gpa);
-    // else unassigned, or the GPEX windows' allow-unmapped-accesses background
-    return off >= 0 ? h!.readMmcfg(off, size) : sizeMask(size);
+    return off >= 0 ? h!.readMmcfg(off, size) : this.memory.read(gpa, size);
   }
 
   mmioWrite(gpa: number, size: number, value: number): void {
     const h = this.host;
     const off = h === null ? -1 : h.mmcfgOffset(gpa);
     if (off >= 0) h!.writeMmcfg(off, size, value);
+    else this.memory.write(gpa, size, value);
   }
 
   functions(): { bus: number; dev: PciDevice }[] {
@@ -328,8 +336,4 @@ export function microvmOptionsFromProperties(props: [string, string][], base: Mi
     }
   }
   return o;
-}
-
-function sizeMask(size: number): number {
-  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
 }

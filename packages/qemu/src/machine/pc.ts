@@ -13,7 +13,8 @@
  * (the SCI, GSI 9) reads nothing.
  */
 import { PciBus, busFunctions } from '../pci/bus.js';
-import { PciHost } from '../pci/host.js';
+import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion } from '../pci/host.js';
+import { AddressSpace } from '../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
 import { acpiBusDevices } from './acpi-pci.js';
@@ -22,7 +23,7 @@ import { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } f
 import { StdVga } from '../devices/vga.js';
 import { E1000 } from '../devices/e1000.js';
 import type { CrsWindow } from './bootinfo.js';
-import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type CoalescedPioZone, type FirmwareKind, type Machine } from './machine.js';
+import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type CoalescedPioZone, type FirmwareKind, type Machine } from './machine.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
 
 /** IO_APIC_DEFAULT_ADDRESS: the top of the 32-bit PCI hole */
@@ -105,6 +106,9 @@ export class PcMachine implements Machine {
   readonly conf1Ports = true;
   readonly rootBus: PciBus;
   readonly host: PciHost;
+  readonly io = new AddressSpace('io');
+  /** no MMCONFIG on i440fx: nothing PCI answers in memory space */
+  readonly memory = new AddressSpace('memory');
   readonly i440fx: I440fx;
   readonly piix3: Piix3;
   readonly ide: Piix3Ide;
@@ -139,6 +143,9 @@ export class PcMachine implements Machine {
     // i440fx_init(): pci_root_bus_new(..., TYPE_PCI_BUS) then pci_create_simple(b, 0, "i440FX")
     this.rootBus = new PciBus('pci.0', false, null);
     this.host = new PciHost(this.rootBus);
+    // i440fx_pcihost_initfn(): the config ports
+    this.io.insert('pci-conf-idx', PCI_CONFIG_ADDR_PORT, 4, new PciHostConfAddressRegion(this.host, false));
+    this.io.insert('pci-conf-data', PCI_CONFIG_DATA_PORT, 4, new PciHostConfDataRegion(this.host));
     this.i440fx = new I440fx(opts.ramBytes);
     this.plug(this.i440fx, 0);
     // pci_create_simple_multifunction(pci_bus, -1, true, TYPE_PIIX3_DEVICE): the first free slot, 01.0
@@ -188,27 +195,27 @@ export class PcMachine implements Machine {
   }
 
   // --- VmOps: what QEMU's I/O and memory address spaces answer ---
+  // The config-data window is checked first, as QEMU's dispatch tries its most recently used section first:
+  // the region mapped there is the host's (nothing can overlap it), so this is the address space's answer
+  // with the lookup and two calls saved on the hottest path.
   pioRead(port: number, size: number): number {
-    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
-      return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
-    }
-    if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
-      // pci_host_config_read() returns the latch whatever the offset; the memory core keeps `size` bytes
-      return (this.host.readConfigAddress() & sizeMask(size)) >>> 0;
-    }
-    return sizeMask(size); // unassigned I/O reads as all-ones
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
+    return this.io.read(port, size);
   }
 
   pioWrite(port: number, size: number, value: number): void {
-    conf1PortWrite(this.host, port, size, value);
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
+    else if (port === PCI_CONFIG_ADDR_PORT) this.host.writeConfigAddress(0, size, value); // the latch, likewise
+    else this.io.write(port, size, value);
   }
 
-  /** no MMCONFIG on i440fx: nothing PCI answers in memory space here */
-  mmioRead(_gpa: number, size: number): number {
-    return sizeMask(size);
+  mmioRead(gpa: number, size: number): number {
+    return this.memory.read(gpa, size);
   }
 
-  mmioWrite(_gpa: number, _size: number, _value: number): void {}
+  mmioWrite(gpa: number, size: number, value: number): void {
+    this.memory.write(gpa, size, value);
+  }
 
   /** every function, in bus-walk order */
   functions(): { bus: number; dev: PciDevice }[] {
@@ -329,8 +336,4 @@ export function qbootE820(qemu: E820Entry[]): E820Entry[] {
 
 function roundUp(n: number, align: number): number {
   return Math.ceil(n / align) * align;
-}
-
-function sizeMask(size: number): number {
-  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
 }

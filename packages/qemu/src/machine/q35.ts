@@ -6,14 +6,15 @@
  * guest's port I/O and MMIO exits (the VMM half of `kvm_cpu_exec()`) and builds the ACPI view the guest reads.
  */
 import { PciBus, busFunctions } from '../pci/bus.js';
-import { PciHost } from '../pci/host.js';
+import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion, PcieMmcfgRegion } from '../pci/host.js';
+import { AddressSpace } from '../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
 import { acpiBusDevices } from './acpi-pci.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../devices/q35-chipset.js';
 import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
-import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from './machine.js';
+import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from './machine.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import {
   OSC_PCI_EXPRESS_AER_CONTROL,
@@ -49,6 +50,8 @@ export class Q35Machine implements Machine {
   readonly coalescedPio = [{ port: PCI_CONFIG_ADDR_PORT, size: 4 }] as const;
   readonly rootBus: PciBus;
   readonly host: PciHost;
+  readonly io = new AddressSpace('io');
+  readonly memory = new AddressSpace('memory');
   readonly mch: Q35Mch;
   readonly lpc: Ich9Lpc;
 
@@ -60,10 +63,16 @@ export class Q35Machine implements Machine {
     this.rootBus = new PciBus('pcie.0', true, null);
     this.host = new PciHost(this.rootBus);
     this.mch = new Q35Mch();
+    // q35_host_initfn(): the config ports; the ECAM window is mapped once the firmware enables PCIEXBAR
+    this.io.insert('pci-conf-idx', PCI_CONFIG_ADDR_PORT, 4, new PciHostConfAddressRegion(this.host, true));
+    this.io.insert('pci-conf-data', PCI_CONFIG_DATA_PORT, 4, new PciHostConfDataRegion(this.host));
+    const mmcfg = new PcieMmcfgRegion(this.host);
     this.mch.onPciexbar = (s) => {
-      // pcie_host_mmcfg_update()
+      // pcie_host_mmcfg_update(): unmap, then map at the new base
+      this.memory.remove(mmcfg);
       this.host.mmcfgBase = s.enabled ? s.base : -1;
       this.host.mmcfgSize = s.enabled ? s.size : 0;
+      if (s.enabled) this.memory.insert('pcie-mmcfg-mmio', s.base, s.size, mmcfg);
     };
     this.rootBus.plug(this.mch, 0);
     if (!opts.nodefaults) {
@@ -84,29 +93,31 @@ export class Q35Machine implements Machine {
   }
 
   // --- VmOps: what QEMU's I/O and memory address spaces answer ---
+  // The config-data window is checked first, as QEMU's dispatch tries its most recently used section first:
+  // the region mapped there is the host's (nothing can overlap it), so this is the address space's answer
+  // with the lookup and two calls saved on the hottest path.
   pioRead(port: number, size: number): number {
-    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) {
-      return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
-    }
-    if (port >= PCI_CONFIG_ADDR_PORT && port < PCI_CONFIG_ADDR_PORT + 4) {
-      return port === PCI_CONFIG_ADDR_PORT && size === 4 ? this.host.readConfigAddress() : sizeMask(size);
-    }
-    return sizeMask(size); // unassigned I/O reads as all-ones
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
+    return this.io.read(port, size);
   }
 
   pioWrite(port: number, size: number, value: number): void {
-    conf1PortWrite(this.host, port, size, value);
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
+    else if (port === PCI_CONFIG_ADDR_PORT) this.host.writeConfigAddress(0, size, value); // the latch, likewise
+    else this.io.write(port, size, value);
   }
 
   // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits)
+  // the ECAM window first, likewise: the host's mmcfg region is mapped exactly where the host decodes
   mmioRead(gpa: number, size: number): number {
     const off = this.host.mmcfgOffset(gpa);
-    return off >= 0 ? this.host.readMmcfg(off, size) : sizeMask(size);
+    return off >= 0 ? this.host.readMmcfg(off, size) : this.memory.read(gpa, size);
   }
 
   mmioWrite(gpa: number, size: number, value: number): void {
     const off = this.host.mmcfgOffset(gpa);
     if (off >= 0) this.host.writeMmcfg(off, size, value);
+    else this.memory.write(gpa, size, value);
   }
 
   /** every function, in bus-walk order */
@@ -199,9 +210,6 @@ export class Q35Machine implements Machine {
 
 }
 
-function sizeMask(size: number): number {
-  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-}
 
 
 

@@ -65,6 +65,8 @@ export class PciDevice {
   declare readonly isExpress: boolean;
   /** cold-plugged devices are present at reset; hot-plugged ones arrive later */
   declare hotplugged: boolean;
+  /** `has_power`: false while a PCIe slot's power controller holds it off (pci_set_power()); config space then reads all-ones */
+  declare hasPower: boolean;
 
   constructor(opts: {
     typeName: string;
@@ -99,6 +101,7 @@ export class PciDevice {
     this.isBridge = opts.isBridge ?? false;
     this.isExpress = isExpress;
     this.hotplugged = false;
+    this.hasPower = true;
     // do_pci_register_device()
     this.setWord(R.PCI_VENDOR_ID, opts.vendorId);
     this.setWord(R.PCI_DEVICE_ID, opts.deviceId);

@@ -17,6 +17,7 @@
 import { pciTopologyEpoch, secondaryBusInRange, type PciBus } from './bus.js';
 import type { PciDevice } from './device.js';
 import * as R from './regs.js';
+import type { MemoryRegionOps } from '../system/memory.js';
 
 export const MECH_CONF1 = 0;
 export const MECH_MMCFG = 1;
@@ -57,6 +58,12 @@ export class PciHost {
   mmcfgBase = -1;
   mmcfgSize = 0;
   observer: ConfigAccessObserver | null = null;
+  /**
+   * Called after each config write a function took, once the write is done: the hot-plug controllers' part of
+   * a function's write_config (pci_bridge_write_config → pcie_cap_slot_write_config / shpc_cap_write_config,
+   * ich9_lpc_config_write → ich9_pm_iospace_update), which QEMU reaches from the device's own handler.
+   */
+  onConfigWrite: ((dev: PciDevice) => void) | null = null;
   /** config data accesses this host has handled (conf1 data port and ECAM), observer or not */
   configAccesses = 0;
 
@@ -149,6 +156,8 @@ export class PciHost {
     const devfn = (addr >>> 8) & 0xff;
     const reg = (addr & 0xfc) | (offset & 3);
     const dev = this.find(bus, devfn);
+    // a function without power (pci_set_power()) answers nothing, and the access is not the host's to count
+    if (dev !== null && !dev.hasPower) return bytesOf(-1, size);
     // the value as an int32 until it leaves (see ConfigAccessObserver)
     const v32 = dev === null ? -1 : readCommon(dev, reg, 0x100, size, false) | 0;
     this.configAccesses++;
@@ -174,9 +183,11 @@ export class PciHost {
     const reg = (addr & 0xfc) | (offset & 3);
     const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
+    if (dev !== null && !dev.hasPower) return;
     if (dev !== null) this.writeDev(dev, reg, 0x100, value, size, false);
     this.configAccesses++;
     this.observer?.(MECH_CONF1, 1, bus, devfn, reg, size, v32, dev !== null);
+    if (dev !== null && this.onConfigWrite !== null) this.onConfigWrite(dev);
   }
 
   // --- ECAM: pcie_mmcfg_data_read/write; `offset` is relative to the window base ---
@@ -186,6 +197,7 @@ export class PciHost {
     const devfn = (offset >>> 12) & 0xff;
     const reg = offset & 0xfff;
     const dev = this.find(bus, devfn);
+    if (dev !== null && !dev.hasPower) return bytesOf(-1, size);
     // the value as an int32 until it leaves (see ConfigAccessObserver)
     const v32 = dev === null ? -1 : readCommon(dev, reg, dev.configSize, size, this.foundExt) | 0;
     this.configAccesses++;
@@ -204,9 +216,11 @@ export class PciHost {
     const reg = offset & 0xfff;
     const value = v32 >>> 0;
     const dev = this.find(bus, devfn);
+    if (dev !== null && !dev.hasPower) return;
     if (dev !== null) this.writeDev(dev, reg, dev.configSize, value, size, this.foundExt);
     this.configAccesses++;
     this.observer?.(MECH_MMCFG, 1, bus, devfn, reg, size, v32, dev !== null);
+    if (dev !== null && this.onConfigWrite !== null) this.onConfigWrite(dev);
   }
 
   /** the ECAM window decodes this gpa */
@@ -221,6 +235,48 @@ export class PciHost {
   mmcfgOffset(gpa: number): number {
     const a = gpa + (gpa < 0 ? 0x1_0000_0000 : 0);
     return this.mmcfgBase >= 0 && a >= this.mmcfgBase && a < this.mmcfgBase + this.mmcfgSize ? (a - this.mmcfgBase) | 0 : -1;
+  }
+}
+
+/**
+ * pci_host_conf_le_ops: the config-address register at 0xcf8 (4 ports). Only a dword write at offset 0
+ * latches; a read returns the latch (`dwordRead`: only a dword read at offset 0 does, as q35 answers; else
+ * the latch's low bytes at any offset, as i440fx does).
+ */
+export class PciHostConfAddressRegion implements MemoryRegionOps {
+  constructor(
+    private readonly host: PciHost,
+    private readonly dwordRead: boolean,
+  ) {}
+  read(offset: number, size: number): number {
+    if (this.dwordRead) return offset === 0 && size === 4 ? this.host.readConfigAddress() : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    // pci_host_config_read() returns the latch whatever the offset; the memory core keeps `size` bytes
+    return (this.host.readConfigAddress() & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff)) >>> 0;
+  }
+  write(offset: number, size: number, value: number): void {
+    this.host.writeConfigAddress(offset, size, value);
+  }
+}
+
+/** pci_host_data_le_ops: the config-data window at 0xcfc (4 ports). */
+export class PciHostConfDataRegion implements MemoryRegionOps {
+  constructor(private readonly host: PciHost) {}
+  read(offset: number, size: number): number {
+    return this.host.readConfigData(offset, size);
+  }
+  write(offset: number, size: number, value: number): void {
+    this.host.writeConfigData(offset, size, value);
+  }
+}
+
+/** pcie_mmcfg_ops: the ECAM window (`pcie-mmcfg-mmio`), mapped where the host's MMCONFIG base puts it. */
+export class PcieMmcfgRegion implements MemoryRegionOps {
+  constructor(private readonly host: PciHost) {}
+  read(offset: number, size: number): number {
+    return this.host.readMmcfg(offset, size);
+  }
+  write(offset: number, size: number, value: number): void {
+    this.host.writeMmcfg(offset, size, value);
   }
 }
 

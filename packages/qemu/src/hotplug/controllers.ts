@@ -14,11 +14,11 @@
  * pcie_cap_slot_write_config / shpc_cap_write_config; ich9_lpc_config_write → ich9_pm_iospace_update), as
  * QEMU does with memory regions; the vCPU's VmOps stays the machine.
  */
-import type { Machine } from '../machine/machine.js';
+import type { Machine } from '../hw/core/machine.js';
 import type { MemoryRegionOps } from '../system/memory.js';
-import type { PciBus } from '../pci/bus.js';
-import type { PciDevice } from '../pci/device.js';
-import * as R from '../pci/regs.js';
+import type { PciBus } from '../hw/pci/bus.js';
+import type { PciDevice } from '../hw/pci/device.js';
+import * as R from '../hw/pci/regs.js';
 import {
   PCI_EXP_SLTCAP_PCP,
   PCI_EXP_SLTCAP_HPC,
@@ -33,14 +33,14 @@ import {
   PCI_EXP_LNKSTA_DLLLA,
   PCI_EXP_LNKCAP_DLLLARC,
   PCI_EXP_HP_EV_SUPPORTED,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 import { QemuError } from '../errors.js';
-import { PcieRootPort } from '../devices/pcie-root-port.js';
-import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../devices/pci-bridge.js';
-import { SHPC_BAR_SIZE } from '../devices/shpc.js';
+import { PcieRootPort } from '../hw/pci-bridge/pcie-root-port.js';
+import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../hw/pci-bridge/pci-bridge.js';
+import { SHPC_BAR_SIZE } from '../hw/pci/shpc.js';
 import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../system/qdev-monitor.js';
-import { lookupDeviceType } from '../devices/registry.js';
-import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from './acpi-pcihp.js';
+import { lookupDeviceType } from '../hw/registry.js';
+import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from '../hw/acpi/pcihp.js';
 
 // Linux's names for the power indicator's states (pci_regs.h)
 const PCI_EXP_SLTCTL_PWR_IND_BLINK = 0x0200;

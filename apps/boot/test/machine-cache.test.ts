@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootScenario, type BootOptions, type BootResult } from '../src/core/boot.js';
+import { bootScenario } from '../src/core/boot-scenario.js';
+import { bootVm, type BootOptions, type BootResult } from '../src/core/boot.js';
 import { MachineCache } from '../src/core/machine-cache.js';
 import { parseQemuArgs, type Scenario } from '../src/core/scenario.js';
 
@@ -96,7 +97,7 @@ describe('MachineCache', () => {
   it('is not used with run-time hooks, a trace or the access list; those boots still reuse the machine', () => {
     const args = TOPOLOGIES['q35 default']!;
     const cache = new MachineCache();
-    bootScenario(scenario(args), { machines: cache, runtime: {} });
+    bootVm(scenario(args), { machines: cache, runtime: {} });
     expect(cache.stats).toEqual({ built: 0, reused: 0, poweredOn: 0, restored: 0, refused: 0 });
     const fresh = bootScenario(scenario(args), { keepAccesses: true });
     bootScenario(scenario(args), { machines: cache });

@@ -22,13 +22,14 @@ import {
   x86BootInfo,
   type Machine,
 } from '@sim/qemu';
-import { Linux61, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
+import { Linux, type KernelFlavour, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
 import { ConfigTallyBuilder, PresentSet, packAccess } from '../record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report-types.js';
 import type { Scenario } from './scenario.js';
 import { MachineCache } from './machine-cache.js';
 import type { TraceCollector, TraceData } from './collector.js';
 
+/** What a boot is asked for (the one entry, {@link bootScenario} in ./boot-scenario.ts, takes these). */
 export interface BootOptions {
   costProfile?: CostProfile | string;
   /** the 2020 MMCONFIG guest patches */
@@ -41,13 +42,22 @@ export interface BootOptions {
   keepAccesses?: boolean;
   /** phase marks, exits and BAR sizing on the virtual clock (--trace, perf-kvm-stat, milestones, --html); absent: nothing installed */
   trace?: TraceCollector;
-  /** run-time hooks (hot-plug, apps/boot/src/core/hotplug.ts); absent: nothing installed */
-  runtime?: BootRuntimeHooks;
   /**
    * Machines realized by earlier boots, restored instead of built again when the QEMU side of the scenario
-   * is the same (a sweep's); not used with `runtime`, whose hot-plug changes the machine after boot.
+   * is the same (a sweep's); not used when the hot-plug drivers run, whose hot-plug changes the machine after boot.
    */
   machines?: MachineCache;
+  /** the guest kernel build (default {@link DEFAULT_FLAVOUR}); what differs is which hot-plug drivers it has */
+  flavour?: KernelFlavour;
+}
+
+/** The guest kernel every command and function boots unless told otherwise: the recordings' Debian cloud kernel. */
+export const DEFAULT_FLAVOUR: KernelFlavour = 'linux-6.1-cloud';
+
+/** {@link BootOptions} and the run-time hooks a hot-plug run installs. */
+export interface BootVmOptions extends BootOptions {
+  /** run-time hooks (hot-plug, ./hotplug.ts); absent: nothing installed */
+  runtime?: BootRuntimeHooks;
 }
 
 /**
@@ -63,7 +73,7 @@ export interface BootRuntimeHooks {
   /** every config access the guest makes, boot and after */
   onConfigAccess?: ConfigAccessHook;
   /** just before boot() */
-  beforeLinux?: (linux: Linux61, live: BootLive) => void;
+  beforeLinux?: (linux: Linux, live: BootLive) => void;
 }
 
 /** The objects of a boot that a run-time continuation keeps using. */
@@ -73,7 +83,7 @@ export interface BootLive {
   vcpu: Vcpu;
   machine: Machine;
   accel: KvmPciAccel;
-  linux: Linux61;
+  linux: Linux;
 }
 
 /** What the mitigations held and cost, at the end of the boot. */
@@ -99,7 +109,7 @@ export interface BootResult {
   qemuSawLinuxAccesses: number;
   /** what `BootOptions.trace` collected, when it was passed */
   trace?: TraceData;
-  /** with `BootOptions.runtime`: the machine, VM, vCPU and guest, to go on running */
+  /** with `BootVmOptions.runtime`: the machine, VM, vCPU and guest, to go on running */
   live?: BootLive;
 }
 
@@ -194,7 +204,7 @@ interface PoweredOn {
 type SavedVm = Omit<PoweredOn, 'fwLog'> & { fwPacked: Uint32Array };
 
 /** KVM's VM and vCPU, QEMU's machine on them, its firmware's POST, then the KVM mitigations QEMU installs. */
-function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, accesses: AccessRecord[] | null, trace: TraceCollector | null): PoweredOn {
+function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, accesses: AccessRecord[] | null, trace: TraceCollector | null): PoweredOn {
   const mitigations = opts.kvm ?? [];
   const kvmOpts = kvmOptionsFor(mitigations);
   const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
@@ -235,11 +245,15 @@ function powerOn(s: Scenario, opts: BootOptions, cache: MachineCache | null, acc
 }
 
 /** What a VM at the kernel's entry depends on: the machine, the KVM mitigations and the cost profile. */
-function vmKey(s: Scenario, opts: BootOptions): string {
+function vmKey(s: Scenario, opts: BootVmOptions): string {
   return JSON.stringify([MachineCache.machineKey(s), opts.kvm ?? [], opts.costProfile ?? null]);
 }
 
-export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
+/**
+ * One boot as told, with the run-time hooks when a hot-plug run passes them: what {@link bootScenario} and
+ * runHotplugScenario() build on.
+ */
+export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   const trace = opts.trace ?? null;
   const accesses: AccessRecord[] | null = opts.keepAccesses ? [] : null;
   const cache = opts.runtime ? null : opts.machines ?? null;
@@ -268,7 +282,7 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
   const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig });
-  const linux = new Linux61(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
+  const linux = new Linux(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
     onConfigAccess: linuxAccessHook(machine.conf1Ports, linuxLog, accesses, trace, opts.runtime?.onConfigAccess ?? null),

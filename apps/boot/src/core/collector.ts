@@ -172,11 +172,6 @@ export class TraceCollector {
     }
   }
 
-  /** An unused collector with the same options, for booting again after a boot that failed part-way. */
-  fresh(): TraceCollector {
-    return new TraceCollector({ binNs: this.binNs, exitEvents: this.keepExits });
-  }
-
   /** The VM exists: observe its exits from now on (sets `vm.onExit`). */
   attach(vm: Vm): void {
     if (this.vm !== null) throw new Error('a TraceCollector records one boot; create a new one for each boot');
@@ -213,7 +208,7 @@ export class TraceCollector {
   }
 
   /**
-   * The guest's account of one config access (Linux61's `onConfigAccess`), after the access. Used to find
+   * The guest's account of one config access (Linux's `onConfigAccess`), after the access. Used to find
    * BAR sizing: `__pci_read_base()` writes all-ones (0xfffff800 for a ROM BAR) to a BAR and reads it back;
    * one span per function covers its sizing, from the read of its first BAR to the restore of its last.
    */

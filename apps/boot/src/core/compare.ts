@@ -7,7 +7,7 @@
 import type { KvmPciMitigation } from '@sim/qemu';
 import type { GuestPatch } from '@sim/guest';
 import type { BootResult } from './boot.js';
-import { bootWithDrivers } from './hotplug.js';
+import { bootScenario } from './boot-scenario.js';
 import type { Scenario } from './scenario.js';
 import type { ExitTally } from './report-types.js';
 
@@ -76,7 +76,7 @@ export function compare(base: Scenario, sets: MitigationSet[] = DEFAULT_SETS, co
     if (set.append) s.append = `${base.append} ${set.append}`.trim();
     if (set.pvBit) s.cpu = `${base.cpu ?? 'qemu64'},kvm-pci-go-mmconfig=on`;
     if (set.accurateMcfgReserve !== undefined) s.accurateMcfgReserve = set.accurateMcfgReserve;
-    const r = bootWithDrivers(s, {
+    const r = bootScenario(s, {
       kvm: set.kvm,
       guestPatch: set.guest,
       ...(set.pvEnumeration ? { pvEnumeration: true } : {}),

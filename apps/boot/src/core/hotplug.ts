@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { diffStats, type KvmStatsSnapshot } from '@sim/kvm';
 import { QemuHotplug, parseQmpCommand, executeQmp, QemuError, TCG_DEVICE_ADD_TO_PLUG_NS, fmtBdf, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ, ACPI_PCIHP_ADDR_ICH9, type QmpReply, type QmpEvent, type HotplugHandlerKind } from '@sim/qemu';
 import {
-  GuestError,
+
   HotplugRuntime,
   KERNEL_FLAVOURS,
   TCG_REFERENCE_GUEST_CPU_COSTS,
@@ -21,7 +21,7 @@ import {
   type KernelLogLine,
   type PciMilestone,
 } from '@sim/guest';
-import { bootScenario, type BootOptions, type BootResult, type BootLive } from './boot.js';
+import { bootVm, DEFAULT_FLAVOUR, type BootOptions, type BootResult, type BootLive } from './boot.js';
 import { parseQemuArgs, type Scenario } from './scenario.js';
 import type { ExitTally } from './report-types.js';
 import { PcisimError, UsageError } from './errors.js';
@@ -45,9 +45,7 @@ export interface HotplugScenarioFile {
   events: { at: string | number; qmp?: string; guest?: 'rescan' }[];
 }
 
-export interface HotplugOptions extends Omit<BootOptions, 'runtime'> {
-  /** the guest kernel build (default linux-6.1-cloud: no shpchp) */
-  flavour?: KernelFlavour;
+export interface HotplugOptions extends BootOptions {
   /**
    * guest CPU time besides exits (irq entry, wake-up, printk, the ACPI path); default none, or the
    * measured TCG_REFERENCE_GUEST_CPU_COSTS under the `tcg-reference` cost profile
@@ -211,7 +209,7 @@ interface SleepRec {
  * clock, and report each one.
  */
 export function runHotplugScenario(scenario: Scenario, events: readonly HotplugEvent[], opts: HotplugOptions = {}): HotplugRunResult {
-  const flavour = opts.flavour ?? 'linux-6.1-cloud';
+  const flavour = opts.flavour ?? DEFAULT_FLAVOUR;
   // the TCG reference: what QEMU and the guest's CPU spend besides exits, as measured there
   const tcg = (typeof opts.costProfile === 'string' ? opts.costProfile : opts.costProfile?.name) === 'tcg-reference';
   const guestCosts = opts.guestCosts ?? (tcg ? TCG_REFERENCE_GUEST_CPU_COSTS : undefined);
@@ -305,7 +303,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
     }
   };
 
-  const boot = bootScenario(scenario, {
+  const boot = bootVm(scenario, {
     ...opts,
     runtime: {
       vmOps: (machine, vm) => {
@@ -525,20 +523,6 @@ export interface SafeTimeResult {
  * Try a device_add at times from the start of the Linux phase to `horizonNs` after the guest is up and
  * report from when on it works: found, added, and not removed again.
  */
-/**
- * {@link bootScenario}, and when the guest binds pciehp at boot (a native-hot-plug root port), the same boot
- * with the hot-plug runtime attached, since only it models pciehp's interrupts and sleeps.
- */
-export function bootWithDrivers(scenario: Scenario, opts: BootOptions = {}): BootResult {
-  try {
-    return bootScenario(scenario, opts);
-  } catch (e) {
-    if (!(e instanceof GuestError) || e.code !== 'NEEDS_HOTPLUG_DRIVERS') throw e;
-    const { runtime: _r, trace, ...rest } = opts;
-    return runHotplugScenario(scenario, [], { ...rest, ...(trace ? { trace: trace.fresh() } : {}) }).boot;
-  }
-}
-
 export function earliestSafeHotplug(scenario: Scenario, deviceAdd: string, opts: HotplugOptions & { points?: number; horizonNs?: number } = {}): SafeTimeResult {
   const probe = runHotplugScenario(scenario, [], { ...opts, settleNs: 0 });
   const linuxStart = 0;

@@ -14,17 +14,7 @@ import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from '
 import { parseQemuArgs, type Scenario } from './scenario.js';
 import type { BootResult } from './boot.js';
 import { PcisimError } from './errors.js';
-
-// config space offsets
-const PCI_HEADER_TYPE = 0x0e;
-const PCI_CAP_ID_EXP = 0x10;
-const PCI_EXT_CAP_ID_ACS = 0x0d;
-const PCI_EXP_TYPE_ROOT_PORT = 0x4;
-const PCI_EXP_TYPE_UPSTREAM = 0x5;
-const PCI_EXP_TYPE_DOWNSTREAM = 0x6;
-const PCI_EXP_TYPE_PCI_BRIDGE = 0x7;
-const PCI_EXP_TYPE_PCIE_BRIDGE = 0x8;
-const PCI_EXP_TYPE_RC_EC = 0xa;
+import { pciName, pciDeviceGroups, iommuGroupReasonText, type Linux } from '@sim/guest';
 
 export type SlotController = 'acpi' | 'pciehp' | 'shpchp' | 'none';
 
@@ -93,7 +83,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   const root = machine.rootBus;
   if (!root) throw new PcisimError(`machine ${machine.name} has no PCI bus`);
   const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && machine.name === 'q35';
-  const osc = live.linux.hpOsc();
+  const osc = live.linux.osc;
 
   // --- slots per bus
   const buses: BusSlots[] = [];
@@ -141,7 +131,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   }
 
   // --- IOMMU groups (with a vIOMMU, ACS enabled by Linux where the capability exists)
-  const iommuGroups = iommuGroupsOf(machine);
+  const iommuGroups = iommuGroupsOf(machine, live.linux);
 
   // --- bus numbers and windows (the guest's view)
   const bridges: BridgeRange[] = [];
@@ -153,7 +143,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
       const inUse = busesBelow(d.subordinate);
       const w = d.windows;
       bridges.push({
-        bridge: live.linux.hpName(d),
+        bridge: pciName(d),
         name: qemuNameOf(machine, d) ?? '',
         secondary: d.subordinate.number,
         subordinate: d.subordinate.busnEnd,
@@ -232,136 +222,31 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 // ------------------------------------------------------------------------------------------------
-// IOMMU groups: drivers/iommu/iommu.c pci_device_group() on the functions' config space
+// IOMMU groups: @sim/guest's pci_device_group() (drivers/iommu/iommu.c) on what the guest enumerated
 
-interface Fn {
-  dev: PciDevice;
-  bus: PciBus;
-  name: string;
-  pcie: boolean;
-  type: number;
-  multifunction: boolean;
-  acs: boolean;
-  group: number;
-}
-
-function capPos(d: PciDevice, id: number): number {
-  if (!(d.getWord(0x06) & 0x10)) return 0;
-  let pos = d.getByte(0x34) & ~3;
-  for (let ttl = 48; pos >= 0x40 && ttl-- > 0; ) {
-    if (d.getByte(pos) === id) return pos;
-    pos = d.getByte(pos + 1) & ~3;
+/**
+ * Linux's IOMMU groups (with a vIOMMU, ACS enabled by Linux where the capability exists), named after QEMU's
+ * devices; the functions in QEMU's bus-walk order, as this report has always listed them.
+ */
+export function iommuGroupsOf(machine: Machine, linux: Linux): IommuGroup[] {
+  const byBdf = new Map<number, PciDev>();
+  for (const d of linux.allDevices()) byBdf.set((d.bus.number << 8) | d.devfn, d);
+  const qemuOf = new Map<PciDev, PciDevice>();
+  const order: PciDev[] = [];
+  for (const { bus, dev } of machine.functions()) {
+    const d = byBdf.get((bus << 8) | dev.devfn);
+    if (!d) continue;
+    order.push(d);
+    qemuOf.set(d, dev);
   }
-  return 0;
-}
-
-function extCap(d: PciDevice, id: number): number {
-  if (d.configSize <= 256) return 0;
-  let pos = 0x100;
-  for (let ttl = 480; pos >= 0x100 && ttl-- > 0; ) {
-    const h = d.getLong(pos);
-    if (!h) return 0;
-    if ((h & 0xffff) === id) return pos;
-    pos = h >>> 20;
-  }
-  return 0;
-}
-
-/** pci_acs_enabled(dev, REQ_ACS_FLAGS) once pci_enable_acs() ran (an ACS capability is enough: Linux sets the bits) */
-function acsEnabled(f: Fn): boolean {
-  if (!f.pcie) return false;
-  switch (f.type) {
-    case PCI_EXP_TYPE_PCIE_BRIDGE:
-    case PCI_EXP_TYPE_PCI_BRIDGE:
-    case PCI_EXP_TYPE_RC_EC:
-      return false;
-    case PCI_EXP_TYPE_DOWNSTREAM:
-    case PCI_EXP_TYPE_ROOT_PORT:
-      return f.acs;
-    default:
-      // endpoints, upstream ports, RCiEPs: ACS applies only to a multifunction device
-      return f.multifunction ? f.acs : true;
-  }
-}
-
-/** Linux's pci_device_group() for every function, in device_add order. */
-export function iommuGroupsOf(machine: Machine): IommuGroup[] {
-  const fns: Fn[] = [];
-  const byDev = new Map<PciDevice, Fn>();
-  for (const { dev } of machine.functions()) {
-    const bus = dev.bus!;
-    const exp = capPos(dev, PCI_CAP_ID_EXP);
-    const f: Fn = {
-      dev,
-      bus,
-      name: `0000:${hex2(bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`,
-      pcie: exp !== 0,
-      type: exp ? (dev.getWord(exp + 2) >> 4) & 0xf : -1,
-      multifunction: (dev.getByte(PCI_HEADER_TYPE) & 0x80) !== 0 || (dev.devfn & 7) !== 0,
-      acs: extCap(dev, PCI_EXT_CAP_ID_ACS) !== 0,
-      group: -1,
-    };
-    fns.push(f);
-    byDev.set(dev, f);
-  }
-  const reasons = new Map<number, string>();
-  let next = 0;
-  const fnOf = (d: PciDevice | null) => (d ? byDev.get(d) ?? null : null);
-  for (const f of fns) {
-    let pdev: Fn = f;
-    let reason = 'isolated';
-    // pci_for_each_dma_alias(): a conventional bridge, or a PCIe-to-PCI bridge, takes the requester ID
-    let found = -1;
-    for (let bus: PciBus | null = f.bus; bus && bus.parentBridge; bus = bus.parentBridge.bus) {
-      const tmp = fnOf(bus.parentBridge);
-      if (!tmp) break;
-      if (tmp.pcie && (tmp.type === PCI_EXP_TYPE_ROOT_PORT || tmp.type === PCI_EXP_TYPE_UPSTREAM || tmp.type === PCI_EXP_TYPE_DOWNSTREAM)) continue;
-      pdev = tmp;
-      reason = `DMA alias of the bridge ${tmp.name} (a conventional PCI bus shares its requester ID)`;
-      if (tmp.group >= 0) {
-        found = tmp.group;
-        break;
-      }
-    }
-    if (found < 0) {
-      // upstream until a bridge with ACS isolates the path
-      for (let bus: PciBus | null = pdev.bus; bus && bus.parentBridge; bus = bus.parentBridge.bus) {
-        const self = fnOf(bus.parentBridge);
-        if (!self) break;
-        if (acsEnabled(self)) break;
-        pdev = self;
-        reason = `no ACS on ${self.name}: peer-to-peer below it is not isolated`;
-        if (self.group >= 0) {
-          found = self.group;
-          break;
-        }
-      }
-    }
-    if (found < 0 && pdev.multifunction && !acsEnabled(pdev)) {
-      // get_pci_function_alias_group(): functions of one slot without ACS share
-      for (const o of fns) {
-        if (o === pdev || o.bus !== pdev.bus || o.dev.devfn >> 3 !== pdev.dev.devfn >> 3 || acsEnabled(o)) continue;
-        if (o.group >= 0) {
-          found = o.group;
-          reason = `multifunction slot without ACS: shares with ${o.name}`;
-          break;
-        }
-      }
-    }
-    if (found < 0) {
-      found = next++;
-      reasons.set(found, reason);
-    } else if (!reasons.has(found) || reasons.get(found) === 'isolated') {
-      reasons.set(found, reason);
-    }
-    if (pdev !== f && pdev.group < 0) pdev.group = found;
-    f.group = found;
-  }
-  const out: IommuGroup[] = [];
-  for (let g = 0; g < next; g++) {
-    out.push({ id: g, devices: fns.filter((f) => f.group === g).map((f) => `${f.name} ${f.dev.typeName}${f.dev.id ? ` (${f.dev.id})` : ''}`), reason: reasons.get(g) ?? '' });
-  }
-  return out;
+  return pciDeviceGroups(order).map((g) => ({
+    id: g.id,
+    devices: g.devices.map((d) => {
+      const q = qemuOf.get(d)!;
+      return `${pciName(d)} ${q.typeName}${q.id ? ` (${q.id})` : ''}`;
+    }),
+    reason: iommuGroupReasonText(g.reason),
+  }));
 }
 
 function vfioNotes(groups: IommuGroup[], buses: BusSlots[]): string[] {

@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { bootScenario } from './boot.js';
+import { bootScenario } from './boot-scenario.js';
 import { parseQemuArgs } from './scenario.js';
 import { parseAccessLine, formatAccess } from '../record/accesses-file.js';
 import { RecordError } from '../record/errors.js';

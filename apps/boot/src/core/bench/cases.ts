@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { bootScenario } from '../boot.js';
+import { bootScenario } from '../boot-scenario.js';
 import { compare } from '../compare.js';
 import { parseQemuArgs } from '../scenario.js';
 import { BENCH_MATRIX, runSweep } from '../sweep/index.js';

@@ -8,7 +8,7 @@
  * accesses.
  */
 import type { Vcpu, Vm } from '@sim/kvm';
-import { bootScenario } from '../boot.js';
+import { bootScenario } from '../boot-scenario.js';
 import { TraceCollector, type TraceData } from '../collector.js';
 import { parseQemuArgs } from '../scenario.js';
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { bootScenario } from '../boot.js';
+import { bootScenario } from '../boot-scenario.js';
 import { MachineCache, type MachineCacheStats } from '../machine-cache.js';
 import type { ExitTally } from '../report-types.js';
 import { checkMatrix, matrixSize, resolveScenario, scenarioAt, type SweepMatrix, type SweepScenario } from './matrix.js';

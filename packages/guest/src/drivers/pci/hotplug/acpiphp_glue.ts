@@ -10,9 +10,30 @@
  * every slot of the bridge (get_slot_status(): a vendor ID read, and a second one for an empty slot
  * without `_STA`), EJECT_REQUEST removes the functions and runs `_EJ0` (PCEJ: `BNUM`, `B0EJ`).
  */
-import type { PciBusState, PciDev } from '../linux61.js';
-import type { KGen, IrqReturn } from './kernel.js';
-import type { HotplugRuntime } from './runtime.js';
+import { pciHostBridgeNative } from '../../acpi/pci_root.js';
+import { pcieCapabilityRead } from '../access.js';
+import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciBusAssignResources } from '../setup-bus.js';
+import type { HotplugRuntime } from '../../../hotplug.js';
+import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
+import type { KernelState } from '../../../init/main.js';
+import type { IrqReturn } from '../../../kernel/irq.js';
+import type { KGen } from '../../../kernel/sched/core.js';
+import { kernelStateOf } from '../../../linux.js';
+import { since } from '../../../version.js';
+
+/** acpiphp_enumerate_slots() -> acpiphp_add_context() */
+export function acpiphpEnumerateSlots(k: KernelState, bus: PciBusState): void {
+  if (!bus.acpiDevices) return;
+  if (k.opts.acpiphpDisabled) return;
+  // a bridge handled by native hotplug gets no acpiphp context
+  if (bus.self && ((bus.self.isHotplugBridge && k.oscNativeHotplug && bus.self.pcieCap) || (bus.self.isHotplugBridge && k.oscNativeShpc && !bus.self.pcieCap && false))) return;
+  for (const d of bus.acpiDevices) {
+    const device = (d.adr >>> 16) & 0xffff;
+    const fn = d.adr & 0xffff;
+    pciBusReadDevVendorId(k, bus, (device << 3) | fn);
+  }
+}
 
 /**
  * The firmware's description of ACPI PCI hot-plug (FADT GPE0/PM1 blocks, the DSDT's PCST/SEJ/BNMR
@@ -81,8 +102,9 @@ export class Acpiphp {
   private get k() {
     return this.rt.kernel;
   }
-  private get linux() {
-    return this.rt.linux;
+  /** the kernel state the PCI core's functions take */
+  private get linux(): KernelState {
+    return kernelStateOf(this.rt.linux);
   }
 
   /**
@@ -129,7 +151,7 @@ export class Acpiphp {
       }
       for (const d of bus.devices) if (d.subordinate) walk(d.subordinate);
     };
-    for (const r of this.linux.hpRoots()) walk(r);
+    for (const r of this.linux.pciRootBuses) walk(r);
   }
 
   private readonly usedNames = new Map<string, number>();
@@ -143,7 +165,7 @@ export class Acpiphp {
   /** a bridge whose slots pciehp or shpchp handle (hotplug_is_native(), without its SLTCAP read) */
   private nativeBridge(bridge: PciDev | null): boolean {
     if (!bridge) return false;
-    const osc = this.linux.hpOsc();
+    const osc = pciHostBridgeNative(this.linux);
     if (bridge.pcieCap && bridge.isHotplugBridge && osc.nativePcieHotplug) return true;
     return this.rt.shpcManaged(bridge);
   }
@@ -151,8 +173,8 @@ export class Acpiphp {
   /** hotplug_is_native() as enable_slot() evaluates it: pciehp_is_native() reads SLTCAP */
   private hotplugIsNative(bridge: PciDev): boolean {
     if (bridge.pcieCap) {
-      const sltcap = this.linux.hpPcieCapRead(bridge, 0x14, 4);
-      if (sltcap & 0x40 && this.linux.hpOsc().nativePcieHotplug) return true;
+      const sltcap = pcieCapabilityRead(this.linux, bridge, 0x14, 4);
+      if (sltcap & 0x40 && pciHostBridgeNative(this.linux).nativePcieHotplug) return true;
     }
     return this.rt.shpcManaged(bridge);
   }
@@ -270,7 +292,7 @@ export class Acpiphp {
   }
 
   private busOfPath(path: readonly number[]): PciBusState | null {
-    let bus: PciBusState | null = this.linux.hpRoots()[0] ?? null;
+    let bus: PciBusState | null = this.linux.pciRootBuses[0] ?? null;
     for (const devfn of path) {
       const d: PciDev | undefined = bus?.devices.find((x) => x.devfn === devfn);
       bus = d?.subordinate ?? null;
@@ -304,19 +326,19 @@ export class Acpiphp {
 
   /** acpiphp_rescan_slot(): acpi_bus_scan() of the slot's functions (no _STA, no _PS0), then pci_scan_slot() */
   private rescanSlot(slot: AcpiphpSlot): number {
-    return this.linux.hpScanSlot(slot.bus, slot.device << 3);
+    return pciScanSlot(this.linux, slot.bus, slot.device << 3);
   }
 
   /** get_slot_status(): no _STA in QEMU's slots, so config space decides */
   private getSlotStatus(slot: AcpiphpSlot): number {
     let sta = 0;
     for (const fn of slot.funcs) {
-      if (this.linux.hpReadDevVendorId(slot.bus, (slot.device << 3) | fn) !== null) {
+      if (pciBusReadDevVendorId(this.linux, slot.bus, (slot.device << 3) | fn) !== null) {
         sta = 0xf;
         break;
       }
     }
-    if (!sta && this.linux.hpReadDevVendorId(slot.bus, slot.device << 3) !== null) sta = 0xf;
+    if (!sta && pciBusReadDevVendorId(this.linux, slot.bus, slot.device << 3) !== null) sta = 0xf;
     return sta;
   }
 
@@ -335,7 +357,7 @@ export class Acpiphp {
 
   /** trim_stale_devices(): no _STA, so pci_device_is_present() */
   private trimStaleDevices(dev: PciDev): void {
-    if (this.linux.hpReadDevVendorId(dev.bus, dev.devfn) === null) {
+    if (pciBusReadDevVendorId(this.linux, dev.bus, dev.devfn) === null) {
       this.rt.removeDevice(dev);
       return;
     }
@@ -352,7 +374,7 @@ export class Acpiphp {
       for (const d of bus.devices) {
         if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device && !d.subordinate) this.rt.addBridge(d);
       }
-      this.linux.hpAssignBusResourcesNoSetup(bus);
+      pciBusAssignResources(this.linux, bus);
     }
     // acpiphp_sanitize_bus(): a device with a BAR left unassigned is removed
     for (const d of [...bus.devices].reverse()) {

@@ -6,61 +6,22 @@
  * with its Command Completed waits, pcie_wait_for_link() (msleep(20), DLLLA polled every 10 ms up to 1 s,
  * msleep(100)), pci_bus_check_dev() (20 ms steps), and remove_board() with its msleep(1000).
  */
-import type { PciDev } from '../linux61.js';
-import { msecsToJiffies, DelayedWork, KMutex, WaitQueue, HZ, type KGen, type IrqReturn } from './kernel.js';
-import type { HotplugRuntime } from './runtime.js';
+import { mask } from '../../../arch/x86/pci/common.js';
+import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityWrite } from '../access.js';
+import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
+import type { HotplugRuntime } from '../../../hotplug.js';
+import type { PciDev } from '../../../include/linux/pci.js';
+import { PCI_EXP_LNKCAP, PCI_EXP_LNKCAP_DLLLARC, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_LD, PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA, PCI_EXP_LNKSTA_LT, PCI_EXP_LNKSTA_NLW, PCI_EXP_SLTCAP, PCI_EXP_SLTCAP2, PCI_EXP_SLTCAP2_IBPD, PCI_EXP_SLTCAP_ABP, PCI_EXP_SLTCAP_AIP, PCI_EXP_SLTCAP_EIP, PCI_EXP_SLTCAP_HPC, PCI_EXP_SLTCAP_HPS, PCI_EXP_SLTCAP_MRLSP, PCI_EXP_SLTCAP_NCCS, PCI_EXP_SLTCAP_PCP, PCI_EXP_SLTCAP_PIP, PCI_EXP_SLTCAP_PSN, PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_ABPE, PCI_EXP_SLTCTL_AIC, PCI_EXP_SLTCTL_ATTN_IND_OFF, PCI_EXP_SLTCTL_ATTN_IND_ON, PCI_EXP_SLTCTL_CCIE, PCI_EXP_SLTCTL_DLLSCE, PCI_EXP_SLTCTL_HPIE, PCI_EXP_SLTCTL_IBPD_DISABLE, PCI_EXP_SLTCTL_MRLSCE, PCI_EXP_SLTCTL_PCC, PCI_EXP_SLTCTL_PDCE, PCI_EXP_SLTCTL_PFDE, PCI_EXP_SLTCTL_PIC, PCI_EXP_SLTCTL_PWR_IND_BLINK, PCI_EXP_SLTCTL_PWR_IND_OFF, PCI_EXP_SLTCTL_PWR_IND_ON, PCI_EXP_SLTCTL_PWR_OFF, PCI_EXP_SLTCTL_PWR_ON, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP, PCI_EXP_SLTSTA_CC, PCI_EXP_SLTSTA_DLLSC, PCI_EXP_SLTSTA_MRLSC, PCI_EXP_SLTSTA_MRLSS, PCI_EXP_SLTSTA_PDC, PCI_EXP_SLTSTA_PDS, PCI_EXP_SLTSTA_PFD } from '../../../include/uapi/linux/pci_regs.js';
+import type { KernelState } from '../../../init/main.js';
+import type { IrqReturn } from '../../../kernel/irq.js';
+import { KMutex } from '../../../kernel/locking/mutex.js';
+import type { KGen } from '../../../kernel/sched/core.js';
+import { WaitQueue } from '../../../kernel/sched/wait.js';
+import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
+import { DelayedWork } from '../../../kernel/workqueue.js';
+import { kernelStateOf } from '../../../linux.js';
 
-// include/uapi/linux/pci_regs.h
-export const PCI_EXP_LNKCAP = 0x0c;
-export const PCI_EXP_LNKCAP_DLLLARC = 0x00100000;
-export const PCI_EXP_LNKCTL = 0x10;
-export const PCI_EXP_LNKCTL_LD = 0x0010;
-export const PCI_EXP_LNKSTA = 0x12;
-export const PCI_EXP_LNKSTA_LT = 0x0800;
-export const PCI_EXP_LNKSTA_NLW = 0x03f0;
-export const PCI_EXP_LNKSTA_DLLLA = 0x2000;
-export const PCI_EXP_SLTCAP = 0x14;
-export const PCI_EXP_SLTCAP_ABP = 0x00000001;
-export const PCI_EXP_SLTCAP_PCP = 0x00000002;
-export const PCI_EXP_SLTCAP_MRLSP = 0x00000004;
-export const PCI_EXP_SLTCAP_AIP = 0x00000008;
-export const PCI_EXP_SLTCAP_PIP = 0x00000010;
-export const PCI_EXP_SLTCAP_HPS = 0x00000020;
-export const PCI_EXP_SLTCAP_HPC = 0x00000040;
-export const PCI_EXP_SLTCAP_EIP = 0x00020000;
-export const PCI_EXP_SLTCAP_NCCS = 0x00040000;
-export const PCI_EXP_SLTCAP_PSN = 0xfff80000;
-export const PCI_EXP_SLTCTL = 0x18;
-export const PCI_EXP_SLTCTL_ABPE = 0x0001;
-export const PCI_EXP_SLTCTL_PFDE = 0x0002;
-export const PCI_EXP_SLTCTL_MRLSCE = 0x0004;
-export const PCI_EXP_SLTCTL_PDCE = 0x0008;
-export const PCI_EXP_SLTCTL_CCIE = 0x0010;
-export const PCI_EXP_SLTCTL_HPIE = 0x0020;
-export const PCI_EXP_SLTCTL_AIC = 0x00c0;
-export const PCI_EXP_SLTCTL_ATTN_IND_ON = 0x0040;
-export const PCI_EXP_SLTCTL_ATTN_IND_BLINK = 0x0080;
-export const PCI_EXP_SLTCTL_ATTN_IND_OFF = 0x00c0;
-export const PCI_EXP_SLTCTL_PIC = 0x0300;
-export const PCI_EXP_SLTCTL_PWR_IND_ON = 0x0100;
-export const PCI_EXP_SLTCTL_PWR_IND_BLINK = 0x0200;
-export const PCI_EXP_SLTCTL_PWR_IND_OFF = 0x0300;
-export const PCI_EXP_SLTCTL_PCC = 0x0400;
-export const PCI_EXP_SLTCTL_PWR_ON = 0x0000;
-export const PCI_EXP_SLTCTL_PWR_OFF = 0x0400;
-export const PCI_EXP_SLTCTL_DLLSCE = 0x1000;
-export const PCI_EXP_SLTSTA = 0x1a;
-export const PCI_EXP_SLTSTA_ABP = 0x0001;
-export const PCI_EXP_SLTSTA_PFD = 0x0002;
-export const PCI_EXP_SLTSTA_MRLSC = 0x0004;
-export const PCI_EXP_SLTSTA_PDC = 0x0008;
-export const PCI_EXP_SLTSTA_CC = 0x0010;
-export const PCI_EXP_SLTSTA_MRLSS = 0x0020;
-export const PCI_EXP_SLTSTA_PDS = 0x0040;
-export const PCI_EXP_SLTSTA_DLLSC = 0x0100;
-const PCI_EXP_SLTCAP2 = 0x34;
-const PCI_EXP_SLTCAP2_IBPD = 0x00000001;
-const PCI_EXP_SLTCTL_IBPD_DISABLE = 0x4000;
 const INDICATOR_NOOP = -1;
 /** pciehp.h: DISABLE_SLOT is a synthesized event bit above the Slot Status ones */
 const DISABLE_SLOT = 1 << 16;
@@ -106,8 +67,9 @@ export class PciehpController {
   private get k() {
     return this.rt.kernel;
   }
-  private get linux() {
-    return this.rt.linux;
+  /** the kernel state the PCI core's functions take */
+  private get linux(): KernelState {
+    return kernelStateOf(this.rt.linux);
   }
 
   // --- slot capability helpers (pciehp.h) ---
@@ -139,10 +101,10 @@ export class PciehpController {
   }
 
   private rd(pos: number, len: number): number {
-    return this.linux.hpPcieCapRead(this.port, pos, len);
+    return pcieCapabilityRead(this.linux, this.port, pos, len);
   }
   private wr(pos: number, len: number, v: number): void {
-    this.linux.hpPcieCapWrite(this.port, pos, len, v);
+    pcieCapabilityWrite(this.linux, this.port, pos, len, v);
   }
 
   // ------------------------------------------------------------------
@@ -170,7 +132,7 @@ export class PciehpController {
     this.rd(PCI_EXP_SLTCTL, 2);
     this.state = port.subordinate && port.subordinate.devices.length ? 'ON_STATE' : 'OFF_STATE';
     // PCI_EXP_SLTCAP2 is implemented from capability version 2 on (pcie_capability_reg_implemented())
-    const slotCap2 = (port.pcieFlags & 0xf) > 1 ? this.linux.hpRead(port, port.pcieCap + PCI_EXP_SLTCAP2, 4) : 0;
+    const slotCap2 = (port.pcieFlags & 0xf) > 1 ? pciReadConfig(this.linux, port, port.pcieCap + PCI_EXP_SLTCAP2, 4) : 0;
     if (slotCap2 & PCI_EXP_SLTCAP2_IBPD) {
       yield* this.pcieWriteCmdNowait(PCI_EXP_SLTCTL_IBPD_DISABLE, PCI_EXP_SLTCTL_IBPD_DISABLE);
       this.inbandPresenceDisabled = true;
@@ -315,7 +277,7 @@ export class PciehpController {
     this.powerFaultDetected = false;
     yield* this.pcieWriteCmd(PCI_EXP_SLTCTL_PWR_ON, PCI_EXP_SLTCTL_PCC);
     // pciehp_link_enable(): clear Link Disable
-    this.linux.hpPcieCapRmw(this.port, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_LD, 0);
+    pcieCapabilityClearAndSetWord(this.linux, this.port, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_LD, 0);
   }
 
   /** pciehp_power_off_slot() */
@@ -643,7 +605,7 @@ export class PciehpController {
     let delay = 1000;
     const step = 20;
     do {
-      if (this.linux.hpReadDevVendorId(bus, 0) !== null) return true;
+      if (pciBusReadDevVendorId(this.linux, bus, 0) !== null) return true;
       yield* this.k.msleep(step, 'pci_bus_check_dev msleep(20)');
       delay -= step;
     } while (delay > 0);
@@ -654,13 +616,13 @@ export class PciehpController {
   private configureDevice(): number {
     const parent = this.port.subordinate!;
     if (parent.devices.some((d) => d.devfn === 0)) return -17; // "already exists ... skipping hot-add"
-    const num = this.linux.hpScanSlot(parent, 0);
+    const num = pciScanSlot(this.linux, parent, 0);
     if (num === 0) {
       this.info('No new device found');
       return -19;
     }
     for (const d of parent.devices) if (d.hdrType === 1 || d.hdrType === 2) this.rt.addBridge(d);
-    this.linux.hpAssignUnassignedBridgeResources(this.port);
+    pciAssignUnassignedBridgeResources(this.linux, this.port);
     // pcie_bus_configure_settings(): nothing with CONFIG_PCIE_BUS_DEFAULT
     this.rt.busAddDevices(parent);
     return 0;
@@ -672,10 +634,10 @@ export class PciehpController {
     for (const dev of [...parent.devices].reverse()) {
       this.rt.removeDevice(dev);
       if (presence) {
-        let cmd = this.linux.hpRead(dev, 0x04, 2);
+        let cmd = pciReadConfig(this.linux, dev, 0x04, 2);
         cmd &= ~(0x4 | 0x100);
         cmd |= 0x400;
-        this.linux.hpWrite(dev, 0x04, 2, cmd);
+        pciWriteConfig(this.linux, dev, 0x04, 2, cmd);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { bench, describe } from 'vitest';
-import { Linux61 } from '../src/index.js';
+import { Linux } from '../src/index.js';
 import { fakeCpu, hostBridge, noAcpi } from './helpers.js';
 
 /**
@@ -10,10 +10,10 @@ const { cpu } = fakeCpu(new Map([[0, hostBridge()]]), 'GenuineIntel', false);
 
 describe('Linux 6.1 PCI init, the guest alone', () => {
   bench('boot(): one host bridge, no MCFG (no peer-bus scan)', () => {
-    new Linux61(cpu, noAcpi('')).boot();
+    new Linux(cpu, noAcpi('')).boot();
   });
 
   bench('boot() with pci=lastbus=255: the peer-bus scan reads 255 × 32 absent slots', () => {
-    new Linux61(cpu, noAcpi('pci=lastbus=255')).boot();
+    new Linux(cpu, noAcpi('pci=lastbus=255')).boot();
   });
 });

@@ -1,26 +1,30 @@
 /**
  * @module
- * A running Linux 6.1 with its PCI hot-plug drivers: the {@link Kernel} runtime, the {@link Linux61} PCI
+ * A running Linux 6.1 with its PCI hot-plug drivers: the {@link Kernel} runtime, the {@link Linux} PCI
  * core, acpiphp, pciehp and (in the generic kernel only) shpchp. The runtime is attached before boot()
  * (pciehp probes from pcie_portdrv_init() at boot; ACPI's SCI handler is in place before the PCI scan),
  * and after boot() shpchp probes (module_init, after portdrv) and the kernel runs: interrupts, irq
  * threads, workqueues and timers on the virtual clock.
  */
-import type { Cpu } from '../cpu.js';
-import type { Linux61, Linux61HotplugHooks, PciDev, BarResource } from '../linux61.js';
-import { Kernel, type GuestCpuCosts, type KernelLogLine, type KernelTraceHook } from './kernel.js';
-import { PciehpController, type PciehpParams } from './pciehp.js';
-import { ShpcController } from './shpchp.js';
-import { Acpiphp, type AcpiPciHotplugTables } from './acpiphp.js';
-
-/**
- * The guest kernel build. Debian's `linux-image-6.1.0-*-cloud-amd64` has no SHPC driver
- * (`# CONFIG_HOTPLUG_PCI_SHPC is not set`); the generic `-amd64` image has it built in.
- */
-export type KernelFlavour = 'linux-6.1-cloud' | 'linux-6.1-generic';
-export const KERNEL_FLAVOURS: readonly KernelFlavour[] = ['linux-6.1-cloud', 'linux-6.1-generic'];
+import type { Cpu } from './cpu.js';
+import { pciBusAddBootDevices, pciBusAddDevices } from './drivers/pci/bus.js';
+import { type AcpiPciHotplugTables, Acpiphp } from './drivers/pci/hotplug/acpiphp_glue.js';
+import { PciehpController, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
+import { ShpcController } from './drivers/pci/hotplug/shpchp_core.js';
+import { pciDevMsiEnabled } from './drivers/pci/msi.js';
+import { pciHpAddBridge, pciRescanBus } from './drivers/pci/probe.js';
+import { pciStopAndRemoveBusDevice } from './drivers/pci/remove.js';
+import { forEachPciDev } from './drivers/pci/search.js';
+import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
+import type { KernelState, PciHotplugHooks } from './init/main.js';
+import type { GuestCpuCosts } from './kernel/costs.js';
+import type { KernelLogLine } from './kernel/printk.js';
+import { Kernel, type KernelTraceHook } from './kernel/sched/core.js';
+import { Linux, kernelStateOf } from './linux.js';
+import { type KernelFlavour, config, kernelBuild } from './version.js';
 
 export interface HotplugRuntimeOptions {
+  /** the kernel build to run (default `linux-6.1-cloud`): attach() sets it on the kernel's state */
   flavour?: KernelFlavour;
   /** the DSDT's ACPI PCI hot-plug (null: the machine has none, or it is off) */
   acpi?: AcpiPciHotplugTables | null;
@@ -42,9 +46,10 @@ export interface PciMilestone {
   detail?: string;
 }
 
-export class HotplugRuntime implements Linux61HotplugHooks {
+export class HotplugRuntime implements PciHotplugHooks {
   readonly kernel: Kernel;
-  private linuxRef: Linux61 | null = null;
+  private linuxRef: Linux | null = null;
+  private stateRef: KernelState | null = null;
   readonly flavour: KernelFlavour;
   readonly pciehp = new Map<PciDev, PciehpController>();
   readonly shpc = new Map<PciDev, ShpcController>();
@@ -73,14 +78,20 @@ export class HotplugRuntime implements Linux61HotplugHooks {
     this.onMilestone?.(m);
   }
 
-  /** The CPU Linux61 must run on: the kernel's, so host events and interrupts interleave with its accesses. */
+  /** The CPU Linux must run on: the kernel's, so host events and interrupts interleave with its accesses. */
   get cpu(): Cpu {
     return this.kernel.cpu;
   }
 
-  get linux(): Linux61 {
-    if (!this.linuxRef) throw new Error('HotplugRuntime: no Linux61 attached');
+  get linux(): Linux {
+    if (!this.linuxRef) throw new Error('HotplugRuntime: no Linux attached');
     return this.linuxRef;
+  }
+
+  /** the kernel state the drivers run on */
+  private get state(): KernelState {
+    if (!this.stateRef) throw new Error('HotplugRuntime: no Linux attached');
+    return this.stateRef;
   }
 
   get log(): readonly KernelLogLine[] {
@@ -88,9 +99,11 @@ export class HotplugRuntime implements Linux61HotplugHooks {
   }
 
   /** Before boot(): the PCI core reports to this runtime; ACPI's SCI handler is installed. */
-  attach(linux: Linux61): void {
+  attach(linux: Linux): void {
     this.linuxRef = linux;
-    linux.hp = this;
+    this.stateRef = kernelStateOf(linux);
+    this.stateRef.version = kernelBuild(this.flavour);
+    this.stateRef.hp = this;
     if (this.acpiTables && !linux.opts.acpiOff) {
       this.acpiphp = new Acpiphp(this, this.acpiTables);
       this.acpiphp.installSci();
@@ -102,13 +115,14 @@ export class HotplugRuntime implements Linux61HotplugHooks {
    * probes each conventional bridge with an SHPC capability, as its module_init() does after portdrv.
    */
   afterBoot(): void {
-    const linux = this.linux;
-    linux.hpMarkBootDevicesAdded();
+    const linux = this.state;
+    pciBusAddBootDevices(linux);
     // boot's pci_bus_add_devices() (its exact moment in the initcalls is not modelled: the end of boot)
-    for (const d of linux.allDevices()) this.milestone({ t: this.kernel.now(), what: 'added', bdf: this.name(d), detail: 'boot' });
+    for (const d of forEachPciDev(linux)) this.milestone({ t: this.kernel.now(), what: 'added', bdf: this.name(d), detail: 'boot' });
     if (this.acpiphp && !linux.opts.acpiphpDisabled) this.acpiphp.enumerate();
-    if (this.flavour === 'linux-6.1-generic') {
-      for (const dev of linux.allDevices()) {
+    // shpchp is built in only where CONFIG_HOTPLUG_PCI_SHPC is (the generic image, not the cloud one)
+    if (config(linux, 'HOTPLUG_PCI_SHPC')) {
+      for (const dev of forEachPciDev(linux)) {
         if (dev.classCode !== 0x060400 || dev.pcieCap) continue;
         const ctrl = new ShpcController(this, dev);
         const ok = this.kernel.runSync(ctrl.probe((bus, device) => this.acpiphp?.owns(bus, device) ?? false));
@@ -128,7 +142,7 @@ export class HotplugRuntime implements Linux61HotplugHooks {
   // what drivers share
 
   name(dev: PciDev): string {
-    return this.linux.hpName(dev);
+    return pciName(dev);
   }
 
   /** the interrupt line of a function's MSI/MSI-X vector, as the host raises it */
@@ -137,7 +151,7 @@ export class HotplugRuntime implements Linux61HotplugHooks {
   }
 
   msiEnabled(dev: PciDev): boolean {
-    return this.linux.hpMsiEnabled(dev);
+    return pciDevMsiEnabled(this.state, dev);
   }
 
   shpcManaged(bridge: PciDev): boolean {
@@ -159,19 +173,19 @@ export class HotplugRuntime implements Linux61HotplugHooks {
 
   /** pci_hp_add_bridge() for a bridge a hot-plug found */
   addBridge(dev: PciDev): void {
-    if (!this.linux.hpAddBridge(dev)) this.printk(`pci ${this.name(dev)}: No bus number available for hot-added bridge`);
+    if (!pciHpAddBridge(this.state, dev)) this.printk(`pci ${this.name(dev)}: No bus number available for hot-added bridge`);
   }
 
   busAddDevices(bus: PciDev['bus']): void {
-    this.linux.hpBusAddDevices(bus);
+    pciBusAddDevices(this.state, bus);
   }
 
   removeDevice(dev: PciDev): void {
-    this.linux.hpStopAndRemoveBusDevice(dev);
+    pciStopAndRemoveBusDevice(this.state, dev);
   }
 
   // ------------------------------------------------------------------
-  // Linux61HotplugHooks: the PCI core's printk lines and events
+  // PciHotplugHooks: the PCI core's printk lines and events
 
   deviceFound(dev: PciDev): void {
     const line = `pci ${this.name(dev)}: [${hex(dev.vendor, 4)}:${hex(dev.device, 4)}] type ${hex(dev.hdrType, 2)} class 0x${hex(dev.classCode, 6)}`;
@@ -226,7 +240,7 @@ export class HotplugRuntime implements Linux61HotplugHooks {
   /** `echo 1 > /sys/bus/pci/rescan`: pci_rescan_bus() of every root bus (Kata's agent does this for SHPC) */
   sysfsRescan(): PciDev[] {
     const out: PciDev[] = [];
-    for (const r of this.linux.hpRoots()) out.push(...this.linux.hpRescanBus(r));
+    for (const r of this.state.pciRootBuses) out.push(...pciRescanBus(this.state, r));
     return out;
   }
 }

@@ -6,9 +6,23 @@
  * workqueue with the attention-button state machine and its 5 s delayed work, board_added() with its
  * msleep(1000), and the removal path.
  */
-import type { PciDev, BarResource } from '../linux61.js';
-import { DelayedWork, KMutex, WaitQueue, HZ, msecsToJiffies, type KGen, type IrqReturn } from './kernel.js';
-import type { HotplugRuntime } from './runtime.js';
+import { pciHostBridgeNative } from '../../acpi/pci_root.js';
+import { pciReadConfig, pciWriteConfig } from '../access.js';
+import { pciEnableDevice, pciFindCapability, pciSetMaster } from '../pci.js';
+import { pciScanSlot } from '../probe.js';
+import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
+import type { HotplugRuntime } from '../../../hotplug.js';
+import type { BarResource, PciDev } from '../../../include/linux/pci.js';
+import { PCI_CAP_ID_MSI, PCI_CAP_ID_SHPC } from '../../../include/uapi/linux/pci_regs.js';
+import type { KernelState } from '../../../init/main.js';
+import type { IrqReturn } from '../../../kernel/irq.js';
+import { KMutex } from '../../../kernel/locking/mutex.js';
+import type { KGen } from '../../../kernel/sched/core.js';
+import { WaitQueue } from '../../../kernel/sched/wait.js';
+import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
+import { DelayedWork } from '../../../kernel/workqueue.js';
+import { kernelStateOf } from '../../../linux.js';
+import { change } from '../../../version.js';
 
 // shpchp_hpc.c: struct ctrl_reg offsets
 const BASE_OFFSET = 0x00;
@@ -70,10 +84,8 @@ const SET_PWR_OFF = 0x0c;
 const SET_ATTN_ON = 0x10;
 const SET_ATTN_OFF = 0x30;
 
-const PCI_CAP_ID_SHPC = 0x0c;
 const DWORD_SELECT = 0x2;
 const DWORD_DATA = 0x4;
-const PCI_CAP_ID_MSI = 0x05;
 
 /** enum pci_bus_speed values shpchp compares */
 const PCI_SPEED_33MHz = 0x00;
@@ -134,8 +146,9 @@ export class ShpcController {
   private get k() {
     return this.rt.kernel;
   }
-  private get linux() {
-    return this.rt.linux;
+  /** the kernel state the PCI core's functions take */
+  private get linux(): KernelState {
+    return kernelStateOf(this.rt.linux);
   }
 
   private info(msg: string): void {
@@ -161,8 +174,8 @@ export class ShpcController {
 
   /** shpc_indirect_read(): DWORD_SELECT then DWORD_DATA in the SHPC capability */
   private indirectRead(index: number): number {
-    this.linux.hpWrite(this.bridge, this.capOffset + DWORD_SELECT, 1, index);
-    return this.linux.hpRead(this.bridge, this.capOffset + DWORD_DATA, 4);
+    pciWriteConfig(this.linux, this.bridge, this.capOffset + DWORD_SELECT, 1, index);
+    return pciReadConfig(this.linux, this.bridge, this.capOffset + DWORD_DATA, 4);
   }
 
   // ------------------------------------------------------------------
@@ -173,9 +186,9 @@ export class ShpcController {
    * registered already: pci_hp_register() fails with -EBUSY on them.
    */
   *probe(acpiphpOwns: (bus: number, device: number) => boolean): KGen<boolean> {
-    if (!this.linux.hpFindCapability(this.bridge, PCI_CAP_ID_SHPC)) return false; // shpc_capable()
+    if (!pciFindCapability(this.linux, this.bridge, PCI_CAP_ID_SHPC)) return false; // shpc_capable()
     // acpi_get_hp_hw_control_from_firmware(): _OSC decides
-    if (!this.linux.hpOsc().nativeShpc) return false;
+    if (!pciHostBridgeNative(this.linux).nativeShpc) return false;
     if (!(yield* this.shpcInit())) return false;
     // init_slots()
     for (let i = 0; i < this.numSlots; i++) {
@@ -201,7 +214,7 @@ export class ShpcController {
   // eslint-disable-next-line require-yield
   private *shpcInit(): KGen<boolean> {
     const pdev = this.bridge;
-    this.capOffset = this.linux.hpFindCapability(pdev, PCI_CAP_ID_SHPC);
+    this.capOffset = pciFindCapability(this.linux, pdev, PCI_CAP_ID_SHPC);
     if (!this.capOffset) return false;
     const baseOffset = this.indirectRead(0);
     const tempdword = this.indirectRead(3);
@@ -210,7 +223,7 @@ export class ShpcController {
     const bar: BarResource | undefined = pdev.bars.find((b) => b.index === 0);
     this.mmioBase = (bar?.start ?? 0) + baseOffset;
     this.info(`HPC vendor_id ${pdev.vendor.toString(16)} device_id ${pdev.device.toString(16)} ss_vid 0 ss_did 0`);
-    this.linux.hpEnableDevice(pdev);
+    pciEnableDevice(this.linux, pdev);
     // request_mem_region() + ioremap(): no access
     const slotConfig = this.readl(SLOT_CONFIG);
     this.slotDeviceOffset = (slotConfig & FIRST_DEV_NUM) >> 8;
@@ -266,63 +279,63 @@ export class ShpcController {
     this.k.freeIrq(this.irqLine, this.irqName);
     if (this.msi) {
       // pci_disable_msi(): MSI enable off, INTx back on
-      const msi = this.linux.hpFindCapability(this.bridge, PCI_CAP_ID_MSI);
-      const c = this.linux.hpRead(this.bridge, msi + 2, 2);
-      this.linux.hpWrite(this.bridge, msi + 2, 2, c & ~1);
-      const cmd = this.linux.hpRead(this.bridge, 0x04, 2);
-      if (cmd & 0x400) this.linux.hpWrite(this.bridge, 0x04, 2, cmd & ~0x400);
+      const msi = pciFindCapability(this.linux, this.bridge, PCI_CAP_ID_MSI);
+      const c = pciReadConfig(this.linux, this.bridge, msi + 2, 2);
+      pciWriteConfig(this.linux, this.bridge, msi + 2, 2, c & ~1);
+      const cmd = pciReadConfig(this.linux, this.bridge, 0x04, 2);
+      if (cmd & 0x400) pciWriteConfig(this.linux, this.bridge, 0x04, 2, cmd & ~0x400);
     }
   }
 
   /** pci_enable_msi() -> msi_capability_init(): one vector, 64-bit address, per-vector masking as QEMU's bridge offers */
   private pciEnableMsi(): boolean {
     const pdev = this.bridge;
-    const pos = this.linux.hpFindCapability(pdev, PCI_CAP_ID_MSI);
+    const pos = pciFindCapability(this.linux, pdev, PCI_CAP_ID_MSI);
     if (!pos) return false;
-    const flags = this.linux.hpRead(pdev, pos + 2, 2); // pci_msi_vec_count()
+    const flags = pciReadConfig(this.linux, pdev, pos + 2, 2); // pci_msi_vec_count()
     // pci_msi_set_enable(dev, 0)
-    let c = this.linux.hpRead(pdev, pos + 2, 2);
-    this.linux.hpWrite(pdev, pos + 2, 2, c & ~1);
+    let c = pciReadConfig(this.linux, pdev, pos + 2, 2);
+    pciWriteConfig(this.linux, pdev, pos + 2, 2, c & ~1);
     // msi_setup_msi_desc(): the flags again
-    this.linux.hpRead(pdev, pos + 2, 2);
+    pciReadConfig(this.linux, pdev, pos + 2, 2);
     const is64 = (flags & 0x80) !== 0;
     const maskable = (flags & 0x100) !== 0;
     if (maskable) {
       // pci_msi_mask(): the mask bits register
       const maskPos = pos + (is64 ? 0x10 : 0x0c);
-      this.linux.hpRead(pdev, maskPos, 4);
-      this.linux.hpWrite(pdev, maskPos, 4, 1);
+      pciReadConfig(this.linux, pdev, maskPos, 4);
+      pciWriteConfig(this.linux, pdev, maskPos, 4, 1);
     }
     // __pci_write_msi_msg()
-    c = this.linux.hpRead(pdev, pos + 2, 2);
-    this.linux.hpWrite(pdev, pos + 2, 2, c & ~0x70);
-    this.linux.hpWrite(pdev, pos + 4, 4, 0xfee00000);
+    c = pciReadConfig(this.linux, pdev, pos + 2, 2);
+    pciWriteConfig(this.linux, pdev, pos + 2, 2, c & ~0x70);
+    pciWriteConfig(this.linux, pdev, pos + 4, 4, 0xfee00000);
     if (is64) {
-      this.linux.hpWrite(pdev, pos + 8, 4, 0);
-      this.linux.hpWrite(pdev, pos + 0x0c, 2, 0x4021);
+      pciWriteConfig(this.linux, pdev, pos + 8, 4, 0);
+      pciWriteConfig(this.linux, pdev, pos + 0x0c, 2, 0x4021);
     } else {
-      this.linux.hpWrite(pdev, pos + 8, 2, 0x4021);
+      pciWriteConfig(this.linux, pdev, pos + 8, 2, 0x4021);
     }
     // pci_intx_for_msi(dev, 0)
-    const cmd = this.linux.hpRead(pdev, 0x04, 2);
-    if (!(cmd & 0x400)) this.linux.hpWrite(pdev, 0x04, 2, cmd | 0x400);
+    const cmd = pciReadConfig(this.linux, pdev, 0x04, 2);
+    if (!(cmd & 0x400)) pciWriteConfig(this.linux, pdev, 0x04, 2, cmd | 0x400);
     // pci_msi_set_enable(dev, 1)
-    c = this.linux.hpRead(pdev, pos + 2, 2);
-    this.linux.hpWrite(pdev, pos + 2, 2, c | 1);
+    c = pciReadConfig(this.linux, pdev, pos + 2, 2);
+    pciWriteConfig(this.linux, pdev, pos + 2, 2, c | 1);
     if (maskable) {
       // pci_msi_unmask() when the vector is activated
       const maskPos = pos + (is64 ? 0x10 : 0x0c);
-      this.linux.hpWrite(pdev, maskPos, 4, 0);
+      pciWriteConfig(this.linux, pdev, maskPos, 4, 0);
     }
     return true;
   }
 
   /** pci_set_master() -> pcibios_set_master(): a conventional bridge's latency timer is raised to 64 */
   private pciSetMaster(): void {
-    const cmd = this.linux.hpRead(this.bridge, 0x04, 2);
-    if (!(cmd & 0x4)) this.linux.hpWrite(this.bridge, 0x04, 2, cmd | 0x4);
-    const lat = this.linux.hpRead(this.bridge, 0x0d, 1);
-    if (lat < 16) this.linux.hpWrite(this.bridge, 0x0d, 1, 64);
+    const cmd = pciReadConfig(this.linux, this.bridge, 0x04, 2);
+    if (!(cmd & 0x4)) pciWriteConfig(this.linux, this.bridge, 0x04, 2, cmd | 0x4);
+    const lat = pciReadConfig(this.linux, this.bridge, 0x0d, 1);
+    if (lat < 16) pciWriteConfig(this.linux, this.bridge, 0x0d, 1, 64);
   }
 
   /** shpc_get_max_bus_speed() */
@@ -712,13 +725,13 @@ export class ShpcController {
       this.info(`Device ${this.rt.name(existing)} already exists at 0000:${hex2(parent.number)}:${hex2(slot.device)}, cannot hot-add`);
       return -22;
     }
-    const num = this.linux.hpScanSlot(parent, devfn);
+    const num = pciScanSlot(this.linux, parent, devfn);
     if (num === 0) {
       this.info('No new device found');
       return -19;
     }
     for (const d of parent.devices) if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device) this.rt.addBridge(d);
-    this.linux.hpAssignUnassignedBridgeResources(this.bridge);
+    pciAssignUnassignedBridgeResources(this.linux, this.bridge);
     this.rt.busAddDevices(parent);
     return 0;
   }

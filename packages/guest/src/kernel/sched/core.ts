@@ -1,103 +1,24 @@
 /**
  * @module
- * The parts of a running Linux 6.1 kernel the hot-plug drivers need, on the virtual clock: jiffies at
- * HZ=250 (Debian's CONFIG_HZ_250) and the timer wheel's rounding (kernel/time/timer.c: calc_wheel_index()
- * puts a timer in the bucket `((expires >> LVL_SHIFT(lvl)) + 1) << LVL_SHIFT(lvl)`, so it fires one
- * level-granule after its expiry at the latest), msleep() (msecs_to_jiffies(ms) + 1 jiffies,
- * kernel/time/timer.c), delayed work, workqueues, threaded interrupts and printk to a serial console.
- *
+ * The kernel's run-time on the virtual clock, below the PCI core and its drivers: tasks and the scheduler
+ * (kernel/sched/core.c), msleep() (msecs_to_jiffies(ms) + 1 jiffies), timers and delayed work on the wheel
+ * (src/kernel/time/timer.ts), workqueues, threaded interrupts (kernel/irq/manage.c) and printk to a serial
+ * console (kernel/printk/printk.c, drivers/tty/serial/8250: each character a port write).
+ * 
  * Kernel code is written as generators: a `yield` is where the real code sleeps (msleep, wait_event,
  * mutex_lock, a worker finishing), so other tasks, interrupts and the host (QEMU's device_add) interleave
  * exactly where they can on one CPU. Everything that is not a sleep advances the clock only through the
  * guest's accesses (exits under the cost profile) and the optional per-event CPU costs of
  * {@link GuestCpuCosts}.
  */
-import type { Cpu, CpuidResult } from '../cpu.js';
-
-export const HZ = 250;
-export const TICK_NSEC = 1_000_000_000 / HZ;
-/** include/linux/jiffies.h: INITIAL_JIFFIES = (unsigned long)(unsigned int)(-300 * HZ) */
-export const INITIAL_JIFFIES = 2 ** 32 - 300 * HZ;
-
-// kernel/time/timer.c
-const LVL_CLK_SHIFT = 3;
-const LVL_BITS = 6;
-const LVL_SIZE = 1 << LVL_BITS;
-/** LVL_DEPTH is 9 for HZ > 100 */
-const LVL_DEPTH = 9;
-const lvlShift = (n: number) => n * LVL_CLK_SHIFT;
-const lvlStart = (n: number) => (LVL_SIZE - 1) * 2 ** ((n - 1) * LVL_CLK_SHIFT);
-
-/** msecs_to_jiffies() for HZ=250 (HZ divides 1000: round up) */
-export function msecsToJiffies(ms: number): number {
-  return Math.ceil(ms / (1000 / HZ));
-}
-
-/**
- * calc_wheel_index() + calc_index(): the jiffy at which the wheel runs a timer that expires at `expires`,
- * armed when the base clock is `clk`. Level 0 (deltas below 63 jiffies) fires at expires + 1; level n
- * rounds up to the next multiple of 8^n.
- */
-export function timerBucketExpiry(expires: number, clk: number): number {
-  const delta = expires - clk;
-  let lvl = 0;
-  while (lvl < LVL_DEPTH - 1 && delta >= lvlStart(lvl + 1)) lvl++;
-  const g = 2 ** lvlShift(lvl);
-  return (Math.floor(expires / g) + 1) * g;
-}
-
-/** Guest CPU time the model charges besides exits (ns). All default to 0: only exits and sleeps cost. */
-export interface GuestCpuCosts {
-  /** entering an interrupt handler (IDT entry, irq_enter, the flow handler) */
-  readonly irqEntry: number;
-  /** a task that was woken starts running (the scheduler's switch) */
-  readonly wakeup: number;
-  /** printk() formatting and storing one record, before any console output */
-  readonly printk: number;
-  /**
-   * ACPI GPE path: from the SCI to the first register access of the `_Exx` method (acpi_irq(),
-   * acpi_ev_gpe_detect(), the dispatch, kacpid picking the work up, ACPICA entering the method and
-   * Acquire(BLCK)), besides the GPE register exits, which are charged as accesses.
-   */
-  readonly acpiSciToMethod?: number;
-  /** AML: one call of QEMU's DVNT(PCIU/PCID) method, besides its per-slot tests */
-  readonly amlDvntCall?: number;
-  /** AML: one `If (And (Arg0, 1 << slot))` of DVNT, per slot the DSDT describes on the bus */
-  readonly amlDvntSlot?: number;
-  /** AML: a Notify() queued by DVNT (acpi_ev_queue_notify_request()) */
-  readonly amlNotify?: number;
-  /**
-   * From `_E01`'s return to the first config access of acpiphp's slot scan: the kacpi_notify and
-   * kacpi_hotplug hand-offs, acpi_bus_scan() of the slot's namespace object, hotplug_event()
-   */
-  readonly acpiNotifyToScan?: number;
-  /**
-   * Once per boot, the first ACPI hot-plug event: guest code that runs for the first time since boot
-   * (TCG translates it into its code cache) — 0 under KVM
-   */
-  readonly firstAcpiHotplugEvent?: number;
-}
-
-export const ZERO_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({ irqEntry: 0, wakeup: 0, printk: 0 });
-
-/**
- * Linux 6.1 (Debian generic) under QEMU 7.2 TCG: the guest CPU time of the ACPI hot-plug path, measured with
- * `scripts/record-acpi-hotplug.mjs` on this project's machines (QEMU's trace points, host timestamps; the
- * recording is reference/hotplug/acpi-timing.json, 24 boots, 48 device_adds, and
- * apps/boot/src/record/acpi-hotplug-costs.ts derives each number from it: the median of one span, the
- * accesses the model charges itself taken out). irqEntry, wakeup and printk are not measured (0).
- */
-export const TCG_REFERENCE_GUEST_CPU_COSTS: GuestCpuCosts = Object.freeze({
-  irqEntry: 0,
-  wakeup: 0,
-  printk: 0,
-  acpiSciToMethod: 1_096_000,
-  amlDvntCall: 32_710,
-  amlDvntSlot: 18_790,
-  amlNotify: 17_000,
-  acpiNotifyToScan: 538_500,
-  firstAcpiHotplugEvent: 1_665_000,
-});
+import type { Cpu, CpuidResult } from '../../cpu.js';
+import { type GuestCpuCosts, ZERO_GUEST_CPU_COSTS } from '../costs.js';
+import type { IrqAction, IrqReturn } from '../irq.js';
+import { KMutex } from '../locking/mutex.js';
+import { type KernelLogLine, fmtTime } from '../printk.js';
+import { WaitQueue } from './wait.js';
+import { INITIAL_JIFFIES, TICK_NSEC, type Timer, msecsToJiffies, timerBucketExpiry } from '../time/timer.js';
+import { DelayedWork } from '../workqueue.js';
 
 /** What a piece of kernel code yields when it gives the CPU away. */
 export type KOp =
@@ -107,19 +28,6 @@ export type KOp =
 /** A kernel code path that can sleep. */
 export type KGen<T = void> = Generator<KOp, T, void>;
 
-/** wait_queue_head_t */
-export class WaitQueue {
-  constructor(readonly name: string) {}
-}
-
-/** struct mutex, for tasks (single CPU: contention only across sleeps) */
-export class KMutex {
-  owner: Task | null = null;
-  readonly queue: WaitQueue;
-  constructor(readonly name: string) {
-    this.queue = new WaitQueue(`mutex ${name}`);
-  }
-}
 
 export interface Task {
   readonly id: number;
@@ -138,47 +46,6 @@ export interface Task {
   sleptAt: number;
 }
 
-/** A kernel timer (struct timer_list): fires in softirq context at `fireAt`. */
-interface Timer {
-  readonly id: number;
-  readonly expires: number;
-  readonly fireAt: number;
-  readonly fn: () => void;
-  cancelled: boolean;
-}
-
-/** struct delayed_work */
-export class DelayedWork {
-  timer: Timer | null = null;
-  /** queued (timer expired or delay 0) but not yet running */
-  queued = false;
-  constructor(
-    readonly name: string,
-    readonly fn: () => KGen,
-  ) {}
-  get pending(): boolean {
-    return (this.timer !== null && !this.timer.cancelled) || this.queued;
-  }
-}
-
-export type IrqReturn = 'NONE' | 'HANDLED' | 'WAKE_THREAD';
-
-/** One registered handler (request_threaded_irq). */
-interface IrqAction {
-  readonly name: string;
-  readonly handler: () => IrqReturn;
-  readonly thread: (() => KGen) | null;
-  threadTask: Task | null;
-  /** IRQTF_RUNTHREAD while the thread is running */
-  rerun: boolean;
-}
-
-/** A line of the kernel log with the virtual time printk() took it at. */
-export interface KernelLogLine {
-  /** ns since the VM started */
-  t: number;
-  text: string;
-}
 
 /** A hook the kernel calls at interesting points (the hot-plug report follows them). */
 export type KernelTraceHook = (t: number, what: string, detail?: string) => void;
@@ -683,9 +550,3 @@ export class Kernel {
   }
 }
 
-/** printk's "[    3.113028]" */
-export function fmtTime(ns: number): string {
-  const us = Math.floor(ns / 1000);
-  const s = Math.floor(us / 1e6);
-  return `${String(s).padStart(5, ' ')}.${String(us % 1e6).padStart(6, '0')}`;
-}

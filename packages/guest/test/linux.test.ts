@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Linux61, type BootInfo, type Cpu } from '../src/index.js';
+import { Linux, type BootInfo, type Cpu } from '../src/index.js';
 import { fakeCpu, hostBridge, noAcpi } from './helpers.js';
 
 
@@ -7,15 +7,15 @@ import { fakeCpu, hostBridge, noAcpi } from './helpers.js';
 describe('Linux 6.1 PCI init on a fake CPU', () => {
   it('finds the one function and reads all-ones from every other slot', () => {
     const { cpu } = fakeCpu(new Map([[0, hostBridge()]]));
-    const found = new Linux61(cpu, noAcpi('')).boot();
+    const found = new Linux(cpu, noAcpi('')).boot();
     expect(found).toEqual([{ bus: 0, devfn: 0, vendor: 0x8086, device: 0x29c0, classCode: 0x060000, hdrType: 0 }]);
   });
 
   it('without MCFG there is no peer-bus scan; pci=lastbus=3 scans buses 1..3, 32 slots each', () => {
     const a = fakeCpu(new Map([[0, hostBridge()]]));
-    new Linux61(a.cpu, noAcpi('')).boot();
+    new Linux(a.cpu, noAcpi('')).boot();
     const b = fakeCpu(new Map([[0, hostBridge()]]));
-    new Linux61(b.cpu, noAcpi('pci=lastbus=3')).boot();
+    new Linux(b.cpu, noAcpi('pci=lastbus=3')).boot();
     const peer = b.log.filter((l) => /^r (1|2|3)[0-9a-f]{2} 0$/.test(l));
     expect(peer).toHaveLength(3 * 32);
     expect(b.log.length - a.log.length).toBe(3 * 32);
@@ -23,16 +23,16 @@ describe('Linux 6.1 PCI init on a fake CPU', () => {
 
   it('the Intel CPU makes no AMD probes of 00:18.0', () => {
     const { cpu, log } = fakeCpu(new Map([[0, hostBridge()]]));
-    new Linux61(cpu, noAcpi('')).boot();
+    new Linux(cpu, noAcpi('')).boot();
     expect(log.filter((l) => l === 'r c0 68')).toHaveLength(0);
     const amd = fakeCpu(new Map([[0, hostBridge()]]), 'AuthenticAMD');
-    new Linux61(amd.cpu, noAcpi('')).boot();
+    new Linux(amd.cpu, noAcpi('')).boot();
     expect(amd.log.filter((l) => l === 'r c0 68')).toHaveLength(2);
   });
 
   it('pci=off leaves no config access method', () => {
     const { cpu, log } = fakeCpu(new Map([[0, hostBridge()]]));
-    const g = new Linux61(cpu, noAcpi('pci=off'));
+    const g = new Linux(cpu, noAcpi('pci=off'));
     g.boot();
     expect(g.baseAccess).toBe('none');
     expect(log.filter((l) => l.startsWith('r 0 '))).toHaveLength(0);
@@ -88,11 +88,11 @@ describe('the 2020 MMCONFIG patches', () => {
 
   it('v2 switches base access to MMCONFIG only when the PV feature bit (15 by default) is set', () => {
     const off = kvmMachine(0);
-    const a = new Linux61(off.cpu, off.info, { patch: 'mmconfig-v2' });
+    const a = new Linux(off.cpu, off.info, { patch: 'mmconfig-v2' });
     a.boot();
     expect(a.baseAccess).toBe('conf1');
     const on = kvmMachine(1 << 15);
-    const b = new Linux61(on.cpu, on.info, { patch: 'mmconfig-v2' });
+    const b = new Linux(on.cpu, on.info, { patch: 'mmconfig-v2' });
     b.boot();
     expect(b.baseAccess).toBe('mmcfg');
     expect(b.log).toContain('PCI: Using MMCONFIG for base access');
@@ -102,11 +102,11 @@ describe('the 2020 MMCONFIG patches', () => {
 
   it('v2 honours a configured bit number; v1 needs no bit at all', () => {
     const m = kvmMachine(1 << 18);
-    const g = new Linux61(m.cpu, m.info, { patch: 'mmconfig-v2', pvFeatureBit: 18 });
+    const g = new Linux(m.cpu, m.info, { patch: 'mmconfig-v2', pvFeatureBit: 18 });
     g.boot();
     expect(g.baseAccess).toBe('mmcfg');
     const v1 = kvmMachine(0);
-    const g1 = new Linux61(v1.cpu, v1.info, { patch: 'mmconfig-v1' });
+    const g1 = new Linux(v1.cpu, v1.info, { patch: 'mmconfig-v1' });
     g1.boot();
     expect(g1.baseAccess).toBe('mmcfg');
   });

@@ -7,7 +7,9 @@
  */
 import { type KGen, type Kernel, rt } from '../sched/core.js';
 
+/** CONFIG_HZ: Debian's CONFIG_HZ_250 */
 export const HZ = 250;
+/** TICK_NSEC: one jiffy in ns */
 export const TICK_NSEC = 1_000_000_000 / HZ;
 /** include/linux/jiffies.h: INITIAL_JIFFIES = (unsigned long)(unsigned int)(-300 * HZ) */
 export const INITIAL_JIFFIES = 2 ** 32 - 300 * HZ;

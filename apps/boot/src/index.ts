@@ -5,8 +5,8 @@
 export type * from './core/report-types.js';
 export { runCli, USAGE, type CliIo } from './cli.js';
 export { parseQemuArgs, stubMissingBackends, type Scenario } from './core/scenario.js';
-export { bootScenario } from './core/boot-scenario.js';
-export { DEFAULT_FLAVOUR, type BootOptions, type BootResult } from './core/boot.js';
+export { bootScenario, bindsPciehpAtBoot } from './core/boot-scenario.js';
+export { DEFAULT_FLAVOUR, type BootOptions, type BootResult, type BootLive, type MitigationFootprint } from './core/boot.js';
 export { MachineCache, type MachineCacheStats } from './core/machine-cache.js';
 export { formatTextReport } from './formats/text.js';
 export { validateReference, type ValidateResult, type FieldDiff } from './core/validate.js';
@@ -44,6 +44,7 @@ export {
 } from './core/topology.js';
 export { formatTopology, formatTopologyComparison } from './formats/topology.js';
 export { runBench, benchCases, BENCH_CASES, topologyArgs, topologyWithBuses, largestTopologyArgs, type BenchOptions, type BenchResult, type BenchCaseResult } from './core/bench/index.js';
+export type { BenchCase } from './core/bench/cases.js';
 export {
   runSweep,
   checkMatrix,
@@ -56,8 +57,10 @@ export {
   type SweepMatrix,
   type SweepAxes,
   type SweepScenario,
+  type ResolvedScenario,
   type SweepResult,
   type SweepOptions,
   type SweepSummary,
 } from './core/sweep/index.js';
-export { sweepCommand, SweepUsageError } from './commands/sweep.js';
+export { sweepCommand } from './commands/sweep.js';
+export { PcisimError, UsageError } from './core/errors.js';

@@ -182,14 +182,12 @@ function flatten(root: object): unknown[] {
 
 describe('a restored machine, field by field', () => {
   it('is a newly realized one, but for the topology epoch its bus-number cache last saw', async () => {
-    const { createMachine } = await import('../src/core/boot.js');
-    const { realizeArgv } = await import('@sim/qemu');
+    const { qemuInitMachine } = await import('@sim/qemu');
     const args = TOPOLOGIES['q35 root ports, SHPC bridge behind a PCIe-PCI bridge']!;
     const cache = new MachineCache();
     bootScenario(scenario(args), { ...DIRTY, machines: cache });
     const restored = cache.restore(scenario(args))!;
-    const fresh = createMachine(scenario(args));
-    realizeArgv(fresh, args, { acpiPciHotplug: 'bridges' });
+    const fresh = qemuInitMachine(scenario(args));
     const a = flatten(restored);
     const b = flatten(fresh);
     expect(a.length).toBe(b.length);

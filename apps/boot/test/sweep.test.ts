@@ -13,7 +13,8 @@ import {
   type SweepMatrix,
   type SweepResult,
 } from '../src/core/sweep/index.js';
-import { sweepCommand, SweepUsageError } from '../src/commands/sweep.js';
+import { sweepCommand } from '../src/commands/sweep.js';
+import { UsageError as SweepUsageError } from '../src/core/errors.js';
 import { bootScenario } from '../src/core/boot-scenario.js';
 import { spreadSample } from '../src/core/sweep/run.js';
 import { parseQemuArgs } from '../src/core/scenario.js';

@@ -12,7 +12,7 @@ export { Q35Machine, type Q35Options } from './machine/q35.js';
 export type * from './machine/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';
-export { systemReset, type Machine, type FirmwareKind } from './machine/machine.js';
+export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone } from './machine/machine.js';
 export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './machine/acpi-pci.js';
 export {
   PcMachine,
@@ -48,9 +48,14 @@ export {
   type GpexAcpiHostBridge,
   type GpexGsiLink,
 } from './devices/gpex.js';
-export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm-pci.js';
-export { registerCoalescedPio, type CoalescedPioZone } from './accel/kvm-coalesced.js';
+export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm/kvm-pci.js';
 export {
+  parseQemuArgs,
+  stubMissingBackends,
+  DEFAULT_QEMU_RELEASE,
+  type QemuConfig,
+  type QemuRelease,
+  type MachineType,
   parseQemuCommandLine,
   parseGlobal,
   type ParsedCommandLine,
@@ -63,7 +68,7 @@ export {
   type GlobalOption,
   type OtherOption,
   type JsonValue,
-} from './cmdline/parse.js';
+} from './system/vl.js';
 export {
   realizeCommandLine,
   realizeCommandLine as realizeDevices,
@@ -77,8 +82,11 @@ export {
   type RealizedDevice,
   type TopologyBus,
   type TopologyFunction,
-} from './cmdline/realize.js';
-export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './cmdline/qemu-opts.js';
+} from './system/qdev-monitor.js';
+export { qemuCreateMachine, qemuInitMachine } from './system/board.js';
+export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './machine/x86.js';
+export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';
+export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './util/qemu-option.js';
 export { lookupDeviceType, modelledDeviceTypes } from './devices/registry.js';
 export { VirtioPciDevice } from './devices/virtio-pci.js';
 export { PciBridgeDev, PciePciBridge } from './devices/pci-bridge.js';

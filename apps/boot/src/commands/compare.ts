@@ -1,42 +1,29 @@
 /**
  * @module
- * `pcisim compare`: one machine booted once per mitigation set, or `--topology a,b` topologies side by side.
+ * `pcisim compare`: one machine booted once per mitigation set, side by side; with `--topology a,b`, named
+ * topologies side by side (boot cost, slots, IOMMU groups, hot-plug latency per controller).
  */
-import { KERNEL_FLAVOURS, type KernelFlavour } from '@sim/guest';
-import { parseQemuArgs } from '../core/scenario.js';
 import { compare, DEFAULT_SETS } from '../core/compare.js';
 import { compareTopologies } from '../core/topology.js';
-import { UsageError, takeOption, takeFlag } from '../core/errors.js';
 import { formatCompare, formatCompareChart } from '../formats/compare.js';
 import { formatTopologyComparison } from '../formats/topology.js';
+import { UsageError } from '../core/errors.js';
+import type { ParsedArgs } from './options.js';
+import { costOf, flavourOf, scenarioOf } from './common.js';
 import type { CliIo } from './io.js';
+import { formatJson } from '../formats/json.js';
 
-export async function compareCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = [...argv];
-  const cost = takeOption(args, '--cost');
-  const json = args.includes('--json');
-  const chart = args.includes('--chart');
-  let qemu = args.filter((a) => a !== '--json' && a !== '--chart');
-  if (qemu[0] === '--') qemu = qemu.slice(1);
-  if (qemu[0] && /qemu-system/.test(qemu[0])) qemu = qemu.slice(1);
-  const unknown = qemu.find((a) => a.startsWith('--'));
-  if (unknown) throw new UsageError(`unknown option '${unknown}'`);
-  const r = compare(parseQemuArgs(qemu), DEFAULT_SETS, cost);
-  io.stdout(json ? JSON.stringify(r, null, 1) + '\n' : formatCompare(r) + (chart ? '\n' + formatCompareChart(r) : ''));
+export function compareCommand(args: ParsedArgs, io: CliIo): number {
+  const json = args.flag('--json');
+  const topologies = args.value('--topology');
+  if (topologies !== undefined) {
+    if (args.positionals.length > 0) throw new UsageError(`--topology compares named topologies: no QEMU options, not '${args.positionals[0]!}'`);
+    const flavour = flavourOf(args);
+    const c = compareTopologies(topologies.split(',').filter(Boolean), { ...costOf(args), ...(flavour !== undefined ? { flavour } : {}) });
+    io.stdout(json ? formatJson(c) : formatTopologyComparison(c));
+    return 0;
+  }
+  const r = compare(scenarioOf(args), DEFAULT_SETS, args.value('--cost'));
+  io.stdout(json ? formatJson(r) : formatCompare(r) + (args.flag('--chart') ? '\n' + formatCompareChart(r) : ''));
   return 0;
 }
-
-/** `pcisim compare --topology kata,libvirt [--guest …] [--cost …] [--json]` */
-export function compareTopologyCli(argv: readonly string[], io: CliIo): number {
-  const args = [...argv];
-  const json = takeFlag(args, '--json');
-  const names = (takeOption(args, '--topology') ?? 'kata,libvirt').split(',').filter(Boolean);
-  const g = takeOption(args, '--guest');
-  if (g !== undefined && !KERNEL_FLAVOURS.includes(g as KernelFlavour)) throw new UsageError(`--guest takes ${KERNEL_FLAVOURS.join(' or ')}, not '${g}'`);
-  const guest = (g as KernelFlavour | undefined) ?? 'linux-6.1-generic';
-  const cost = takeOption(args, '--cost');
-  const c = compareTopologies(names, { flavour: guest, ...(cost !== undefined ? { costProfile: cost } : {}) });
-  io.stdout(json ? JSON.stringify(c.map(({ topology, ...rest }) => ({ ...rest, topology })), null, 1) + '\n' : formatTopologyComparison(c));
-  return 0;
-}
-

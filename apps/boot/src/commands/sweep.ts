@@ -1,47 +1,41 @@
 /**
  * @module
- * `pcisim sweep <matrix.json>`: a scenario matrix on N threads, one JSON line per scenario.
+ * `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: a scenario matrix on N threads, one JSON line per
+ * scenario on stdout (a scenario that fails is a line with its error), a progress line on stderr when it is a terminal.
  */
 import { readFileSync } from 'node:fs';
 import { checkMatrix, SweepMatrixError } from '../core/sweep/matrix.js';
 import { runSweep, type SweepSummary } from '../core/sweep/run.js';
 import { UsageError } from '../core/errors.js';
+import { parseArgs, type ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
-
-export interface SweepCliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** stderr is a terminal: draw the progress line */
-  stderrIsTTY?: boolean;
-}
-
-/** A usage error (`pcisim sweep` exits 2 for it). */
-export class SweepUsageError extends Error {
-  readonly code = 'USAGE';
-}
+import { formatJsonLine } from '../formats/json.js';
 
 /** Parses `<matrix.json> [--jobs N] [--fresh-machines]` and runs the sweep; resolves to the summary. */
-export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Promise<SweepSummary> {
-  let file: string | undefined;
-  let jobs = 1;
-  let freshMachines = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--jobs' || a === '-j' || a.startsWith('--jobs=')) {
-      const v = a.startsWith('--jobs=') ? a.slice(7) : argv[++i];
-      if (v === undefined || !/^[1-9][0-9]*$/.test(v)) throw new SweepUsageError(`--jobs needs a positive integer, got ${v === undefined ? 'nothing' : `'${v}'`}`);
-      jobs = Number(v);
-    } else if (a === '--fresh-machines') {
-      freshMachines = true;
-    } else if (a.startsWith('-') && a !== '-') {
-      throw new SweepUsageError(`unknown option '${a}'`);
-    } else if (file === undefined) {
-      file = a;
-    } else {
-      throw new SweepUsageError(`one matrix file, got '${file}' and '${a}'`);
-    }
+export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<SweepSummary> {
+  return runSweepCommand(parseArgs('sweep', argv), io);
+}
+
+/** `pcisim sweep`: a matrix that cannot be read or is wrong exits 2 with one line naming it. */
+export async function sweepCmd(args: ParsedArgs, io: CliIo): Promise<number> {
+  try {
+    await runSweepCommand(args, io);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SweepMatrixError)) throw e;
+    io.stderr(`pcisim: ${e.message}\n`);
+    return 2;
   }
-  if (file === undefined) throw new SweepUsageError('sweep needs a matrix file (JSON: {"base": {...}, "axes": {...}})');
+}
+
+async function runSweepCommand(args: ParsedArgs, io: CliIo): Promise<SweepSummary> {
+  const [file, extra] = args.positionals;
+  if (file === undefined) throw new UsageError('sweep needs a matrix file (JSON: {"base": {...}, "axes": {...}})');
+  if (extra !== undefined) throw new UsageError(`one matrix file, got '${file}' and '${extra}'`);
+  const j = args.value('--jobs') ?? '1';
+  if (!/^[1-9][0-9]*$/.test(j)) throw new UsageError(`--jobs needs a positive integer, got '${j}'`);
+  const jobs = Number(j);
+  const freshMachines = args.flag('--fresh-machines');
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -66,7 +60,7 @@ export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Pro
     jobs,
     freshMachines,
     onResult: (r) => {
-      out.push(JSON.stringify(r) + '\n');
+      out.push(formatJsonLine(r));
       if (out.length >= 256) flush();
     },
     onProgress: tty
@@ -90,16 +84,3 @@ export async function sweepCommand(argv: readonly string[], io: SweepCliIo): Pro
 }
 
 /** `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: one JSON line per scenario; a scenario that fails is a line with its error. */
-export async function sweepCmd(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    await sweepCommand(argv, io);
-    return 0;
-  } catch (e) {
-    if (e instanceof SweepUsageError) throw new UsageError(e.message);
-    if (e instanceof SweepMatrixError) {
-      io.stderr(`pcisim: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}

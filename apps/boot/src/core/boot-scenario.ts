@@ -6,8 +6,8 @@
  * slot has a hot-plug controller, on a host bridge whose _OSC grants native PCIe hot-plug (or `pcie_ports=native`),
  * gets pciehp at boot, and only the hot-plug runtime models pciehp's interrupts and sleeps.
  */
-import type { Machine } from '@sim/qemu';
-import { bootVm, realizeMachine, type BootOptions, type BootResult } from './boot.js';
+import { qemuInitMachine, type Machine } from '@sim/qemu';
+import { bootVm, type BootOptions, type BootResult } from './boot.js';
 import { runHotplugScenario } from './hotplug.js';
 import type { Scenario } from './scenario.js';
 
@@ -39,7 +39,7 @@ export function bindsPciehpAtBoot(s: Scenario): boolean {
   // q35 grants native hot-plug only with ACPI PCI hot-plug off; microvm's gpex always; pc has no _OSC
   const mayGrant = pcieNative || s.machine === 'microvm' || (s.machine === 'q35' && !s.acpiPciHotplugWithBridgeSupport);
   if (!mayGrant || !s.qemuArgs.includes('-device')) return false;
-  const machine = realizeMachine(s, null);
+  const machine = qemuInitMachine(s);
   if (!pcieNative && !machine.bootInfo(s.append).acpi?.hostBridges.some((hb) => ((hb.osc?.grantMask ?? 0) & OSC_PCI_EXPRESS_NATIVE_HP_CONTROL) !== 0)) return false;
   return hasHotplugPort(machine);
 }

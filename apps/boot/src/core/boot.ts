@@ -7,26 +7,19 @@
  * linux phase is counted by the guest's own account of its config accesses, which also sees the accesses
  * KVM answers without involving QEMU (a test holds both accounts equal when no mitigation is on).
  */
-import { Kvm, KVM_MEM_READONLY, diffStats, type KvmStatsSnapshot, type CostProfile, type Vm, type Vcpu, type VmOps } from '@sim/kvm';
+import { Kvm, diffStats, type KvmStatsSnapshot, type CostProfile, type Vm, type Vcpu, type VmOps } from '@sim/kvm';
 import {
-  Q35Machine,
-  PcMachine,
-  MicrovmMachine,
-  microvmOptionsFromProperties,
-  QemuError,
-  Seabios,
-  Qboot,
-  qbootExtractE820,
-  QBOOT_SMBIOS_BIOS_DATE,
   type FirmwareKind,
   parseCpu,
-  cpuidEntries,
   formatBdf,
   KvmPciAccel,
   kvmOptionsFor,
   type KvmPciMitigation,
-  registerCoalescedPio,
-  realizeArgv,
+  kvmInitMachine,
+  qemuInitMachine,
+  x86BiosRomInit,
+  x86RunFirmware,
+  x86BootInfo,
   type Machine,
 } from '@sim/qemu';
 import { Linux, type KernelFlavour, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
@@ -186,44 +179,9 @@ function linuxAccessHook(
   };
 }
 
-/** QEMU's machine for the scenario (pc_q35_init, pc_init1, microvm_machine_state_init). */
-export function createMachine(s: Scenario): Machine & { addDefaultNic?: () => void } {
-  const vendor = parseCpu(s.cpu).vendor;
-  if (s.machine === 'pc') {
-    for (const [k] of s.machineProps) {
-      if (k !== 'accel') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-7.2-machine.${k}' not found`);
-    }
-    return new PcMachine({
-      nodefaults: s.nodefaults,
-      ramBytes: s.ramBytes,
-      acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
-      serialPorts: s.nodefaults ? s.serial : Math.max(1, s.serial),
-      cpuVendor: vendor,
-      firmware: s.firmware ?? 'seabios',
-    });
-  }
-  if (s.machine === 'microvm') {
-    return new MicrovmMachine(microvmOptionsFromProperties(s.machineProps, { ramBytes: s.ramBytes, kernel: true, kvm: true }));
-  }
-  for (const [k] of s.machineProps) {
-    if (k !== 'accel' && k !== 'kernel-irqchip') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-7.2-machine.${k}' not found`);
-  }
-  return new Q35Machine({
-    nodefaults: s.nodefaults,
-    ramBytes: s.ramBytes,
-    acpiPciHotplugWithBridgeSupport: s.acpiPciHotplugWithBridgeSupport,
-    ...(s.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: s.accurateMcfgReserve } : {}),
-  });
-}
-
-/** A new machine for the scenario with its command line realized; kept by `cache` when there is one. */
-export function realizeMachine(s: Scenario, cache: MachineCache | null): Machine {
-  const machine = createMachine(s);
-  // -device/-netdev/-object/-blockdev/-drive in QEMU's order (the default NIC first), then the system reset
-  // (a machine without PCI has nothing to realize unless a -device asks for a bus, which then fails as in QEMU)
-  if (machine.rootBus || s.qemuArgs.includes('-device')) {
-    realizeArgv(machine, s.qemuArgs, { acpiPciHotplug: s.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
-  }
+/** A new machine for the scenario with its command line realized (@sim/qemu); kept by `cache` when there is one. */
+function realizeMachine(s: Scenario, cache: MachineCache | null): Machine {
+  const machine = qemuInitMachine(s);
   cache?.keep(s, machine);
   return machine;
 }
@@ -254,15 +212,12 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   trace?.attach(vm);
   trace?.mark('qemu', 'qemu init', 'begin');
   const machine = cache?.restore(s) ?? realizeMachine(s, cache);
-  // pc_memory_init(): RAM below 4 GiB, the BIOS ROM read-only at the top of 4 GiB
-  const lowRam = Math.min(s.ramBytes, 0x80000000);
-  vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });
-  vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x100000, memorySize: lowRam - 0x100000, userspaceAddr: vm.mmap(lowRam - 0x100000) });
-  vm.setUserMemoryRegion({ slot: 2, flags: KVM_MEM_READONLY, guestPhysAddr: 0xfffc0000, memorySize: 0x40000, userspaceAddr: vm.mmap(0x40000) });
-  vm.setCpuid(cpuidEntries(parseCpu(s.cpu)));
-  const vcpu = vm.createVcpu(0, opts.runtime?.vmOps ? opts.runtime.vmOps(machine, vm) : machine);
-  // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring; pio-fast takes those ports over instead
-  if (!mitigations.includes('pio-fast')) registerCoalescedPio(vm, machine);
+  // QEMU's side of KVM: memslots, CPUID, the vCPU, coalesced PIO (pio-fast takes the config ports over instead)
+  const vcpu = kvmInitMachine(vm, machine, {
+    cpu: s.cpu,
+    ...(opts.runtime?.vmOps ? { vmOps: opts.runtime.vmOps } : {}),
+    coalescedPio: !mitigations.includes('pio-fast'),
+  });
 
   const fwLog = new AccessLog();
   if (machine.host) {
@@ -276,11 +231,7 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
   trace?.mark('qemu', 'qemu init', 'end');
   trace?.mark('guest', 'firmware', 'begin', { firmware: s.firmware ?? machine.defaultFirmware });
-  const firmware: FirmwareKind = s.firmware ?? machine.defaultFirmware;
-  if (firmware === 'seabios' && machine.name === 'microvm') throw new QemuError('UNSUPPORTED', 'pcisim: SeaBIOS on microvm is not modelled (QEMU 7.2 uses qboot there)');
-  let qbootMmconfig = false;
-  if (firmware === 'seabios') new Seabios(vcpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: s.ramBytes }).run();
-  else if (firmware === 'qboot') qbootMmconfig = new Qboot(vcpu).run().haveMmconfig;
+  const { firmware, qbootMmconfig } = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, s.firmware));
   trace?.mark('guest', 'firmware', 'end');
   const fwStats = vm.stats.snapshot();
 
@@ -330,21 +281,7 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   const qemuBeforeLinux = machine.host?.configAccesses ?? 0;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
-  const info = machine.bootInfo(s.append);
-  if (firmware === 'qboot' && machine.name !== 'microvm') info.dmiBiosDate = QBOOT_SMBIOS_BIOS_DATE;
-  if (firmware === 'qboot' && machine.name === 'q35') {
-    // QEMU's etc/e820 for q35 (RAM below 4 GiB, the AMD HyperTransport hole) as qboot's extract_e820() rewrites it
-    const qemuE820 = [
-      { addr: 0, size: Math.min(s.ramBytes, 0x80000000), type: 1 },
-      { addr: 0xfd00000000, size: 0x300000000, type: 2 },
-    ];
-    info.e820 = qbootExtractE820(qemuE820, qbootMmconfig);
-  }
-  if (firmware === 'none' && machine.name === 'q35' && info.acpi && machine.host?.mmcfgBase === -1) {
-    // acpi_get_mcfg(): no MCFG while PCIEXBAR is not enabled, which only firmware does
-    info.acpi.mcfg = [];
-  }
-  if (firmware === 'none') info.dmiBiosDate = null;
+  const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig });
   const linux = new Linux(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,

@@ -172,11 +172,6 @@ export class TraceCollector {
     }
   }
 
-  /** An unused collector with the same options, for booting again after a boot that failed part-way. */
-  fresh(): TraceCollector {
-    return new TraceCollector({ binNs: this.binNs, exitEvents: this.keepExits });
-  }
-
   /** The VM exists: observe its exits from now on (sets `vm.onExit`). */
   attach(vm: Vm): void {
     if (this.vm !== null) throw new Error('a TraceCollector records one boot; create a new one for each boot');

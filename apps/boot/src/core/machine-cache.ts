@@ -214,7 +214,7 @@ export class MachineCache {
     this.vms = new Lru(capacity * 8);
   }
 
-  /** @internal Everything of a scenario the machine depends on: all of it but the kernel command line. */
+  /** Everything of a scenario the machine depends on: all of it but the kernel command line. */
   static machineKey(s: Scenario): string {
     return JSON.stringify({ ...s, append: '' });
   }
@@ -232,27 +232,27 @@ export class MachineCache {
     return e.value;
   }
 
-  /** @internal The machine for `s` in the state it had right after realize, or null (none kept, or refused). */
+  /** The machine for `s` in the state it had right after realize, or null (none kept, or refused). */
   restore(s: Scenario): Machine | null {
     const machine = this.restoreEntry(this.machines, MachineCache.machineKey(s));
     if (machine !== null) this.stats.reused++;
     return machine;
   }
 
-  /** @internal Keeps `machine`, just realized for `s` and not yet booted. */
+  /** Keeps `machine`, just realized for `s` and not yet booted. */
   keep(s: Scenario, machine: Machine): void {
     this.stats.built++;
     this.machines.set(MachineCache.machineKey(s), { value: machine, image: capture(machine) });
   }
 
-  /** @internal A VM saved by {@link keepVm} under `key`, every object reachable from it as it was then; or null. */
+  /** A VM saved by {@link keepVm} under `key`, every object reachable from it as it was then; or null. */
   restoreVm<T extends object>(key: string): T | null {
     const vm = this.restoreEntry(this.vms, key) as T | null;
     if (vm !== null) this.stats.restored++;
     return vm;
   }
 
-  /** @internal Saves everything reachable from `vm` (just powered on) under `key`. */
+  /** Saves everything reachable from `vm` (just powered on) under `key`. */
   keepVm(key: string, vm: object): void {
     this.stats.poweredOn++;
     this.vms.set(key, { value: vm, image: capture(vm) });

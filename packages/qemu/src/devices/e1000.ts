@@ -6,6 +6,9 @@
  */
 import * as R from '../pci/regs.js';
 import { QdevPciDevice } from './qdev-pci.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp, nicProperties } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 const PNPMMIO_SIZE = 0x20000;
 const IOPORT_SIZE = 0x40;
@@ -22,3 +25,25 @@ export class E1000 extends QdevPciDevice {
     this.registerBar(1, R.PCI_BASE_ADDRESS_SPACE_IO, IOPORT_SIZE);
   }
 }
+
+/** e1000_properties[], for each variant (e1000_register_types()) */
+function e1000Type(name: string, deviceId: number): QdevTypeInfo {
+  return {
+    name,
+    ancestors: [name, 'e1000-base', 'pci-device', 'device'],
+    busType: 'PCI',
+    kind: 'pci',
+    romfile: 'efi-e1000.rom',
+    props: [
+      ...pciProps(name),
+      ...nicProperties(name),
+      ...['autonegotiation', 'mitigation', 'extra_mac_registers', 'migrate_tso_props', 'init-vet'].map((n) =>
+        defineProp(name, n, 'bool', true),
+      ),
+      defineProp(name, 'bootindex', 'int32', -1),
+    ],
+    build: () => new E1000(name, deviceId),
+  };
+}
+
+export const E1000_TYPES: readonly QdevTypeInfo[] = [e1000Type('e1000', 0x100e), e1000Type('e1000-82544gc', 0x1008), e1000Type('e1000-82545em', 0x100f)];

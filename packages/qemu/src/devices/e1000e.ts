@@ -6,6 +6,9 @@
 import { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
 import { addPmCapability, pcieAerInit, pcieDevSerNumInit, pcieEndpointCapV1Init, PCI_ERR_SIZEOF } from '../pci/caps.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp, nicProperties } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 export class E1000e extends PciDevice {
   constructor(
@@ -43,3 +46,25 @@ export class E1000e extends PciDevice {
     if (this.opts.romSize > 0) this.registerBar(R.PCI_ROM_SLOT, 0, this.opts.romSize);
   }
 }
+
+/** `e1000e`: e1000e_properties[] */
+export const E1000E_TYPE: QdevTypeInfo = {
+  name: 'e1000e',
+  ancestors: ['e1000e', 'pci-device', 'device'],
+  busType: 'PCI',
+  kind: 'pci',
+  pcieOnly: true,
+  romfile: 'efi-e1000e.rom',
+  props: [
+    ...pciProps('e1000e'),
+    ...nicProperties('e1000e'),
+    defineProp('e1000e', 'subsys_ven', 'uint16', 0x8086),
+    defineProp('e1000e', 'subsys', 'uint16', 0),
+    defineProp('e1000e', 'init-vet', 'bool', true),
+    defineProp('e1000e', 'migrate-timadj', 'bool', true),
+    defineProp('e1000e', 'bootindex', 'int32', -1),
+    defineProp('e1000e', 'disable_vnet_hdr', 'uint8', 0),
+    defineProp('e1000e', 'intr_mode', 'uint8', 0),
+  ],
+  build: (ctx) => new E1000e({ romSize: ctx.romSize, mac: ctx.props.mac('mac') ?? ctx.defaultMac() }),
+};

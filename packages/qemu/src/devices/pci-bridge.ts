@@ -12,6 +12,9 @@ import * as R from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QdevPciDevice, resetBus } from './qdev-pci.js';
 import { Shpc, SHPC_BAR_SIZE } from './shpc.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp, type PropBag, type QdevPropDef } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 const PCI_VENDOR_ID_REDHAT = 0x1b36;
 const PCI_CLASS_BRIDGE_PCI = 0x0604;
@@ -240,3 +243,72 @@ export class PciePciBridge extends PciBridgeBase {
     this.shpc?.reset();
   }
 }
+
+/** DEFINE_PROP_SIZE reserve properties (-1: unset) */
+export function reserveProps(o: string): QdevPropDef[] {
+  const unset = (1n << 64n) - 1n;
+  return [
+    defineProp(o, 'bus-reserve', 'uint32', 0xffffffff),
+    defineProp(o, 'io-reserve', 'size', unset),
+    defineProp(o, 'mem-reserve', 'size', unset),
+    defineProp(o, 'pref32-reserve', 'size', unset),
+    defineProp(o, 'pref64-reserve', 'size', unset),
+  ];
+}
+
+export function reserveOf(pr: PropBag): ResReserve {
+  const unset = (1n << 64n) - 1n;
+  const s = (n: string) => {
+    const v = pr.big(n);
+    return v === null || v === unset ? null : v;
+  };
+  const bus = pr.num('bus-reserve');
+  return {
+    bus: bus === 0xffffffff ? null : bus,
+    io: s('io-reserve'),
+    memNonPref: s('mem-reserve'),
+    memPref32: s('pref32-reserve'),
+    memPref64: s('pref64-reserve'),
+  };
+}
+
+/** `pci-bridge` (1b36:0001) and `pci-bridge-seat` (1b36:000a): pci_bridge_dev_properties[] */
+function pciBridgeDevType(name: string, deviceId: number): QdevTypeInfo {
+  return {
+    name,
+    ancestors: name === 'pci-bridge' ? [name, 'base-pci-bridge', 'pci-device', 'device'] : [name, 'pci-bridge', 'base-pci-bridge', 'pci-device', 'device'],
+    busType: 'PCI',
+    kind: 'pci',
+    props: [
+      ...pciProps(name),
+      defineProp(name, 'chassis_nr', 'uint8', 0),
+      defineProp(name, 'msi', 'onoffauto', 'auto'),
+      defineProp(name, 'shpc', 'bool', true),
+      ...reserveProps(name),
+    ],
+    build: (ctx) =>
+      new PciBridgeDev(name, deviceId, {
+        chassisNr: ctx.props.num('chassis_nr'),
+        msi: ctx.props.values.get('msi') as 'on' | 'off' | 'auto',
+        shpc: ctx.props.bool('shpc'),
+        reserve: reserveOf(ctx.props),
+      }),
+  };
+}
+
+export const PCI_BRIDGE_TYPE = pciBridgeDevType('pci-bridge', 0x0001);
+export const PCI_BRIDGE_SEAT_TYPE = pciBridgeDevType('pci-bridge-seat', 0x000a);
+
+/** `pcie-pci-bridge`: pcie_pci_bridge_dev_properties[] */
+export const PCIE_PCI_BRIDGE_TYPE: QdevTypeInfo = {
+  name: 'pcie-pci-bridge',
+  ancestors: ['pcie-pci-bridge', 'base-pci-bridge', 'pci-device', 'device'],
+  busType: 'PCI',
+  kind: 'pci',
+  pcieOnly: true,
+  props: [...pciProps('pcie-pci-bridge'), defineProp('pcie-pci-bridge', 'msi', 'onoffauto', 'auto')],
+  build: (ctx) => new PciePciBridge('pcie-pci-bridge', ctx.props.values.get('msi') as 'on' | 'off' | 'auto'),
+};
+
+/** TYPE_PCI_BRIDGE: the abstract parent of every bridge */
+export const BASE_PCI_BRIDGE_TYPE: QdevTypeInfo = { name: 'base-pci-bridge', ancestors: ['base-pci-bridge', 'pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

@@ -45,7 +45,10 @@ import {
 } from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QemuError } from '../errors.js';
-import { PciBridgeBase, type ResReserve } from './pci-bridge.js';
+import { PciBridgeBase, reserveOf, reserveProps, type ResReserve } from './pci-bridge.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 import { msixInitExclusiveBar } from './virtio-pci.js';
 
 const PCI_VENDOR_ID_REDHAT = 0x1b36;
@@ -422,3 +425,55 @@ export class PcieRootPort extends PciBridgeBase {
     );
   }
 }
+
+const rp = 'pcie-root-port';
+/** x-speed as the PCIE_LINK_SPEED enum */
+const speedToEnum: Record<string, number> = { '2_5': 1, '5': 2, '8': 3, '16': 4 };
+
+/** `pcie-root-port`: rp_props[] and gen_rp_props[] */
+export const PCIE_ROOT_PORT_TYPE: QdevTypeInfo = {
+  name: rp,
+  ancestors: [rp, 'pcie-root-port-base', 'pcie-slot', 'pcie-port', 'base-pci-bridge', 'pci-device', 'device'],
+  busType: 'PCI',
+  kind: 'pci',
+  pcieOnly: true,
+  props: [
+    ...pciProps(rp),
+    defineProp(rp, 'port', 'uint8', 0),
+    defineProp(rp, 'aer_log_max', 'uint16', 8),
+    defineProp(rp, 'chassis', 'uint8', 0),
+    defineProp(rp, 'slot', 'uint16', 0),
+    defineProp(rp, 'hotplug', 'bool', true),
+    defineProp(rp, 'x-native-hotplug', 'bool', true),
+    defineProp(rp, 'power_controller_present', 'bool', true),
+    defineProp(rp, 'disable-acs', 'bool', false),
+    defineProp(rp, 'x-migrate-msix', 'bool', true),
+    ...reserveProps(rp),
+    defineProp(rp, 'x-speed', 'enum', '16', { values: PCIE_LINK_SPEEDS }),
+    defineProp(rp, 'x-width', 'enum', '32', { values: ['1', '2', '4', '8', '12', '16', '32'] }),
+  ],
+  build: (ctx) => {
+    const pr = ctx.props;
+    return new PcieRootPort(
+      rp,
+      {
+        port: pr.num('port'),
+        aerLogMax: pr.num('aer_log_max'),
+        chassis: pr.num('chassis'),
+        slot: pr.num('slot'),
+        hotplug: pr.bool('hotplug'),
+        nativeHotplug: pr.has('x-native-hotplug') ? pr.bool('x-native-hotplug') : ctx.nativeHotplugDefault,
+        powerControllerPresent: pr.bool('power_controller_present'),
+        disableAcs: pr.bool('disable-acs'),
+        reserve: reserveOf(pr),
+        speed: speedToEnum[pr.str('x-speed') ?? '16'] ?? 4,
+        width: Number(pr.str('x-width') ?? '32'),
+        lnkstaDllla: pr.bool('x-pcie-lnksta-dllla'),
+      },
+      ctx.chassis,
+    );
+  },
+};
+
+/** TYPE_PCIE_ROOT_PORT: the abstract root port */
+export const PCIE_ROOT_PORT_BASE_TYPE: QdevTypeInfo = { name: 'pcie-root-port-base', ancestors: ['pcie-root-port-base', 'pcie-slot', 'pcie-port', 'base-pci-bridge', 'pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

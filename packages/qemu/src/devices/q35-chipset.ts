@@ -6,6 +6,7 @@
  */
 import { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
+import { QemuError } from '../errors.js';
 
 export const MCH_HOST_BRIDGE_PCIEXBAR = 0x60;
 export const MCH_HOST_BRIDGE_PCIEXBAR_DEFAULT = 0xb0000000;
@@ -65,6 +66,37 @@ const ICH9_LPC_ACPI_CTRL = 0x44;
 export const ICH9_LPC_PIRQA_ROUT = 0x60;
 export const ICH9_LPC_PIRQE_ROUT = 0x68;
 const ICH9_LPC_RCBA = 0xf0;
+
+/**
+ * The `ICH9-LPC` properties a `-global` sets that decide how the machine is built (ich9_lpc_properties[] and
+ * ich9_pm_add_properties()); QEMU 7.2's defaults. Read in one place, {@link ich9LpcGlobal}.
+ */
+export interface Ich9LpcProps {
+  /** `acpi-pci-hotplug-with-bridge-support` (on since 6.1): ACPI hot-plug on the root bus and cold-plugged bridges */
+  acpiPciHotplugWithBridgeSupport: boolean;
+  /** `x-keep-pci-slot-hpc` (on in 7.2): PCIe slots keep native hot-plug while ACPI hot-plug is on */
+  keepPciSlotHpc: boolean;
+}
+
+/** ICH9-LPC's properties before any `-global`. */
+export function ich9LpcDefaults(): Ich9LpcProps {
+  return { acpiPciHotplugWithBridgeSupport: true, keepPciSlotHpc: true };
+}
+
+/**
+ * One `-global ICH9-LPC.<property>=<value>` (`arg` is the option's argument, for the error) applied to
+ * `props`; other properties are left to the device. A bad `acpi-pci-hotplug-with-bridge-support` fails as
+ * QEMU's bool setter does.
+ */
+export function ich9LpcGlobal(props: Ich9LpcProps, property: string, value: string, arg: string): void {
+  if (property === 'acpi-pci-hotplug-with-bridge-support') {
+    if (value === 'on' || value === 'true' || value === 'yes') props.acpiPciHotplugWithBridgeSupport = true;
+    else if (value === 'off' || value === 'false' || value === 'no') props.acpiPciHotplugWithBridgeSupport = false;
+    else throw new QemuError('BAD_PROPERTY_VALUE', `${arg}: Parameter 'value' expects 'on' or 'off'`);
+  } else if (property === 'x-keep-pci-slot-hpc') {
+    props.keepPciSlotHpc = !['off', 'false', 'no', 'n'].includes(value);
+  }
+}
 
 /** `ICH9-LPC`: 8086:2918, function 00:1f.0, multifunction */
 export class Ich9Lpc extends PciDevice {

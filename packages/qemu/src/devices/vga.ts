@@ -2,8 +2,10 @@
  * @module
  * `VGA`: QEMU's standard VGA with Bochs VBE extensions (hw/display/vga-pci.c, `pci_std_vga_realize`).
  */
-import { PciDevice } from '../pci/device.js';
+import { PciDevice, pciProps } from '../pci/device.js';
 import * as R from '../pci/regs.js';
+import { defineProp } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 export class StdVga extends PciDevice {
   constructor(
@@ -22,3 +24,26 @@ export class StdVga extends PciDevice {
     if (this.opts.romSize > 0) this.registerBar(R.PCI_ROM_SLOT, 0, this.opts.romSize);
   }
 }
+
+/** `VGA`: vga_pci_properties[] and pci_vga's */
+export const VGA_TYPE: QdevTypeInfo = {
+  name: 'VGA',
+  ancestors: ['VGA', 'pci-vga', 'pci-device', 'device'],
+  busType: 'PCI',
+  kind: 'pci',
+  romfile: 'vgabios-stdvga.bin',
+  props: [
+    ...pciProps('VGA'),
+    defineProp('VGA', 'vgamem_mb', 'uint32', 16),
+    defineProp('VGA', 'mmio', 'bool', true),
+    defineProp('VGA', 'qemu-extended-regs', 'bool', true),
+    defineProp('VGA', 'edid', 'bool', true),
+    defineProp('VGA', 'xres', 'uint32', 0),
+    defineProp('VGA', 'yres', 'uint32', 0),
+    defineProp('VGA', 'xmax', 'uint32', 0),
+    defineProp('VGA', 'ymax', 'uint32', 0),
+    defineProp('VGA', 'refresh_rate', 'uint32', 0),
+    defineProp('VGA', 'global-vmstate', 'bool', false),
+  ],
+  build: (ctx) => new StdVga({ vgamemMb: ctx.props.num('vgamem_mb'), mmio: ctx.props.bool('mmio'), romSize: ctx.romSize }),
+};

@@ -10,6 +10,9 @@ import { QdevPciDevice, PCI_PM_CTRL } from './qdev-pci.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QemuError } from '../errors.js';
 import * as R from '../pci/regs.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp, type PropBag, type QdevPropDef } from '../hw/core/qdev-properties.js';
+import type { BuildContext, QdevTypeInfo } from '../hw/core/qdev.js';
 
 const PCI_VENDOR_ID_REDHAT_QUMRANET = 0x1af4;
 const PCI_DEVICE_ID_VIRTIO_10_BASE = 0x1040;
@@ -239,3 +242,135 @@ export function msixInitExclusiveBar(dev: QdevPciDevice, nentries: number, barNr
   dev.msixInit(nentries, barNr, 0, barNr, pbaOffset, 0);
   dev.registerBar(barNr, R.PCI_BASE_ADDRESS_SPACE_MEMORY, barSize);
 }
+
+/** virtio_pci_properties[] */
+function virtioPciProps(owner: string): QdevPropDef[] {
+  return [
+    defineProp(owner, 'virtio-pci-bus-master-bug-migration', 'bool', false),
+    defineProp(owner, 'migrate-extra', 'bool', true),
+    defineProp(owner, 'modern-pio-notify', 'bool', false),
+    defineProp(owner, 'x-disable-pcie', 'bool', false),
+    defineProp(owner, 'page-per-vq', 'bool', false),
+    defineProp(owner, 'x-ignore-backend-features', 'bool', false),
+    defineProp(owner, 'ats', 'bool', false),
+    defineProp(owner, 'x-ats-page-aligned', 'bool', true),
+    defineProp(owner, 'x-pcie-deverr-init', 'bool', true),
+    defineProp(owner, 'x-pcie-lnkctl-init', 'bool', true),
+    defineProp(owner, 'x-pcie-pm-init', 'bool', true),
+    defineProp(owner, 'x-pcie-flr-init', 'bool', true),
+    defineProp(owner, 'aer', 'bool', false),
+  ];
+}
+
+/** virtio_properties[] of TYPE_VIRTIO_DEVICE, aliased onto the proxy */
+function virtioDeviceProps(owner: string): QdevPropDef[] {
+  return [
+    defineProp(owner, 'indirect_desc', 'bool', true),
+    defineProp(owner, 'event_idx', 'bool', true),
+    defineProp(owner, 'notify_on_empty', 'bool', true),
+    defineProp(owner, 'any_layout', 'bool', true),
+    defineProp(owner, 'iommu_platform', 'bool', false),
+    defineProp(owner, 'packed', 'bool', false),
+    defineProp(owner, 'queue_reset', 'bool', true),
+    defineProp(owner, 'use-started', 'bool', true),
+    defineProp(owner, 'use-disabled-flag', 'bool', true),
+    defineProp(owner, 'x-disable-legacy-check', 'bool', false),
+  ];
+}
+
+export const DEV_NVECTORS_UNSPECIFIED = 0xffffffff;
+
+/** virtio_pci_optimal_num_queues() */
+export function optimalNumQueues(smpCpus: number, fixed: number): number {
+  return Math.min(smpCpus, 0x7ff - fixed, 1024 - fixed);
+}
+
+/** One virtio device's PCI proxy types (virtio_pci_types_register()): generic, transitional and non-transitional names over an abstract base. */
+export interface VirtioPciTypeDef {
+  base: string;
+  generic?: string;
+  transitional?: string;
+  nonTransitional?: string;
+  vdev: string;
+  spec: VirtioPciSpec;
+  proxyProps: (owner: string) => QdevPropDef[];
+  vdevProps: (owner: string) => QdevPropDef[];
+  romfile?: string;
+  /** the proxy's nvectors once the type's realize resolved DEV_NVECTORS_UNSPECIFIED */
+  vectors: (ctx: BuildContext) => number;
+  /** the device config length (virtio_init's config_size) */
+  configLen: (props: PropBag) => number;
+  /** the inner device's realize checks, before the PCI side is built */
+  check?: (ctx: BuildContext) => void;
+  classCode?: (props: PropBag) => number;
+}
+
+/** virtio_pci_types_register(): the proxy types of one virtio device, each with its properties and builder */
+export function virtioPciTypes(t: VirtioPciTypeDef): QdevTypeInfo[] {
+  const out: QdevTypeInfo[] = [];
+  {
+    const variants: [string | undefined, 'generic' | 'transitional' | 'non-transitional'][] = [
+      [t.generic, 'generic'],
+      [t.transitional, 'transitional'],
+      [t.nonTransitional, 'non-transitional'],
+    ];
+    for (const [name, variant] of variants) {
+      if (name === undefined) continue;
+      const props: QdevPropDef[] = [
+        ...pciProps(name),
+        ...virtioPciProps(name),
+        ...(variant === 'generic'
+          ? [defineProp(name, 'disable-legacy', 'onoffauto', 'auto'), defineProp(name, 'disable-modern', 'bool', false)]
+          : []),
+        ...t.proxyProps(name),
+        ...virtioDeviceProps(t.vdev),
+        ...t.vdevProps(t.vdev),
+      ];
+      const info: QdevTypeInfo = {
+        name,
+        ancestors: [name, t.base, 'virtio-pci', 'pci-device', 'device'],
+        innerAncestors: [t.vdev, 'virtio-device', 'device'],
+        busType: 'PCI',
+        props,
+        kind: 'pci',
+        build: (ctx) => {
+          t.check?.(ctx);
+          const pr = ctx.props;
+          const disableLegacy =
+            variant === 'transitional' ? 'off' : variant === 'non-transitional' ? 'on' : (pr.values.get('disable-legacy') as 'on' | 'off' | 'auto');
+          const disableModern = variant === 'generic' ? pr.bool('disable-modern') : false;
+          return new VirtioPciDevice(
+            name,
+            t.spec,
+            {
+              disableLegacy,
+              disableModern,
+              nvectors: t.vectors(ctx),
+              modernPioNotify: pr.bool('modern-pio-notify'),
+              disablePcie: pr.bool('x-disable-pcie'),
+              pagePerVq: pr.bool('page-per-vq'),
+              ats: pr.bool('ats'),
+              atsPageAligned: pr.bool('x-ats-page-aligned'),
+              deverrInit: pr.bool('x-pcie-deverr-init'),
+              lnkctlInit: pr.bool('x-pcie-lnkctl-init'),
+              pmInit: pr.bool('x-pcie-pm-init'),
+              flrInit: pr.bool('x-pcie-flr-init'),
+              aer: pr.bool('aer'),
+              classCode: t.classCode?.(pr) ?? 0,
+              configLen: t.configLen(pr),
+              iommuPlatform: pr.bool('iommu_platform'),
+            },
+            { isExpress: ctx.bus.isExpress, isRoot: ctx.bus.isRoot },
+          );
+        },
+      };
+      if (t.romfile !== undefined) info.romfile = t.romfile;
+      out.push(info);
+    }
+    out.push({ name: t.base, ancestors: [t.base, 'virtio-pci', 'pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' });
+  }
+  return out;
+}
+
+/** TYPE_VIRTIO_PCI: the abstract parent of every virtio PCI proxy */
+export const VIRTIO_PCI_TYPE: QdevTypeInfo = { name: 'virtio-pci', ancestors: ['virtio-pci', 'pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

@@ -7,6 +7,9 @@
  */
 import * as R from '../pci/regs.js';
 import { QdevPciDevice } from './qdev-pci.js';
+import { pciProps } from '../pci/device.js';
+import { defineProp } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 const XHCI_MAXINTRS = 16;
 const XHCI_LEN_REGS = 0x4000;
@@ -42,3 +45,21 @@ export class QemuXhci extends QdevPciDevice {
     this.msixInit(XHCI_MAXINTRS, 0, OFF_MSIX_TABLE, 0, OFF_MSIX_PBA, 0x90);
   }
 }
+
+const x = 'qemu-xhci';
+
+/** `qemu-xhci`: qemu_xhci_properties[] (the xHCI core's, aliased) */
+export const QEMU_XHCI_TYPE: QdevTypeInfo = {
+  name: x,
+  ancestors: [x, 'pci-xhci', 'pci-device', 'device'],
+  innerAncestors: ['base-xhci', 'device'],
+  busType: 'PCI',
+  kind: 'pci',
+  props: [
+    ...pciProps(x),
+    defineProp('base-xhci', 'streams', 'bool', true),
+    defineProp('base-xhci', 'p2', 'uint32', 4),
+    defineProp('base-xhci', 'p3', 'uint32', 4),
+  ],
+  build: (ctx) => new QemuXhci(x, { p2: ctx.props.num('p2'), p3: ctx.props.num('p3'), streams: ctx.props.bool('streams') }),
+};

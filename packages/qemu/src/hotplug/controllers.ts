@@ -34,7 +34,7 @@ import {
 import { QemuError } from '../errors.js';
 import { PcieRootPort } from '../devices/pcie-root-port.js';
 import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../devices/pci-bridge.js';
-import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../cmdline/realize.js';
+import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../system/qdev-monitor.js';
 import { lookupDeviceType } from '../devices/registry.js';
 import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from './acpi-pcihp.js';
 

@@ -8,9 +8,14 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import type { BootInfo } from './bootinfo.js';
-import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
 
 export type FirmwareKind = 'seabios' | 'qboot' | 'none';
+
+/** A port range QEMU asks KVM to coalesce (memory_region_set_coalescing() on an I/O region). */
+export interface CoalescedPioZone {
+  port: number;
+  size: number;
+}
 
 export interface Machine extends VmOps {
   /** `q35`, `pc`, `microvm` */

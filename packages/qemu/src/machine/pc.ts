@@ -22,8 +22,7 @@ import { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } f
 import { StdVga } from '../devices/vga.js';
 import { E1000 } from '../devices/e1000.js';
 import type { CrsWindow } from './bootinfo.js';
-import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type FirmwareKind, type Machine } from './machine.js';
-import type { CoalescedPioZone } from '../accel/kvm-coalesced.js';
+import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type CoalescedPioZone, type FirmwareKind, type Machine } from './machine.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
 
 /** IO_APIC_DEFAULT_ADDRESS: the top of the 32-bit PCI hole */

@@ -14,7 +14,6 @@ import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIR
 import { StdVga } from '../devices/vga.js';
 import { E1000e } from '../devices/e1000e.js';
 import { conf1PortWrite, PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from './machine.js';
-import { plugDeviceOption, type RealizedDevice } from '../cmdline/realize.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import {
   OSC_PCI_EXPRESS_AER_CONTROL,
@@ -82,14 +81,6 @@ export class Q35Machine implements Machine {
     if (this.opts.nodefaults) return;
     // efi-e1000e.rom is 197 KiB in Debian's ipxe-qemu; the ROM BAR rounds it to 256 KiB
     this.rootBus.plug(new E1000e({ romSize: 0x40000, mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] }), -1);
-  }
-
-  /**
-   * `-device <arg>` on this machine (qdev_device_add), or `device_add` when `hotplugged`; backends come
-   * from an earlier realizeCommandLine() on it. Errors read `-device <arg>: <QEMU's message>`.
-   */
-  plugDevice(arg: string, options: { hotplugged?: boolean } = {}): RealizedDevice {
-    return plugDeviceOption(this, arg, options);
   }
 
   // --- VmOps: what QEMU's I/O and memory address spaces answer ---

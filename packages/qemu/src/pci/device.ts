@@ -6,6 +6,8 @@
  * byte for byte, so a guest's BAR sizing, capability walks and read-backs see what they see on QEMU.
  */
 import * as R from './regs.js';
+import { defineProp, type QdevPropDef } from '../hw/core/qdev-properties.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 
 /** A BAR as `pci_register_bar()` records it. */
 export interface PciIoRegion {
@@ -399,3 +401,21 @@ export class PciDevice {
     return this.bus?.devices[this.devfn & ~7] ?? null;
   }
 }
+
+/** pci_props[] (hw/pci/pci.c) */
+export function pciProps(owner: string): QdevPropDef[] {
+  return [
+    defineProp(owner, 'addr', 'devfn', -1),
+    defineProp(owner, 'romfile', 'string'),
+    defineProp(owner, 'romsize', 'uint32', 0xffffffff),
+    defineProp(owner, 'rombar', 'uint32', 1),
+    defineProp(owner, 'multifunction', 'bool', false),
+    defineProp(owner, 'x-pcie-lnksta-dllla', 'bool', true),
+    defineProp(owner, 'x-pcie-extcap-init', 'bool', true),
+    defineProp(owner, 'failover_pair_id', 'string'),
+    defineProp(owner, 'acpi-index', 'uint32', 0),
+  ];
+}
+
+/** TYPE_PCI_DEVICE: the abstract parent of every PCI function */
+export const PCI_DEVICE_TYPE: QdevTypeInfo = { name: 'pci-device', ancestors: ['pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

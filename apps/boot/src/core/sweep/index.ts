@@ -1,14 +1,11 @@
 /**
  * @module
- * `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: a scenario matrix booted on N threads (this one
- * and N-1 worker threads; default 1), one JSON line per scenario on stdout (in matrix order, the same for every
- * N), a progress line on stderr when stderr is a terminal. Scenarios with the same QEMU command line share one
- * realized machine per thread, restored before each boot ({@link MachineCache}); `--fresh-machines` builds
- * one for every scenario instead (same output, slower).
+ * Sweeps: a scenario matrix booted on N threads (this one and N-1 worker threads), one result per scenario in
+ * matrix order, the same for every N. Scenarios with the same QEMU command line share one realized machine per
+ * thread, restored before each boot ({@link MachineCache}); `freshMachines` builds one for every scenario
+ * instead (same output, slower). The command is ../../commands/sweep.ts.
  */
-import { readFileSync } from 'node:fs';
-import { checkMatrix, SweepMatrixError, type SweepMatrix } from './matrix.js';
-import { runSweep, type SweepSummary } from './run.js';
+import type { SweepMatrix } from './matrix.js';
 
 export * from './matrix.js';
 export { runSweep, runScenario, sweepWorkerUrl, type SweepResult, type SweepOptions, type SweepSummary } from './run.js';

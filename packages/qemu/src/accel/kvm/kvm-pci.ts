@@ -24,17 +24,16 @@ import {
   KVM_MEM_PCI_HOLE,
   KVM_MEM_READONLY,
   KVM_MEM_SINGLE_HVA,
-  NOT_HANDLED,
   allOnesDevice,
-  type AccessSize,
+  PioFastDevice,
   type InKernelDevice,
   type Kvm,
   type KvmOptions,
   type Vm,
   type VmOptions,
 } from '@sim/kvm';
-import { QemuError } from '../errors.js';
-import type { Machine } from '../machine/machine.js';
+import { QemuError } from '../../errors.js';
+import type { Machine } from '../../machine/machine.js';
 
 export const KVM_PCI_MITIGATIONS = [
   'pci-hole',
@@ -177,10 +176,11 @@ export class KvmPciAccel {
   update(): void {
     if (this.pioFast && this.hasConf1) {
       if (!this.pio) {
-        this.pio = new PioFastDevice(this.machine);
+        this.pio = new PioFastDevice(this.machine.host!);
         this.vm.registerIoDevice('pio', 0xcf8, 8, this.pio);
       }
-      this.pio.refresh();
+      // the functions present now (bus << 8 | devfn)
+      this.pio.setPresent([...this.machine.functions()].map(({ bus, dev }) => (bus << 8) | dev.devfn));
     }
     if (!this.ecamMode) return;
     let want = absentEcamRanges(this.machine);
@@ -234,40 +234,5 @@ export class KvmPciAccel {
         return { flags: KVM_MEM_READONLY | KVM_MEM_SINGLE_HVA, hva: this.sharedHva };
       }
     }
-  }
-}
-
-/**
- * `pio-fast`: KVM keeps the 0xcf8 latch (shared with the VMM's conf1 host, as a register page would be) and
- * answers data-port accesses to functions that do not exist; everything else goes on to userspace.
- */
-class PioFastDevice implements InKernelDevice {
-  readonly name = 'pci-conf1-fast';
-  private readonly present = new Uint8Array(256 * 256);
-
-  constructor(private readonly machine: Machine) {}
-
-  refresh(): void {
-    this.present.fill(0);
-    for (const { bus, dev } of this.machine.functions()) this.present[(bus << 8) | dev.devfn] = 1;
-  }
-
-  private absentLatched(): boolean {
-    const target = this.machine.host!.latchedTarget();
-    return target >= 0 && this.present[target] === 0;
-  }
-
-  read(addr: number, size: AccessSize): number {
-    if (addr === 0xcf8 && size === 4) return this.machine.host!.configReg;
-    if (addr >= 0xcfc && this.absentLatched()) return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-    return NOT_HANDLED;
-  }
-
-  write(addr: number, size: AccessSize, value: number): boolean {
-    if (addr === 0xcf8 && size === 4) {
-      this.machine.host!.configReg = value;
-      return true;
-    }
-    return addr >= 0xcfc && this.absentLatched();
   }
 }

@@ -11,20 +11,17 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
 import { systemReset, type Machine } from '../machine/machine.js';
-import {
-  lookupDeviceType,
-  PropBag,
-  type QdevPropDef,
-  type QdevTypeInfo,
-} from '../devices/registry.js';
+import { lookupDeviceType } from '../devices/registry.js';
+import type { QdevTypeInfo } from '../hw/core/qdev.js';
 import { QdevPciDevice, resetBus } from '../devices/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../devices/pci-bridge.js';
 import { PcieChassisRegistry, PcieRootPort } from '../devices/pcie-root-port.js';
 import { VirtioPciDevice } from '../devices/virtio-pci.js';
-import { QDict } from './qdict.js';
-import { invalidParameterValue, parseScalar, propertyCantFind, type PropValue } from './props.js';
-import { located, parseQemuCommandLine, type DeviceOption, type JsonValue, type ParsedCommandLine } from './parse.js';
-import { idWellformed, parseQemuOpts, type QemuOpt } from './qemu-opts.js';
+import { ich9LpcDefaults, ich9LpcGlobal } from '../devices/q35-chipset.js';
+import { QDict } from '../qobject/qdict.js';
+import { invalidParameterValue, parseScalar, propertyCantFind, PropBag, type PropValue, type QdevPropDef } from '../hw/core/qdev-properties.js';
+import { located, parseQemuCommandLine, type DeviceOption, type JsonValue, type ParsedCommandLine } from './vl.js';
+import { idWellformed, parseQemuOpts, type QemuOpt } from '../util/qemu-option.js';
 
 /** How a realize run is configured beyond the command line. */
 export interface RealizeOptions {
@@ -208,8 +205,8 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
   const compat = machine.name === 'microvm' ? [{ driver: 'pcie-root-port', property: 'io-reserve', value: '0' }] : [];
   const globals = [...compat, ...(parsed?.globals ?? []).map((g) => ({ driver: g.driver, property: g.property, value: g.value }))];
   // pc_q35_init(): with ACPI hot-plug of bridges and x-keep-pci-slot-hpc=off, PCIe slots lose native hot-plug
-  const keep = globals.filter((g) => g.driver === 'ICH9-LPC' && g.property === 'x-keep-pci-slot-hpc').pop();
-  const keepHpc = keep === undefined ? true : !['off', 'false', 'no', 'n'].includes(keep.value);
+  const lpc = ich9LpcDefaults();
+  for (const g of parsed?.globals ?? []) if (g.driver === 'ICH9-LPC') ich9LpcGlobal(lpc, g.property, g.value, g.arg);
   st = {
     root,
     qbusOf: new Map([[rootBus, root]]),
@@ -227,7 +224,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     serialPortNames: new Set(),
     smpCpus: options.smpCpus ?? parsed?.smpCpus ?? 1,
     acpi,
-    nativeHotplugDefault: !(machine.name === 'q35' && acpi === 'bridges' && !keepHpc),
+    nativeHotplugDefault: !(machine.name === 'q35' && acpi === 'bridges' && !lpc.keepPciSlotHpc),
     romSizes: { ...KNOWN_ROM_SIZES, ...(options.romSizes ?? {}) },
     realized: [],
   };

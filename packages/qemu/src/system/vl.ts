@@ -1,14 +1,18 @@
 /**
  * @module
- * A `qemu-system-x86_64` command line, read the way softmmu/vl.c's option loop reads it: every option in
- * order, `-device`/`-netdev`/`-chardev`/`-drive`/`-object` through QemuOpts (ids checked as they come),
+ * softmmu/vl.c's `qemu_init()` option loop. {@link parseQemuCommandLine} reads every option QEMU knows, in
+ * order: `-device`/`-netdev`/`-chardev`/`-drive`/`-object` through QemuOpts (ids checked as they come),
  * `-blockdev` through keyval, `-global` through `qemu_global_option()`. What the loop itself rejects is
  * rejected here, with QEMU's words after the `-option arg: ` location QEMU prints. Backends are checked
- * later, where QEMU creates them ({@link realizeCommandLine}).
+ * later, where QEMU creates them ({@link realizeCommandLine}). {@link parseQemuArgs} reads the command line
+ * pcisim boots into a {@link QemuConfig} (machine type and release, RAM, CPU, firmware, kernel command line);
+ * system/board.ts builds the machine from it.
  */
 import { QemuError } from '../errors.js';
-import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from './qemu-opts.js';
+import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from '../util/qemu-option.js';
 import { VGA_DEVICE_TYPES } from '../devices/registry.js';
+import { ich9LpcDefaults, ich9LpcGlobal } from '../devices/q35-chipset.js';
+import type { FirmwareKind } from '../machine/machine.js';
 
 /** A JSON value as QEMU's JSON parser gives it (qobject). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -407,4 +411,215 @@ function checkObjectOptions(qomType: string, id: string | undefined, opts: QemuO
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// the command line pcisim boots: machine, memory, firmware, kernel command line
+
+/**
+ * The QEMU releases pcisim models. A release decides the machine types there are and the compat properties
+ * (`hw_compat_X_Y`) an older machine type applies; the command line selects it through its machine type.
+ */
+export type QemuRelease = '7.2';
+
+/** The release a command line runs on unless its machine type names another: QEMU 7.2 (Debian 12's). */
+export const DEFAULT_QEMU_RELEASE: QemuRelease = '7.2';
+
+/** The machine types pcisim builds. */
+export type MachineType = 'q35' | 'pc' | 'microvm';
+
+/**
+ * A QEMU command line as pcisim boots it: what `qemu_init()` settles before it creates the machine
+ * (machine type and properties, RAM, CPU, firmware, kernel command line, the `-global`s that shape the
+ * board), and the whole argv, whose devices and backends are created with the machine.
+ */
+export interface QemuConfig {
+  /** the QEMU release whose machine types and defaults apply */
+  release: QemuRelease;
+  /** -machine's type */
+  machine: MachineType;
+  /** -machine properties after the type, in order (`pcie=on`, `acpi=off` …) */
+  machineProps: [string, string][];
+  /** -serial given (decides pc's ISA serial ports with -nodefaults) */
+  serial: number;
+  /** -nodefaults: no default VGA, NIC or serial port */
+  nodefaults: boolean;
+  /** -m, in bytes (128 MiB by default) */
+  ramBytes: number;
+  /** -cpu (undefined: QEMU's default model) */
+  cpu: string | undefined;
+  /** -append: the kernel command line */
+  append: string;
+  /** -accel: `kvm` or `tcg` */
+  accel: string;
+  /** -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support */
+  acpiPciHotplugWithBridgeSupport: boolean;
+  /** the accurate-MCFG proposal: spare buses declared beyond those in use (undefined: QEMU's MCFG) */
+  accurateMcfgReserve?: number;
+  /** -bios or --firmware: the firmware image; undefined: the machine's default (SeaBIOS on q35/pc, qboot on microvm) */
+  firmware?: FirmwareKind;
+  /** the command line as given */
+  qemuArgs: string[];
+}
+
+/** the options pcisim boots with that take an argument (others QEMU knows are refused as invalid) */
+const BOOT_WITH_ARG = new Set([
+  '-M', '-machine', '-cpu', '-append', '-serial', '-m', '-accel', '-device', '-kernel', '-initrd', '-netdev', '-object',
+  '-blockdev', '-drive', '-chardev', '-global', '-smp', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-bios',
+]);
+const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config']);
+
+/** bios-256k.bin is the SeaBIOS build q35 and pc load; Debian's bios-microvm.bin is qboot */
+const BIOS_FILES: Record<string, FirmwareKind> = {
+  'bios-256k.bin': 'seabios',
+  'qboot.rom': 'qboot',
+  'bios-microvm.bin': 'qboot',
+};
+
+/** the machine type names of each release (MachineClass name and alias), and the release a versioned name pins */
+const MACHINE_TYPES: Record<string, { type: MachineType; release?: QemuRelease }> = {
+  q35: { type: 'q35' },
+  'pc-q35-7.2': { type: 'q35', release: '7.2' },
+  pc: { type: 'pc' },
+  'pc-i440fx-7.2': { type: 'pc', release: '7.2' },
+  microvm: { type: 'microvm' },
+};
+
+const MACHINE_HELP = `Supported machines are:
+microvm              microvm (i386)
+pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)
+pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)
+q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)
+pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)`;
+
+/**
+ * qemu_init()'s option loop for the command line pcisim boots: the machine type (`-M help` lists them),
+ * `-m`, `-cpu`, `-append`, `-accel`, `-bios`, `-serial`, `-nodefaults` and the `-global ICH9-LPC.*` that
+ * shape the board. Devices and backends are checked when the machine is built ({@link parseQemuCommandLine}).
+ * Options pcisim has nothing to model for (-kernel, -nographic …) are accepted; an unknown one fails with
+ * QEMU's words.
+ */
+export function parseQemuArgs(argv: readonly string[]): QemuConfig {
+  const lpc = ich9LpcDefaults();
+  const s: QemuConfig = {
+    release: DEFAULT_QEMU_RELEASE,
+    machine: 'q35',
+    machineProps: [],
+    serial: 0,
+    nodefaults: false,
+    ramBytes: 128 << 20,
+    cpu: undefined,
+    append: '',
+    accel: 'kvm',
+    acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
+    qemuArgs: [...argv],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const opt = a.startsWith('--') ? a.slice(1) : a;
+    if (BOOT_FLAGS.has(opt)) {
+      if (opt === '-nodefaults') s.nodefaults = true;
+      continue;
+    }
+    if (!BOOT_WITH_ARG.has(opt)) {
+      if (opt.startsWith('-')) throw new QemuError('UNKNOWN_OPTION', `${a}: invalid option`);
+      throw new QemuError('BAD_OPTION', `${a}: invalid option`);
+    }
+    const v = argv[++i];
+    if (v === undefined) throw new QemuError('BAD_OPTION', `${a}: requires an argument`);
+    switch (opt) {
+      case '-M':
+      case '-machine': {
+        let type: string | undefined;
+        for (const p of v.split(',')) {
+          const eq = p.indexOf('=');
+          if (eq < 0 && type === undefined) type = p;
+          else if (p.startsWith('type=')) type = p.slice(5);
+          else if (eq > 0) s.machineProps.push([p.slice(0, eq), p.slice(eq + 1)]);
+          else s.machineProps.push([p, 'on']);
+        }
+        if (type === 'help') throw new QemuError('BAD_OPTION', MACHINE_HELP);
+        const mt = MACHINE_TYPES[type ?? ''];
+        if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
+        s.machine = mt.type;
+        s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
+        break;
+      }
+      case '-serial':
+        s.serial++;
+        break;
+      case '-m':
+        s.ramBytes = parseRamSize(v);
+        break;
+      case '-cpu':
+        s.cpu = v;
+        break;
+      case '-append':
+        s.append = v;
+        break;
+      case '-accel':
+        s.accel = v.split(',')[0] ?? v;
+        if (s.accel !== 'kvm' && s.accel !== 'tcg') throw new QemuError('BAD_OPTION', `invalid accelerator ${s.accel}`);
+        break;
+      case '-global': {
+        const m = /^([^.]+)\.([^=]+)=(.*)$/.exec(v);
+        if (!m) throw new QemuError('BAD_OPTION', `Invalid -global ${v}: expected driver.property=value`);
+        if (m[1] === 'ICH9-LPC') {
+          ich9LpcGlobal(lpc, m[2]!, m[3]!, v);
+          s.acpiPciHotplugWithBridgeSupport = lpc.acpiPciHotplugWithBridgeSupport;
+        }
+        break;
+      }
+      case '-bios': {
+        // the file QEMU would load, by its name in Debian's /usr/share/qemu
+        const fw = BIOS_FILES[v.replace(/^.*\//, '')];
+        if (!fw) throw new QemuError('BAD_OPTION', `could not load PC BIOS '${v}'`);
+        s.firmware = fw;
+        break;
+      }
+      default:
+        // -device and the backends are created with the machine, with QEMU's errors
+        break;
+    }
+  }
+  return s;
+}
+
+/** `-m`: a size in MiB unless suffixed */
+function parseRamSize(v: string): number {
+  const m = /^(\d+)([KMGT]?)B?$/i.exec(v);
+  if (!m) throw new QemuError('BAD_OPTION', `Invalid RAM size: ${v}`);
+  const unit = (m[2] ?? '').toUpperCase();
+  const mult = unit === 'K' ? 1 << 10 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1 << 20;
+  return Number(m[1]) * mult;
+}
+
+/**
+ * pcisim's `--stub-backends`: the -device lines people paste (Kata's, libvirt's) name backends defined
+ * elsewhere in the real command line. pcisim models no host side, so it can stand in a backend of the right
+ * kind for each one a device names and none defines. Without it a missing backend fails as QEMU fails.
+ */
+export function stubMissingBackends(argv: readonly string[]): string[] {
+  const defined = new Set<string>();
+  const wanted: [string, string][] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    const opt = argv[i]!;
+    const v = argv[i + 1]!;
+    if (['-chardev', '-object', '-netdev', '-blockdev', '-drive'].includes(opt)) {
+      for (const m of v.matchAll(/(?:^|,)(?:id|node-name)=([^,]+)/g)) defined.add(m[1]!);
+    }
+    if (opt === '-device') {
+      for (const m of v.matchAll(/(?:^|,)(chardev|rng|netdev|drive)=([^,]+)/g)) wanted.push([m[1]!, m[2]!]);
+    }
+  }
+  const out = [...argv];
+  for (const [kind, id] of wanted) {
+    if (defined.has(id)) continue;
+    defined.add(id);
+    if (kind === 'chardev') out.push('-chardev', `socket,id=${id},path=/nonexistent/${id}`);
+    else if (kind === 'rng') out.push('-object', `rng-random,id=${id},filename=/dev/urandom`);
+    else if (kind === 'netdev') out.push('-netdev', `user,id=${id}`);
+    else out.push('-blockdev', `driver=null-co,node-name=${id},size=67108864`);
+  }
+  return out;
 }

@@ -4,8 +4,8 @@
  * (qapi/qobject-input-visitor.c `*_keyval`), `visit_type_uintN`/`intN` range checks (qapi/qapi-visit-core.c)
  * and the qdev setters of hw/core/qdev-properties*.c, each failing with QEMU's own words.
  */
-import { QemuError } from '../errors.js';
-import { qemuStrtoi64, qemuStrtosz, qemuStrtou64, scanHex } from './numbers.js';
+import { QemuError } from '../../errors.js';
+import { qemuStrtoi64, qemuStrtosz, qemuStrtou64, scanHex } from '../../util/cutils.js';
 
 /** The kinds of qdev property pcisim models. */
 export type PropKind =
@@ -187,4 +187,52 @@ export function parseScalar(def: PropDef, value: string): PropValue {
     case 'link':
       return value;
   }
+}
+
+/** A property definition with its default (undefined: not set, like a NULL string or link). */
+export interface QdevPropDef extends PropDef {
+  def?: PropValue;
+}
+
+/** Property values after defaults, globals and the command line. */
+export class PropBag {
+  constructor(
+    readonly values: Map<string, PropValue>,
+    /** the names the command line (or a global) set explicitly */
+    readonly explicit: Set<string>,
+  ) {}
+  bool(name: string): boolean {
+    return this.values.get(name) === true;
+  }
+  num(name: string): number {
+    const v = this.values.get(name);
+    return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0;
+  }
+  big(name: string): bigint | null {
+    const v = this.values.get(name);
+    return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null;
+  }
+  str(name: string): string | undefined {
+    const v = this.values.get(name);
+    return typeof v === 'string' ? v : undefined;
+  }
+  mac(name: string): number[] | undefined {
+    const v = this.values.get(name);
+    return typeof v === 'object' && v !== null && 'mac' in v ? v.mac : undefined;
+  }
+  has(name: string): boolean {
+    return this.explicit.has(name);
+  }
+}
+
+/** DEFINE_PROP_*(): one property of `owner` with its default (none: not set) */
+export function defineProp(owner: string, name: string, kind: PropKind, def?: PropValue, extra?: Partial<PropDef>): QdevPropDef {
+  const d: QdevPropDef = { name, kind, owner, ...extra };
+  if (def !== undefined) d.def = def;
+  return d;
+}
+
+/** DEFINE_NIC_PROPERTIES(): `mac` and `netdev` */
+export function nicProperties(owner: string): QdevPropDef[] {
+  return [defineProp(owner, 'mac', 'mac'), defineProp(owner, 'netdev', 'netdev')];
 }

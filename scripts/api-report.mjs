@@ -22,8 +22,8 @@ import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-/** The packages that are published, hence have a public API to guard. */
-export const PACKAGES = ['packages/kvm', 'packages/qemu', 'packages/guest'];
+/** The packages whose public API is guarded: the published ones, and the app's functions (runCli and the library it runs on). */
+export const PACKAGES = ['packages/kvm', 'packages/qemu', 'packages/guest', 'apps/boot'];
 
 /** Report file name for a package: `@sim/kvm` → `kvm.api.md`. */
 export function reportName(packageName) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Regenerates what docs/ quote from the tool (run after `pnpm build`):
 //  - docs/fidelity.md between <!-- fidelity-table --> markers (the fidelity test checks it is current);
+//  - README.md's option list between <!-- pcisim-options --> markers, from the option table (apps/boot's
+//    options test checks it is current), and apps/boot/README.md's usage between <!-- pcisim-usage --> markers;
 //  - every block `<!-- pcisim: <args> -->` … `<!-- /pcisim -->` in docs/*.md and README.md: the output of
 //    `pcisim <args>`, in a code block.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const boot = await import(join(root, 'apps/boot/dist/index.js'));
+const { optionsMarkdown, usageText } = await import(join(root, 'apps/boot/dist/commands/options.js'));
 const fixtures = join(root, 'reference');
 
 function fidelityTable() {
@@ -75,12 +78,14 @@ async function fillCommandBlocks(text) {
   return result;
 }
 
-const files = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+const files = [join(root, 'README.md'), join(root, 'apps/boot/README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
 for (const f of files) {
   let text = readFileSync(f, 'utf8');
   const before = text;
   if (f.endsWith('fidelity.md')) text = replaceBetween(text, 'fidelity-table', fidelityTable());
   if (f.endsWith('topologies.md')) text = replaceBetween(text, 'topology-table', topologyTable());
+  if (f.endsWith('README.md')) text = replaceBetween(text, 'pcisim-options', optionsMarkdown());
+  if (f.endsWith('README.md')) text = replaceBetween(text, 'pcisim-usage', '```\n' + usageText() + '\n```\n');
   text = await fillCommandBlocks(text);
   if (text !== before) {
     writeFileSync(f, text);

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+/**
+ * @module
+ * The `pcisim` executable: {@link runCli} on the process's arguments and streams; its result is the exit status.
+ */
 import { runCli } from './cli.js';
 
 process.exitCode = await runCli(process.argv.slice(2), {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, type BootReport } from '../src/index.js';
-import { namedTopology } from '../src/topology.js';
+import { namedTopology } from '../src/core/topology.js';
 
 const fixture = (name: string): BootReport => JSON.parse(readFileSync(fileURLToPath(new URL(`../../../reference/${name}.json`, import.meta.url)), 'utf8'));
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeTopology, compareTopologies, formatTopology, formatTopologyComparison, topologyCli } from '../src/topology.js';
-import { parseQemuArgs } from '../src/scenario.js';
+import { analyzeTopology, compareTopologies } from '../src/core/topology.js';
+import { formatTopology, formatTopologyComparison } from '../src/formats/topology.js';
+import { runCli } from '../src/cli.js';
+import { parseQemuArgs } from '../src/core/scenario.js';
 
 const kata = () => compareTopologies(['kata'], { flavour: 'linux-6.1-generic', costProfile: 'tcg-reference' })[0]!;
 
@@ -77,9 +79,9 @@ describe('topology analysis', () => {
     expect(formatTopologyComparison(c)).toContain('hot-plug via shpchp');
   });
 
-  it('pcisim topology prints the analysis', () => {
+  it('pcisim topology prints the analysis', async () => {
     let out = '';
-    expect(topologyCli(['-M', 'q35', '-nodefaults', '-device', 'pcie-root-port,id=rp1,chassis=1,bus=pcie.0'], { stdout: (s) => (out += s), stderr: () => {} })).toBe(0);
+    expect(await runCli(['topology', '-M', 'q35', '-nodefaults', '-device', 'pcie-root-port,id=rp1,chassis=1,bus=pcie.0'], { stdout: (s) => (out += s), stderr: () => {} })).toBe(0);
     expect(out).toContain('free hot-plug slots: 1');
   });
 

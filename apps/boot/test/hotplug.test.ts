@@ -3,8 +3,9 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hotplugScenarioFromJson, runHotplugScenario, parseQmpEventArg, parseEventTime, hotplugBootCli, earliestSafeHotplug, type HotplugRunResult } from '../src/hotplug.js';
-import { parseQemuArgs } from '../src/scenario.js';
+import { hotplugScenarioFromJson, runHotplugScenario, parseQmpEventArg, parseEventTime, earliestSafeHotplug, type HotplugRunResult } from '../src/core/hotplug.js';
+import { runCli } from '../src/cli.js';
+import { parseQemuArgs } from '../src/core/scenario.js';
 import { deriveAcpiHotplugCosts, type AcpiHotplugRecording } from '../src/record/acpi-hotplug-costs.js';
 import { TCG_DEVICE_ADD_TO_PLUG_NS } from '@sim/qemu';
 import { TCG_REFERENCE_GUEST_CPU_COSTS } from '@sim/guest';
@@ -269,10 +270,10 @@ describe('command-line forms', () => {
     expect(() => parseEventTime('soon')).toThrow('bad event time');
   });
 
-  it('pcisim boot … --qmp runs the events and reports them', () => {
+  it('pcisim boot … --qmp runs the events and reports them', async () => {
     let out = '';
-    const code = hotplugBootCli(
-      ['-M', 'q35', '-nodefaults', '-device', 'pcie-root-port,id=rp1,chassis=1,bus=pcie.0', '--qmp', 'device_add virtio-rng-pci,id=r1,bus=rp1@+1s', '--qmp', 'device_add virtio-rng-pci,id=r1,bus=nope@+2s'],
+    const code = await runCli(
+      ['boot', '-M', 'q35', '-nodefaults', '-device', 'pcie-root-port,id=rp1,chassis=1,bus=pcie.0', '--qmp', 'device_add virtio-rng-pci,id=r1,bus=rp1@+1s', '--qmp', 'device_add virtio-rng-pci,id=r1,bus=nope@+2s'],
       { stdout: (s) => (out += s), stderr: () => {} },
     );
     expect(code).toBe(0);
@@ -280,7 +281,7 @@ describe('command-line forms', () => {
     expect(out).toContain(`"desc":"Bus 'nope' not found"`);
   });
 
-  it('--scenario file.json: {qemuArgs, append, events: [{at, qmp}]}, JSON out', () => {
+  it('--scenario file.json: {qemuArgs, append, events: [{at, qmp}]}, JSON out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcisim-hp-'));
     const file = join(dir, 's.json');
     writeFileSync(
@@ -292,7 +293,7 @@ describe('command-line forms', () => {
       }),
     );
     let out = '';
-    expect(hotplugBootCli(['--scenario', file, '--json'], { stdout: (x) => (out += x), stderr: () => {} })).toBe(0);
+    expect(await runCli(['boot', '--scenario', file, '--json'], { stdout: (x) => (out += x), stderr: () => {} })).toBe(0);
     const j = JSON.parse(out) as { schema: string; events: { kind: string; toFoundNs?: number; toDeletedNs?: number }[]; qmpEvents: unknown[] };
     expect(j.schema).toBe('pcisim.hotplug/1');
     expect(j.events.map((e) => e.kind)).toEqual(['device_add', 'device_del']);

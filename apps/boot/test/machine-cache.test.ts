@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootScenario, type BootOptions, type BootResult } from '../src/boot.js';
-import { MachineCache } from '../src/machine-cache.js';
-import { parseQemuArgs, type Scenario } from '../src/scenario.js';
+import { bootScenario } from '../src/core/boot-scenario.js';
+import { bootVm, type BootOptions, type BootResult } from '../src/core/boot.js';
+import { MachineCache } from '../src/core/machine-cache.js';
+import { parseQemuArgs, type Scenario } from '../src/core/scenario.js';
 
 /** every machine type, bridge kind and hot-plug controller the cache must bring back */
 const TOPOLOGIES: Record<string, string[]> = {
@@ -96,7 +97,7 @@ describe('MachineCache', () => {
   it('is not used with run-time hooks, a trace or the access list; those boots still reuse the machine', () => {
     const args = TOPOLOGIES['q35 default']!;
     const cache = new MachineCache();
-    bootScenario(scenario(args), { machines: cache, runtime: {} });
+    bootVm(scenario(args), { machines: cache, runtime: {} });
     expect(cache.stats).toEqual({ built: 0, reused: 0, poweredOn: 0, restored: 0, refused: 0 });
     const fresh = bootScenario(scenario(args), { keepAccesses: true });
     bootScenario(scenario(args), { machines: cache });
@@ -181,14 +182,12 @@ function flatten(root: object): unknown[] {
 
 describe('a restored machine, field by field', () => {
   it('is a newly realized one, but for the topology epoch its bus-number cache last saw', async () => {
-    const { createMachine } = await import('../src/boot.js');
-    const { realizeArgv } = await import('@sim/qemu');
+    const { qemuInitMachine } = await import('@sim/qemu');
     const args = TOPOLOGIES['q35 root ports, SHPC bridge behind a PCIe-PCI bridge']!;
     const cache = new MachineCache();
     bootScenario(scenario(args), { ...DIRTY, machines: cache });
     const restored = cache.restore(scenario(args))!;
-    const fresh = createMachine(scenario(args));
-    realizeArgv(fresh, args, { acpiPciHotplug: 'bridges' });
+    const fresh = qemuInitMachine(scenario(args));
     const a = flatten(restored);
     const b = flatten(fresh);
     expect(a.length).toBe(b.length);

@@ -5,19 +5,19 @@ import { describe, expect, it } from 'vitest';
 import {
   BENCH_MATRIX,
   SweepMatrixError,
-  SweepUsageError,
   checkMatrix,
   expandMatrix,
   matrixSize,
   resolveScenario,
   runSweep,
-  sweepCommand,
   type SweepMatrix,
   type SweepResult,
-} from '../src/sweep/index.js';
-import { bootScenario } from '../src/boot.js';
-import { spreadSample } from '../src/sweep/run.js';
-import { parseQemuArgs } from '../src/scenario.js';
+} from '../src/core/sweep/index.js';
+import { sweepCommand } from '../src/commands/sweep.js';
+import { UsageError as SweepUsageError } from '../src/core/errors.js';
+import { bootScenario } from '../src/core/boot-scenario.js';
+import { spreadSample } from '../src/core/sweep/run.js';
+import { parseQemuArgs } from '../src/core/scenario.js';
 
 /** small and quick: lastbus=0 keeps each boot near 1,000 accesses */
 const SMALL: SweepMatrix = {

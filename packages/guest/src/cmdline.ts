@@ -3,6 +3,7 @@
  * The kernel command-line options that change PCI enumeration: `pci=` (arch/x86/pci/common.c
  * pcibios_setup() and drivers/pci/pci.c pci_setup()), `acpi=off`, `pcie_ports=`, `pcie_aspm=off`.
  */
+import { PCI_NO_CHECKS, PCI_PROBE_CONF1, PCI_PROBE_CONF2, PCI_PROBE_MMCONF, PCI_PROBE_NOEARLY } from './arch/x86/include/asm/pci_x86.js';
 import { GuestError } from './errors.js';
 
 export interface LinuxPciOptions {
@@ -16,12 +17,6 @@ export interface LinuxPciOptions {
   aspmDisabled: boolean;
   acpiphpDisabled: boolean;
 }
-
-const PCI_PROBE_CONF1 = 0x2;
-const PCI_PROBE_CONF2 = 0x4;
-const PCI_PROBE_MMCONF = 0x8;
-const PCI_PROBE_NOEARLY = 0x10;
-const PCI_NO_CHECKS = 0x400;
 
 /** Debian 6.1 x86-64 default: CONF1 | CONF2 | MMCONF */
 export const DEFAULT_PCI_PROBE = PCI_PROBE_CONF1 | PCI_PROBE_CONF2 | PCI_PROBE_MMCONF;

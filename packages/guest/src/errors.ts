@@ -5,7 +5,7 @@
  */
 /**
  * `NEEDS_HOTPLUG_DRIVERS`: the boot binds a hot-plug driver (pciehp) whose interrupts and sleeps only the
- * hot-plug runtime models; boot with one attached (`@sim/boot`'s `bootWithDrivers`).
+ * hot-plug runtime models; boot with one attached (`@sim/boot`'s `bootScenario` does when `bindsPciehpAtBoot`).
  */
 export type GuestErrorCode = 'BAD_CMDLINE' | 'UNSUPPORTED' | 'NO_CONFIG_ACCESS' | 'NEEDS_HOTPLUG_DRIVERS';
 

@@ -1,9 +1,22 @@
 /**
  * @module
- * @sim/guest: a Linux x86-64 guest's PCI initialisation, simulated access by access on any {@link Cpu}.
+ * @sim/guest: a Linux x86-64 guest's PCI initialisation, simulated access by access on any {@link Cpu}, and
+ * its PCI hot-plug at run time (the kernel's timers, workqueues, interrupts and printk; acpiphp, pciehp, shpchp).
  */
 export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables, AcpiHostBridge, AcpiPciDevice, AcpiInterruptLink, PciConfigRegion } from './cpu.js';
-export { Linux61, type Linux61Options, type GuestPatch, type FoundDevice, type ConfigAccessHook } from './linux61.js';
+export { Linux, type LinuxOptions, type GuestPatch, type ConfigAccessHook } from './linux.js';
+export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from './include/linux/pci.js';
+export { pciName } from './include/linux/pci.js';
+export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion, type KernelConfigOption } from './version.js';
+export type { PciHotplugHooks } from './init/main.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
-export * from './hotplug/index.js';
+export { Kernel, type KernelTraceHook, type KGen, type KOp } from './kernel/sched/core.js';
+export { HZ, TICK_NSEC, INITIAL_JIFFIES, msecsToJiffies, timerBucketExpiry } from './kernel/time/timer.js';
+export { fmtTime, type KernelLogLine } from './kernel/printk.js';
+export { ZERO_GUEST_CPU_COSTS, TCG_REFERENCE_GUEST_CPU_COSTS, type GuestCpuCosts } from './kernel/costs.js';
+export { HotplugRuntime, type HotplugRuntimeOptions, type PciMilestone } from './hotplug.js';
+export { PciehpController, type PciehpState, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
+export { ShpcController, ShpcSlot, type ShpcSlotState } from './drivers/pci/hotplug/shpchp_core.js';
+export { Acpiphp, type AcpiPciHotplugTables, type AcpiphpSlot } from './drivers/pci/hotplug/acpiphp_glue.js';
+export { pciDeviceGroups, iommuGroupReasonText, type IommuGroup, type IommuGroupReason } from './drivers/iommu/iommu.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Kernel, DelayedWork, HZ, INITIAL_JIFFIES, TICK_NSEC, msecsToJiffies, timerBucketExpiry, type KGen } from '../src/hotplug/kernel.js';
+import { Kernel, type KGen } from '../src/kernel/sched/core.js';
+import { DelayedWork } from '../src/kernel/workqueue.js';
+import { HZ, INITIAL_JIFFIES, TICK_NSEC, msecsToJiffies, timerBucketExpiry } from '../src/kernel/time/timer.js';
 import type { Cpu } from '../src/cpu.js';
 
 /** A CPU with a clock and nothing behind its ports. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { Linux61, type BootInfo, type Cpu, type CpuidResult } from '../src/index.js';
+import { Linux, type BootInfo, type Cpu, type CpuidResult } from '../src/index.js';
 
 /**
  * @sim/guest on its own against a real boot: QEMU's hand-off for the scenario (E820, ACPI tables, CPUID, as
@@ -122,9 +122,9 @@ describe.each(SCENARIOS)('Linux 6.1 alone against the real %s boot', (name, acce
 
   it('makes every config access the real kernel made, in order, with the same registers, sizes and written values', () => {
     const r = replayCpu(real, handoff.bootInfo, handoff.cpuid);
-    let found: ReturnType<Linux61['boot']> = [];
+    let found: ReturnType<Linux['boot']> = [];
     try {
-      found = new Linux61(r.cpu, handoff.bootInfo).boot();
+      found = new Linux(r.cpu, handoff.bootInfo).boot();
     } catch (e) {
       if (!(e instanceof Divergence)) throw e;
     }

@@ -49,6 +49,8 @@ export type { ExitObserver } from './core.js';
 export type { Memslot } from './memslots.js';
 export type { MmuOptions } from './mmu.js';
 export { allOnesDevice, type IoBusName } from './iobus.js';
+export { kvmRegisterCoalescedPio, type KvmCoalescedPioZone } from './coalesced-mmio.js';
+export { PioFastDevice, type PciConfigLatch } from './pio-fast.js';
 export { kvmPvCpuidEntries } from './cpuid.js';
 export {
   diffStats,

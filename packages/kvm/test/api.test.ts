@@ -52,6 +52,8 @@ describe('public API', () => {
         'EXIT_EVENT_IN_KERNEL_MMIO',
         'EXIT_EVENT_EPT_FAULT',
         'allOnesDevice',
+        'kvmRegisterCoalescedPio',
+        'PioFastDevice',
         'kvmPvCpuidEntries',
         'diffStats',
         'costProfiles',

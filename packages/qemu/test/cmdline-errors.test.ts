@@ -4,7 +4,7 @@
  * QEMU function named beside the test.
  */
 import { describe, expect, it } from 'vitest';
-import { Q35Machine, QemuError, parseQemuCommandLine, realizeCommandLine, type QemuErrorCode } from '../src/index.js';
+import { Q35Machine, QemuError, parseQemuCommandLine, plugDeviceOption, realizeCommandLine, type QemuErrorCode } from '../src/index.js';
 
 /** parse and realize on a -nodefaults q35 (or the default one), returning what was thrown */
 function fail(argv: string[], opts: { defaults?: boolean; acpi?: boolean } = {}): { code: QemuErrorCode; message: string } {
@@ -340,17 +340,17 @@ describe('backends', () => {
   });
 });
 
-describe('plugDevice after the command line (Q35Machine.plugDevice)', () => {
+describe('plugDeviceOption after the command line', () => {
   const machine = () => {
     const m = new Q35Machine({ nodefaults: true, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true });
     realizeCommandLine(m, parseQemuCommandLine(['-device', 'pcie-root-port,id=rp,chassis=1', '-device', 'virtio-rng-pci,id=r']));
     return m;
   };
   it('a taken id is qdev_set_id()\'s error once the first device exists', () => {
-    expect(() => machine().plugDevice('e1000,id=r')).toThrow(new QemuError('DUPLICATE_ID', "-device e1000,id=r: Duplicate device ID 'r'"));
+    expect(() => plugDeviceOption(machine(), 'e1000,id=r')).toThrow(new QemuError('DUPLICATE_ID', "-device e1000,id=r: Duplicate device ID 'r'"));
   });
   it('device_add errors come bare, as QMP returns them', () => {
-    expect(() => machine().plugDevice('virtio-rng-pci,bus=nope', { hotplugged: true })).toThrow(
+    expect(() => plugDeviceOption(machine(), 'virtio-rng-pci,bus=nope', { hotplugged: true })).toThrow(
       new QemuError('BUS_NOT_FOUND', "Bus 'nope' not found"),
     );
   });

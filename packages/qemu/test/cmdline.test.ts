@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseKeyval, parseQemuCommandLine, parseQemuOpts, parseGlobal, Q35Machine, realizeCommandLine } from '../src/index.js';
-import { QDict, tdbHash } from '../src/cmdline/qdict.js';
-import { qemuStrtosz, qemuStrtou64, qemuStrtoi64 } from '../src/cmdline/numbers.js';
-import { parseDevfn, parseBool, parseUint } from '../src/cmdline/props.js';
+import { QDict, tdbHash } from '../src/qobject/qdict.js';
+import { qemuStrtosz, qemuStrtou64, qemuStrtoi64 } from '../src/util/cutils.js';
+import { parseDevfn, parseBool, parseUint } from '../src/hw/core/qdev-properties.js';
 
 describe('QemuOpts', () => {
   it('implied first name, name=value pairs in order, id kept apart', () => {

@@ -9,6 +9,7 @@ import {
   describeTopology,
   parseQemuCommandLine,
   realizeCommandLine,
+  plugDeviceOption,
   PciDevice,
   type RealizeResult,
 } from '../src/index.js';
@@ -454,7 +455,7 @@ describe('device models beyond the recordings', () => {
   it('plugDevice on a built machine: -device after realize, with the same backends', () => {
     const m = q35();
     realizeCommandLine(m, parseQemuCommandLine(['-netdev', 'user,id=n0', '-device', 'pcie-root-port,id=rp,chassis=1']));
-    const rec = m.plugDevice('virtio-net-pci,netdev=n0,bus=rp');
+    const rec = plugDeviceOption(m, 'virtio-net-pci,netdev=n0,bus=rp');
     expect(rec.bus).toBe('rp');
     expect(rec.pci!.configRead(0, 4)).toBe(0x10411af4);
     expect(m.rootBus.children[0]!.devices[0]).toBe(rec.pci);
@@ -463,7 +464,7 @@ describe('device models beyond the recordings', () => {
   it('device_add into a root port: hot-plugged, native hot-plug capability on a hot-plugged port', () => {
     const m = q35();
     realizeCommandLine(m, parseQemuCommandLine(['-device', 'pcie-root-port,id=rp,chassis=1']));
-    const rp2 = m.plugDevice('pcie-root-port,id=rp2,chassis=2', { hotplugged: true });
+    const rp2 = plugDeviceOption(m, 'pcie-root-port,id=rp2,chassis=2', { hotplugged: true });
     expect(rp2.pci!.hotplugged).toBe(true);
     expect(rp2.pci!.configRead(0x68, 4) & 0x40).toBe(0x40);
   });

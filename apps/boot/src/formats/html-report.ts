@@ -8,12 +8,13 @@
  *
  * Deterministic: the same boot and compare give the same bytes (no date, no random ids).
  */
-import type { BootResult } from '../boot.js';
-import { compareRowCells, type CompareResult, type CompareRow } from '../compare.js';
-import type { DeviceEntry } from '../report/types.js';
-import type { TraceSpan } from './collector.js';
+import type { BootResult } from '../core/boot.js';
+import type { CompareResult, CompareRow } from '../core/compare.js';
+import { compareRowCells } from './compare.js';
+import type { DeviceEntry } from '../core/report-types.js';
+import type { TraceSpan } from '../core/collector.js';
 import { formatMilestones, milestones } from './milestones.js';
-import { groupThousands } from '../report/number.js';
+import { groupThousands } from './number.js';
 
 export interface HtmlReportInput {
   /** a boot; with `trace` collected for the timeline and the exit-rate chart */

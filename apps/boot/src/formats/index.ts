@@ -15,7 +15,7 @@ export {
   type ExitScope,
   type ExitTimeStats,
   type TimedVmxReason,
-} from './collector.js';
+} from '../core/collector.js';
 export { formatPerfKvmStat, perfKvmStat, printfFixed, type PerfKvmStat, type PerfKvmStatRow, type PerfKvmStatOptions } from './perf-kvm-stat.js';
 export { formatMilestones, milestones, type Milestone } from './milestones.js';
 export { buildTraceEvents, PID_GUEST, PID_KVM, PID_QEMU, type TraceEvent, type TraceEventFile, type TraceEventOptions } from './trace-event.js';

@@ -12,8 +12,8 @@
  * set-up, and `linux_start_boot` / `linux_start_kernel` fall on the hand-off. `linux_start_user` is not
  * printed: the model stops after PCI init (qemu-boot-time too prints only the points it recorded).
  */
-import type { BootResult } from '../boot.js';
-import type { TraceData, TraceSpan } from './collector.js';
+import type { BootResult } from '../core/boot.js';
+import type { TraceData, TraceSpan } from '../core/collector.js';
 
 export interface Milestone {
   name: string;

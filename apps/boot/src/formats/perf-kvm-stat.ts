@@ -13,8 +13,8 @@
  * (HLT, MSR writes, interrupts, EPT faults on RAM it never touches here) is simulated, so those rows are
  * absent, not zero.
  */
-import type { BootResult } from '../boot.js';
-import { TIMED_VMX_REASONS, type ExitScope, type ExitTimeStats } from './collector.js';
+import type { BootResult } from '../core/boot.js';
+import { TIMED_VMX_REASONS, type ExitScope, type ExitTimeStats } from '../core/collector.js';
 
 /** The VMX basic exit reasons of arch/x86/include/uapi/asm/vmx.h the model produces, with their numbers. */
 const VMX_EXIT_CODE: Record<string, number> = { CPUID: 10, IO_INSTRUCTION: 30, EPT_VIOLATION: 48, EPT_MISCONFIG: 49 };
@@ -45,7 +45,7 @@ export interface PerfKvmStat {
 }
 
 const NO_TRACE =
-  'perf-kvm-stat needs every exit: boot with bootScenario(scenario, { trace: new TraceCollector() }) (apps/boot/src/formats/collector.ts)';
+  'perf-kvm-stat needs every exit: boot with bootScenario(scenario, { trace: new TraceCollector() }) (apps/boot/src/core/collector.ts)';
 
 /** The table's numbers: one row per VMX exit reason that occurred, largest sample count first. */
 export function perfKvmStat(result: BootResult, opts: PerfKvmStatOptions = {}): PerfKvmStat {

@@ -20,8 +20,8 @@
  * q35, a few hundred events per counter) show the rate, where it changes and which reason dominates, in
  * ~100 KB. `exitInstants: true` (with a collector made with `exitEvents: true`) adds every exit as well.
  */
-import type { BootResult } from '../boot.js';
-import type { ExitBin, TraceSpan } from './collector.js';
+import type { BootResult } from '../core/boot.js';
+import type { ExitBin, TraceSpan } from '../core/collector.js';
 import { milestones } from './milestones.js';
 
 /** A Trace Event (the subset of fields pcisim writes). */

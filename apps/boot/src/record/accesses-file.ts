@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { AccessRecord } from '../report/types.js';
+import type { AccessRecord } from '../core/report-types.js';
 import { RecordError } from './errors.js';
 import { formatBdf } from './tally.js';
 

@@ -4,7 +4,7 @@
  * it reaches config space (the reference JSON's `devices`, `bridges`, `linuxConfigLines`).
  */
 
-import type { DeviceEntry } from '../report/types.js';
+import type { DeviceEntry } from '../core/report-types.js';
 
 /** `pci 0000:00:1f.2: [8086:2922] type 00 class 0x010601` (drivers/pci/probe.c, pci_setup_device) */
 const DEVICE_RE = /\bpci ([0-9a-f]{4}):([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]): \[([0-9a-f]{4}):([0-9a-f]{4})\] type ([0-9a-f]{2}) class 0x([0-9a-f]{6})\b/;

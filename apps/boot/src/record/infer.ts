@@ -6,7 +6,7 @@
  * recording this gives Linux's own list, in Linux's order.
  */
 
-import type { AccessRecord, DeviceEntry } from '../report/types.js';
+import type { AccessRecord, DeviceEntry } from '../core/report-types.js';
 import { formatBdf } from './tally.js';
 
 const HEADER_BYTES = 16;

@@ -5,7 +5,7 @@
  * always come first, ascending), so the writer takes it from `busOrder`.
  */
 
-import type { BootReport } from '../report/types.js';
+import type { BootReport } from '../core/report-types.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json } | Map<string, Json>;
 

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AccessRecord, BootReport, Phase, PhaseReport, RecordedWith } from '../report/types.js';
+import type { AccessRecord, BootReport, Phase, PhaseReport, RecordedWith } from '../core/report-types.js';
 import { writeAccessesFile } from './accesses-file.js';
 import { type ConsoleInfo, ConsoleParser, parseConsole, stripAnsi } from './console.js';
 import { RecordError } from './errors.js';

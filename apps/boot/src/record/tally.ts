@@ -12,7 +12,7 @@
  * - absent_function_of_present_slot = some function of the slot is present, not this one.
  */
 
-import type { AccessRecord, ConfigTally, DeviceEntry, Phase } from '../report/types.js';
+import type { AccessRecord, ConfigTally, DeviceEntry, Phase } from '../core/report-types.js';
 
 /** The fields the tally reads; `AccessRecord` has them, and so can a simulator's own access record. */
 export type TallyInput = Pick<AccessRecord, 'mech' | 'write' | 'bus' | 'devfn'>;

@@ -22,7 +22,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { AccessRecord, Phase, PortAccesses } from '../report/types.js';
+import type { AccessRecord, Phase, PortAccesses } from '../core/report-types.js';
 import { traceValue } from './accesses-file.js';
 import { RecordError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { bench, describe } from 'vitest';
-import { BENCH_CASES, type BenchCase } from '../../src/bench/cases.js';
-import { BENCH_MATRIX, runSweep, sweepWorkerUrl } from '../../src/sweep/index.js';
+import { BENCH_CASES, type BenchCase } from '../../src/core/bench/cases.js';
+import { BENCH_MATRIX, runSweep, sweepWorkerUrl } from '../../src/core/sweep/index.js';
 
 function sweepJobs2(): () => Promise<number> {
   return async () => {

@@ -1,8 +1,8 @@
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { prepareReplay } from '../../src/bench/replay.js';
-import { bootScenario } from '../../src/boot.js';
-import { parseQemuArgs } from '../../src/scenario.js';
+import { prepareReplay } from '../../src/core/bench/replay.js';
+import { bootVm } from '../../src/core/boot.js';
+import { parseQemuArgs } from '../../src/core/scenario.js';
 
 /** minor GCs while `work` runs (PerformanceObserver 'gc' entries, read once they are delivered) */
 async function minorGcsDuring(work: () => void): Promise<number> {
@@ -29,7 +29,7 @@ async function minorGcsDuring(work: () => void): Promise<number> {
  * minor GC, where one small object per access would take ~100 MB and dozens of scavenges.
  *
  * Values are handed to the vCPU as the guest's bytes: a dword with bit 31 set (every 0xcf8 address) as the
- * int32 of those bytes, which the vCPU masks as the hardware does, as the guest model (Linux61) and the
+ * int32 of those bytes, which the vCPU masks as the hardware does, as the guest model (Linux) and the
  * firmware do too (passed as an unsigned number ≥ 2^31, V8 boxes it in the caller's frame at every call it
  * does not inline: the second test holds the guest to it). ECAM gpas (0xb0000000 + …) likewise go as the int32
  * of their bits (@sim/kvm's `Gpa`), and the host bridge keeps a value read as an int32 until it leaves: the last
@@ -51,11 +51,11 @@ describe('q35 boot access path', () => {
     expect(minor).toBeLessThanOrEqual(1);
   }, 60_000);
 
-  it("the guest's own conf1 reads (Linux61 → vCPU → QEMU) make no heap number per access", async () => {
+  it("the guest's own conf1 reads (Linux → vCPU → QEMU) make no heap number per access", async () => {
     // pcibios_fixup_peer_bridges()' probe of an absent bus, by the guest model itself: pci_conf1_read()
     // passes PCI_CONF1_ADDRESS (bit 31 set) to outl as the int32 of its bytes. As an unsigned number it was
     // boxed at that call, 16 bytes per access: ~52 MB and several scavenges over these 3.2 M accesses.
-    const booted = bootScenario(parseQemuArgs(['-M', 'q35']), { runtime: {} });
+    const booted = bootVm(parseQemuArgs(['-M', 'q35']), { runtime: {} });
     const linux = booted.live!.linux;
     const scan = (): number => {
       let x = 0;
@@ -78,7 +78,7 @@ describe('q35 boot access path', () => {
       // KVM_EXIT_MMIO, or answered in KVM by the mmio-bus device, the PCI_HOLE slot or the 0xff page. Each gpa
       // is ≥ 0xb0000000; passed unsigned it was a heap number per access (16 B, ~25 scavenges here), and so was
       // the host bridge's 0xffffffff for an absent function
-      const booted = bootScenario(parseQemuArgs(['-M', 'q35']), { runtime: {}, guestPatch: 'mmconfig-v1', kvm: [...kvm] });
+      const booted = bootVm(parseQemuArgs(['-M', 'q35']), { runtime: {}, guestPatch: 'mmconfig-v1', kvm: [...kvm] });
       const linux = booted.live!.linux;
       const scan = (): number => {
         let x = 0;
@@ -104,15 +104,15 @@ describe('q35 boot access path', () => {
       // an empty one reads 0xffffffff, from QEMU (conf1 or ECAM) or from KVM. It comes back as -1 all the
       // way to the scan (the vCPU, QEMU's host bridge and the guest's config primitives hand dwords over as
       // the int32 of their bytes); unsigned it was a heap number per probe (4-13 scavenges here)
-      const booted = bootScenario(parseQemuArgs(['-M', 'q35']), { runtime: {}, kvm: [...kvm], ...(patch ? { guestPatch: patch } : {}) });
+      const booted = bootVm(parseQemuArgs(['-M', 'q35']), { runtime: {}, kvm: [...kvm], ...(patch ? { guestPatch: patch } : {}) });
       const linux = booted.live!.linux;
-      const bus0 = linux.hpFindBus(0)!;
+      const bus0 = linux.findBus(0)!;
       const empty: number[] = [];
-      for (let devfn = 0; devfn < 256; devfn += 8) if (linux.hpReadDevVendorId(bus0, devfn) === null) empty.push(devfn);
+      for (let devfn = 0; devfn < 256; devfn += 8) if (linux.readDevVendorId(bus0, devfn) === null) empty.push(devfn);
       expect(empty).toHaveLength(32 - 4); // 00.0 MCH, 01.0 VGA, 02.0 e1000e, 1f.x ICH9
       const probe = (rounds: number): number => {
         let absent = 0;
-        for (let r = 0; r < rounds; r++) for (const devfn of empty) absent += linux.hpReadDevVendorId(bus0, devfn) === null ? 1 : 0;
+        for (let r = 0; r < rounds; r++) for (const devfn of empty) absent += linux.readDevVendorId(bus0, devfn) === null ? 1 : 0;
         return absent;
       };
       expect(probe(2000)).toBe(2000 * empty.length); // JIT warm-up

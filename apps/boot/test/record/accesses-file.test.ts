@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ACCESSES_HEADER, formatAccess, parseAccessLine, readAccessesFile, writeAccessesFile } from '../../src/record/accesses-file.js';
 import { RecordError } from '../../src/record/errors.js';
-import type { AccessRecord } from '../../src/report/types.js';
+import type { AccessRecord } from '../../src/core/report-types.js';
 import { FIXTURES, REFERENCE_SCENARIOS, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();

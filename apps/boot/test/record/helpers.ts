@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import type { BootReport } from '../../src/report/types.js';
+import type { BootReport } from '../../src/core/report-types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../../reference/', import.meta.url));
 

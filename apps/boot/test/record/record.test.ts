@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordError } from '../../src/record/errors.js';
 import { toReferenceJson } from '../../src/record/json.js';
 import { findKernel, findQemu, importTrace, recordBoot, recordingCommand, scenarioArgs } from '../../src/record/record.js';
-import type { BootReport } from '../../src/report/types.js';
+import type { BootReport } from '../../src/core/report-types.js';
 import { conf1, FIXTURES, FWCFG, mmcfg, op, recordedScenarios, tempDirs } from './helpers.js';
 
 /** A small boot: firmware reads 00:00.0 and 00:03.0, Linux reads 00:00.0, 00:1f.0, 01:00.0 (absent bus). */

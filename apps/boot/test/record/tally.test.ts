@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAccessesFile } from '../../src/record/accesses-file.js';
 import { ConfigTallyBuilder, formatBusOrder, packAccess, parseBdf, PhaseTallyBuilder, PresentSet, tallyPhases } from '../../src/record/tally.js';
-import type { AccessRecord, ConfigTally, Phase } from '../../src/report/types.js';
+import type { AccessRecord, ConfigTally, Phase } from '../../src/core/report-types.js';
 import { FIXTURES, loadReport, recordedScenarios, REFERENCE_SCENARIOS } from './helpers.js';
 
 function withoutPorts(c: ConfigTally): ConfigTally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupThousands } from '../../src/report/number.js';
+import { groupThousands } from '../../src/formats/number.js';
 
 describe('groupThousands', () => {
   it("prints integers as toLocaleString('en-US') does, without ICU", () => {

@@ -1,0 +1,27 @@
+/**
+ * @module
+ * `pcisim record`: a real QEMU boot traced and tallied into a reference (the recorder is ../record/).
+ */
+import { UsageError } from '../core/errors.js';
+import type { ParsedArgs } from './options.js';
+import type { CliIo } from './io.js';
+
+export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const qemuArgs = [...args.positionals];
+  // -append goes to the recorder on its own: it adds the recording's console options to it
+  let append = '';
+  const i = qemuArgs.indexOf('-append');
+  if (i >= 0) {
+    const v = qemuArgs[i + 1];
+    if (v === undefined) throw new UsageError('-append needs a value');
+    append = v;
+    qemuArgs.splice(i, 2);
+  }
+  const scenario = args.value('--scenario') ?? 'recording';
+  const { recordBoot } = await import('../record/record.js');
+  const r = await recordBoot({ qemuArgs, append, scenario, outDir: args.value('--out') ?? '.', onConsoleLine: () => {} });
+  for (const w of r.warnings) io.stderr(`pcisim record: warning: ${w}\n`);
+  const l = r.report.phases.linux.config;
+  io.stdout(`${scenario}: linux conf1 ${l.accesses.conf1}, mmcfg ${l.accesses.mmcfg}, absent ${l.absent}; wrote ${Object.values(r.files).join(', ')}\n`);
+  return 0;
+}

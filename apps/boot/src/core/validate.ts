@@ -1,0 +1,119 @@
+/**
+ * @module
+ * `pcisim validate <reference.json>`: simulate the reference's command line and compare field by field
+ * (per phase, mechanism, bus, device) and access by access (the first one where the sequences part).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { bootScenario } from './boot-scenario.js';
+import { parseQemuArgs } from './scenario.js';
+import { parseAccessLine, formatAccess } from '../record/accesses-file.js';
+import { RecordError } from '../record/errors.js';
+import type { AccessRecord, BootReport, ConfigTally, Phase } from './report-types.js';
+
+export interface FieldDiff {
+  field: string;
+  simulated: unknown;
+  real: unknown;
+}
+
+export interface ValidateResult {
+  scenario: string;
+  exact: boolean;
+  /** exact per phase */
+  phases: Record<Phase, boolean>;
+  diffs: FieldDiff[];
+  /** the first access where the sequences differ, per phase; null when they agree or no accesses file exists */
+  firstDivergence: Record<Phase, { index: number; simulated: string | null; real: string | null } | null>;
+  accessesCompared: boolean;
+  /** the simulated report */
+  simulated?: BootReport;
+}
+
+export function validateReference(path: string): ValidateResult {
+  let ref: BootReport;
+  try {
+    ref = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
+  } catch (e) {
+    throw new RecordError('BAD_ARGUMENTS', `${path}: not a reference JSON (${(e as Error).message})`, { file: path });
+  }
+  if (!ref.phases || !Array.isArray(ref.qemuArgs)) {
+    throw new RecordError('BAD_ARGUMENTS', `${path}: not a pcisim reference (no phases or qemuArgs)`, { file: path });
+  }
+  const scenario = ref.scenario ?? path.replace(/^.*\//, '').replace(/\.json$/, '');
+  // the recorder's base arguments (-m 512) unless the scenario set its own
+  const args = ref.qemuArgs.includes('-m') ? [...ref.qemuArgs] : ['-m', '512', ...ref.qemuArgs];
+  if (ref.append) args.push('-append', ref.append);
+  const sim = bootScenario(parseQemuArgs(args), { keepAccesses: true });
+  const diffs: FieldDiff[] = [];
+  const phases = { firmware: true, linux: true } as Record<Phase, boolean>;
+  for (const ph of ['firmware', 'linux'] as const) {
+    const before = diffs.length;
+    compareTally(`${ph}.config`, sim.report.phases[ph].config, ref.phases[ph].config, diffs);
+    phases[ph] = diffs.length === before;
+  }
+  const simDevices = sim.report.devices.map((d) => `${d.bdf.replace(/^0000:/, '')} ${d.vendor}:${d.device} ${d.class}`);
+  const refDevices = ref.devices.map((d) => `${d.bdf.replace(/^0000:/, '')} ${d.vendor}:${d.device} ${d.class}`);
+  if (simDevices.join('\n') !== refDevices.join('\n')) diffs.push({ field: 'devices', simulated: simDevices, real: refDevices });
+
+  const accPath = path.replace(/\.json$/, '.accesses.txt.gz');
+  const firstDivergence: ValidateResult['firstDivergence'] = { firmware: null, linux: null };
+  let accessesCompared = false;
+  if (existsSync(accPath) && sim.accesses) {
+    accessesCompared = true;
+    const lines = gunzipSync(readFileSync(accPath)).toString('utf8').split('\n');
+    const real: AccessRecord[] = [];
+    lines.forEach((l, i) => {
+      const a = parseAccessLine(l, i + 1, accPath);
+      if (a) real.push(a);
+    });
+    for (const [ph, tag] of [
+      ['firmware', 'F'],
+      ['linux', 'L'],
+    ] as const) {
+      const a = sim.accesses.filter((x) => x.phase === tag);
+      const b = real.filter((x) => x.phase === tag);
+      const n = Math.max(a.length, b.length);
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        const y = b[i];
+        if (!x || !y || key(x) !== key(y)) {
+          firstDivergence[ph] = { index: i + 1, simulated: x ? formatAccess(masked(x)) : null, real: y ? formatAccess(masked(y)) : null };
+          phases[ph] = false;
+          break;
+        }
+      }
+    }
+  }
+  const exact = diffs.length === 0 && !firstDivergence.firmware && !firstDivergence.linux;
+  return { scenario, exact, phases, diffs, firstDivergence, accessesCompared, simulated: sim.report };
+}
+
+function masked(a: AccessRecord): AccessRecord {
+  const m = a.size === 4 ? 0xffffffff : a.size === 2 ? 0xffff : 0xff;
+  const { valueHex: _v, ...rest } = a;
+  return { ...rest, value: (a.value & m) >>> 0 };
+}
+
+function key(a: AccessRecord): string {
+  return formatAccess(masked(a));
+}
+
+function compareTally(prefix: string, sim: ConfigTally, real: ConfigTally, out: FieldDiff[]): void {
+  const fields: (keyof ConfigTally)[] = ['accesses', 'reads', 'writes', 'absent', 'absentBreakdown', 'distinctBdfProbed', 'byBus', 'perPresentDevice'];
+  for (const f of fields) {
+    const a = sim[f];
+    const b = real[f];
+    if (a === undefined || b === undefined) continue;
+    if (typeof a === 'object' && typeof b === 'object') {
+      const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+      for (const k of [...keys].sort((p, q) => Number(p) - Number(q) || p.localeCompare(q))) {
+        const x = (a as Record<string, unknown>)[k];
+        const y = (b as Record<string, unknown>)[k];
+        if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ field: `${prefix}.${f}.${k}`, simulated: x ?? 0, real: y ?? 0 });
+      }
+    } else if (a !== b) {
+      out.push({ field: `${prefix}.${f}`, simulated: a, real: b });
+    }
+  }
+}

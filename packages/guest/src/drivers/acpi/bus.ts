@@ -1,0 +1,24 @@
+/**
+ * @module
+ * drivers/acpi/bus.c: acpi_init(): the namespace scan (each link's _STA), the host bridges, the links.
+ */
+import { acpiPciLinkCrs, acpiPciLinkDis, acpiPciLinkSta } from './pci_link.js';
+import { acpiPciRootAdd } from './pci_root.js';
+import type { KernelState } from '../../init/main.js';
+
+/** drivers/acpi/bus.c acpi_init() */
+export function acpiInit(k: KernelState): void {
+  const acpi = k.info.acpi!;
+  // acpi_bus_scan() of \_SB: each PNP0C0F link's _STA is evaluated twice (acpi_bus_check_add, acpi_add_single_object)
+  for (let i = 0; i < acpi.links.length; i++) {
+    acpiPciLinkSta(k, i);
+    acpiPciLinkSta(k, i);
+  }
+  for (const hb of acpi.hostBridges) acpiPciRootAdd(k, hb);
+  // acpi_pci_link_init(): acpi_pci_link_add() -> _PRS, acpi_pci_link_get_current() (_STA, _CRS), then _DIS
+  for (let i = 0; i < acpi.links.length; i++) {
+    acpiPciLinkSta(k, i);
+    acpiPciLinkCrs(k, i);
+    acpiPciLinkDis(k, i);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * @module
+ * drivers/pci/pci.c: the capability walkers (pci_find_capability(), pci_find_ext_capability()), MPS, ARI,
+ * pci_save_state(), pci_enable_device(), pci_set_master(), pci_intx().
+ */
+import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
+import { GuestError } from '../../errors.js';
+import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
+import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXP_TYPE_ROOT_PORT, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
+import type { KernelState } from '../../init/main.js';
+
+/** pci_find_capability() -> __pci_bus_find_cap_start() + __pci_find_next_cap_ttl() */
+export function pciFindCapability(k: KernelState, dev: PciDev, cap: number): number {
+  const status = pciReadConfig(k, dev, PCI_STATUS, 2);
+  if (!(status & PCI_STATUS_CAP_LIST)) return 0;
+  const start = dev.hdrType === 2 ? 0x14 : PCI_CAPABILITY_LIST;
+  let pos = pciReadConfig(k, dev, start, 1);
+  let ttl = 48;
+  while (ttl--) {
+    if (pos < 0x40) break;
+    pos &= ~3;
+    const ent = pciReadConfig(k, dev, pos, 2);
+    const id = ent & 0xff;
+    if (id === 0xff) break;
+    if (id === cap) return pos;
+    pos = ent >> 8;
+  }
+  return 0;
+}
+
+/** pci_find_ext_capability() */
+export function pciFindExtCapability(k: KernelState, dev: PciDev, cap: number): number {
+  if (dev.cfgSize <= 256) return 0;
+  let pos = 0x100;
+  let ttl = (4096 - 256) / 8;
+  let header = pciReadConfig(k, dev, pos, 4);
+  if (header === 0) return 0;
+  while (ttl-- > 0) {
+    if ((header & 0xffff) === cap && pos !== 0) return pos;
+    pos = header >>> 20;
+    if (pos < 0x100) break;
+    header = pciReadConfig(k, dev, pos, 4);
+  }
+  return 0;
+}
+
+/** pci_find_vsec_capability(dev, Intel, TBT) */
+export function pciFindVsecCapability(k: KernelState, dev: PciDev): void {
+  let vsec = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_VNDR);
+  while (vsec) {
+    const hdr = pciReadConfig(k, dev, vsec + 4, 4);
+    if ((hdr & 0xffff) === 0x1234) return;
+    vsec = pciFindNextExtCapability(k, dev, vsec, PCI_EXT_CAP_ID_VNDR);
+  }
+}
+
+/** pci_find_next_ext_capability() */
+export function pciFindNextExtCapability(k: KernelState, dev: PciDev, start: number, cap: number): number {
+  let header = pciReadConfig(k, dev, start, 4);
+  let pos = header >>> 20;
+  while (pos >= 0x100) {
+    header = pciReadConfig(k, dev, pos, 4);
+    if ((header & 0xffff) === cap) return pos;
+    pos = header >>> 20;
+  }
+  return 0;
+}
+
+/** pcie_get_mps() */
+export function pcieGetMps(k: KernelState, dev: PciDev): number {
+  const ctl = pcieCapabilityRead(k, dev, PCI_EXP_DEVCTL, 2);
+  return 128 << ((ctl & 0xe0) >> 5);
+}
+
+/** pcie_set_mps() */
+export function pcieSetMps(k: KernelState, dev: PciDev, mps: number): void {
+  const v = (Math.log2(mps) - 7) << 5;
+  if (v >> 5 > (dev.devcap & 7)) return;
+  pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_DEVCTL, 0xe0, v);
+}
+
+/** pcie_find_root_port() */
+export function pcieFindRootPort(k: KernelState, dev: PciDev): PciDev | null {
+  for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
+    const s = b.self;
+    if (s && s.pcieCap && pcieType(s) === PCI_EXP_TYPE_ROOT_PORT) return s;
+  }
+  return null;
+}
+
+/** __pcie_print_link_status(dev, false): pcie_bandwidth_capable() then pcie_bandwidth_available() */
+export function pcieReportDowntraining(k: KernelState, dev: PciDev): void {
+  // pcie_get_speed_cap(): LNKCAP2, and LNKCAP when LNKCAP2 says nothing; pcie_get_width_cap(): LNKCAP
+  const lnkcap2 = pcieCapabilityRead(k, dev, 0x2c, 4);
+  if (!lnkcap2) pcieCapabilityRead(k, dev, PCI_EXP_LNKCAP, 4);
+  pcieCapabilityRead(k, dev, PCI_EXP_LNKCAP, 4);
+  // LNKSTA of the device and of each bridge above it
+  for (let d: PciDev | null = dev; d; d = d.bus.self) pcieCapabilityRead(k, d, PCI_EXP_LNKSTA, 2);
+}
+
+/** pci_configure_ari() */
+export function pciConfigureAri(k: KernelState, dev: PciDev): void {
+  const bridge = dev.bus.self;
+  if (!bridge || !bridge.pcieCap) return;
+  const cap = pcieCapabilityRead(k, bridge, PCI_EXP_DEVCAP2, 4);
+  if (!(cap & 0x20)) return;
+  if (pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ARI)) {
+    pcieCapabilityClearAndSetWord(k, bridge, PCI_EXP_DEVCTL2, 0, 0x20);
+  } else {
+    pcieCapabilityClearAndSetWord(k, bridge, PCI_EXP_DEVCTL2, 0x20, 0);
+  }
+}
+
+/** pci_enable_device() -> do_pci_enable_device(): x86's pci_enable_resources() reads COMMAND; INTx left on */
+export function pciEnableDevice(k: KernelState, dev: PciDev): void {
+  if (dev.pmCap) throw new GuestError('UNSUPPORTED', 'enabling a device with a PM capability (D0 transition) is not modelled');
+  const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
+  let want = cmd;
+  // pci_enable_resources(): the BARs and, on a bridge, its windows
+  if (dev.bars.some((b) => b.io) || dev.windows?.io) want |= PCI_COMMAND_IO;
+  if (dev.bars.some((b) => !b.io) || dev.windows?.mem || dev.windows?.pref) want |= PCI_COMMAND_MEMORY;
+  if (want !== cmd) pciWriteConfig(k, dev, PCI_COMMAND, 2, want);
+  const pin = pciReadConfig(k, dev, PCI_INTERRUPT_PIN, 1);
+  if (pin) {
+    const c = pciReadConfig(k, dev, PCI_COMMAND, 2);
+    if (c & PCI_COMMAND_INTX_DISABLE) pciWriteConfig(k, dev, PCI_COMMAND, 2, c & ~PCI_COMMAND_INTX_DISABLE);
+  }
+}
+
+/** pci_set_master() (x86's pcibios_set_master() leaves PCIe latency timers alone) */
+export function pciSetMaster(k: KernelState, dev: PciDev): void {
+  const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
+  if (!(cmd & 0x4)) pciWriteConfig(k, dev, PCI_COMMAND, 2, cmd | 0x4);
+  if (!dev.pcieCap) throw new GuestError('UNSUPPORTED', 'pcibios_set_master() latency timer for conventional devices is not modelled');
+}
+
+/** pci_intx(): COMMAND's INTx Disable bit */
+export function pciIntx(k: KernelState, dev: PciDev, enable: boolean): void {
+  const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
+  const want = enable ? cmd & ~PCI_COMMAND_INTX_DISABLE : cmd | PCI_COMMAND_INTX_DISABLE;
+  if (want !== cmd) pciWriteConfig(k, dev, PCI_COMMAND, 2, want);
+}
+
+/** pci_save_state(): the header, the PCIe, PCI-X, LTR, AER and VC registers */
+export function pciSaveState(k: KernelState, dev: PciDev): void {
+  for (let i = 0; i < 16; i++) pciReadConfig(k, dev, i * 4, 4);
+  if (dev.pcieCap) {
+    for (const reg of [PCI_EXP_DEVCTL, PCI_EXP_LNKCTL, 0x18, PCI_EXP_RTCTL, PCI_EXP_DEVCTL2, 0x30, 0x38]) pcieCapabilityRead(k, dev, reg, 2);
+  }
+  const pcix = pciFindCapability(k, dev, PCI_CAP_ID_PCIX);
+  if (pcix) throw new GuestError('UNSUPPORTED', 'saving PCI-X state is not modelled');
+  if (dev.pcieCap) pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_LTR); // pci_save_ltr_state()
+  if (dev.aerCap) {
+    // pci_save_aer_state(): UNCOR_MASK, UNCOR_SEVER, COR_MASK, CAP, and ROOT_COMMAND where RTCTL exists
+    for (const off of [0x08, 0x0c, 0x14, 0x18]) pciReadConfig(k, dev, dev.aerCap + off, 4);
+    if (pcieCapabilityRegImplemented(k, dev, PCI_EXP_RTCTL)) pciReadConfig(k, dev, dev.aerCap + 0x2c, 4);
+  }
+  // pci_save_vc_state(): MFVC, VC, VC9
+  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_MFVC);
+  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_VC);
+  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_VC9);
+}

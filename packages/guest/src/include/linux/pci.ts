@@ -1,0 +1,103 @@
+/**
+ * @module
+ * include/linux/pci.h: `struct pci_dev`, `struct pci_bus` and the resources, with what this model needs of
+ * them, and the small inline helpers (pci_pcie_type(), pci_name()).
+ */
+import type { AcpiPciDevice } from '../../cpu.js';
+import { hex2 } from '../../lib/vsprintf.js';
+
+
+
+/** `struct pci_dev`: a device record. Every literal lists every field, so that all device records share one hidden class. */
+export interface PciDev {
+  bus: PciBusState;
+  devfn: number;
+  vendor: number;
+  device: number;
+  classCode: number; // 24-bit class
+  revision: number;
+  hdrType: number;
+  multifunction: boolean;
+  pcieCap: number;
+  pcieFlags: number;
+  devcap: number;
+  cfgSize: number;
+  mmioAlwaysOn: boolean;
+  isHotplugBridge: boolean;
+  pmCap: number;
+  aerCap: number;
+  msiCap: number;
+  msixCap: number;
+  /** the ACS extended capability (pci_acs_init()), 0: none or not reachable */
+  acsCap: number;
+  transparent: boolean;
+  subordinate: PciBusState | null;
+  linkActiveReporting: boolean;
+  /** bridge windows: I/O, memory, prefetchable memory */
+  windows?: { io: BridgeWindow | null; mem: BridgeWindow | null; pref: BridgeWindow | null };
+  /** the BARs pci_read_bases() sized (index 0-5; the ROM is not reassigned by this model) */
+  bars: BarResource[];
+  /** io_window: the bridge decodes an I/O window (pci_read_bridge_windows()) */
+  ioWindow: boolean;
+  /** pref_window / pref_64_window: 0 none, 32 or 64 bits wide (pci_read_bridge_windows()) */
+  prefWindow?: 0 | 32 | 64;
+}
+
+/** A BAR as __pci_read_base() left it in `dev->resource[]`. */
+export interface BarResource {
+  index: number;
+  io: boolean;
+  is64: boolean;
+  prefetch: boolean;
+  size: number;
+  /** bus address; 0: firmware left it unassigned (x86's pcibios_allocate_resources() does not claim it) */
+  start: number;
+  /** the expansion ROM (pci_update_resource() leaves a disabled ROM BAR unwritten) */
+  rom?: boolean;
+}
+
+/** `struct pci_bus`: a bus record. Every literal lists every field, in this order, so that all bus records share one hidden class. */
+export interface PciBusState {
+  number: number;
+  self: PciDev | null;
+  parent: PciBusState | null;
+  devices: PciDev[];
+  children: PciBusState[];
+  busnEnd: number;
+  /** the ACPI companion's devices (for acpiphp), if the DSDT describes this bus */
+  acpiDevices: AcpiPciDevice[] | null;
+  /** PCI_BUS_FLAGS_NO_EXTCFG: extended config space is not reachable on this bus */
+  noExtCfg?: boolean;
+  /** the BRIDGE_CONTROL value read in pass 0, written back by __pci_setup_bridge() */
+  bridgeCtl?: number;
+}
+
+/** A bridge window as pci_read_bridge_bases() found it (bus addresses, inclusive end). */
+export interface BridgeWindow {
+  start: number;
+  end: number;
+  is64?: boolean;
+}
+
+/** What Linux found, as `lspci` would list it. */
+export interface FoundDevice {
+  bus: number;
+  devfn: number;
+  vendor: number;
+  device: number;
+  classCode: number;
+  hdrType: number;
+  secondary?: number;
+  subordinate?: number;
+}
+
+
+/** pci_pcie_type(): the port type from the PCI Express capability's flags */
+export function pcieType(dev: PciDev): number {
+  return (dev.pcieFlags & 0xf0) >> 4;
+}
+
+/** pci_name(): the BDF as Linux prints it */
+export function pciName(dev: PciDev): string {
+  return `0000:${hex2(dev.bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`;
+}

@@ -1,0 +1,6 @@
+/**
+ * @module
+ * lib/vsprintf.c: the zero-padded hex the kernel's messages print (%02x, %04x).
+ */
+export const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+export const hex4 = (n: number): string => n.toString(16).padStart(4, '0');

@@ -1,0 +1,52 @@
+/**
+ * @module
+ * A QOM device type as pcisim registers it (hw/core/qdev.c's TypeInfo and DeviceClass, as far as `-device`
+ * needs them): its name and ancestry, the bus it plugs into, its properties, and how the PCI function is
+ * built once the properties are known. Each device file declares its own; hw/registry.ts collects them.
+ */
+import type { PciBus } from '../pci/bus.js';
+import type { PciDevice } from '../pci/device.js';
+import type { PcieChassisRegistry } from '../pci-bridge/pcie-root-port.js';
+import type { PropBag, QdevPropDef } from './qdev-properties.js';
+
+/** The bus types pcisim knows (QEMU's bus type names). */
+export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'SCSI';
+
+/** What a type's builder gets. */
+export interface BuildContext {
+  typeName: string;
+  props: PropBag;
+  bus: PciBus;
+  /** number of vCPUs (virtio_pci_optimal_num_queues) */
+  smpCpus: number;
+  /** queues of the -netdev a NIC is attached to (1 when none) */
+  netdevQueues: number;
+  /** the default x-native-hotplug for PCIe slots (false when q35's ACPI hot-plug took over) */
+  nativeHotplugDefault: boolean;
+  chassis: PcieChassisRegistry;
+  /** the MAC a NIC gets when `mac=` is not given (qemu_macaddr_default_if_unset) */
+  defaultMac: () => number[];
+  hotplugged: boolean;
+  /** the option ROM BAR size pci_add_option_rom() settled on (0: none) */
+  romSize: number;
+}
+
+/** One QOM device type. */
+export interface QdevTypeInfo {
+  name: string;
+  /** this type and its parents, most derived first */
+  ancestors: readonly string[];
+  /** the ancestry of the inner device whose properties are aliased (virtio, xhci) */
+  innerAncestors?: readonly string[];
+  abstract?: boolean;
+  busType: QdevBusType;
+  props: readonly QdevPropDef[];
+  /** `PCIDeviceClass::romfile` */
+  romfile?: string;
+  /** PCI functions: build the model (called after the bus is known, before plug) */
+  build?: (ctx: BuildContext) => PciDevice;
+  /** pcisim's kind of device */
+  kind: 'pci' | 'virtio-serial-port';
+  /** INTERFACE_PCIE_DEVICE without INTERFACE_CONVENTIONAL_PCI_DEVICE */
+  pcieOnly?: boolean;
+}

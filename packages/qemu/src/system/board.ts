@@ -1,0 +1,57 @@
+/**
+ * @module
+ * The board half of softmmu/vl.c's `qemu_init()`: `qemu_create_machine()` and `qemu_init_board()` (the
+ * machine type's init: pc_q35_init(), pc_init1(), microvm_machine_state_init()) for a {@link QemuConfig},
+ * then `qemu_create_cli_devices()` (every backend and `-device`, in QEMU's order) and the first system reset.
+ */
+import { QemuError } from '../errors.js';
+import type { Machine } from '../hw/core/machine.js';
+import { Q35Machine } from '../hw/i386/pc-q35.js';
+import { PcMachine } from '../hw/i386/pc-piix.js';
+import { MicrovmMachine, microvmOptionsFromProperties } from '../hw/i386/microvm.js';
+import { parseCpu } from '../target/i386/cpu.js';
+import { realizeArgv } from './qdev-monitor.js';
+import type { QemuConfig } from './vl.js';
+
+/** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
+export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: () => void } {
+  const vendor = parseCpu(cfg.cpu).vendor;
+  if (cfg.machine === 'pc') {
+    for (const [k] of cfg.machineProps) {
+      if (k !== 'accel') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
+    }
+    return new PcMachine({
+      nodefaults: cfg.nodefaults,
+      ramBytes: cfg.ramBytes,
+      acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
+      serialPorts: cfg.nodefaults ? cfg.serial : Math.max(1, cfg.serial),
+      cpuVendor: vendor,
+      firmware: cfg.firmware ?? 'seabios',
+    });
+  }
+  if (cfg.machine === 'microvm') {
+    return new MicrovmMachine(microvmOptionsFromProperties(cfg.machineProps, { ramBytes: cfg.ramBytes, kernel: true, kvm: true }));
+  }
+  for (const [k] of cfg.machineProps) {
+    if (k !== 'accel' && k !== 'kernel-irqchip') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
+  }
+  return new Q35Machine({
+    nodefaults: cfg.nodefaults,
+    ramBytes: cfg.ramBytes,
+    acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
+    ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),
+  });
+}
+
+/**
+ * The machine with the command line realized: {@link qemuCreateMachine}, then `qemu_create_cli_devices()`
+ * (-device/-netdev/-object/-blockdev/-drive in QEMU's order, the default NIC first) and the system reset.
+ * A machine without PCI has nothing to realize unless a -device asks for a bus, which then fails as in QEMU.
+ */
+export function qemuInitMachine(cfg: QemuConfig): Machine {
+  const machine = qemuCreateMachine(cfg);
+  if (machine.rootBus || cfg.qemuArgs.includes('-device')) {
+    realizeArgv(machine, cfg.qemuArgs, { acpiPciHotplug: cfg.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
+  }
+  return machine;
+}

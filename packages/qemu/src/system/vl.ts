@@ -1,0 +1,625 @@
+/**
+ * @module
+ * softmmu/vl.c's `qemu_init()` option loop. {@link parseQemuCommandLine} reads every option QEMU knows, in
+ * order: `-device`/`-netdev`/`-chardev`/`-drive`/`-object` through QemuOpts (ids checked as they come),
+ * `-blockdev` through keyval, `-global` through `qemu_global_option()`. What the loop itself rejects is
+ * rejected here, with QEMU's words after the `-option arg: ` location QEMU prints. Backends are checked
+ * later, where QEMU creates them ({@link realizeCommandLine}). {@link parseQemuArgs} reads the command line
+ * pcisim boots into a {@link QemuConfig} (machine type and release, RAM, CPU, firmware, kernel command line);
+ * system/board.ts builds the machine from it.
+ */
+import { QemuError } from '../errors.js';
+import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from '../util/qemu-option.js';
+import { VGA_DEVICE_TYPES } from '../hw/registry.js';
+import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
+import type { FirmwareKind } from '../hw/core/machine.js';
+
+/** A JSON value as QEMU's JSON parser gives it (qobject). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One `-device`. */
+export interface DeviceOption {
+  /** the argument as given, for error locations */
+  arg: string;
+  id: string | undefined;
+  /** every `name=value` but `id`, in order; the implied first one is `driver` (JSON values stringified) */
+  opts: QemuOpt[];
+  /** `-device '{"driver": …}'`: the members as typed, which QEMU visits with the strict JSON rules */
+  json?: [string, JsonValue][];
+}
+
+/** One `-netdev` (QemuOpts list "netdev", implied name "type"). */
+export interface NetdevOption {
+  arg: string;
+  id: string | undefined;
+  type: string | undefined;
+  opts: QemuOpt[];
+}
+
+/** One `-object` (implied name "qom-type"). */
+export interface ObjectOption {
+  arg: string;
+  id: string | undefined;
+  qomType: string | undefined;
+  opts: QemuOpt[];
+}
+
+/** One `-blockdev` (keyval, implied key "driver"). */
+export interface BlockdevOption {
+  arg: string;
+  tree: KeyvalDict;
+}
+
+/** One `-drive`. */
+export interface DriveOption {
+  arg: string;
+  id: string | undefined;
+  opts: QemuOpt[];
+}
+
+/** One `-chardev` (implied name "backend"). */
+export interface ChardevOption {
+  arg: string;
+  id: string | undefined;
+  backend: string | undefined;
+  opts: QemuOpt[];
+}
+
+/** One `-global driver.property=value`. */
+export interface GlobalOption {
+  arg: string;
+  driver: string;
+  property: string;
+  value: string;
+}
+
+/** An option this parser leaves to its caller (-m, -cpu, -kernel, -append …). */
+export interface OtherOption {
+  option: string;
+  arg: string | undefined;
+}
+
+/** A whole command line, split by what it configures. */
+export interface ParsedCommandLine {
+  /** the last `-M`/`-machine` argument, unparsed */
+  machine: string | undefined;
+  nodefaults: boolean;
+  /** `-smp`'s CPU count (1 when absent) */
+  smpCpus: number;
+  devices: DeviceOption[];
+  netdevs: NetdevOption[];
+  objects: ObjectOption[];
+  blockdevs: BlockdevOption[];
+  drives: DriveOption[];
+  chardevs: ChardevOption[];
+  globals: GlobalOption[];
+  /** QEMU's default NIC: not with -nodefaults, -netdev, -net or -nic (vl.c default_net) */
+  defaultNic: boolean;
+  /** QEMU's default VGA: not with -nodefaults, -vga none, or a display -device (vl.c default_vga) */
+  defaultVga: boolean;
+  rest: OtherOption[];
+  /** what QEMU would print as warnings (deprecated short-form booleans …) */
+  warnings: string[];
+}
+
+/** qemu-options.hx: options that take an argument (x86) */
+const WITH_ARG = new Set(
+  (
+    'machine M cpu accel smp numa add-fd set global boot m mem-path k audio audiodev device name uuid fda fdb ' +
+    'hda hdb hdc hdd cdrom blockdev drive mtdblock sd fsdev virtfs iscsi usbdevice display spice rotate vga g ' +
+    'vnc acpitable smbios netdev nic net chardev tpmdev bios pflash kernel append initrd dtb compat fw_cfg ' +
+    'serial parallel monitor qmp qmp-pretty mon debugcon pidfile overcommit gdb d D dfilter seed L xen-domid ' +
+    'action loadvm option-rom rtc icount watchdog-action echr incoming chroot runas prom-env ' +
+    'semihosting-config sandbox readconfig trace plugin qtest qtest-log msg dump-vmstate object'
+  ).split(' '),
+);
+/** qemu-options.hx: options without an argument */
+const FLAGS = new Set(
+  (
+    'help version mem-prealloc audio-help snapshot usb nographic portrait full-screen win2k-hack no-fd-bootchk ' +
+    'no-acpi no-hpet singlestep preconfig S s enable-kvm xen-attach xen-domid-restrict no-reboot no-shutdown ' +
+    'daemonize only-migratable nodefaults semihosting old-param no-user-config async-teardown ' +
+    'enable-sync-profile h'
+  ).split(' '),
+);
+
+/** qobject_from_json() for an option argument that must be a JSON object */
+export function parseJsonObject(arg: string): [string, JsonValue][] {
+  let v: unknown;
+  try {
+    v = JSON.parse(arg);
+  } catch (e) {
+    throw new QemuError('BAD_OPTION', `JSON parse error, ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new QemuError('BAD_OPTION', 'JSON object expected');
+  return Object.entries(v as Record<string, JsonValue>);
+}
+
+function jsonToString(v: JsonValue): string {
+  return typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'on' : 'off') : JSON.stringify(v);
+}
+
+/** `error_report()` with the option as location, as QEMU prints it after its program name */
+export function located(option: string, arg: string | undefined, e: unknown): unknown {
+  if (!(e instanceof QemuError)) return e;
+  const where = arg === undefined ? option : `${option} ${arg}`;
+  return new QemuError(e.code, `${where}: ${e.message}`);
+}
+
+function at<T>(option: string, arg: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw located(option, arg, e);
+  }
+}
+
+/** qemu_global_option(): `driver.prop=value`, or the QemuOpts form `driver=d,property=p,value=v` */
+export function parseGlobal(arg: string): GlobalOption {
+  const m = /^([^.=]{1,63})\.([^=]{1,63})=/.exec(arg);
+  if (m) return { arg, driver: m[1]!, property: m[2]!, value: arg.slice(m[0].length) };
+  const o = parseQemuOpts(arg, null, false);
+  const get = (n: string) => o.opts.filter((x) => x.name === n).pop()?.value;
+  for (const x of o.opts) {
+    if (x.name !== 'driver' && x.name !== 'property' && x.name !== 'value') {
+      throw new QemuError('BAD_OPTION', `Invalid parameter '${x.name}'`);
+    }
+  }
+  const driver = get('driver');
+  const property = get('property');
+  const value = get('value');
+  if (driver === undefined || property === undefined || value === undefined) {
+    throw new QemuError('BAD_OPTION', "options 'driver', 'property', and 'value' are required");
+  }
+  return { arg, driver, property, value };
+}
+
+/** -smp: `N`, `cpus=N`, or the product of sockets/dies/cores/threads */
+function parseSmp(arg: string): number {
+  const o = parseQemuOpts(arg, 'cpus', false);
+  const get = (n: string) => {
+    const v = o.opts.filter((x) => x.name === n).pop()?.value;
+    return v === undefined ? undefined : Number.parseInt(v, 10);
+  };
+  const cpus = get('cpus');
+  if (cpus !== undefined && cpus > 0) return cpus;
+  const product = (get('sockets') ?? 1) * (get('dies') ?? 1) * (get('cores') ?? 1) * (get('threads') ?? 1);
+  return product > 0 ? product : 1;
+}
+
+/**
+ * The whole argv (with or without the program name). Throws {@link QemuError} for what QEMU's option
+ * loop rejects: unknown options, a missing argument, malformed or duplicate ids, bad -object/-blockdev
+ * syntax.
+ */
+export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const out: ParsedCommandLine = {
+    machine: undefined,
+    nodefaults: false,
+    smpCpus: 1,
+    devices: [],
+    netdevs: [],
+    objects: [],
+    blockdevs: [],
+    drives: [],
+    chardevs: [],
+    globals: [],
+    defaultNic: true,
+    defaultVga: true,
+    rest: [],
+    warnings: [],
+  };
+  const ids = {
+    device: new QemuOptsIds('device'),
+    netdev: new QemuOptsIds('netdev'),
+    object: new QemuOptsIds('object'),
+    drive: new QemuOptsIds('drive'),
+    chardev: new QemuOptsIds('chardev'),
+  };
+  let i = 0;
+  if (argv.length > 0 && !argv[0]!.startsWith('-') && /qemu/.test(argv[0]!)) i = 1;
+  let netSeen = false;
+  let vgaNone = false;
+  for (; i < argv.length; i++) {
+    const raw = argv[i]!;
+    if (!raw.startsWith('-') || raw === '-') {
+      // a lone argument is the disk image (-hda)
+      out.rest.push({ option: '-hda', arg: raw });
+      continue;
+    }
+    const name = raw.startsWith('--') ? raw.slice(2) : raw.slice(1);
+    const option = `-${name}`;
+    if (FLAGS.has(name)) {
+      if (name === 'nodefaults') out.nodefaults = true;
+      else out.rest.push({ option, arg: undefined });
+      continue;
+    }
+    if (!WITH_ARG.has(name)) throw new QemuError('UNKNOWN_OPTION', `${option}: invalid option`);
+    const arg = argv[++i];
+    if (arg === undefined) throw new QemuError('BAD_OPTION', `${option}: requires an argument`);
+    switch (name) {
+      case 'device':
+        at(option, arg, () => {
+          if (arg.startsWith('{')) {
+            // JSON -device: no QemuOpts, so no id check here (qdev_set_id() checks at creation)
+            const json = parseJsonObject(arg);
+            const idv = json.find(([k]) => k === 'id')?.[1];
+            out.devices.push({
+              arg,
+              id: typeof idv === 'string' ? idv : undefined,
+              opts: json.filter(([k]) => k !== 'id').map(([name, v]) => ({ name, value: jsonToString(v) })),
+              json,
+            });
+            const drv = json.find(([k]) => k === 'driver')?.[1];
+            if (typeof drv === 'string' && VGA_DEVICE_TYPES.includes(drv)) out.defaultVga = false;
+            return;
+          }
+          const o = parseQemuOpts(arg, 'driver');
+          for (const w of o.warnings) out.warnings.push(`${option} ${arg}: ${w}`);
+          ids.device.claim(o.id);
+          out.devices.push({ arg, id: o.id, opts: o.opts });
+          const driver = o.opts.filter((x) => x.name === 'driver').pop()?.value;
+          if (driver !== undefined && VGA_DEVICE_TYPES.includes(driver)) out.defaultVga = false;
+        });
+        break;
+      case 'netdev':
+        netSeen = true;
+        at(option, arg, () => {
+          if (arg.startsWith('{')) {
+            // netdev_is_modern(): JSON goes through the QAPI Netdev visitor, type and id mandatory
+            const json = parseJsonObject(arg);
+            const get = (k: string) => json.find(([n]) => n === k)?.[1];
+            const type = get('type');
+            if (type === undefined) throw new QemuError('BAD_OPTION', "Parameter 'type' is missing");
+            if (typeof type !== 'string') throw new QemuError('BAD_OPTION', "Invalid parameter type for 'type', expected: string");
+            const id = get('id');
+            if (id === undefined) throw new QemuError('BAD_OPTION', "Parameter 'id' is missing");
+            if (typeof id !== 'string') throw new QemuError('BAD_OPTION', "Invalid parameter type for 'id', expected: string");
+            out.netdevs.push({ arg, id, type, opts: json.filter(([k]) => k !== 'id').map(([name, v]) => ({ name, value: jsonToString(v) })) });
+            return;
+          }
+          const o = parseQemuOpts(arg, 'type');
+          ids.netdev.claim(o.id);
+          out.netdevs.push({ arg, id: o.id, type: o.opts.filter((x) => x.name === 'type').pop()?.value, opts: o.opts });
+        });
+        break;
+      case 'nic':
+      case 'net':
+        netSeen = true;
+        out.rest.push({ option, arg });
+        break;
+      case 'object':
+        at(option, arg, () => {
+          if (arg.startsWith('{')) {
+            const json = parseJsonObject(arg);
+            const get = (k: string) => json.find(([n]) => n === k)?.[1];
+            const qomType = get('qom-type');
+            if (qomType === undefined) throw new QemuError('BAD_OPTION', "Parameter 'qom-type' is missing");
+            const id = get('id');
+            const opts = json.filter(([k]) => k !== 'id').map(([name, v]) => ({ name, value: jsonToString(v) }));
+            checkObjectOptions(String(qomType), typeof id === 'string' ? id : undefined, opts);
+            if (out.objects.some((o) => o.id === id)) {
+              throw new QemuError('DUPLICATE_ID', `attempt to add duplicate property '${String(id)}' to object (type 'container')`);
+            }
+            out.objects.push({ arg, id: String(id), qomType: String(qomType), opts });
+            return;
+          }
+          const o = parseQemuOpts(arg, 'qom-type');
+          ids.object.claim(o.id);
+          const qomType = o.opts.filter((x) => x.name === 'qom-type').pop()?.value;
+          if (qomType === undefined) throw new QemuError('BAD_OPTION', "Parameter 'qom-type' is missing");
+          checkObjectOptions(qomType, o.id, o.opts);
+          out.objects.push({ arg, id: o.id, qomType, opts: o.opts });
+        });
+        break;
+      case 'blockdev':
+        at(option, arg, () => {
+          const tree = parseKeyval(arg, 'driver');
+          const driver = tree.driver;
+          if (driver === undefined) throw new QemuError('BAD_OPTION', "Parameter 'driver' is missing");
+          if (typeof driver !== 'string' || !BLOCKDEV_DRIVERS.has(driver)) {
+            throw new QemuError('BAD_OPTION', `Parameter 'driver' does not accept value '${String(driver)}'`);
+          }
+          out.blockdevs.push({ arg, tree });
+        });
+        break;
+      case 'drive':
+        at(option, arg, () => {
+          const o = parseQemuOpts(arg, null);
+          ids.drive.claim(o.id);
+          out.drives.push({ arg, id: o.id, opts: o.opts });
+        });
+        break;
+      case 'chardev':
+        at(option, arg, () => {
+          const o = parseQemuOpts(arg, 'backend');
+          ids.chardev.claim(o.id);
+          out.chardevs.push({ arg, id: o.id, backend: o.opts.filter((x) => x.name === 'backend').pop()?.value, opts: o.opts });
+        });
+        break;
+      case 'global':
+        out.globals.push(at(option, arg, () => parseGlobal(arg)));
+        break;
+      case 'M':
+      case 'machine':
+        out.machine = arg;
+        out.rest.push({ option, arg });
+        break;
+      case 'smp':
+        out.smpCpus = parseSmp(arg);
+        out.rest.push({ option, arg });
+        break;
+      case 'vga':
+        if (arg === 'none') vgaNone = true;
+        out.rest.push({ option, arg });
+        break;
+      default:
+        out.rest.push({ option, arg });
+    }
+  }
+  if (out.nodefaults || netSeen) out.defaultNic = false;
+  if (out.nodefaults || vgaNone) out.defaultVga = false;
+  return out;
+}
+
+/** BlockdevDriver (qapi/block-core.json) in Debian's build */
+const BLOCKDEV_DRIVERS = new Set(
+  (
+    'blkdebug blklogwrites blkreplay blkverify bochs cloop compress copy-before-write copy-on-read dmg file ' +
+    'snapshot-access ftp ftps gluster host_cdrom host_device http https iscsi luks nbd nfs null-aio null-co ' +
+    'nvme parallels preallocate qcow qcow2 qed quorum raw rbd replication ssh throttle vdi vhdx ' +
+    'virtio-blk-vfio-pci virtio-blk-vhost-user virtio-blk-vhost-vdpa vmdk vpc vvfat io_uring'
+  ).split(' '),
+);
+
+/** ObjectType (qapi/qom.json) values of Debian's x86 build */
+const OBJECT_TYPES = new Set(
+  (
+    'authz-list authz-listfile authz-pam authz-simple can-bus can-host-socketcan colo-compare cryptodev-backend ' +
+    'cryptodev-backend-builtin cryptodev-vhost-user dbus-vmstate filter-buffer filter-dump filter-mirror ' +
+    'filter-redirector filter-replay filter-rewriter input-barrier input-linux iothread main-loop ' +
+    'memory-backend-epc memory-backend-file memory-backend-memfd memory-backend-ram pr-manager-helper ' +
+    'qtest rng-builtin rng-egd rng-random secret secret_keyring sev-guest thread-context throttle-group ' +
+    'tls-creds-anon tls-creds-psk tls-creds-x509 tls-cipher-suites x-remote-object x-vfio-user-server'
+  ).split(' '),
+);
+
+/** the members the opts visitor accepts for the object types whose schema pcisim checks */
+const OBJECT_MEMBERS: Record<string, readonly string[]> = {
+  'rng-random': ['opened', 'filename'],
+  'rng-builtin': ['opened'],
+  'rng-egd': ['opened', 'chardev'],
+};
+
+/**
+ * object_option_parse() → visit_type_ObjectOptions() through the opts visitor: the type, the mandatory
+ * id, then (for the types pcisim knows the schema of) no unknown member.
+ */
+function checkObjectOptions(qomType: string, id: string | undefined, opts: QemuOpt[]): void {
+  if (!OBJECT_TYPES.has(qomType)) {
+    throw new QemuError('BAD_OPTION', `Parameter 'qom-type' does not accept value '${qomType}'`);
+  }
+  if (id === undefined) throw new QemuError('BAD_OPTION', "Parameter 'id' is missing");
+  const members = OBJECT_MEMBERS[qomType];
+  if (qomType === 'rng-egd' && !opts.some((o) => o.name === 'chardev')) {
+    throw new QemuError('BAD_OPTION', "Parameter 'chardev' is missing");
+  }
+  if (members) {
+    for (const o of opts) {
+      if (o.name !== 'qom-type' && !members.includes(o.name)) {
+        throw new QemuError('BAD_OPTION', `Invalid parameter '${o.name}'`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// the command line pcisim boots: machine, memory, firmware, kernel command line
+
+/**
+ * The QEMU releases pcisim models. A release decides the machine types there are and the compat properties
+ * (`hw_compat_X_Y`) an older machine type applies; the command line selects it through its machine type.
+ */
+export type QemuRelease = '7.2';
+
+/** The release a command line runs on unless its machine type names another: QEMU 7.2 (Debian 12's). */
+export const DEFAULT_QEMU_RELEASE: QemuRelease = '7.2';
+
+/** The machine types pcisim builds. */
+export type MachineType = 'q35' | 'pc' | 'microvm';
+
+/**
+ * A QEMU command line as pcisim boots it: what `qemu_init()` settles before it creates the machine
+ * (machine type and properties, RAM, CPU, firmware, kernel command line, the `-global`s that shape the
+ * board), and the whole argv, whose devices and backends are created with the machine.
+ */
+export interface QemuConfig {
+  /** the QEMU release whose machine types and defaults apply */
+  release: QemuRelease;
+  /** -machine's type */
+  machine: MachineType;
+  /** -machine properties after the type, in order (`pcie=on`, `acpi=off` …) */
+  machineProps: [string, string][];
+  /** -serial given (decides pc's ISA serial ports with -nodefaults) */
+  serial: number;
+  /** -nodefaults: no default VGA, NIC or serial port */
+  nodefaults: boolean;
+  /** -m, in bytes (128 MiB by default) */
+  ramBytes: number;
+  /** -cpu (undefined: QEMU's default model) */
+  cpu: string | undefined;
+  /** -append: the kernel command line */
+  append: string;
+  /** -accel: `kvm` or `tcg` */
+  accel: string;
+  /** -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support */
+  acpiPciHotplugWithBridgeSupport: boolean;
+  /** the accurate-MCFG proposal: spare buses declared beyond those in use (undefined: QEMU's MCFG) */
+  accurateMcfgReserve?: number;
+  /** -bios or --firmware: the firmware image; undefined: the machine's default (SeaBIOS on q35/pc, qboot on microvm) */
+  firmware?: FirmwareKind;
+  /** the command line as given */
+  qemuArgs: string[];
+}
+
+/** the options pcisim boots with that take an argument (others QEMU knows are refused as invalid) */
+const BOOT_WITH_ARG = new Set([
+  '-M', '-machine', '-cpu', '-append', '-serial', '-m', '-accel', '-device', '-kernel', '-initrd', '-netdev', '-object',
+  '-blockdev', '-drive', '-chardev', '-global', '-smp', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-bios',
+]);
+const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config']);
+
+/** bios-256k.bin is the SeaBIOS build q35 and pc load; Debian's bios-microvm.bin is qboot */
+const BIOS_FILES: Record<string, FirmwareKind> = {
+  'bios-256k.bin': 'seabios',
+  'qboot.rom': 'qboot',
+  'bios-microvm.bin': 'qboot',
+};
+
+/** the machine type names of each release (MachineClass name and alias), and the release a versioned name pins */
+const MACHINE_TYPES: Record<string, { type: MachineType; release?: QemuRelease }> = {
+  q35: { type: 'q35' },
+  'pc-q35-7.2': { type: 'q35', release: '7.2' },
+  pc: { type: 'pc' },
+  'pc-i440fx-7.2': { type: 'pc', release: '7.2' },
+  microvm: { type: 'microvm' },
+};
+
+const MACHINE_HELP = `Supported machines are:
+microvm              microvm (i386)
+pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)
+pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)
+q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)
+pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)`;
+
+/**
+ * qemu_init()'s option loop for the command line pcisim boots: the machine type (`-M help` lists them),
+ * `-m`, `-cpu`, `-append`, `-accel`, `-bios`, `-serial`, `-nodefaults` and the `-global ICH9-LPC.*` that
+ * shape the board. Devices and backends are checked when the machine is built ({@link parseQemuCommandLine}).
+ * Options pcisim has nothing to model for (-kernel, -nographic …) are accepted; an unknown one fails with
+ * QEMU's words.
+ */
+export function parseQemuArgs(argv: readonly string[]): QemuConfig {
+  const lpc = ich9LpcDefaults();
+  const s: QemuConfig = {
+    release: DEFAULT_QEMU_RELEASE,
+    machine: 'q35',
+    machineProps: [],
+    serial: 0,
+    nodefaults: false,
+    ramBytes: 128 << 20,
+    cpu: undefined,
+    append: '',
+    accel: 'kvm',
+    acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
+    qemuArgs: [...argv],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const opt = a.startsWith('--') ? a.slice(1) : a;
+    if (BOOT_FLAGS.has(opt)) {
+      if (opt === '-nodefaults') s.nodefaults = true;
+      continue;
+    }
+    if (!BOOT_WITH_ARG.has(opt)) {
+      if (opt.startsWith('-')) throw new QemuError('UNKNOWN_OPTION', `${a}: invalid option`);
+      throw new QemuError('BAD_OPTION', `${a}: invalid option`);
+    }
+    const v = argv[++i];
+    if (v === undefined) throw new QemuError('BAD_OPTION', `${a}: requires an argument`);
+    switch (opt) {
+      case '-M':
+      case '-machine': {
+        let type: string | undefined;
+        for (const p of v.split(',')) {
+          const eq = p.indexOf('=');
+          if (eq < 0 && type === undefined) type = p;
+          else if (p.startsWith('type=')) type = p.slice(5);
+          else if (eq > 0) s.machineProps.push([p.slice(0, eq), p.slice(eq + 1)]);
+          else s.machineProps.push([p, 'on']);
+        }
+        if (type === 'help') throw new QemuError('BAD_OPTION', MACHINE_HELP);
+        const mt = MACHINE_TYPES[type ?? ''];
+        if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
+        s.machine = mt.type;
+        s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
+        break;
+      }
+      case '-serial':
+        s.serial++;
+        break;
+      case '-m':
+        s.ramBytes = parseRamSize(v);
+        break;
+      case '-cpu':
+        s.cpu = v;
+        break;
+      case '-append':
+        s.append = v;
+        break;
+      case '-accel':
+        s.accel = v.split(',')[0] ?? v;
+        if (s.accel !== 'kvm' && s.accel !== 'tcg') throw new QemuError('BAD_OPTION', `invalid accelerator ${s.accel}`);
+        break;
+      case '-global': {
+        const m = /^([^.]+)\.([^=]+)=(.*)$/.exec(v);
+        if (!m) throw new QemuError('BAD_OPTION', `Invalid -global ${v}: expected driver.property=value`);
+        if (m[1] === 'ICH9-LPC') {
+          ich9LpcGlobal(lpc, m[2]!, m[3]!, v);
+          s.acpiPciHotplugWithBridgeSupport = lpc.acpiPciHotplugWithBridgeSupport;
+        }
+        break;
+      }
+      case '-bios': {
+        // the file QEMU would load, by its name in Debian's /usr/share/qemu
+        const fw = BIOS_FILES[v.replace(/^.*\//, '')];
+        if (!fw) throw new QemuError('BAD_OPTION', `could not load PC BIOS '${v}'`);
+        s.firmware = fw;
+        break;
+      }
+      default:
+        // -device and the backends are created with the machine, with QEMU's errors
+        break;
+    }
+  }
+  return s;
+}
+
+/** `-m`: a size in MiB unless suffixed */
+function parseRamSize(v: string): number {
+  const m = /^(\d+)([KMGT]?)B?$/i.exec(v);
+  if (!m) throw new QemuError('BAD_OPTION', `Invalid RAM size: ${v}`);
+  const unit = (m[2] ?? '').toUpperCase();
+  const mult = unit === 'K' ? 1 << 10 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1 << 20;
+  return Number(m[1]) * mult;
+}
+
+/**
+ * pcisim's `--stub-backends`: the -device lines people paste (Kata's, libvirt's) name backends defined
+ * elsewhere in the real command line. pcisim models no host side, so it can stand in a backend of the right
+ * kind for each one a device names and none defines. Without it a missing backend fails as QEMU fails.
+ */
+export function stubMissingBackends(argv: readonly string[]): string[] {
+  const defined = new Set<string>();
+  const wanted: [string, string][] = [];
+  for (let i = 0; i < argv.length - 1; i++) {
+    const opt = argv[i]!;
+    const v = argv[i + 1]!;
+    if (['-chardev', '-object', '-netdev', '-blockdev', '-drive'].includes(opt)) {
+      for (const m of v.matchAll(/(?:^|,)(?:id|node-name)=([^,]+)/g)) defined.add(m[1]!);
+    }
+    if (opt === '-device') {
+      for (const m of v.matchAll(/(?:^|,)(chardev|rng|netdev|drive)=([^,]+)/g)) wanted.push([m[1]!, m[2]!]);
+    }
+  }
+  const out = [...argv];
+  for (const [kind, id] of wanted) {
+    if (defined.has(id)) continue;
+    defined.add(id);
+    if (kind === 'chardev') out.push('-chardev', `socket,id=${id},path=/nonexistent/${id}`);
+    else if (kind === 'rng') out.push('-object', `rng-random,id=${id},filename=/dev/urandom`);
+    else if (kind === 'netdev') out.push('-netdev', `user,id=${id}`);
+    else out.push('-blockdev', `driver=null-co,node-name=${id},size=67108864`);
+  }
+  return out;
+}

@@ -26,7 +26,8 @@ import { config } from '../../version.js';
 /** pci_bus_generic_read_dev_vendor_id() */
 export function pciBusReadDevVendorId(k: KernelState, bus: PciBusState, devfn: number): number | null {
   // the dword as its int32 (rawReadBits): every empty slot of every bus scanned reads 0xffffffff
-  const l = rawPciReadBits(k, bus.number, devfn, PCI_VENDOR_ID, 4);
+  // PCI_VENDOR_ID as the literal 0, folded into the inlined access (see pcibios_fixup_peer_bridges())
+  const l = rawPciReadBits(k, bus.number, devfn, 0, 4);
   if (l === -1 || l === 0 || l === 0x0000ffff || l === (0xffff0000 | 0)) return null;
   if ((l & 0xffff) === 0x0001) throw new GuestError('UNSUPPORTED', 'CRS completion: pci_bus_wait_crs is not modelled');
   return l >>> 0;

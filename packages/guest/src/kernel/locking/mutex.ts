@@ -1,9 +1,10 @@
 /**
  * @module
- * kernel/locking/mutex.c: struct mutex for tasks (one CPU: contention only across sleeps).
+ * kernel/locking/mutex.c: struct mutex for tasks, mutex_lock() and mutex_unlock() (one CPU: contention only
+ * across sleeps).
  */
-import type { Task } from '../sched/core.js';
-import { WaitQueue } from '../sched/wait.js';
+import { type KGen, type Kernel, type Task, rt } from '../sched/core.js';
+import { WaitQueue, wakeUp } from '../sched/wait.js';
 
 /** struct mutex, for tasks (single CPU: contention only across sleeps) */
 export class KMutex {
@@ -14,3 +15,14 @@ export class KMutex {
   }
 }
 
+/** mutex_lock(): sleeps while another task holds it */
+export function* mutexLock(k: Kernel, m: KMutex): KGen {
+  while (m.owner && m.owner !== rt(k).current) yield { op: 'wait', queue: m.queue, until: Infinity, why: `mutex ${m.name}` };
+  m.owner = rt(k).current;
+}
+
+/** mutex_unlock(): the waiters wake */
+export function mutexUnlock(k: Kernel, m: KMutex): void {
+  m.owner = null;
+  wakeUp(k, m.queue);
+}

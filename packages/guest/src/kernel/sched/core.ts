@@ -13,12 +13,12 @@
  */
 import type { Cpu, CpuidResult } from '../../cpu.js';
 import { type GuestCpuCosts, ZERO_GUEST_CPU_COSTS } from '../costs.js';
-import type { IrqAction, IrqReturn } from '../irq.js';
-import { KMutex } from '../locking/mutex.js';
-import { type KernelLogLine, fmtTime } from '../printk.js';
-import { WaitQueue } from './wait.js';
-import { INITIAL_JIFFIES, TICK_NSEC, type Timer, msecsToJiffies, timerBucketExpiry } from '../time/timer.js';
-import { DelayedWork } from '../workqueue.js';
+import { type IrqAction, type IrqReturn, dispatchIrqs, freeIrq, irqWakeThread, raiseIrq, requestThreadedIrq } from '../irq.js';
+import { KMutex, mutexLock, mutexUnlock } from '../locking/mutex.js';
+import { type KernelLogLine, printk } from '../printk.js';
+import { WaitQueue, waitEventTimeout, wakeUp } from './wait.js';
+import { INITIAL_JIFFIES, TICK_NSEC, type Timer, addTimer, msleep, sleepUntil } from '../time/timer.js';
+import { DelayedWork, cancelDelayedWork, queueDelayedWork, queueWork } from '../workqueue.js';
 
 /** What a piece of kernel code yields when it gives the CPU away. */
 export type KOp =
@@ -64,9 +64,41 @@ interface HostEvent {
   readonly fn: () => void;
 }
 
-const COM1 = 0x3f8;
-const UART_IER = 1;
-const UART_LSR = 5;
+/**
+ * What the run-time's parts share (kernel/time/timer.ts, workqueue.ts, irq.ts, printk.ts, sched/wait.ts,
+ * locking/mutex.ts reach it through {@link rt}); not part of the package's API.
+ */
+export interface RtState {
+  /** the CPU under the run-time (each access of {@link Kernel.cpu} goes to it) */
+  readonly raw: Cpu;
+  readonly serialConsole: boolean;
+  readonly trace: KernelTraceHook | null;
+  readonly tasks: Task[];
+  readonly timers: Timer[];
+  readonly hostEvents: HostEvent[];
+  readonly irqs: Map<string, IrqAction[]>;
+  readonly pendingIrqs: string[];
+  nextId: number;
+  hostSeq: number;
+  inHardirq: boolean;
+  inHost: boolean;
+  /** the task running now (null: the init task, or idle) */
+  current: Task | null;
+  /** console output in progress (printk from a printk is not written twice) */
+  inConsole: boolean;
+}
+
+let stateOf: (k: Kernel) => RtState;
+
+/** the run-time's shared state */
+export function rt(k: Kernel): RtState {
+  return stateOf(k);
+}
+
+/** the trace hook at an interesting point */
+export function note(k: Kernel, what: string, detail?: string): void {
+  stateOf(k).trace?.(k.now(), what, detail);
+}
 
 /**
  * The kernel's runtime. The guest's accesses go through {@link Kernel.cpu}, which fires host events that
@@ -76,34 +108,41 @@ const UART_LSR = 5;
 export class Kernel {
   /** the CPU the kernel's code runs on: every access fires due host events before and interrupts after */
   readonly cpu: Cpu;
+
   readonly log: KernelLogLine[] = [];
+
   readonly costs: GuestCpuCosts;
-  private readonly serialConsole: boolean;
-  private readonly trace: KernelTraceHook | null;
-  private readonly tasks: Task[] = [];
-  private readonly timers: Timer[] = [];
-  private readonly hostEvents: HostEvent[] = [];
-  private readonly irqs = new Map<string, IrqAction[]>();
-  private readonly pendingIrqs: string[] = [];
-  private nextId = 1;
-  private hostSeq = 0;
-  private inHardirq = false;
-  private inHost = false;
+
   /** interrupts are taken (false during early boot: drivers have not registered yet, events stay latched) */
   irqsEnabled = false;
-  private current: Task | null = null;
-  /** console output in progress (printk from a printk is not written twice) */
-  private inConsole = false;
+
   /** exits made for console output (PIO to the UART), counted apart from config accesses */
   consolePio = 0;
 
-  constructor(
-    private readonly raw: Cpu,
-    opts: KernelOptions = {},
-  ) {
+  readonly #s: RtState;
+
+  static {
+    stateOf = (k) => k.#s;
+  }
+
+  constructor(raw: Cpu, opts: KernelOptions = {}) {
     this.costs = opts.costs ?? ZERO_GUEST_CPU_COSTS;
-    this.serialConsole = opts.serialConsole ?? false;
-    this.trace = opts.onTrace ?? null;
+    this.#s = {
+      raw,
+      serialConsole: opts.serialConsole ?? false,
+      trace: opts.onTrace ?? null,
+      tasks: [],
+      timers: [],
+      hostEvents: [],
+      irqs: new Map(),
+      pendingIrqs: [],
+      nextId: 1,
+      hostSeq: 0,
+      inHardirq: false,
+      inHost: false,
+      current: null,
+      inConsole: false,
+    };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const k = this;
     const before = (): void => k.hostDue();
@@ -133,7 +172,7 @@ export class Kernel {
   }
 
   now(): number {
-    return this.raw.now();
+    return this.#s.raw.now();
   }
 
   /** jiffies at a virtual time: INITIAL_JIFFIES plus the ticks since the VM started */
@@ -146,16 +185,12 @@ export class Kernel {
     return (j - INITIAL_JIFFIES) * TICK_NSEC;
   }
 
-  private note(what: string, detail?: string): void {
-    this.trace?.(this.now(), what, detail);
-  }
-
   /** idle time (no exit): host events and timers due inside it still happen at their time */
   private idle(ns: number): void {
     const end = this.now() + ns;
     for (;;) {
       const next = Math.min(this.nextHostTime(), end);
-      if (next > this.now()) this.raw.sleepNs(next - this.now());
+      if (next > this.now()) this.#s.raw.sleepNs(next - this.now());
       if (this.now() >= end) break;
       this.hostDue();
     }
@@ -168,8 +203,8 @@ export class Kernel {
   cpuTime(ns: number, why?: string): void {
     if (!(ns > 0)) return;
     const from = this.now();
-    this.raw.sleepNs(ns);
-    if (why !== undefined) this.note('slept', `${this.current?.name ?? 'kernel'}\u0000${why}\u0000${from}\u0000${this.now()}`);
+    this.#s.raw.sleepNs(ns);
+    if (why !== undefined) note(this, 'slept', `${this.#s.current?.name ?? 'kernel'}\u0000${why}\u0000${from}\u0000${this.now()}`);
   }
 
   // ------------------------------------------------------------------
@@ -177,49 +212,45 @@ export class Kernel {
 
   /** Run `fn` on the host at virtual time `t` (QMP commands, QEMU timers). */
   atHost(t: number, fn: () => void): void {
-    const e: HostEvent = { t, seq: this.hostSeq++, fn };
-    let i = this.hostEvents.length;
-    while (i > 0 && (this.hostEvents[i - 1]!.t > t || (this.hostEvents[i - 1]!.t === t && this.hostEvents[i - 1]!.seq > e.seq))) i--;
-    this.hostEvents.splice(i, 0, e);
+    const e: HostEvent = { t, seq: this.#s.hostSeq++, fn };
+    let i = this.#s.hostEvents.length;
+    while (i > 0 && (this.#s.hostEvents[i - 1]!.t > t || (this.#s.hostEvents[i - 1]!.t === t && this.#s.hostEvents[i - 1]!.seq > e.seq))) i--;
+    this.#s.hostEvents.splice(i, 0, e);
   }
 
   private nextHostTime(): number {
-    return this.hostEvents[0]?.t ?? Infinity;
+    return this.#s.hostEvents[0]?.t ?? Infinity;
   }
 
   /** host events whose time has come run between two guest instructions */
   private hostDue(): void {
-    if (this.inHost) return;
-    while (this.hostEvents.length && this.hostEvents[0]!.t <= this.now()) {
-      const e = this.hostEvents.shift()!;
-      this.inHost = true;
+    if (this.#s.inHost) return;
+    while (this.#s.hostEvents.length && this.#s.hostEvents[0]!.t <= this.now()) {
+      const e = this.#s.hostEvents.shift()!;
+      this.#s.inHost = true;
       try {
         e.fn();
       } finally {
-        this.inHost = false;
+        this.#s.inHost = false;
       }
     }
   }
 
   get hostEventsPending(): number {
-    return this.hostEvents.length;
+    return this.#s.hostEvents.length;
   }
 
   // ------------------------------------------------------------------
   // interrupts
 
-  /** request_threaded_irq(): `handler` runs in hard-irq context, `thread` in its irq thread */
+  /** request_threaded_irq(): src/kernel/irq.ts */
   requestThreadedIrq(line: string, name: string, handler: () => IrqReturn, thread: (() => KGen) | null = null): void {
-    const list = this.irqs.get(line) ?? [];
-    list.push({ name, handler, thread, threadTask: null, rerun: false });
-    this.irqs.set(line, list);
-    // a level that is still asserted (or an edge latched while nothing listened) is taken now
+    requestThreadedIrq(this, line, name, handler, thread);
   }
 
-  /** irq_wake_thread(): wake the thread of the action `name` on `line` without a hard interrupt */
+  /** irq_wake_thread(): src/kernel/irq.ts */
   irqWakeThread(line: string, name: string): void {
-    const a = this.irqs.get(line)?.find((x) => x.name === name);
-    if (a && a.thread) this.wakeIrqThread(a);
+    irqWakeThread(this, line, name);
   }
 
   /**
@@ -235,222 +266,94 @@ export class Kernel {
       const from = this.now();
       if (until > from) {
         this.idle(until - from);
-        this.note('slept', `init\u0000${op.why}\u0000${from}\u0000${this.now()}`);
+        note(this, 'slept', `init\u0000${op.why}\u0000${from}\u0000${this.now()}`);
       }
     }
   }
 
+  /** free_irq(): src/kernel/irq.ts */
   freeIrq(line: string, name: string): void {
-    const list = this.irqs.get(line);
-    if (!list) return;
-    const i = list.findIndex((a) => a.name === name);
-    if (i >= 0) list.splice(i, 1);
+    freeIrq(this, line, name);
   }
 
-  /** The interrupt controller's input: an MSI message or an asserted line for `line`. */
+  /** the interrupt controller's input: src/kernel/irq.ts */
   raiseIrq(line: string): void {
-    this.pendingIrqs.push(line);
-    this.note('irq raised', line);
-    if (!this.inHost && !this.inHardirq && this.current === null && this.irqsEnabled) {
-      // raised while the CPU idles: taken now
-      this.dispatchIrqs();
-    }
+    raiseIrq(this, line);
   }
 
   private afterAccess(): void {
     this.hostDue();
-    if (this.pendingIrqs.length && !this.inHardirq && this.irqsEnabled && !this.inHost) this.dispatchIrqs();
-  }
-
-  private dispatchIrqs(): void {
-    while (this.pendingIrqs.length) {
-      const line = this.pendingIrqs.shift()!;
-      const actions = this.irqs.get(line);
-      if (!actions || actions.length === 0) {
-        this.note('spurious irq', line);
-        continue;
-      }
-      this.inHardirq = true;
-      try {
-        this.cpuTime(this.costs.irqEntry);
-        for (const a of actions) {
-          const r = a.handler();
-          if (r === 'WAKE_THREAD' && a.thread) this.wakeIrqThread(a);
-        }
-      } finally {
-        this.inHardirq = false;
-      }
-    }
-  }
-
-  private wakeIrqThread(a: IrqAction): void {
-    if (a.threadTask && a.threadTask.gen) {
-      a.rerun = true;
-      return;
-    }
-    const thread = a.thread!;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const k = this;
-    const body = function* (): KGen {
-      do {
-        a.rerun = false;
-        yield* thread();
-      } while (a.rerun);
-      a.threadTask = null;
-      void k;
-    };
-    a.threadTask = this.spawn(`irq/${a.name}`, 'irq-thread', body);
+    if (this.#s.pendingIrqs.length && !this.#s.inHardirq && this.irqsEnabled && !this.#s.inHost) dispatchIrqs(this);
   }
 
   // ------------------------------------------------------------------
   // tasks
 
   spawn(name: string, kind: Task['kind'], fn: () => KGen, at = this.now()): Task {
-    const t: Task = { id: this.nextId++, name, kind, gen: fn(), wake: at, waiting: null, why: 'new', woken: false, sleptAt: -1 };
-    this.tasks.push(t);
+    const t: Task = { id: this.#s.nextId++, name, kind, gen: fn(), wake: at, waiting: null, why: 'new', woken: false, sleptAt: -1 };
+    this.#s.tasks.push(t);
     return t;
   }
 
-  /** msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(ms) + 1) */
-  *msleep(ms: number, why = `msleep(${ms})`): KGen {
-    const timeout = msecsToJiffies(ms) + 1;
-    const now = this.jiffies();
-    const bucket = timerBucketExpiry(now + timeout, now);
-    yield { op: 'sleep', until: this.timeOfJiffy(bucket), why };
+  /** msleep(): src/kernel/time/timer.ts */
+  msleep(ms: number, why?: string): KGen {
+    return msleep(this, ms, why);
   }
 
-  /** schedule_timeout() in ns resolution for code that sleeps on its own clock (e.g. usleep_range) */
-  *sleepUntil(t: number, why: string): KGen {
-    yield { op: 'sleep', until: t, why };
+  /** schedule_timeout(): src/kernel/time/timer.ts */
+  sleepUntil(t: number, why: string): KGen {
+    return sleepUntil(this, t, why);
   }
 
-  /** wait_event_timeout(queue, cond, timeout): true if cond became true */
-  *waitEventTimeout(queue: WaitQueue, cond: () => boolean, timeoutJiffies: number, why: string): KGen<boolean> {
-    if (cond()) return true;
-    const now = this.jiffies();
-    const until = this.timeOfJiffy(timerBucketExpiry(now + timeoutJiffies, now));
-    while (!cond()) {
-      if (this.now() >= until) return cond();
-      yield { op: 'wait', queue, until, why };
-    }
-    return true;
+  /** wait_event_timeout(): src/kernel/sched/wait.ts */
+  waitEventTimeout(queue: WaitQueue, cond: () => boolean, timeoutJiffies: number, why: string): KGen<boolean> {
+    return waitEventTimeout(this, queue, cond, timeoutJiffies, why);
   }
 
-  /** wake_up(queue) */
+  /** wake_up(): src/kernel/sched/wait.ts */
   wakeUp(queue: WaitQueue): void {
-    for (const t of this.tasks) {
-      if (t.waiting === queue) {
-        t.waiting = null;
-        t.woken = true;
-        t.wake = this.now();
-      }
-    }
+    wakeUp(this, queue);
   }
 
-  *mutexLock(m: KMutex): KGen {
-    while (m.owner && m.owner !== this.current) yield { op: 'wait', queue: m.queue, until: Infinity, why: `mutex ${m.name}` };
-    m.owner = this.current;
+  /** mutex_lock(): src/kernel/locking/mutex.ts */
+  mutexLock(m: KMutex): KGen {
+    return mutexLock(this, m);
   }
 
+  /** mutex_unlock(): src/kernel/locking/mutex.ts */
   mutexUnlock(m: KMutex): void {
-    m.owner = null;
-    this.wakeUp(m.queue);
+    mutexUnlock(this, m);
   }
 
   // ------------------------------------------------------------------
   // timers and work
 
-  /** add_timer() with timer->expires = `expires` (jiffies) */
+  /** add_timer(): src/kernel/time/timer.ts */
   addTimer(expires: number, fn: () => void): Timer {
-    const clk = this.jiffies();
-    const t: Timer = { id: this.nextId++, expires, fireAt: this.timeOfJiffy(timerBucketExpiry(expires, clk)), fn, cancelled: false };
-    this.timers.push(t);
-    return t;
+    return addTimer(this, expires, fn);
   }
 
-  /** queue_work(): a worker runs `fn` (a concurrency-managed pool on one CPU: another worker runs when one sleeps) */
+  /** queue_work(): src/kernel/workqueue.ts */
   queueWork(name: string, fn: () => KGen): void {
-    this.spawn(name, 'worker', fn);
+    queueWork(this, name, fn);
   }
 
-  /** queue_delayed_work()/schedule_delayed_work(): false if it was already pending */
+  /** queue_delayed_work(): src/kernel/workqueue.ts */
   queueDelayedWork(dw: DelayedWork, delayJiffies: number): boolean {
-    if (dw.pending) return false;
-    if (delayJiffies === 0) {
-      dw.queued = true;
-      this.queueWork(dw.name, () => this.runDelayed(dw));
-      return true;
-    }
-    const armedAt = this.now();
-    dw.timer = this.addTimer(this.jiffies() + delayJiffies, () => {
-      this.note('slept', `timer\u0000delayed work ${dw.name} (${delayJiffies} jiffies)\u0000${armedAt}\u0000${this.now()}`);
-      dw.timer = null;
-      dw.queued = true;
-      this.queueWork(dw.name, () => this.runDelayed(dw));
-    });
-    this.note('delayed work armed', `${dw.name} fires at ${(dw.timer.fireAt / 1e6).toFixed(3)} ms`);
-    return true;
+    return queueDelayedWork(this, dw, delayJiffies);
   }
 
-  private *runDelayed(dw: DelayedWork): KGen {
-    if (!dw.queued) return; // cancelled after it was queued
-    dw.queued = false;
-    yield* dw.fn();
-  }
-
-  /** cancel_delayed_work(): true if it was pending */
+  /** cancel_delayed_work(): src/kernel/workqueue.ts */
   cancelDelayedWork(dw: DelayedWork): boolean {
-    let was = false;
-    if (dw.timer && !dw.timer.cancelled) {
-      dw.timer.cancelled = true;
-      dw.timer = null;
-      was = true;
-    }
-    if (dw.queued) {
-      dw.queued = false;
-      was = true;
-    }
-    if (was) this.note('delayed work cancelled', dw.name);
-    return was;
+    return cancelDelayedWork(this, dw);
   }
 
   // ------------------------------------------------------------------
   // printk
 
-  /** printk(KERN_INFO …): the record, then the console (serial8250_console_write at COM1) */
+  /** printk(): src/kernel/printk.ts */
   printk(text: string): void {
-    this.cpuTime(this.costs.printk);
-    this.log.push({ t: this.now(), text });
-    this.note('printk', text);
-    if (!this.serialConsole || this.inConsole) return;
-    this.inConsole = true;
-    try {
-      this.consoleWrite(`[${fmtTime(this.log[this.log.length - 1]!.t)}] ${text}\n`);
-    } finally {
-      this.inConsole = false;
-    }
-  }
-
-  /** serial8250_console_write(): save and clear IER, uart_console_write() char by char, wait, restore */
-  private consoleWrite(s: string): void {
-    const c = this.cpu;
-    const ier = c.inb(COM1 + UART_IER);
-    c.outb(COM1 + UART_IER, 0);
-    let n = 2;
-    for (const ch of s) {
-      if (ch === '\n') {
-        // uart_console_write(): '\n' goes out as "\r\n"
-        c.inb(COM1 + UART_LSR);
-        c.outb(COM1, 0x0d);
-        n += 2;
-      }
-      c.inb(COM1 + UART_LSR); // wait_for_xmitr(UART_LSR_THRE): QEMU's THR is always empty
-      c.outb(COM1, ch.charCodeAt(0) & 0xff);
-      n += 2;
-    }
-    c.inb(COM1 + UART_LSR); // wait_for_xmitr(BOTH_EMPTY)
-    c.outb(COM1 + UART_IER, ier);
-    this.consolePio += n + 2;
+    printk(this, text);
   }
 
   // ------------------------------------------------------------------
@@ -463,11 +366,11 @@ export class Kernel {
   run(until = Infinity): void {
     for (;;) {
       this.hostDue();
-      if (this.pendingIrqs.length && this.irqsEnabled) this.dispatchIrqs();
+      if (this.#s.pendingIrqs.length && this.irqsEnabled) dispatchIrqs(this);
       // timers whose bucket came (softirq)
-      this.timers.sort((a, b) => a.fireAt - b.fireAt || a.id - b.id);
-      while (this.timers.length && this.timers[0]!.fireAt <= this.now()) {
-        const t = this.timers.shift()!;
+      this.#s.timers.sort((a, b) => a.fireAt - b.fireAt || a.id - b.id);
+      while (this.#s.timers.length && this.#s.timers[0]!.fireAt <= this.now()) {
+        const t = this.#s.timers.shift()!;
         if (!t.cancelled) t.fn();
       }
       const runnable = this.pickRunnable();
@@ -477,23 +380,23 @@ export class Kernel {
       }
       const next = Math.min(
         this.nextHostTime(),
-        this.timers.find((t) => !t.cancelled)?.fireAt ?? Infinity,
-        ...this.tasks.filter((t) => t.gen).map((t) => t.wake),
+        this.#s.timers.find((t) => !t.cancelled)?.fireAt ?? Infinity,
+        ...this.#s.tasks.filter((t) => t.gen).map((t) => t.wake),
       );
       if (next === Infinity || next > until) {
-        if (until !== Infinity && until > this.now()) this.raw.sleepNs(until - this.now());
+        if (until !== Infinity && until > this.now()) this.#s.raw.sleepNs(until - this.now());
         return;
       }
-      if (next > this.now()) this.raw.sleepNs(next - this.now());
+      if (next > this.now()) this.#s.raw.sleepNs(next - this.now());
       // drop cancelled timers that were the next event
-      for (let i = this.timers.length - 1; i >= 0; i--) if (this.timers[i]!.cancelled) this.timers.splice(i, 1);
+      for (let i = this.#s.timers.length - 1; i >= 0; i--) if (this.#s.timers[i]!.cancelled) this.#s.timers.splice(i, 1);
     }
   }
 
   /** irq threads (SCHED_FIFO) before workers and kthreads (CFS); oldest wake first */
   private pickRunnable(): Task | null {
     let best: Task | null = null;
-    for (const t of this.tasks) {
+    for (const t of this.#s.tasks) {
       if (!t.gen || t.wake > this.now()) continue;
       if (t.waiting && !t.woken && t.wake > this.now()) continue;
       if (!best) best = t;
@@ -507,9 +410,9 @@ export class Kernel {
   }
 
   private step(t: Task): void {
-    if (t.sleptAt >= 0 && this.now() > t.sleptAt) this.note('slept', `${t.name}\u0000${t.why}\u0000${t.sleptAt}\u0000${this.now()}`);
+    if (t.sleptAt >= 0 && this.now() > t.sleptAt) note(this, 'slept', `${t.name}\u0000${t.why}\u0000${t.sleptAt}\u0000${this.now()}`);
     t.sleptAt = -1;
-    this.current = t;
+    this.#s.current = t;
     this.cpuTime(this.costs.wakeup);
     t.woken = false;
     t.waiting = null;
@@ -517,12 +420,12 @@ export class Kernel {
     try {
       r = t.gen!.next();
     } finally {
-      this.current = null;
+      this.#s.current = null;
     }
     if (r.done) {
       t.gen = null;
-      const i = this.tasks.indexOf(t);
-      if (i >= 0) this.tasks.splice(i, 1);
+      const i = this.#s.tasks.indexOf(t);
+      if (i >= 0) this.#s.tasks.splice(i, 1);
       return;
     }
     const op = r.value;
@@ -538,14 +441,14 @@ export class Kernel {
 
   /** no task, timer or host event left */
   get idleForever(): boolean {
-    return this.tasks.every((t) => !t.gen) && this.timers.every((t) => t.cancelled) && this.hostEvents.length === 0;
+    return this.#s.tasks.every((t) => !t.gen) && this.#s.timers.every((t) => t.cancelled) && this.#s.hostEvents.length === 0;
   }
 
   /** what is still pending (for the race report) */
   pendingWork(): string[] {
     const out: string[] = [];
-    for (const t of this.timers) if (!t.cancelled) out.push(`timer at ${(t.fireAt / 1e6).toFixed(3)} ms`);
-    for (const t of this.tasks) if (t.gen) out.push(`${t.name} (${t.why})`);
+    for (const t of this.#s.timers) if (!t.cancelled) out.push(`timer at ${(t.fireAt / 1e6).toFixed(3)} ms`);
+    for (const t of this.#s.tasks) if (t.gen) out.push(`${t.name} (${t.why})`);
     return out;
   }
 }

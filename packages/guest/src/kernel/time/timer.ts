@@ -2,9 +2,14 @@
  * @module
  * kernel/time/timer.c and include/linux/jiffies.h: jiffies at HZ=250 (Debian's CONFIG_HZ_250) and the timer
  * wheel's rounding: calc_wheel_index() puts a timer in the bucket `((expires >> LVL_SHIFT(lvl)) + 1) <<
- * LVL_SHIFT(lvl)`, so it fires one level-granule after its expiry at the latest.
+ * LVL_SHIFT(lvl)`, so it fires one level-granule after its expiry at the latest; add_timer(), msleep()
+ * (msecs_to_jiffies(ms) + 1 jiffies) and schedule_timeout().
  */
+import { type KGen, type Kernel, rt } from '../sched/core.js';
+
+/** CONFIG_HZ: Debian's CONFIG_HZ_250 */
 export const HZ = 250;
+/** TICK_NSEC: one jiffy in ns */
 export const TICK_NSEC = 1_000_000_000 / HZ;
 /** include/linux/jiffies.h: INITIAL_JIFFIES = (unsigned long)(unsigned int)(-300 * HZ) */
 export const INITIAL_JIFFIES = 2 ** 32 - 300 * HZ;
@@ -45,3 +50,23 @@ export interface Timer {
   cancelled: boolean;
 }
 
+/** msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(ms) + 1) */
+export function* msleep(k: Kernel, ms: number, why = `msleep(${ms})`): KGen {
+  const timeout = msecsToJiffies(ms) + 1;
+  const now = k.jiffies();
+  const bucket = timerBucketExpiry(now + timeout, now);
+  yield { op: 'sleep', until: k.timeOfJiffy(bucket), why };
+}
+
+/** schedule_timeout() in ns resolution for code that sleeps on its own clock (e.g. usleep_range) */
+export function* sleepUntil(k: Kernel, t: number, why: string): KGen {
+  yield { op: 'sleep', until: t, why };
+}
+
+/** add_timer() with timer->expires = `expires` (jiffies) */
+export function addTimer(k: Kernel, expires: number, fn: () => void): Timer {
+  const clk = k.jiffies();
+  const t: Timer = { id: rt(k).nextId++, expires, fireAt: k.timeOfJiffy(timerBucketExpiry(expires, clk)), fn, cancelled: false };
+  rt(k).timers.push(t);
+  return t;
+}

@@ -46,6 +46,8 @@ export class Q35Machine implements Machine {
   readonly name = 'q35';
   readonly defaultFirmware = 'seabios' as const;
   readonly conf1Ports = true;
+  /** pc-q35-7.2: no compat properties (the newest machine type) */
+  readonly compatProps = [] as const;
   /** q35_host_initfn(): "register q35 0xcf8 port as coalesced pio" */
   readonly coalescedPio = [{ port: PCI_CONFIG_ADDR_PORT, size: 4 }] as const;
   readonly rootBus: PciBus;

@@ -12,7 +12,7 @@ export { Q35Machine, type Q35Options } from './hw/i386/pc-q35.js';
 export type * from './hw/i386/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './target/i386/cpu.js';
-export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone } from './hw/core/machine.js';
+export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone, type GlobalProperty } from './hw/core/machine.js';
 export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './hw/i386/acpi-pci.js';
 export {
   PcMachine,

@@ -61,12 +61,12 @@ export interface BootVmOptions extends BootOptions {
 }
 
 /**
- * What a run that goes on after boot plugs in: QEMU's hot-plug controllers in front of the machine, the
+ * What a run that goes on after boot plugs in: QEMU's hot-plug controllers mapped into the machine, the
  * guest kernel's runtime around the vCPU, drivers attached before boot(). The live objects come back in
  * {@link BootResult.live}.
  */
 export interface BootRuntimeHooks {
-  /** the VmOps the vCPU is created with (it must hand what it does not own to `machine`) */
+  /** called before the firmware runs; returns the VmOps the vCPU is created with (the machine, or what hands the rest to it) */
   vmOps?: (machine: Machine, vm: Vm) => VmOps;
   /** the CPU Linux runs on */
   guestCpu?: (cpu: Cpu) => Cpu;

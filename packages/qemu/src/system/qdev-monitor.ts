@@ -202,8 +202,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
   const root = new QBus(rootBus.name, rootBus.isExpress ? 'PCIE' : 'PCI', rootBus, null);
   const acpi = options.acpiPciHotplug ?? machineAcpiDefault(machine);
   // compat properties of the machine type (MachineClass::compat_props), then -global, as qdev_new applies them
-  const compat = machine.name === 'microvm' ? [{ driver: 'pcie-root-port', property: 'io-reserve', value: '0' }] : [];
-  const globals = [...compat, ...(parsed?.globals ?? []).map((g) => ({ driver: g.driver, property: g.property, value: g.value }))];
+  const globals = [...machine.compatProps, ...(parsed?.globals ?? [])].map((g) => ({ driver: g.driver, property: g.property, value: g.value }));
   // pc_q35_init(): with ACPI hot-plug of bridges and x-keep-pci-slot-hpc=off, PCIe slots lose native hot-plug
   const lpc = ich9LpcDefaults();
   for (const g of parsed?.globals ?? []) if (g.driver === 'ICH9-LPC') ich9LpcGlobal(lpc, g.property, g.value, g.arg);

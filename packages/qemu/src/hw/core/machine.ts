@@ -18,6 +18,13 @@ export interface CoalescedPioZone {
   size: number;
 }
 
+/** A property default for every device of a type (GlobalProperty): what `-global` and compat properties set. */
+export interface GlobalProperty {
+  driver: string;
+  property: string;
+  value: string;
+}
+
 export interface Machine extends VmOps {
   /** `q35`, `pc`, `microvm` */
   readonly name: string;
@@ -38,6 +45,11 @@ export interface Machine extends VmOps {
   functions(): Iterable<{ bus: number; dev: PciDevice }>;
   /** the type-1 config ports 0xcf8/0xcfc exist (pc, q35; not microvm, whose only mechanism is ECAM) */
   readonly conf1Ports: boolean;
+  /**
+   * MachineClass::compat_props: the machine type's own defaults for device types, applied before `-global`.
+   * Where an older machine type's `hw_compat_X_Y` goes once pcisim models one.
+   */
+  readonly compatProps: readonly GlobalProperty[];
   /** port ranges QEMU registers with KVM as coalesced PIO (0xcf8 on pc and q35) */
   readonly coalescedPio?: readonly CoalescedPioZone[];
 }

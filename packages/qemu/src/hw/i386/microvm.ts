@@ -80,6 +80,8 @@ export class MicrovmMachine implements Machine {
   /** x86_bios_rom_init(): bios-microvm.bin with ACPI, qboot.rom without; on Debian both are qboot */
   readonly defaultFirmware = 'qboot' as const;
   readonly conf1Ports = false;
+  /** microvm_properties[]: no I/O window behind a root port (the GPEX host has none) */
+  readonly compatProps = [{ driver: 'pcie-root-port', property: 'io-reserve', value: '0' }] as const;
   /** no port QEMU's microvm decodes for PCI: every port read is unassigned I/O and returns all-ones */
   readonly io = new AddressSpace('io');
   readonly memory = new AddressSpace('memory');

@@ -104,6 +104,8 @@ export class PcMachine implements Machine {
   readonly name = 'pc';
   readonly defaultFirmware = 'seabios' as const;
   readonly conf1Ports = true;
+  /** pc-i440fx-7.2: no compat properties (the newest machine type) */
+  readonly compatProps = [] as const;
   readonly rootBus: PciBus;
   readonly host: PciHost;
   readonly io = new AddressSpace('io');

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Kvm } from '@sim/kvm';
+import {
+  DEFAULT_QEMU_RELEASE,
+  QemuError,
+  kvmInitMachine,
+  parseQemuArgs,
+  qemuInitMachine,
+  stubMissingBackends,
+  x86BiosRomInit,
+  x86BootInfo,
+  x86RunFirmware,
+} from '../src/index.js';
+
+describe('the command line pcisim boots (softmmu/vl.c)', () => {
+  it('reads the machine type, its release, RAM, firmware and the ICH9-LPC globals', () => {
+    const c = parseQemuArgs(['-M', 'pc-q35-7.2,accel=kvm', '-m', '1G', '-bios', '/usr/share/qemu/qboot.rom', '-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off', '-append', 'console=ttyS0']);
+    expect(c).toMatchObject({ release: '7.2', machine: 'q35', machineProps: [['accel', 'kvm']], ramBytes: 2 ** 30, firmware: 'qboot', acpiPciHotplugWithBridgeSupport: false, append: 'console=ttyS0' });
+    expect(parseQemuArgs([]).release).toBe(DEFAULT_QEMU_RELEASE);
+    expect(() => parseQemuArgs(['-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=maybe'])).toThrow(
+      new QemuError('BAD_PROPERTY_VALUE', "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=maybe: Parameter 'value' expects 'on' or 'off'"),
+    );
+    expect(() => parseQemuArgs(['-M', 'virt'])).toThrow(new QemuError('UNKNOWN_MACHINE', 'unsupported machine type\nUse -machine help to list supported machines'));
+    expect(() => parseQemuArgs(['-usb'])).toThrow(new QemuError('UNKNOWN_OPTION', '-usb: invalid option'));
+  });
+
+  it('--stub-backends stands in the backends a -device names and none defines', () => {
+    expect(stubMissingBackends(['-device', 'virtio-net-pci,netdev=n0', '-netdev', 'user,id=n1', '-device', 'e1000,netdev=n1'])).toEqual([
+      '-device', 'virtio-net-pci,netdev=n0', '-netdev', 'user,id=n1', '-device', 'e1000,netdev=n1', '-netdev', 'user,id=n0',
+    ]);
+  });
+
+  it('builds the machine, puts it on a VM, runs its firmware and hands over the boot info', () => {
+    const c = parseQemuArgs(['-M', 'q35', '-device', 'pcie-root-port,id=rp1,chassis=1', '-append', 'quiet']);
+    const machine = qemuInitMachine(c);
+    expect([...machine.functions()].map((f) => f.dev.typeName)).toContain('pcie-root-port');
+    const vm = new Kvm().createVm();
+    const vcpu = kvmInitMachine(vm, machine, { cpu: c.cpu });
+    expect(vm.memslots().map((s) => [s.slot, s.guestPhysAddr])).toEqual([
+      [0, 0],
+      [1, 0x100000],
+      [2, 0xfffc0000],
+    ]);
+    expect(vm.ioDevices('pio')).toEqual([{ addr: 0xcf8, len: 4, name: 'coalesced-pio' }]);
+    const fw = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, c.firmware));
+    expect(fw).toEqual({ firmware: 'seabios', qbootMmconfig: false });
+    // SeaBIOS enabled PCIEXBAR: the ECAM window is mapped and MCFG declares it
+    expect(machine.memory.regions()).toEqual([{ name: 'pcie-mmcfg-mmio', addr: 0xb0000000, size: 0x10000000 }]);
+    const info = x86BootInfo(machine, c.append, fw);
+    expect(info.cmdline).toBe('quiet');
+    expect(info.acpi?.mcfg).toHaveLength(1);
+    expect(() => x86BiosRomInit(qemuInitMachine(parseQemuArgs(['-M', 'microvm'])), 'seabios')).toThrow(QemuError);
+  });
+});

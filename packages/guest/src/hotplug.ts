@@ -16,11 +16,12 @@ import { pciHpAddBridge, pciRescanBus } from './drivers/pci/probe.js';
 import { pciStopAndRemoveBusDevice } from './drivers/pci/remove.js';
 import { forEachPciDev } from './drivers/pci/search.js';
 import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
-import type { KernelState, PciHotplugHooks } from './init/main.js';
+import type { KernelLogLine, KernelTraceHook } from './include/linux/sched.js';
+import { type KernelState, type PciHotplugHooks, kernelStateOf } from './init/state.js';
 import type { GuestCpuCosts } from './kernel/costs.js';
-import type { KernelLogLine } from './kernel/printk.js';
-import { Kernel, type KernelTraceHook } from './kernel/sched/core.js';
-import { Linux, kernelStateOf } from './linux.js';
+import { printk } from './kernel/printk.js';
+import { Kernel } from './kernel/sched/core.js';
+import { Linux } from './linux.js';
 import { type KernelFlavour, config, kernelBuild } from './version.js';
 
 export interface HotplugRuntimeOptions {

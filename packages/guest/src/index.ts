@@ -8,12 +8,14 @@ export { Linux, type LinuxOptions, type GuestPatch, type ConfigAccessHook } from
 export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from './include/linux/pci.js';
 export { pciName } from './include/linux/pci.js';
 export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion, type KernelConfigOption } from './version.js';
-export type { PciHotplugHooks } from './init/main.js';
+export type { PciHotplugHooks } from './init/state.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
-export { Kernel, type KernelTraceHook, type KGen, type KOp } from './kernel/sched/core.js';
+export { Kernel } from './kernel/sched/core.js';
+export type { KernelTraceHook, KGen, KOp, KernelLogLine, KernelRuntime } from './include/linux/sched.js';
+export type { HotplugContext } from './include/linux/pci_hotplug.js';
 export { HZ, TICK_NSEC, INITIAL_JIFFIES, msecsToJiffies, timerBucketExpiry } from './kernel/time/timer.js';
-export { fmtTime, type KernelLogLine } from './kernel/printk.js';
+export { fmtTime } from './kernel/printk.js';
 export { ZERO_GUEST_CPU_COSTS, TCG_REFERENCE_GUEST_CPU_COSTS, type GuestCpuCosts } from './kernel/costs.js';
 export { HotplugRuntime, type HotplugRuntimeOptions, type PciMilestone } from './hotplug.js';
 export { PciehpController, type PciehpState, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';

@@ -7,7 +7,7 @@ import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapab
 import { GuestError } from '../../errors.js';
 import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
 import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXP_TYPE_ROOT_PORT, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_find_capability() -> __pci_bus_find_cap_start() + __pci_find_next_cap_ttl() */
 export function pciFindCapability(k: KernelState, dev: PciDev, cap: number): number {

@@ -101,3 +101,27 @@ export function pcieType(dev: PciDev): number {
 export function pciName(dev: PciDev): string {
   return `0000:${hex2(dev.bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`;
 }
+
+/** A bridge window pbus_size_io()/pbus_size_mem() sized: `size` required, `add` on realloc_head. */
+export interface SizedWindow {
+  size: number;
+  add: number;
+  /** b_res->start (IORESOURCE_STARTALIGN), or the add_align when larger */
+  align: number;
+}
+
+export interface SizedWindows {
+  io: SizedWindow | null;
+  mem: SizedWindow | null;
+  pref: SizedWindow | null;
+  /** where the prefetchable window's contents came from: 64-bit pref only, or all prefetchable */
+  prefHolds: 'mem64pref' | 'pref' | null;
+}
+
+/** struct pcie_link_state: the link below a downstream port, its upstream link, the ASPM states */
+export interface PcieLinkState {
+  parent: PciDev | null;
+  aspmSupport: number;
+  aspmEnabled: number;
+  aspmCapable: number;
+}

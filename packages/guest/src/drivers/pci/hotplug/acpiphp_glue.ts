@@ -14,13 +14,10 @@ import { pciHostBridgeNative } from '../../acpi/pci_root.js';
 import { pcieCapabilityRead } from '../access.js';
 import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
 import { pciBusAssignResources } from '../setup-bus.js';
-import type { HotplugRuntime } from '../../../hotplug.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
-import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn } from '../../../kernel/irq.js';
-import type { KGen } from '../../../kernel/sched/core.js';
-import { kernelStateOf } from '../../../linux.js';
-import { since } from '../../../version.js';
+import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
+import type { IrqReturn, KGen } from '../../../include/linux/sched.js';
+import { type KernelState, kernelStateOf } from '../../../init/state.js';
 
 /** acpiphp_enumerate_slots() -> acpiphp_add_context() */
 export function acpiphpEnumerateSlots(k: KernelState, bus: PciBusState): void {
@@ -93,7 +90,7 @@ export class Acpiphp {
   /** the GPE a method is running for (dispatch disabled it) */
 
   constructor(
-    private readonly rt: HotplugRuntime,
+    private readonly rt: HotplugContext,
     readonly tables: AcpiPciHotplugTables,
   ) {
     this.gpeEnabled = new Set(tables.enabledGpes);

@@ -11,18 +11,14 @@ import { pciReadConfig, pciWriteConfig } from '../access.js';
 import { pciEnableDevice, pciFindCapability, pciSetMaster } from '../pci.js';
 import { pciScanSlot } from '../probe.js';
 import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
-import type { HotplugRuntime } from '../../../hotplug.js';
 import type { BarResource, PciDev } from '../../../include/linux/pci.js';
+import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
+import { type IrqReturn, type KGen, WaitQueue, rt } from '../../../include/linux/sched.js';
 import { PCI_CAP_ID_MSI, PCI_CAP_ID_SHPC } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn } from '../../../kernel/irq.js';
+import { type KernelState, kernelStateOf } from '../../../init/state.js';
 import { KMutex } from '../../../kernel/locking/mutex.js';
-import type { KGen } from '../../../kernel/sched/core.js';
-import { WaitQueue } from '../../../kernel/sched/wait.js';
 import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
 import { DelayedWork } from '../../../kernel/workqueue.js';
-import { kernelStateOf } from '../../../linux.js';
-import { change } from '../../../version.js';
 
 // shpchp_hpc.c: struct ctrl_reg offsets
 const BASE_OFFSET = 0x00;
@@ -136,7 +132,7 @@ export class ShpcController {
   managed = false;
 
   constructor(
-    private readonly rt: HotplugRuntime,
+    private readonly rt: HotplugContext,
     readonly bridge: PciDev,
   ) {
     this.irqLine = rt.msiLine(bridge);

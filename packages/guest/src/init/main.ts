@@ -1,9 +1,8 @@
 /**
  * @module
- * init/main.c: the kernel's state and its boot order. {@link KernelState} is what the kernel keeps in global
- * variables (boot_cpu_data, pci_probe, raw_pci_ops, pci_root_buses, the PCI device list, the _OSC grants,
- * ...): one object every function of the model takes as its first argument, as the kernel's functions read
- * their globals. {@link startKernel} runs the part of start_kernel() that touches PCI configuration space:
+ * init/main.c: the kernel's boot order and its state at boot. {@link createKernelState} builds the state
+ * (declared in init/state.ts: what the kernel keeps in global variables, one object every function takes
+ * first); {@link startKernel} runs the part of start_kernel() that touches PCI configuration space:
  * setup_arch(), then do_initcalls() in initcall order. Each function lives in the file named after the
  * kernel file it models (src/arch/x86/..., src/drivers/...).
  */
@@ -27,10 +26,7 @@ import { pnpacpiInit } from '../drivers/pnp/pnpacpi.js';
 import type { ConfigAccessHook, GuestPatch, KernelState } from './state.js';
 import type { KernelVersion } from '../version.js';
 
-
-
-
-/** The state at boot: nothing probed, the command line parsed. */
+/** What the state is made from: the machine, the firmware's hand-off, the command line, the options. */
 export interface KernelStateInit {
   cpu: Cpu;
   info: BootInfo;
@@ -120,6 +116,7 @@ function doInitcalls(k: KernelState): void {
   // fs_initcall
   if (k.info.acpi && !k.opts.acpiOff) pnpacpiInit(k);
   pcibiosAssignResources(k);
+  // fs_initcall_sync
   pciApplyFinalQuirks(k);
   // device_initcall: built-in PCI drivers bind (the cloud kernel builds in the PCIe port driver only)
   k.onPhase?.('pcie_portdrv_init', 'begin');

@@ -1,9 +1,11 @@
 /**
  * @module
  * include/linux/pci.h: `struct pci_dev`, `struct pci_bus` and the resources, with what this model needs of
- * them, and the small inline helpers (pci_pcie_type(), pci_name()).
+ * them, and the small inline helpers (pci_pcie_type(), pci_name(), pcie_find_root_port()); also the PCI
+ * core's own records the kernel state holds (a sized bridge window on realloc_head, struct pcie_link_state).
  */
 import type { AcpiPciDevice } from '../../cpu.js';
+import { PCI_EXP_TYPE_ROOT_PORT } from '../uapi/linux/pci_regs.js';
 import { hex2 } from '../../lib/vsprintf.js';
 
 
@@ -124,4 +126,13 @@ export interface PcieLinkState {
   aspmSupport: number;
   aspmEnabled: number;
   aspmCapable: number;
+}
+
+/** pcie_find_root_port(): the root port above the device */
+export function pcieFindRootPort(dev: PciDev): PciDev | null {
+  for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
+    const s = b.self;
+    if (s && s.pcieCap && pcieType(s) === PCI_EXP_TYPE_ROOT_PORT) return s;
+  }
+  return null;
 }

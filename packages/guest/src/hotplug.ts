@@ -7,13 +7,12 @@
  * threads, workqueues and timers on the virtual clock.
  */
 import type { Cpu } from './cpu.js';
-import { pciBusAddBootDevices, pciBusAddDevices } from './drivers/pci/bus.js';
+import { pciBusAddBootDevices } from './drivers/pci/bus.js';
 import { type AcpiPciHotplugTables, Acpiphp } from './drivers/pci/hotplug/acpiphp_glue.js';
 import { PciehpController, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
 import { ShpcController } from './drivers/pci/hotplug/shpchp_core.js';
 import { pciDevMsiEnabled } from './drivers/pci/msi.js';
-import { pciHpAddBridge, pciRescanBus } from './drivers/pci/probe.js';
-import { pciStopAndRemoveBusDevice } from './drivers/pci/remove.js';
+import { pciRescanBus } from './drivers/pci/probe.js';
 import { forEachPciDev } from './drivers/pci/search.js';
 import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
 import type { KernelLogLine, KernelTraceHook } from './include/linux/sched.js';
@@ -170,19 +169,6 @@ export class HotplugRuntime implements PciHotplugHooks {
 
   mark(detail: string): void {
     this.milestone({ t: this.kernel.now(), what: 'mark', bdf: '', detail });
-  }
-
-  /** pci_hp_add_bridge() for a bridge a hot-plug found */
-  addBridge(dev: PciDev): void {
-    if (!pciHpAddBridge(this.state, dev)) this.printk(`pci ${this.name(dev)}: No bus number available for hot-added bridge`);
-  }
-
-  busAddDevices(bus: PciDev['bus']): void {
-    pciBusAddDevices(this.state, bus);
-  }
-
-  removeDevice(dev: PciDev): void {
-    pciStopAndRemoveBusDevice(this.state, dev);
   }
 
   // ------------------------------------------------------------------

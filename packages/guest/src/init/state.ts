@@ -9,6 +9,7 @@ import type { PciRawOps } from '../arch/x86/include/asm/pci_x86.js';
 import type { LinuxPciOptions } from '../cmdline.js';
 import type { BootInfo, Cpu } from '../cpu.js';
 import type { BarResource, PciBusState, PciDev, PcieLinkState, SizedWindows } from '../include/linux/pci.js';
+import { printk } from '../kernel/printk.js';
 import type { KernelVersion } from '../version.js';
 
 /** The guest patches of Julia Suvorova's 2020 series, selectable. */
@@ -32,6 +33,8 @@ export interface PciHotplugHooks {
   deviceRemoved(dev: PciDev): void;
   /** pcie_port_device_register() -> pcie_device_init(PCIE_PORT_SERVICE_HP) -> pciehp_probe() */
   pciehpProbe(port: PciDev): void;
+  /** printk() of a PCI core message, on the running kernel's log and console */
+  printk(text: string): void;
 }
 
 /** The kernel's global state. One literal ({@link createKernelState}) builds it: one hidden class. */

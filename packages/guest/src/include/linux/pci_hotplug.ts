@@ -1,10 +1,9 @@
 /**
  * @module
  * include/linux/pci_hotplug.h: what a hot-plug driver (acpiphp, pciehp, shpchp) is given by the running
- * kernel — the run-time, the kernel its state belongs to, printk, and the PCI core's add/remove steps the
- * runtime reports on. `HotplugRuntime` (src/hotplug.ts) provides it; the drivers import only this.
+ * kernel — the run-time, the kernel its state belongs to, printk; the PCI core's functions they call directly. `HotplugRuntime` (src/hotplug.ts) provides it; the drivers import only this.
  */
-import type { PciBusState, PciDev } from './pci.js';
+import type { PciDev } from './pci.js';
 import { printk } from '../../kernel/printk.js';
 import { Kernel } from '../../kernel/sched/core.js';
 
@@ -26,10 +25,4 @@ export interface HotplugContext {
   logBoot(text: string): void;
   /** a mark in the runtime's milestones */
   mark(detail: string): void;
-  /** pci_hp_add_bridge() */
-  addBridge(dev: PciDev): void;
-  /** pci_bus_add_devices() */
-  busAddDevices(bus: PciBusState): void;
-  /** pci_stop_and_remove_bus_device() */
-  removeDevice(dev: PciDev): void;
 }

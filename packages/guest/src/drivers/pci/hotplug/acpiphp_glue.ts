@@ -12,7 +12,9 @@
  */
 import { pciHostBridgeNative } from '../../acpi/pci_root.js';
 import { pcieCapabilityRead } from '../access.js';
-import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciBusAddDevices } from '../bus.js';
+import { pciBusReadDevVendorId, pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciBusAssignResources } from '../setup-bus.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
 import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
@@ -355,7 +357,7 @@ export class Acpiphp {
   /** trim_stale_devices(): no _STA, so pci_device_is_present() */
   private trimStaleDevices(dev: PciDev): void {
     if (pciBusReadDevVendorId(this.linux, dev.bus, dev.devfn) === null) {
-      this.rt.removeDevice(dev);
+      pciStopAndRemoveBusDevice(this.linux, dev);
       return;
     }
     if (dev.subordinate) for (const c of [...dev.subordinate.devices].reverse()) this.trimStaleDevices(c);
@@ -369,7 +371,7 @@ export class Acpiphp {
     } else {
       this.rescanSlot(slot);
       for (const d of bus.devices) {
-        if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device && !d.subordinate) this.rt.addBridge(d);
+        if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device && !d.subordinate) pciHpAddBridge(this.linux, d);
       }
       pciBusAssignResources(this.linux, bus);
     }
@@ -377,16 +379,16 @@ export class Acpiphp {
     for (const d of [...bus.devices].reverse()) {
       if (d.bars.some((b) => !b.start && b.size)) {
         this.rt.printk(`pci ${this.rt.name(d)}: BARs could not be assigned, removing it`);
-        this.rt.removeDevice(d);
+        pciStopAndRemoveBusDevice(this.linux, d);
       }
     }
-    this.rt.busAddDevices(bus);
+    pciBusAddDevices(this.linux, bus);
     slot.enabled = slot.funcs.every((fn) => bus.devices.some((d) => d.devfn === ((slot.device << 3) | fn)));
   }
 
   /** disable_slot() */
   private disableSlot(slot: AcpiphpSlot): void {
-    for (const d of [...slot.bus.devices].reverse()) if (d.devfn >> 3 === slot.device) this.rt.removeDevice(d);
+    for (const d of [...slot.bus.devices].reverse()) if (d.devfn >> 3 === slot.device) pciStopAndRemoveBusDevice(this.linux, d);
     slot.enabled = false;
   }
 

@@ -8,7 +8,9 @@
  */
 import { mask } from '../../../arch/x86/pci/common.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityWrite } from '../access.js';
-import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciBusAddDevices } from '../bus.js';
+import { pciBusReadDevVendorId, pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
 import type { PciDev } from '../../../include/linux/pci.js';
 import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
@@ -618,10 +620,10 @@ export class PciehpController {
       this.info('No new device found');
       return -19;
     }
-    for (const d of parent.devices) if (d.hdrType === 1 || d.hdrType === 2) this.rt.addBridge(d);
+    for (const d of parent.devices) if (d.hdrType === 1 || d.hdrType === 2) pciHpAddBridge(this.linux, d);
     pciAssignUnassignedBridgeResources(this.linux, this.port);
     // pcie_bus_configure_settings(): nothing with CONFIG_PCIE_BUS_DEFAULT
-    this.rt.busAddDevices(parent);
+    pciBusAddDevices(this.linux, parent);
     return 0;
   }
 
@@ -629,7 +631,7 @@ export class PciehpController {
   private unconfigureDevice(presence: boolean): void {
     const parent = this.port.subordinate!;
     for (const dev of [...parent.devices].reverse()) {
-      this.rt.removeDevice(dev);
+      pciStopAndRemoveBusDevice(this.linux, dev);
       if (presence) {
         let cmd = pciReadConfig(this.linux, dev, 0x04, 2);
         cmd &= ~(0x4 | 0x100);

@@ -8,8 +8,10 @@
  */
 import { pciHostBridgeNative } from '../../acpi/pci_root.js';
 import { pciReadConfig, pciWriteConfig } from '../access.js';
+import { pciBusAddDevices } from '../bus.js';
 import { pciEnableDevice, pciFindCapability, pciSetMaster } from '../pci.js';
-import { pciScanSlot } from '../probe.js';
+import { pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
 import type { BarResource, PciDev } from '../../../include/linux/pci.js';
 import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
@@ -726,16 +728,16 @@ export class ShpcController {
       this.info('No new device found');
       return -19;
     }
-    for (const d of parent.devices) if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device) this.rt.addBridge(d);
+    for (const d of parent.devices) if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device) pciHpAddBridge(this.linux, d);
     pciAssignUnassignedBridgeResources(this.linux, this.bridge);
-    this.rt.busAddDevices(parent);
+    pciBusAddDevices(this.linux, parent);
     return 0;
   }
 
   /** shpchp_unconfigure_device() */
   private unconfigureDevice(slot: ShpcSlot): void {
     const parent = this.bridge.subordinate!;
-    for (const d of [...parent.devices]) if (d.devfn >> 3 === slot.device) this.rt.removeDevice(d);
+    for (const d of [...parent.devices]) if (d.devfn >> 3 === slot.device) pciStopAndRemoveBusDevice(this.linux, d);
   }
 }
 

@@ -11,7 +11,7 @@ import { GuestError } from '@sim/guest';
 import { RecordError } from './record/errors.js';
 import { PcisimError } from './core/errors.js';
 import type { CliIo } from './commands/io.js';
-import { COMMANDS, commandHelp, parseArgs, usageText, type CommandName, type ParsedArgs } from './commands/options.js';
+import { COMMANDS, asksForHelp, commandHelp, parseArgs, usageText, type CommandName, type ParsedArgs } from './commands/options.js';
 import { bootCommand } from './commands/boot.js';
 // Each other command loads its modules when it runs (`await import`): `pcisim boot` is a cold process most of
 // the time, and loading compare, validate, record, bench, sweep and the HTML report was ~15 % of it.
@@ -54,12 +54,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 2;
     }
     const command = cmd as CommandName;
-    const args = parseArgs(command, rest);
-    if (args.flag('--help')) {
+    if (asksForHelp(rest)) {
       io.stdout(commandHelp(command));
       return 0;
     }
-    return await RUN[command](args, io);
+    return await RUN[command](parseArgs(command, rest), io);
   } catch (e) {
     return reportError(e, io);
   }

@@ -39,6 +39,7 @@ describe('help, version, usage errors', () => {
     // the help wins over the rest of the line: validate does not open a file called --help, record records nothing
     expect((await run(['validate', '--help'])).out).toContain('usage: pcisim validate');
     expect((await run(['record', '-M', 'q35', '--help'])).out).toContain('usage: pcisim record');
+    expect(await run(['boot', '--frobnicate', '--format', 'xml', '-h'])).toMatchObject({ code: 0, err: '' });
   });
 
   it("pcisim --version prints the app's version from its package.json", async () => {

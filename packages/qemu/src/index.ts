@@ -4,16 +4,16 @@
  * ECAM config mechanisms, SeaBIOS's PCI set-up, and the ACPI view handed to the guest.
  */
 export { QemuError, type QemuErrorCode } from './errors.js';
-export { PciDevice, type PciIoRegion } from './pci/device.js';
-export { PciBus } from './pci/bus.js';
-export { PciHost, MECH_CONF1, MECH_MMCFG, type ConfigAccessObserver } from './pci/host.js';
-export { formatBdf, PCI_DEVFN, PCI_SLOT, PCI_FUNC } from './pci/regs.js';
-export { Q35Machine, type Q35Options } from './machine/q35.js';
-export type * from './machine/bootinfo.js';
+export { PciDevice, type PciIoRegion } from './hw/pci/device.js';
+export { PciBus } from './hw/pci/bus.js';
+export { PciHost, MECH_CONF1, MECH_MMCFG, type ConfigAccessObserver } from './hw/pci/host.js';
+export { formatBdf, PCI_DEVFN, PCI_SLOT, PCI_FUNC } from './hw/pci/regs.js';
+export { Q35Machine, type Q35Options } from './hw/i386/pc-q35.js';
+export type * from './hw/i386/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
-export { parseCpu, cpuidEntries, type CpuModel } from './machine/cpu-model.js';
-export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone } from './machine/machine.js';
-export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './machine/acpi-pci.js';
+export { parseCpu, cpuidEntries, type CpuModel } from './target/i386/cpu.js';
+export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone } from './hw/core/machine.js';
+export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './hw/i386/acpi-pci.js';
 export {
   PcMachine,
   qbootE820,
@@ -22,7 +22,7 @@ export {
   type PcOptions,
   type PcAcpiHostBridge,
   type PiixLinkSemantics,
-} from './machine/pc.js';
+} from './hw/i386/pc-piix.js';
 export {
   MicrovmMachine,
   microvmOptionsFromProperties,
@@ -34,10 +34,10 @@ export {
   type MicrovmOptions,
   type OnOffAuto,
   type VirtioMmioTransport,
-} from './machine/microvm.js';
-export { I440fx, I440FX_PAM, I440FX_SMRAM, type I440fxMemoryMappings } from './devices/i440fx.js';
-export { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, type Piix4IsaPresence } from './devices/piix.js';
-export { E1000 } from './devices/e1000.js';
+} from './hw/i386/microvm.js';
+export { I440fx, I440FX_PAM, I440FX_SMRAM, type I440fxMemoryMappings } from './hw/pci-host/i440fx.js';
+export { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, type Piix4IsaPresence } from './hw/isa/piix.js';
+export { E1000 } from './hw/net/e1000.js';
 export {
   GpexRoot,
   acpiDsdtAddGpex,
@@ -47,7 +47,7 @@ export {
   type GpexConfig,
   type GpexAcpiHostBridge,
   type GpexGsiLink,
-} from './devices/gpex.js';
+} from './hw/pci-host/gpex.js';
 export { KvmPciAccel, absentEcamRanges, parseKvmMitigations, kvmOptionsFor, KVM_PCI_MITIGATIONS, type KvmPciMitigation, type EcamRange } from './accel/kvm/kvm-pci.js';
 export {
   parseQemuArgs,
@@ -84,15 +84,16 @@ export {
   type TopologyFunction,
 } from './system/qdev-monitor.js';
 export { qemuCreateMachine, qemuInitMachine } from './system/board.js';
-export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './machine/x86.js';
+export { AddressSpace, type MemoryRegionOps, type MappedRegion } from './system/memory.js';
+export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './hw/i386/x86.js';
 export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';
 export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './util/qemu-option.js';
-export { lookupDeviceType, modelledDeviceTypes } from './devices/registry.js';
-export { VirtioPciDevice } from './devices/virtio-pci.js';
-export { PciBridgeDev, PciePciBridge } from './devices/pci-bridge.js';
-export { PcieRootPort } from './devices/pcie-root-port.js';
-export { QemuXhci } from './devices/xhci.js';
-export { QdevPciDevice, resetBus } from './devices/qdev-pci.js';
+export { lookupDeviceType, modelledDeviceTypes } from './hw/registry.js';
+export { VirtioPciDevice } from './hw/virtio/virtio-pci.js';
+export { PciBridgeDev, PciePciBridge } from './hw/pci-bridge/pci-bridge.js';
+export { PcieRootPort } from './hw/pci-bridge/pcie-root-port.js';
+export { QemuXhci } from './hw/usb/xhci.js';
+export { QdevPciDevice, resetBus } from './hw/pci/qdev-pci.js';
 export * from './hotplug/index.js';
 export {
   Qboot,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { FirmwareCpu } from '../src/index.js';
-import type { PciHost } from '../src/pci/host.js';
+import type { PciHost } from '../src/hw/pci/host.js';
 
 /** What the firmware's CPU needs of a machine: its VmOps and host bridge. */
 export interface VmOpsLike {

@@ -21,7 +21,7 @@ import {
   type FirmwareCpu,
   type QbootResult,
 } from '../src/index.js';
-import type { PciHost } from '../src/pci/host.js';
+import type { PciHost } from '../src/hw/pci/host.js';
 import { FIXTURES, firmwareAccessLine, referenceFirmware } from './helpers.js';
 
 const RAM = 512 << 20; // the recorder's -m 512
@@ -329,7 +329,7 @@ describe("qboot's E820 (extract_e820) = what Linux printed", () => {
     expect(con).toMatch(/ACPI: MCFG 0x00000000000D[0-9A-F]{4} 00003C \(v01 BOCHS  BXPC/);
   });
 
-  it('pc: no MMCONFIG entry; the same map as machine/pc.ts qbootE820()', () => {
+  it('pc: no MMCONFIG entry; the same map as hw/i386/pc-piix.ts qbootE820()', () => {
     const map = qbootExtractE820(qemuE820, false);
     expect(asPrinted(map)).toEqual(consoleE820('pc-qboot'));
     expect(map).toEqual(qbootE820(qemuE820));

@@ -10,6 +10,7 @@
  */
 import { KERNEL_FLAVOURS } from '@sim/guest';
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_FLAVOUR } from '../core/boot.js';
 
 /** Every command `pcisim` runs. */
 export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep'] as const;
@@ -58,7 +59,7 @@ export const OPTIONS = [
   { name: '--format', value: '<kind>', choices: ['text', 'json', 'perf-kvm-stat'], commands: ['boot'], help: "the report: pcisim's text, its JSON, or `perf kvm stat report`'s tables of the boot", default: 'text' },
   { name: '--trace', value: '<out.json>', commands: ['boot'], help: 'also write the boot as Chrome Trace Event JSON (Perfetto, chrome://tracing)' },
   { name: '--cost', value: '<profile|file.json>', commands: ['boot', 'compare', 'report'], help: 'the cost of an exit: a built-in profile (lkml-2020, measured-here, tcg-reference) or a JSON file', default: 'lkml-2020' },
-  { name: '--guest', value: '<flavour>', choices: KERNEL_FLAVOURS, commands: ['boot', 'compare', 'topology'], help: 'the guest kernel build: the cloud kernel has no shpchp, the generic one has', default: 'linux-6.1-cloud' },
+  { name: '--guest', value: '<flavour>', choices: KERNEL_FLAVOURS, commands: ['boot', 'compare', 'topology'], help: 'the guest kernel build: the cloud kernel has no shpchp, the generic one has', default: DEFAULT_FLAVOUR },
   { name: '--guest-patch', value: '<patch>', choices: ['none', 'mmconfig-v1', 'mmconfig-v2'], commands: ['boot'], help: "the 2020 MMCONFIG guest patches", default: 'none' },
   { name: '--kvm', value: '<mitigation,...>', commands: ['boot'], help: 'KVM-side mitigations QEMU installs after firmware: pci-hole, mmio-bus, ro-page, ro-page-2m, ro-page-prefetch, ro-page-prefetch-2m, ro-page-full, pio-fast' },
   { name: '--pv-enumeration', commands: ['boot'], help: 'the enlightened-guest lower bound: the VMM hands over its device list, nothing is probed' },
@@ -151,6 +152,15 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
   }
   if (qemu && positionals[0] !== undefined && /(^|\/)qemu-system-/.test(positionals[0])) positionals.shift();
   return new ParsedArgs(command, values, positionals);
+}
+
+/** `--help` or `-h` anywhere among pcisim's options (before `--`): the help wins over whatever else is wrong. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
 }
 
 /** The options a command takes, in table order. */

@@ -316,7 +316,8 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
             if (live && rt) marks.push({ t: e.t, kind: 'deleted', bdf: '', ...(e.data.device !== undefined ? { id: e.data.device } : {}), s: snap() });
           },
         });
-        return hp;
+        // the controllers map their registers into the machine's address spaces: the vCPU talks to the machine
+        return machine;
       },
       guestCpu: (cpu) => {
         rt = new HotplugRuntime(cpu, {

@@ -8,11 +8,11 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { QemuError, type Machine, type PciDevice, type PciBus } from '@sim/qemu';
+import type { Machine, PciDevice, PciBus } from '@sim/qemu';
 import type { PciDev, PciBusState } from '@sim/guest';
 import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from './hotplug.js';
 import { parseQemuArgs, type Scenario } from './scenario.js';
-import type { BootResult } from './boot.js';
+import { DEFAULT_FLAVOUR, type BootResult } from './boot.js';
 import { PcisimError } from './errors.js';
 import { pciName, pciDeviceGroups, iommuGroupReasonText, type Linux } from '@sim/guest';
 
@@ -192,7 +192,7 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
 }
 
 function hasShpchp(opts: HotplugOptions): boolean {
-  return (opts.flavour ?? 'linux-6.1-cloud') === 'linux-6.1-generic';
+  return (opts.flavour ?? DEFAULT_FLAVOUR) === 'linux-6.1-generic';
 }
 
 function range(a: number, b: number): number[] {

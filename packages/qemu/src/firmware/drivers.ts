@@ -36,7 +36,7 @@ import {
   PCI_BASE_ADDRESS_SPACE_IO,
   PCI_CAP_ID_VNDR,
   PCI_INTERRUPT_LINE,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 import { fmtBdf } from './pciinit.js';
 
 const PCI_CLASS_SERIAL_USB_UHCI = 0x0c0300;

@@ -29,7 +29,7 @@ import {
   PCI_ROM_ADDRESS,
   PCI_ROM_ADDRESS_ENABLE,
   PCI_VENDOR_ID,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 import { isPciVga } from './pciinit.js';
 
 /** Which SeaVGABIOS build a VGA ROM is (debian/rules: vgabios-*-config), or another kind of ROM. */

@@ -57,7 +57,7 @@ import {
   PCI_EXP_TYPE_ROOT_PORT,
   PCI_EXP_TYPE_DOWNSTREAM,
   PCI_EXP_TYPE_PCI_BRIDGE,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 
 /**
  * The CPU SeaBIOS runs on: port I/O and MMIO, the guest's ISA. A dword written may come as the int32 of

@@ -66,7 +66,7 @@ import {
   PCI_SECONDARY_BUS,
   PCI_SUBORDINATE_BUS,
   PCI_VENDOR_ID,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 
 const PCI_DEVICE_MEM_MIN = 1 << 12; // 4k == page size
 const PCI_BRIDGE_MEM_MIN = 1 << 21; // 2M == hugepage size

@@ -27,7 +27,7 @@
  * matches access for access, values included. On microvm (no 0xcf8/0xcfc) the two ID reads hit unassigned I/O,
  * so QEMU counts no config access (microvm-pcie's firmware phase: 0).
  */
-import type { E820Entry } from '../machine/bootinfo.js';
+import type { E820Entry } from '../hw/i386/bootinfo.js';
 import { type FirmwareCpu, PciConfig } from './pci.js';
 
 export type { FirmwareCpu } from './pci.js';

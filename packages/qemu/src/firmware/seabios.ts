@@ -32,7 +32,7 @@ import {
   PCI_SUBSYSTEM_ID,
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 import { PciInit, type PciSetupResult } from './pciinit.js';
 import { SeabiosDrivers } from './drivers.js';
 import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';

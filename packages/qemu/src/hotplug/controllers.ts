@@ -8,14 +8,17 @@
  * shpc_interrupt_update() sending an MSI on every level change), and `device_add`/`device_del` with
  * QEMU's checks and words (softmmu/qdev-monitor.c).
  *
- * {@link QemuHotplug} is the {@link VmOps} the vCPU is created with: it answers what it owns and hands
- * everything else to the machine.
+ * {@link QemuHotplug} maps what it owns into the machine's address spaces (the ACPI PCI hot-plug registers,
+ * the PM1 and GPE0 blocks where the LPC's PMBASE puts them, each SHPC's BAR while its bridge decodes memory)
+ * and follows config writes through the host's write hook (pci_bridge_write_config →
+ * pcie_cap_slot_write_config / shpc_cap_write_config; ich9_lpc_config_write → ich9_pm_iospace_update), as
+ * QEMU does with memory regions; the vCPU's VmOps stays the machine.
  */
-import { gpaOf, type AccessSize, type VmOps } from '@sim/kvm';
-import type { Machine } from '../machine/machine.js';
-import type { PciBus } from '../pci/bus.js';
-import type { PciDevice } from '../pci/device.js';
-import * as R from '../pci/regs.js';
+import type { Machine } from '../hw/core/machine.js';
+import type { MemoryRegionOps } from '../system/memory.js';
+import type { PciBus } from '../hw/pci/bus.js';
+import type { PciDevice } from '../hw/pci/device.js';
+import * as R from '../hw/pci/regs.js';
 import {
   PCI_EXP_SLTCAP_PCP,
   PCI_EXP_SLTCAP_HPC,
@@ -30,13 +33,14 @@ import {
   PCI_EXP_LNKSTA_DLLLA,
   PCI_EXP_LNKCAP_DLLLARC,
   PCI_EXP_HP_EV_SUPPORTED,
-} from '../pci/regs.js';
+} from '../hw/pci/regs.js';
 import { QemuError } from '../errors.js';
-import { PcieRootPort } from '../devices/pcie-root-port.js';
-import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../devices/pci-bridge.js';
+import { PcieRootPort } from '../hw/pci-bridge/pcie-root-port.js';
+import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../hw/pci-bridge/pci-bridge.js';
+import { SHPC_BAR_SIZE } from '../hw/pci/shpc.js';
 import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../system/qdev-monitor.js';
-import { lookupDeviceType } from '../devices/registry.js';
-import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from './acpi-pcihp.js';
+import { lookupDeviceType } from '../hw/registry.js';
+import { AcpiPciHp, ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, ICH9_SCI_IRQ } from '../hw/acpi/pcihp.js';
 
 // Linux's names for the power indicator's states (pci_regs.h)
 const PCI_EXP_SLTCTL_PWR_IND_BLINK = 0x0200;
@@ -84,7 +88,7 @@ interface Tracked {
 }
 
 /** The hot-plug side of a q35 machine. */
-export class QemuHotplug implements VmOps {
+export class QemuHotplug {
   readonly acpi: AcpiPciHp | null;
   /** functions a powered-off PCIe slot holds (pci_set_power(dev, false)): config space reads all-ones */
   readonly unpowered = new Set<PciDevice>();
@@ -95,6 +99,14 @@ export class QemuHotplug implements VmOps {
   private readonly lpc: PciDevice | null;
   private readonly acpiMode: boolean;
   readonly notes: { t: number; note: string }[] = [];
+  /** the PM1/GPE0 regions, and the PMBASE they are mapped at (-1: not mapped) */
+  private readonly pmRegions: MemoryRegionOps[] = [];
+  private pmMappedAt = -1;
+  /** each SHPC bridge's register-file region, and where it is mapped now */
+  private readonly shpcRegions = new Map<PciDevice, MemoryRegionOps>();
+  /** the BARs wanted at the last mapping, and those mapped */
+  private shpcWanted: { region: MemoryRegionOps; base: number }[] = [];
+  private shpcMapped: MemoryRegionOps[] = [];
 
   constructor(
     readonly machine: Machine,
@@ -114,9 +126,103 @@ export class QemuHotplug implements VmOps {
           (dev) => this.unplugNow(dev),
         )
       : null;
-    if (this.acpi) this.acpi.gpeEn[0] = 0; // the guest enables its GPEs
+    const a = this.acpi;
+    if (a) {
+      a.gpeEn[0] = 0; // the guest enables its GPEs
+      // acpi_pcihp_init(): the hot-plug registers, dword-only (narrower accesses are widened by the memory core)
+      machine.io.insert('acpi-pci-hotplug', ACPI_PCIHP_ADDR_ICH9, ACPI_PCIHP_SIZE, {
+        read: (off, size) => mask(a.read(off & ~3), size),
+        write: (off, _size, value) => {
+          a.write(off & ~3, value >>> 0);
+          this.refresh();
+        },
+      });
+      // ich9_pm_init(): PM1 status and enable, GPE0
+      this.pmRegions.push(
+        {
+          read: (_off, size) => mask(a.pm1Sts, size),
+          write: (_off, _size, value) => {
+            a.pm1Sts &= ~value;
+          },
+        },
+        {
+          read: (_off, size) => mask(a.pm1En, size),
+          write: (_off, _size, value) => {
+            a.pm1En = value & 0xffff;
+            a.updateSci();
+          },
+        },
+        {
+          read: (off, size) => {
+            let v = 0;
+            for (let i = 0; i < size; i++) v |= a.gpeRead(off + i) << (8 * i);
+            return v >>> 0;
+          },
+          write: (off, size, value) => {
+            for (let i = 0; i < size; i++) a.gpeWrite(off + i, (value >>> (8 * i)) & 0xff);
+          },
+        },
+      );
+      this.mapPm();
+    }
+    // config writes: slot registers, SHPC, the LPC's PMBASE
+    machine.host!.onConfigWrite = (dev) => {
+      if (dev === this.lpc) this.mapPm();
+      this.refresh();
+    };
     for (const { dev } of machine.functions()) this.tracked.set(dev, { dev, id: dev.id, pendingDeletedEvent: false, pendingDeletedExpiresNs: 0 });
     this.refresh();
+  }
+
+  /** ich9_pm_iospace_update(): PM1 at PMBASE, GPE0 at PMBASE + 0x20, moved when the LPC's PMBASE moves */
+  private mapPm(): void {
+    const base = this.pmBase;
+    if (base === this.pmMappedAt || this.pmRegions.length === 0) return;
+    const io = this.machine.io;
+    for (const r of this.pmRegions) io.remove(r);
+    const [sts, en, gpe] = this.pmRegions as [MemoryRegionOps, MemoryRegionOps, MemoryRegionOps];
+    io.insert('acpi-pm1-sts', base, 1, sts);
+    io.insert('acpi-pm1-en', base + 2, 1, en);
+    io.insert('acpi-gpe0', base + ICH9_PMIO_GPE0_STS, ICH9_PMIO_GPE0_LEN, gpe);
+    this.pmMappedAt = base;
+  }
+
+  /**
+   * pci_update_mappings() for the SHPC bridges' BAR 0: mapped while memory decode is on and the BAR is set; a
+   * BAR over a region already mapped (ECAM, an earlier bridge in walk order) is left unmapped, that one answers.
+   */
+  private mapShpc(): void {
+    const want: { region: MemoryRegionOps; base: number }[] = [];
+    for (const b of this.shpcBridges()) {
+      if (!(b.getWord(R.PCI_COMMAND) & R.PCI_COMMAND_MEMORY)) continue;
+      const lo = b.getLong(R.PCI_BASE_ADDRESS_0);
+      const base = ((lo & 0xfffffff0) >>> 0) + b.getLong(R.PCI_BASE_ADDRESS_0 + 4) * 2 ** 32;
+      if (!base) continue;
+      let region = this.shpcRegions.get(b);
+      if (!region) {
+        const shpc = b.shpc!;
+        region = {
+          read: (off, size) => mask(shpc.read(off, size), size),
+          write: (off, size, value) => {
+            shpc.write(off, value >>> 0, size);
+            this.refresh();
+          },
+        };
+        this.shpcRegions.set(b, region);
+      }
+      want.push({ region, base });
+    }
+    const prev = this.shpcWanted;
+    if (want.length === prev.length && want.every((w, i) => w.region === prev[i]!.region && w.base === prev[i]!.base)) return;
+    const mem = this.machine.memory;
+    for (const r of this.shpcMapped) mem.remove(r);
+    this.shpcMapped = [];
+    for (const w of want) {
+      if (mem.overlaps(w.base, SHPC_BAR_SIZE)) continue;
+      mem.insert('shpc-mmio', w.base, SHPC_BAR_SIZE, w.region);
+      this.shpcMapped.push(w.region);
+    }
+    this.shpcWanted = want;
   }
 
   /** the ICH9 PM block where the firmware put it (LPC PMBASE: 0x600 with SeaBIOS) */
@@ -162,130 +268,7 @@ export class QemuHotplug implements VmOps {
   }
 
   // ------------------------------------------------------------------
-  // VmOps
-
-  pioRead(port: number, size: AccessSize): number {
-    const a = this.acpi;
-    if (a) {
-      if (port >= ACPI_PCIHP_ADDR_ICH9 && port < ACPI_PCIHP_ADDR_ICH9 + ACPI_PCIHP_SIZE) {
-        // dword-only region: narrower accesses are widened by the memory core
-        return mask(a.read(port - ACPI_PCIHP_ADDR_ICH9 & ~3), size);
-      }
-      const gpe = this.pmBase + ICH9_PMIO_GPE0_STS;
-      if (port >= gpe && port < gpe + ICH9_PMIO_GPE0_LEN) {
-        let v = 0;
-        for (let i = 0; i < size; i++) v |= a.gpeRead(port - gpe + i) << (8 * i);
-        return v >>> 0;
-      }
-      if (port === this.pmBase) return mask(a.pm1Sts, size);
-      if (port === this.pmBase + 2) return mask(a.pm1En, size);
-    }
-    if (port >= 0xcfc && port < 0xd00 && this.unpowered.size) {
-      const dev = this.conf1Target();
-      if (dev && this.unpowered.has(dev)) return ones(size);
-    }
-    return this.machine.pioRead(port, size);
-  }
-
-  pioWrite(port: number, size: AccessSize, value: number): void {
-    const a = this.acpi;
-    if (a) {
-      if (port >= ACPI_PCIHP_ADDR_ICH9 && port < ACPI_PCIHP_ADDR_ICH9 + ACPI_PCIHP_SIZE) {
-        a.write(port - ACPI_PCIHP_ADDR_ICH9 & ~3, value >>> 0);
-        this.afterChange();
-        return;
-      }
-      const gpe = this.pmBase + ICH9_PMIO_GPE0_STS;
-      if (port >= gpe && port < gpe + ICH9_PMIO_GPE0_LEN) {
-        for (let i = 0; i < size; i++) a.gpeWrite(port - gpe + i, (value >>> (8 * i)) & 0xff);
-        return;
-      }
-      if (port === this.pmBase) {
-        a.pm1Sts &= ~value;
-        return;
-      }
-      if (port === this.pmBase + 2) {
-        a.pm1En = value & 0xffff;
-        a.updateSci();
-        return;
-      }
-    }
-    if (port >= 0xcfc && port < 0xd00) {
-      const dev = this.unpowered.size ? this.conf1Target() : null;
-      if (dev && this.unpowered.has(dev)) return;
-      this.machine.pioWrite(port, size, value);
-      this.afterChange();
-      return;
-    }
-    this.machine.pioWrite(port, size, value);
-  }
-
-  // `gpa` as the vCPU gives it (below 4 GiB possibly the int32 of its bits: @sim/kvm's gpaOf); it goes on to
-  // the machine as it came
-  mmioRead(gpa: number, size: AccessSize): number {
-    const host = this.machine.host;
-    const ecam = host ? host.mmcfgOffset(gpa) : -1;
-    if (ecam >= 0 && this.unpowered.size) {
-      const dev = this.ecamTarget(ecam);
-      if (dev && this.unpowered.has(dev)) return ones(size);
-    }
-    const a = gpaOf(gpa);
-    const s = this.shpcAt(a);
-    if (s) return mask(s.bridge.shpc!.read(a - s.base, size), size);
-    return this.machine.mmioRead(gpa, size);
-  }
-
-  mmioWrite(gpa: number, size: AccessSize, value: number): void {
-    const host = this.machine.host;
-    const ecam = host ? host.mmcfgOffset(gpa) : -1;
-    if (ecam >= 0) {
-      const dev = this.unpowered.size ? this.ecamTarget(ecam) : null;
-      if (dev && this.unpowered.has(dev)) return;
-      this.machine.mmioWrite(gpa, size, value);
-      this.afterChange();
-      return;
-    }
-    const a = gpaOf(gpa);
-    const s = this.shpcAt(a);
-    if (s) {
-      s.bridge.shpc!.write(a - s.base, value >>> 0, size);
-      this.afterChange();
-      return;
-    }
-    this.machine.mmioWrite(gpa, size, value);
-  }
-
-  /** the function the 0xcf8 latch selects */
-  private conf1Target(): PciDevice | null {
-    const host = this.machine.host;
-    if (!host) return null;
-    const a = host.readConfigAddress();
-    if (!(a & 0x80000000)) return null;
-    return this.machine.rootBus!.findDevice((a >>> 16) & 0xff, (a >>> 8) & 0xff);
-  }
-
-  private ecamTarget(off: number): PciDevice | null {
-    return this.machine.rootBus!.findDevice((off >>> 20) & 0xff, (off >>> 12) & 0xff);
-  }
-
-  /** the SHPC register file a guest-physical address falls in (BAR 0 of a bridge with memory decode on) */
-  private shpcAt(gpa: number): { bridge: PciBridgeDev | PciePciBridge; base: number } | null {
-    for (const b of this.shpcBridges()) {
-      if (!(b.getWord(R.PCI_COMMAND) & R.PCI_COMMAND_MEMORY)) continue;
-      const lo = b.getLong(R.PCI_BASE_ADDRESS_0);
-      const base = ((lo & 0xfffffff0) >>> 0) + b.getLong(R.PCI_BASE_ADDRESS_0 + 4) * 2 ** 32;
-      if (!base) continue;
-      if (gpa >= base && gpa < base + 0x100) return { bridge: b, base };
-    }
-    return null;
-  }
-
-  // ------------------------------------------------------------------
   // after each change: slot power, PCIe hot-plug event edges, SHPC levels, devices that left
-
-  private afterChange(): void {
-    this.refresh();
-  }
 
   private refresh(): void {
     for (const port of this.ports()) {
@@ -294,6 +277,7 @@ export class QemuHotplug implements VmOps {
     }
     for (const b of this.shpcBridges()) this.shpcInterrupt(b);
     this.reapUnplugged();
+    this.mapShpc();
   }
 
   /** pcie_cap_update_power(): with a power controller, the slot's functions have power iff PCC is "on" */
@@ -306,11 +290,13 @@ export class QemuHotplug implements VmOps {
     for (const d of sec.devices) {
       if (!d) continue;
       if (!power && !this.unpowered.has(d)) {
-        // pci_set_power(dev, false): the mappings go and the function is reset
+        // pci_set_power(dev, false): config space goes, the mappings go and the function is reset
         this.unpowered.add(d);
+        d.hasPower = false;
         d.reset();
       } else if (power) {
         this.unpowered.delete(d);
+        d.hasPower = true;
       }
     }
   }
@@ -535,9 +521,6 @@ function mask(v: number, size: number): number {
   return size === 4 ? v >>> 0 : size === 2 ? v & 0xffff : v & 0xff;
 }
 
-function ones(size: number): number {
-  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-}
 
 function msixEnabled(d: PciDevice): boolean {
   if (!d.msixCap) return false;

@@ -12,5 +12,5 @@ export {
   ICH9_PMIO_GPE0_LEN,
   ICH9_SCI_IRQ,
   type PcihpBus,
-} from './acpi-pcihp.js';
+} from '../hw/acpi/pcihp.js';
 export { parseQmpCommand, executeQmp, deviceAddArg, TCG_DEVICE_ADD_TO_PLUG_NS, type QmpCommand, type QmpReply, type QmpOutcome } from './qmp.js';

@@ -5,11 +5,11 @@
  * then `qemu_create_cli_devices()` (every backend and `-device`, in QEMU's order) and the first system reset.
  */
 import { QemuError } from '../errors.js';
-import type { Machine } from '../machine/machine.js';
-import { Q35Machine } from '../machine/q35.js';
-import { PcMachine } from '../machine/pc.js';
-import { MicrovmMachine, microvmOptionsFromProperties } from '../machine/microvm.js';
-import { parseCpu } from '../machine/cpu-model.js';
+import type { Machine } from '../hw/core/machine.js';
+import { Q35Machine } from '../hw/i386/pc-q35.js';
+import { PcMachine } from '../hw/i386/pc-piix.js';
+import { MicrovmMachine, microvmOptionsFromProperties } from '../hw/i386/microvm.js';
+import { parseCpu } from '../target/i386/cpu.js';
 import { realizeArgv } from './qdev-monitor.js';
 import type { QemuConfig } from './vl.js';
 

@@ -7,17 +7,17 @@
  * text after the `-option arg: ` location QEMU prints.
  */
 import { QemuError } from '../errors.js';
-import type { PciBus } from '../pci/bus.js';
-import type { PciDevice } from '../pci/device.js';
-import * as R from '../pci/regs.js';
-import { systemReset, type Machine } from '../machine/machine.js';
-import { lookupDeviceType } from '../devices/registry.js';
+import type { PciBus } from '../hw/pci/bus.js';
+import type { PciDevice } from '../hw/pci/device.js';
+import * as R from '../hw/pci/regs.js';
+import { systemReset, type Machine } from '../hw/core/machine.js';
+import { lookupDeviceType } from '../hw/registry.js';
 import type { QdevTypeInfo } from '../hw/core/qdev.js';
-import { QdevPciDevice, resetBus } from '../devices/qdev-pci.js';
-import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../devices/pci-bridge.js';
-import { PcieChassisRegistry, PcieRootPort } from '../devices/pcie-root-port.js';
-import { VirtioPciDevice } from '../devices/virtio-pci.js';
-import { ich9LpcDefaults, ich9LpcGlobal } from '../devices/q35-chipset.js';
+import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
+import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
+import { PcieChassisRegistry, PcieRootPort } from '../hw/pci-bridge/pcie-root-port.js';
+import { VirtioPciDevice } from '../hw/virtio/virtio-pci.js';
+import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
 import { QDict } from '../qobject/qdict.js';
 import { invalidParameterValue, parseScalar, propertyCantFind, PropBag, type PropValue, type QdevPropDef } from '../hw/core/qdev-properties.js';
 import { located, parseQemuCommandLine, type DeviceOption, type JsonValue, type ParsedCommandLine } from './vl.js';

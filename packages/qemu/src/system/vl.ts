@@ -10,9 +10,9 @@
  */
 import { QemuError } from '../errors.js';
 import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from '../util/qemu-option.js';
-import { VGA_DEVICE_TYPES } from '../devices/registry.js';
-import { ich9LpcDefaults, ich9LpcGlobal } from '../devices/q35-chipset.js';
-import type { FirmwareKind } from '../machine/machine.js';
+import { VGA_DEVICE_TYPES } from '../hw/registry.js';
+import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
+import type { FirmwareKind } from '../hw/core/machine.js';
 
 /** A JSON value as QEMU's JSON parser gives it (qobject). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

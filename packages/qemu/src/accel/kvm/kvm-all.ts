@@ -6,8 +6,8 @@
  * machine declares (kvm_coalesce_pio_add()).
  */
 import { KVM_MEM_READONLY, kvmRegisterCoalescedPio, type Vcpu, type Vm, type VmOps } from '@sim/kvm';
-import type { Machine } from '../../machine/machine.js';
-import { cpuidEntries, parseCpu } from '../../machine/cpu-model.js';
+import type { Machine } from '../../hw/core/machine.js';
+import { cpuidEntries, parseCpu } from '../../target/i386/cpu.js';
 
 /** How the vCPU is set up beyond the machine. */
 export interface KvmInitOptions {

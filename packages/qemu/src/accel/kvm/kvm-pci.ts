@@ -33,7 +33,7 @@ import {
   type VmOptions,
 } from '@sim/kvm';
 import { QemuError } from '../../errors.js';
-import type { Machine } from '../../machine/machine.js';
+import type { Machine } from '../../hw/core/machine.js';
 
 export const KVM_PCI_MITIGATIONS = [
   'pci-hole',

@@ -2,11 +2,11 @@
  * @module
  * A QOM device type as pcisim registers it (hw/core/qdev.c's TypeInfo and DeviceClass, as far as `-device`
  * needs them): its name and ancestry, the bus it plugs into, its properties, and how the PCI function is
- * built once the properties are known. Each device file declares its own; devices/registry.ts collects them.
+ * built once the properties are known. Each device file declares its own; hw/registry.ts collects them.
  */
-import type { PciBus } from '../../pci/bus.js';
-import type { PciDevice } from '../../pci/device.js';
-import type { PcieChassisRegistry } from '../../devices/pcie-root-port.js';
+import type { PciBus } from '../pci/bus.js';
+import type { PciDevice } from '../pci/device.js';
+import type { PcieChassisRegistry } from '../pci-bridge/pcie-root-port.js';
 import type { PropBag, QdevPropDef } from './qdev-properties.js';
 
 /** The bus types pcisim knows (QEMU's bus type names). */

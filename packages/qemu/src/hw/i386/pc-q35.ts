@@ -1,0 +1,215 @@
+/**
+ * @module
+ * QEMU's `q35` machine (hw/i386/pc_q35.c, hw/pci-host/q35.c) as version 7.2 builds it: the MCH at
+ * 00:00.0 with its PCIEXBAR, the root bus `pcie.0`, ICH9 LPC/AHCI/SMBus at 00:1f.{0,2,3}, and unless
+ * `-nodefaults` the VGA at 00:01.0 and the default NIC (e1000e) at the first free slot. It answers the
+ * guest's port I/O and MMIO exits (the VMM half of `kvm_cpu_exec()`) and builds the ACPI view the guest reads.
+ */
+import { PciBus, busFunctions } from '../pci/bus.js';
+import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion, PcieMmcfgRegion } from '../pci/host.js';
+import { AddressSpace } from '../../system/memory.js';
+import type { PciDevice } from '../pci/device.js';
+import * as R from '../pci/regs.js';
+import { acpiBusDevices } from './acpi-pci.js';
+import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../pci-host/q35.js';
+import { StdVga } from '../display/vga.js';
+import { E1000e } from '../net/e1000e.js';
+import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from '../core/machine.js';
+import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
+import {
+  OSC_PCI_EXPRESS_AER_CONTROL,
+  OSC_PCI_EXPRESS_CAPABILITY_CONTROL,
+  OSC_PCI_EXPRESS_DPC_CONTROL,
+  OSC_PCI_EXPRESS_PME_CONTROL,
+  OSC_PCI_SHPC_NATIVE_HP_CONTROL,
+  OSC_PCI_EXPRESS_NATIVE_HP_CONTROL,
+} from './bootinfo.js';
+
+export const Q35_PCIEXBAR_BASE = 0xb0000000;
+export const Q35_PCIEXBAR_SIZE = 0x10000000;
+
+export interface Q35Options {
+  /** -nodefaults: no VGA, no default NIC */
+  nodefaults: boolean;
+  /** -m, in bytes */
+  ramBytes: number;
+  /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
+  acpiPciHotplugWithBridgeSupport: boolean;
+  /**
+   * The "accurate MCFG" proposal (Sean Christopherson, 2020): declare in MCFG only the buses in use plus
+   * this many spare for hot-plug, instead of the whole PCIEXBAR window. Undefined: QEMU 7.2's behaviour.
+   */
+  accurateMcfgReserve?: number;
+}
+
+export class Q35Machine implements Machine {
+  readonly name = 'q35';
+  readonly defaultFirmware = 'seabios' as const;
+  readonly conf1Ports = true;
+  /** q35_host_initfn(): "register q35 0xcf8 port as coalesced pio" */
+  readonly coalescedPio = [{ port: PCI_CONFIG_ADDR_PORT, size: 4 }] as const;
+  readonly rootBus: PciBus;
+  readonly host: PciHost;
+  readonly io = new AddressSpace('io');
+  readonly memory = new AddressSpace('memory');
+  readonly mch: Q35Mch;
+  readonly lpc: Ich9Lpc;
+
+  get ramBytes(): number {
+    return this.opts.ramBytes;
+  }
+
+  constructor(readonly opts: Q35Options) {
+    this.rootBus = new PciBus('pcie.0', true, null);
+    this.host = new PciHost(this.rootBus);
+    this.mch = new Q35Mch();
+    // q35_host_initfn(): the config ports; the ECAM window is mapped once the firmware enables PCIEXBAR
+    this.io.insert('pci-conf-idx', PCI_CONFIG_ADDR_PORT, 4, new PciHostConfAddressRegion(this.host, true));
+    this.io.insert('pci-conf-data', PCI_CONFIG_DATA_PORT, 4, new PciHostConfDataRegion(this.host));
+    const mmcfg = new PcieMmcfgRegion(this.host);
+    this.mch.onPciexbar = (s) => {
+      // pcie_host_mmcfg_update(): unmap, then map at the new base
+      this.memory.remove(mmcfg);
+      this.host.mmcfgBase = s.enabled ? s.base : -1;
+      this.host.mmcfgSize = s.enabled ? s.size : 0;
+      if (s.enabled) this.memory.insert('pcie-mmcfg-mmio', s.base, s.size, mmcfg);
+    };
+    this.rootBus.plug(this.mch, 0);
+    if (!opts.nodefaults) {
+      // pc_vga_init(): std VGA is the default display; its ROM is vgabios-stdvga.bin, 64 KiB once rounded
+      this.rootBus.plug(new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }), R.PCI_DEVFN(1, 0));
+    }
+    this.lpc = new Ich9Lpc();
+    this.rootBus.plug(this.lpc, R.PCI_DEVFN(0x1f, 0));
+    this.rootBus.plug(new Ich9Ahci(), R.PCI_DEVFN(0x1f, 2));
+    this.rootBus.plug(new Ich9Smbus(), R.PCI_DEVFN(0x1f, 3));
+  }
+
+  /** pc_nic_init(): the default NIC goes to the first free slot, after -device functions took theirs */
+  addDefaultNic(): void {
+    if (this.opts.nodefaults) return;
+    // efi-e1000e.rom is 197 KiB in Debian's ipxe-qemu; the ROM BAR rounds it to 256 KiB
+    this.rootBus.plug(new E1000e({ romSize: 0x40000, mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56] }), -1);
+  }
+
+  // --- VmOps: what QEMU's I/O and memory address spaces answer ---
+  // The config-data window is checked first, as QEMU's dispatch tries its most recently used section first:
+  // the region mapped there is the host's (nothing can overlap it), so this is the address space's answer
+  // with the lookup and two calls saved on the hottest path.
+  pioRead(port: number, size: number): number {
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) return this.host.readConfigData(port - PCI_CONFIG_DATA_PORT, size);
+    return this.io.read(port, size);
+  }
+
+  pioWrite(port: number, size: number, value: number): void {
+    if (port >= PCI_CONFIG_DATA_PORT && port < PCI_CONFIG_DATA_PORT + 4) this.host.writeConfigData(port - PCI_CONFIG_DATA_PORT, size, value);
+    else if (port === PCI_CONFIG_ADDR_PORT) this.host.writeConfigAddress(0, size, value); // the latch, likewise
+    else this.io.write(port, size, value);
+  }
+
+  // `gpa` as the vCPU gives it (@sim/kvm's Gpa: below 4 GiB possibly the int32 of its bits)
+  // the ECAM window first, likewise: the host's mmcfg region is mapped exactly where the host decodes
+  mmioRead(gpa: number, size: number): number {
+    const off = this.host.mmcfgOffset(gpa);
+    return off >= 0 ? this.host.readMmcfg(off, size) : this.memory.read(gpa, size);
+  }
+
+  mmioWrite(gpa: number, size: number, value: number): void {
+    const off = this.host.mmcfgOffset(gpa);
+    if (off >= 0) this.host.writeMmcfg(off, size, value);
+    else this.memory.write(gpa, size, value);
+  }
+
+  /** every function, in bus-walk order */
+  functions(): { bus: number; dev: PciDevice }[] {
+    return busFunctions(this.rootBus);
+  }
+
+  /** The tables QEMU's hw/i386/acpi-build.c writes for this machine, and SeaBIOS's E820. */
+  bootInfo(cmdline: string): BootInfo {
+    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    const e820: E820Entry[] = [
+      { addr: 0, size: 0x9fc00, type: 1 },
+      { addr: 0x9fc00, size: 0x400, type: 2 },
+      { addr: 0xf0000, size: 0x10000, type: 2 },
+      { addr: 0x100000, size: lowRam - 0x100000 - 0x20000, type: 1 },
+      { addr: lowRam - 0x20000, size: 0x20000, type: 2 },
+      { addr: Q35_PCIEXBAR_BASE, size: Q35_PCIEXBAR_SIZE, type: 2 },
+      { addr: 0xfeffc000, size: 0x4000, type: 2 },
+      { addr: 0xfffc0000, size: 0x40000, type: 2 },
+    ];
+    const lpcRegion: PciConfigRegion = { bus: 0, devfn: this.lpc.devfn, path: [0x001f0000] };
+    const links: AcpiTables['links'] = [];
+    const names = 'ABCDEFGH';
+    for (let i = 0; i < 8; i++) {
+      const offset = i < 4 ? ICH9_LPC_PIRQA_ROUT + i : ICH9_LPC_PIRQE_ROUT + i - 4;
+      links.push({ name: `LNK${names[i]}`, pirqReg: { region: lpcRegion, offset } });
+    }
+    for (let i = 0; i < 8; i++) links.push({ name: `GSI${names[i]}`, pirqReg: null });
+    // build_q35_osc_method(): PCIeHotplug is withheld while ACPI PCI hotplug is on (SHPC is not); LTR never granted
+    let grant =
+      OSC_PCI_EXPRESS_PME_CONTROL |
+      OSC_PCI_EXPRESS_AER_CONTROL |
+      OSC_PCI_EXPRESS_CAPABILITY_CONTROL |
+      OSC_PCI_EXPRESS_DPC_CONTROL |
+      OSC_PCI_SHPC_NATIVE_HP_CONTROL;
+    // build_q35_osc_method(): 0x1E (SHPC | PME | AER | PCIeCapability) always, PCIeHotplug without ACPI hot-plug
+    if (!this.opts.acpiPciHotplugWithBridgeSupport) grant |= OSC_PCI_EXPRESS_NATIVE_HP_CONTROL;
+    return {
+      cmdline,
+      e820,
+      acpi: {
+        mcfg: [{ base: Q35_PCIEXBAR_BASE, segment: 0, startBus: 0, endBus: this.mcfgEndBus() }],
+        hostBridges: [
+          {
+            hid: 'PNP0A08',
+            segment: 0,
+            busStart: 0,
+            busEnd: 0xff,
+            osc: { grantMask: grant },
+            devices: acpiBusDevices(this.rootBus, false, this.opts.acpiPciHotplugWithBridgeSupport),
+            windows: this.crsWindows(),
+          },
+        ],
+        links,
+      },
+      dmiBiosDate: '04/01/2014',
+    };
+  }
+
+  /**
+   * build_crs() for the q35 root bus: I/O around the config ports, the VGA hole, the 32-bit PCI hole from the
+   * end of low RAM to PCIEXBAR and from its end to the IOAPIC, and pci_hole64 (32 GiB above RAM by default).
+   */
+  crsWindows(): CrsWindow[] {
+    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    const above4g = Math.max(0, this.opts.ramBytes - lowRam);
+    const hole64 = 0x100000000 + above4g;
+    return [
+      { kind: 'io', min: 0x0000, max: 0x0cf7 },
+      { kind: 'io', min: 0x0d00, max: 0xffff },
+      { kind: 'mem', min: 0x000a0000, max: 0x000bffff },
+      { kind: 'mem', min: lowRam, max: Q35_PCIEXBAR_BASE - 1 },
+      { kind: 'mem', min: Q35_PCIEXBAR_BASE + Q35_PCIEXBAR_SIZE, max: 0xfebfffff },
+      { kind: 'mem64', min: hole64, max: hole64 + 32 * 2 ** 30 - 1 },
+    ];
+  }
+
+  /** the last bus MCFG declares: the whole window, or (accurate MCFG) the highest bus in use plus the reserve */
+  mcfgEndBus(): number {
+    const all = (Q35_PCIEXBAR_SIZE >>> 20) - 1;
+    if (this.opts.accurateMcfgReserve === undefined) return all;
+    let max = 0;
+    for (const bus of this.rootBus.walk()) {
+      const b = bus.parentBridge;
+      if (b) max = Math.max(max, b.config[R.PCI_SUBORDINATE_BUS]!, bus.number);
+    }
+    return Math.min(all, max + this.opts.accurateMcfgReserve);
+  }
+
+
+}
+
+
+
+

@@ -1,0 +1,133 @@
+/**
+ * @module
+ * The `-device` types pcisim models, as QEMU 7.2's QOM registers them: name, ancestry (for `-global` and
+ * "a non-abstract device type"), the bus type they plug into, every property with its type, default and
+ * owning type (virtio properties are aliases owned by the inner `virtio-*-device`), and how to build the
+ * PCI function once the properties are known. Each type is declared in its device's file, beside the model;
+ * this collects them (the alias table and the types pcisim knows but does not model stay here).
+ */
+import type { QdevTypeInfo } from './core/qdev.js';
+import { PCI_DEVICE_TYPE } from './pci/device.js';
+import { VIRTIO_PCI_TYPE } from './virtio/virtio-pci.js';
+import { VIRTIO_NET_PCI_TYPES } from './virtio/virtio-net-pci.js';
+import { VIRTIO_BLK_PCI_TYPES } from './virtio/virtio-blk-pci.js';
+import { VIRTIO_SCSI_PCI_TYPES } from './virtio/virtio-scsi-pci.js';
+import { VIRTIO_SERIAL_PCI_TYPES, VIRTIO_SERIAL_PORT_TYPES } from './virtio/virtio-serial-pci.js';
+import { VIRTIO_RNG_PCI_TYPES } from './virtio/virtio-rng-pci.js';
+import { VIRTIO_BALLOON_PCI_TYPES } from './virtio/virtio-balloon-pci.js';
+import { VHOST_VSOCK_PCI_TYPES } from './virtio/vhost-vsock-pci.js';
+import { VHOST_USER_FS_PCI_TYPES } from './virtio/vhost-user-fs-pci.js';
+import { BASE_PCI_BRIDGE_TYPE, PCI_BRIDGE_SEAT_TYPE, PCI_BRIDGE_TYPE, PCIE_PCI_BRIDGE_TYPE } from './pci-bridge/pci-bridge.js';
+import { PCIE_ROOT_PORT_BASE_TYPE, PCIE_ROOT_PORT_TYPE } from './pci-bridge/pcie-root-port.js';
+import { QEMU_XHCI_TYPE } from './usb/xhci.js';
+import { E1000_TYPES } from './net/e1000.js';
+import { E1000E_TYPE } from './net/e1000e.js';
+import { VGA_TYPE } from './display/vga.js';
+
+const ALL: readonly QdevTypeInfo[] = [
+  ...VIRTIO_NET_PCI_TYPES,
+  ...VIRTIO_BLK_PCI_TYPES,
+  ...VIRTIO_SCSI_PCI_TYPES,
+  ...VIRTIO_SERIAL_PCI_TYPES,
+  ...VIRTIO_RNG_PCI_TYPES,
+  ...VIRTIO_BALLOON_PCI_TYPES,
+  ...VHOST_VSOCK_PCI_TYPES,
+  ...VHOST_USER_FS_PCI_TYPES,
+  PCI_BRIDGE_TYPE,
+  PCI_BRIDGE_SEAT_TYPE,
+  PCIE_PCI_BRIDGE_TYPE,
+  PCIE_ROOT_PORT_TYPE,
+  PCIE_ROOT_PORT_BASE_TYPE,
+  BASE_PCI_BRIDGE_TYPE,
+  QEMU_XHCI_TYPE,
+  ...E1000_TYPES,
+  E1000E_TYPE,
+  VGA_TYPE,
+  PCI_DEVICE_TYPE,
+  VIRTIO_PCI_TYPE,
+  ...VIRTIO_SERIAL_PORT_TYPES,
+];
+const BY_NAME = new Map(ALL.map((t) => [t.name, t]));
+
+/**
+ * qdev_alias_table[] entries that apply to x86 (QEMU_ARCH_VIRTIO_PCI and the unconditional ones).
+ */
+const ALIASES: Record<string, string> = {
+  'e1000-82540em': 'e1000',
+  ahci: 'ich9-ahci',
+  'virtio-balloon': 'virtio-balloon-pci',
+  'virtio-blk': 'virtio-blk-pci',
+  'virtio-net': 'virtio-net-pci',
+  'virtio-rng': 'virtio-rng-pci',
+  'virtio-scsi': 'virtio-scsi-pci',
+  'virtio-serial': 'virtio-serial-pci',
+  'virtio-9p': 'virtio-9p-pci',
+  'virtio-gpu': 'virtio-gpu-pci',
+  'virtio-iommu': 'virtio-iommu-pci',
+  'virtio-keyboard': 'virtio-keyboard-pci',
+  'virtio-mouse': 'virtio-mouse-pci',
+  'virtio-tablet': 'virtio-tablet-pci',
+  'virtio-input-host': 'virtio-input-host-pci',
+  'virtio-gpu-gl': 'virtio-gpu-gl-pci',
+  lsi: 'lsi53c895a',
+};
+
+/**
+ * Device types QEMU 7.2 (Debian's x86 build) has and pcisim does not model: naming one is not QEMU's
+ * "not a valid device model name" but pcisim's own refusal.
+ */
+const KNOWN_UNMODELLED = new Set([
+  'ich9-ahci', 'ich9-usb-ehci1', 'ich9-usb-ehci2', 'ich9-usb-uhci1', 'ich9-usb-uhci2', 'ich9-usb-uhci3',
+  'ich9-usb-uhci4', 'ich9-usb-uhci5', 'ich9-usb-uhci6', 'ich9-intel-hda', 'intel-hda', 'ac97', 'es1370',
+  'usb-ehci', 'piix3-usb-uhci', 'piix4-usb-uhci', 'nec-usb-xhci', 'pci-ohci', 'nvme', 'nvme-subsys', 'nvme-ns',
+  'megasas', 'megasas-gen2', 'mptsas1068', 'lsi53c895a', 'lsi53c810', 'am53c974', 'dc390', 'pvscsi',
+  'rtl8139', 'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
+  'i82559a', 'i82559b', 'i82559c', 'i82559er', 'i82562', 'i82801', 'vmxnet3', 'igb', 'virtio-9p-pci',
+  'virtio-gpu-pci', 'virtio-vga', 'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci',
+  'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-iommu-pci', 'virtio-mem-pci',
+  'virtio-pmem-pci', 'virtio-crypto-pci', 'vhost-user-blk-pci', 'vhost-user-scsi-pci', 'vhost-scsi-pci',
+  'vhost-user-net-pci', 'vhost-user-vsock-pci', 'vhost-user-input-pci', 'vhost-user-gpu-pci',
+  'vhost-user-vga', 'vhost-user-rng-pci', 'vfio-pci', 'vfio-pci-nohotplug', 'ivshmem-plain',
+  'ivshmem-doorbell', 'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
+  'cirrus-vga', 'qxl', 'qxl-vga', 'secondary-vga', 'bochs-display', 'ramfb', 'vmware-svga', 'ati-vga',
+  'x3130-upstream', 'xio3130-downstream', 'ioh3420', 'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
+  'amd-iommu', 'AMDVI-PCI', 'usb-tablet', 'usb-kbd', 'usb-mouse', 'usb-storage', 'usb-host', 'usb-hub',
+  'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',
+  'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'nvdimm', 'pc-dimm',
+  'virtio-net-device', 'virtio-blk-device', 'virtio-scsi-device', 'virtio-serial-device',
+  'virtio-rng-device', 'virtio-balloon-device', 'vhost-vsock-device', 'vhost-user-fs-device', 'sga', 'hpet',
+  'qemu-xhci-nec', 'ES1370', 'AC97', 'hda-duplex', 'hda-micro', 'hda-output', 'virtio-sound-pci',
+]);
+
+/** Result of qdev_get_device_class(). */
+export type DeviceLookup =
+  | { kind: 'found'; info: QdevTypeInfo; name: string }
+  | { kind: 'unmodelled'; name: string }
+  | { kind: 'none' };
+
+/** qdev_get_device_class(): the type, through the alias table */
+export function lookupDeviceType(driver: string): DeviceLookup {
+  let name = driver;
+  let info = BY_NAME.get(name);
+  if (!info && !KNOWN_UNMODELLED.has(name)) {
+    const alias = ALIASES[driver];
+    if (alias !== undefined) {
+      name = alias;
+      info = BY_NAME.get(name);
+    }
+  }
+  if (info) return { kind: 'found', info, name };
+  if (KNOWN_UNMODELLED.has(name)) return { kind: 'unmodelled', name };
+  return { kind: 'none' };
+}
+
+/** Every modelled, creatable type name (for `-device help`-like listings and tests). */
+export function modelledDeviceTypes(): string[] {
+  return ALL.filter((t) => !t.abstract).map((t) => t.name);
+}
+
+/** The types of -device that make QEMU drop its default VGA (vl.c default_list). */
+export const VGA_DEVICE_TYPES: readonly string[] = [
+  'VGA', 'cirrus-vga', 'isa-vga', 'isa-cirrus-vga', 'vmware-svga', 'qxl-vga', 'virtio-vga', 'ati-vga',
+  'vhost-user-vga', 'virtio-vga-gl',
+];

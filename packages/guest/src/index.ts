@@ -11,8 +11,10 @@ export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion, type KernelCon
 export type { PciHotplugHooks } from './init/state.js';
 export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
-export { Kernel } from './kernel/sched/core.js';
-export type { KernelTraceHook, KGen, KOp, KernelLogLine, KernelRuntime } from './include/linux/sched.js';
+export { Kernel, type KernelOptions } from './kernel/sched/core.js';
+export type { DelayedWork } from './kernel/workqueue.js';
+export type { KMutex } from './kernel/locking/mutex.js';
+export type { KernelTraceHook, KGen, KOp, KernelLogLine, KernelRuntime, Task, Timer, IrqReturn, WaitQueue } from './include/linux/sched.js';
 export type { HotplugContext } from './include/linux/pci_hotplug.js';
 export { HZ, TICK_NSEC, INITIAL_JIFFIES, msecsToJiffies, timerBucketExpiry } from './kernel/time/timer.js';
 export { fmtTime } from './kernel/printk.js';

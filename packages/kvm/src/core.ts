@@ -9,7 +9,7 @@ import { HostMemory } from './hostmem.js';
 import { IoBus } from './iobus.js';
 import { MemslotTable, type MemslotCaps } from './memslots.js';
 import { Mmu, type MmuOptions } from './mmu.js';
-import { KvmStats, T_EPT_MAP, T_KERN_MMIO, T_KERN_PIO, T_NO_EXIT, T_USER_IO, T_USER_MMIO, VirtualClock } from './stats.js';
+import { T_EPT_MAP, T_KERN_MMIO, T_KERN_PIO, T_NO_EXIT, T_USER_IO, T_USER_MMIO, VmClock, VmStat } from './stats.js';
 
 /**
  * Called after each VM exit when set (`vm.onExit`), with numbers only: the event (EXIT_EVENT_*), the port
@@ -19,8 +19,8 @@ import { KvmStats, T_EPT_MAP, T_KERN_MMIO, T_KERN_PIO, T_NO_EXIT, T_USER_IO, T_U
 export type ExitObserver = (event: number, addr: number, size: number, isWrite: number, startNs: number, durationNs: number) => void;
 
 export class VmCore {
-  readonly stats = new KvmStats();
-  readonly clock = new VirtualClock(this.stats.t);
+  readonly stats = new VmStat();
+  readonly clock = new VmClock(this.stats.t);
   readonly host = new HostMemory();
   readonly table = new MemslotTable();
   readonly mmu: Mmu;

@@ -36,9 +36,9 @@ export {
   KVM_CPUID_FEATURES,
   KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
 } from './uapi.js';
-export { Kvm, Vm, type KvmOptions, type KvmCapabilities, type VmOptions } from './vm.js';
+export { Kvm, type Vm, type KvmOptions, type KvmCapabilities, type VmOptions } from './vm.js';
 export {
-  Vcpu,
+  type Vcpu,
   EXIT_EVENT_IO,
   EXIT_EVENT_MMIO,
   EXIT_EVENT_IN_KERNEL_PIO,

@@ -43,7 +43,7 @@ export const T_IDLE = 7;
 export const T_EXTERNAL = 8;
 const N_TIMES = 9;
 
-/** @internal number of time categories (the `exitsBy` stride) */
+/** number of time categories (the `exitsBy` stride) */
 export const N_TIME_CATEGORIES = N_TIMES;
 
 // ---- VMX reasons for per-reason time (Float64Array `v`: [total, min, max] per reason) ----
@@ -51,11 +51,10 @@ export const R_IO_INSTRUCTION = 0;
 export const R_EPT_MISCONFIG = 1;
 export const R_EPT_VIOLATION = 2;
 export const R_CPUID = 3;
-const VMX_REASONS = ['IO_INSTRUCTION', 'EPT_MISCONFIG', 'EPT_VIOLATION', 'CPUID'] as const;
-const VMX_COUNT_INDEX = [C_VMX_IO, C_VMX_MISCONFIG, C_VMX_VIOLATION, C_VMX_CPUID] as const;
-
 /** A VMX exit reason as `perf kvm stat` names it. */
-export type VmxReason = (typeof VMX_REASONS)[number];
+export type VmxReason = 'IO_INSTRUCTION' | 'EPT_MISCONFIG' | 'EPT_VIOLATION' | 'CPUID';
+const VMX_REASONS: readonly VmxReason[] = ['IO_INSTRUCTION', 'EPT_MISCONFIG', 'EPT_VIOLATION', 'CPUID'];
+const VMX_COUNT_INDEX = [C_VMX_IO, C_VMX_MISCONFIG, C_VMX_VIOLATION, C_VMX_CPUID] as const;
 
 /** Virtual time by where it went, in ns. `total` is their sum (= the clock, for a fresh VM). */
 export interface TimeNs {
@@ -121,16 +120,49 @@ export interface KvmStatsSnapshot {
   timeNs: TimeNs;
 }
 
-/** The VM's clock: virtual nanoseconds, advanced only by the cost model and by explicit calls. */
-export class VirtualClock {
+/** The VM's clock (`vm.clock`): virtual nanoseconds, advanced only by the cost model and by explicit calls. */
+export interface VirtualClock {
+  /** Virtual nanoseconds since the VM was created. */
+  now(): number;
+  /** Moves the clock forward by `ns` (≥ 0), accounted as `external` time. */
+  advance(ns: number): void;
+}
+
+/** Statistics of one VM (`vm.stats`). Counts never depend on the cost profile; times do. */
+export interface KvmStats {
+  /** Guest accesses by where they were handled (DESIGN.md §6 `exits`). */
+  exits(): ExitCounts;
+  /** VM exits by VMX basic exit reason, as `perf kvm stat` counts them. */
+  vmxExits(): Required<VmxExitCounts>;
+  /** Per-reason count, total, min and max of the time charged (cumulative). */
+  vmxExitTimes(): Record<VmxReason, VmxExitTime>;
+  /** EPT violations that installed a mapping (RAM or READONLY slot). */
+  readonly eptFaults: number;
+  /** Successful KVM_SET_USER_MEMORY_REGION calls that changed something. */
+  readonly memslotUpdates: number;
+  /** {@link KvmStats.memslotUpdates} by kind of change. */
+  readonly memslotChanges: MemslotChangeCounts;
+  /** SPTEs KVM installed. */
+  readonly sptes: SpteCounts;
+  /** Virtual time by category (a fresh object). */
+  readonly timeNs: TimeNs;
+  /** A plain-object copy of everything. */
+  snapshot(): KvmStatsSnapshot;
+}
+
+/**
+ * The engine behind {@link VirtualClock}: the vCPUs move `t` directly (a field store, no call), and charge
+ * external time to the VM's time categories.
+ */
+export class VmClock implements VirtualClock {
   /**
-   * @internal Virtual ns. Created holding a non-integer so that V8 gives the field a double representation
+   * Virtual ns. Created holding a non-integer so that V8 gives the field a double representation
    * from the start: a Smi field would be generalised (and its code deoptimised) when the clock passes 2^31 ns.
    */
   t = 0.5;
-  /** @internal */ readonly times: Float64Array;
+  /** the VM's time categories (VmStat's `t`) */
+  readonly times: Float64Array;
 
-  /** @internal */
   constructor(times: Float64Array) {
     this.times = times;
     this.t = 0;
@@ -151,35 +183,38 @@ export class VirtualClock {
   }
 }
 
-/** Statistics of one VM (`vm.stats`). Counts never depend on the cost profile; times do. */
-export class KvmStats {
-  /** @internal */ readonly c = new Float64Array(N_COUNTS);
+/**
+ * The engine behind {@link KvmStats} (KVM's `struct kvm_vm_stat` and `kvm_vcpu_stat`, as typed arrays): the
+ * hot path writes into its arrays, indexed by the constants above; the public methods build plain objects.
+ */
+export class VmStat implements KvmStats {
+  /** counts, by C_* index */
+  readonly c = new Float64Array(N_COUNTS);
   /**
-   * @internal ns per time category. Exits reach it through {@link exitsBy} (see {@link fold}); idle time,
+   * ns per time category. Exits reach it through {@link exitsBy} (see {@link fold}); idle time,
    * memslot updates, exit-free accesses and external time are added directly. Read it after a fold.
    */
   readonly t = new Float64Array(N_TIMES);
-  /** @internal Per VMX reason: [total, min, max] ns of the exits folded in so far. */
+  /** Per VMX reason: [total, min, max] ns of the exits folded in so far. */
   readonly v = new Float64Array(VMX_REASONS.length * 3);
   /**
-   * @internal (reason × N_TIMES + time category) → exits charged, since the VM was created. The exit path
+   * (reason × N_TIMES + time category) → exits charged, since the VM was created. The exit path
    * counts here and moves the clock, nothing else: every other exit statistic is a function of these
    * counts (see {@link fold}), and every exit of a category costs the same under one profile.
    */
   readonly exitsBy = new Float64Array(VMX_REASONS.length * N_TIMES);
-  /** @internal the part of {@link exitsBy} already folded into `t`, `v` and `c` */
+  /** the part of {@link exitsBy} already folded into `t`, `v` and `c` */
   private readonly folded = new Float64Array(VMX_REASONS.length * N_TIMES);
-  /** @internal the ns one exit of each time category costs under the current profile */
+  /** the ns one exit of each time category costs under the current profile */
   readonly catCost = new Float64Array(N_TIMES);
-  /** @internal */ clock: VirtualClock | null = null;
+  clock: VmClock | null = null;
 
-  /** @internal */
   constructor() {
     for (let r = 0; r < VMX_REASONS.length; r++) this.v[r * 3 + 1] = Infinity;
   }
 
   /**
-   * @internal Brings `t`, `v` and the exit counters of `c` up to date with {@link exitsBy}: the exits
+   * Brings `t`, `v` and the exit counters of `c` up to date with {@link exitsBy}: the exits
    * charged since the last fold are costed at the current profile (so it runs before the costs change),
    * which gives what charging each exit on its own would, for one increment per exit on the hot path.
    */

@@ -33,7 +33,7 @@ import {
   T_NO_EXIT,
   T_USER_IO,
   T_USER_MMIO,
-  type VirtualClock,
+  type VmClock,
 } from './stats.js';
 import { NOT_HANDLED, gpaOf, type AccessSize, type CpuidResult, type VmOps } from './types.js';
 import { KVM_EXIT_IO, KVM_EXIT_MMIO, PAGE_SIZE } from './uapi.js';
@@ -80,17 +80,50 @@ function ones(size: AccessSize): number {
   return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
 }
 
-export class Vcpu {
+/**
+ * A vCPU (`vm.createVcpu()`): the guest's port I/O, MMIO, CPUID and idle time, each access taking the path
+ * the real kernel takes. Structurally a @sim/guest `Cpu`.
+ */
+export interface Vcpu {
   /** The vCPU id given to createVcpu (KVM_CREATE_VCPU's argument, the initial APIC id). */
+  readonly id: number;
+  inb(port: number): number;
+  inw(port: number): number;
+  inl(port: number): number;
+  outb(port: number, value: number): void;
+  outw(port: number, value: number): void;
+  outl(port: number, value: number): void;
+  /** MMIO and RAM reads; a `gpa` below 4 GiB may be the int32 of its bits (see {@link Gpa}). */
+  readb(gpa: number): number;
+  readw(gpa: number): number;
+  readl(gpa: number): number;
+  writeb(gpa: number, value: number): void;
+  writew(gpa: number, value: number): void;
+  writel(gpa: number, value: number): void;
+  /**
+   * CPUID: a VM exit handled in KVM from the table set with `vm.setCpuid()` (KVM PV leaves by default).
+   * Counted as VMX reason CPUID; not charged to the clock.
+   */
+  cpuid(leaf: number, subleaf?: number): CpuidResult;
+  /** Virtual nanoseconds since the VM was created. */
+  now(): number;
+  /** The guest idles for `ns` (e.g. udelay): the clock moves, no exit is accounted. */
+  sleepNs(ns: number): void;
+}
+
+/**
+ * The engine behind {@link Vcpu} (KVM's `struct kvm_vcpu`): it keeps the VM's shared state and the typed
+ * arrays and clock it writes on every access in its own fields, so an access reaches them without a lookup.
+ */
+export class KvmVcpu implements Vcpu {
   readonly id: number;
   private readonly core: VmCore;
   private readonly ops: VmOps;
   private readonly c: Float64Array;
   private readonly t: Float64Array;
   private readonly exitsBy: Float64Array;
-  private readonly clk: VirtualClock;
+  private readonly clk: VmClock;
 
-  /** @internal — use `vm.createVcpu()`. */
   constructor(core: VmCore, id: number, ops: VmOps) {
     this.core = core;
     this.id = id;

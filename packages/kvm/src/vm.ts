@@ -29,7 +29,7 @@ import {
   PAGE_SHIFT,
   PAGE_SIZE,
 } from './uapi.js';
-import { Vcpu } from './vcpu.js';
+import { KvmVcpu, type Vcpu } from './vcpu.js';
 
 /** What this KVM offers beyond 6.1 (both off by default, as in every real kernel). */
 export interface KvmCapabilities {
@@ -108,17 +108,79 @@ export class Kvm {
   /** KVM_CREATE_VM. */
   createVm(opts: VmOptions = {}): Vm {
     const profile = opts.costProfile === undefined ? this.costProfile : resolveCostProfile(opts.costProfile);
-    return new Vm(this, profile, opts.mmu);
+    return new KvmVm(this, profile, opts.mmu);
   }
 }
 
-/** One VM: memslots, in-kernel buses, CPUID, vCPUs, its host memory, clock and statistics. */
-export class Vm {
+/** One VM (`kvm.createVm()`): memslots, in-kernel buses, CPUID, vCPUs, its host memory, clock and statistics. */
+export interface Vm {
+  /** The `/dev/kvm` that created it. */
+  readonly kvm: Kvm;
+  /** The VM's virtual clock (ns). */
+  readonly clock: VirtualClock;
+  /** Counts and times; counts never depend on the cost profile. */
+  readonly stats: KvmStats;
+  /** The cost profile charged from now on. */
+  readonly costProfile: CostProfile;
+  /** Switches the cost profile from now on (what has been charged stays). */
+  setCostProfile(p: CostProfile | string): void;
+  /** The MMU mode this VM was created with. */
+  readonly mmu: Readonly<Required<MmuOptions>>;
+  /** Called after every VM exit when set; null (the default) costs nothing. */
+  onExit: ExitObserver | null;
+  /**
+   * KVM_SET_USER_MEMORY_REGION: create, move, change flags of, or (memorySize 0) delete a memslot, with
+   * Linux 6.1's checks in its order. Throws KvmError (EINVAL, EEXIST…). Each update that changes something is
+   * counted and charged `memslotUpdate`; DELETE and MOVE zap every SPTE.
+   */
+  setUserMemoryRegion(r: UserspaceMemoryRegion): void;
+  /** The memslots, both address spaces, sorted by address space then gpa (copies). */
+  memslots(): readonly Memslot[];
+  /**
+   * mmap(MAP_ANONYMOUS) in the VMM: a fresh page-aligned host virtual address (2 MiB-aligned for 2 MiB
+   * or more) whose bytes read as `fill` (a byte; default 0).
+   */
+  mmap(size: number, fill?: number): Hva;
+  /**
+   * munmap() of a whole mapping made by {@link Vm.mmap}. KVM drops the SPTEs that mapped it; a later guest
+   * access to a slot still pointing there fails with EFAULT.
+   */
+  munmap(addr: Hva): void;
+  /** Host memory the VMM holds for guest memory (anonymous memory is committed on first write). */
+  readonly hostMemoryBytes: number;
+  /** Bytes of host address space mapped with {@link Vm.mmap}, committed or not. */
+  readonly hostMappedBytes: number;
+  /**
+   * kvm_io_bus_register_dev() on KVM_PIO_BUS (`'pio'`) or KVM_MMIO_BUS (`'mmio'`). Ranges may overlap,
+   * as in the kernel; ENOSPC past NR_IOBUS_DEVS (ioeventfds aside).
+   */
+  registerIoDevice(bus: IoBusName, addr: number, len: number, dev: InKernelDevice): void;
+  /** kvm_io_bus_unregister_dev(): removes `dev`'s first range; nothing happens if it is not there. */
+  unregisterIoDevice(bus: IoBusName, dev: InKernelDevice): void;
+  /** The devices on a bus, in the kernel's order. */
+  ioDevices(bus: IoBusName): { addr: number; len: number; name: string }[];
+  /**
+   * KVM_SET_CPUID2 for every vCPU. E2BIG past KVM_MAX_CPUID_ENTRIES; once a vCPU has run, only the same
+   * table is accepted (EINVAL otherwise). See {@link kvmPvCpuidEntries}.
+   */
+  setCpuid(entries: readonly CpuidEntry[]): void;
+  /** The CPUID table set last (copies). */
+  cpuidEntries(): CpuidEntry[];
+  /** KVM_CREATE_VCPU: EINVAL for an id ≥ KVM_MAX_VCPU_IDS or past KVM_MAX_VCPUS, EEXIST for a taken id. */
+  createVcpu(id: number, ops: VmOps): Vcpu;
+  /** The vCPUs, in creation order. */
+  vcpus(): readonly Vcpu[];
+}
+
+/**
+ * The engine behind {@link Vm} (KVM's `struct kvm`): the ioctls over the state its vCPUs share (VmCore),
+ * which it keeps to itself.
+ */
+export class KvmVm implements Vm {
   readonly kvm: Kvm;
   private readonly core: VmCore;
-  private readonly vcpuList: Vcpu[] = [];
+  private readonly vcpuList: KvmVcpu[] = [];
 
-  /** @internal — use `kvm.createVm()`. */
   constructor(kvm: Kvm, profile: CostProfile, mmu: MmuOptions | undefined) {
     this.kvm = kvm;
     this.core = new VmCore(profile, mmu, {
@@ -309,7 +371,7 @@ export class Vm {
     if (this.vcpuList.some((v) => v.id === id)) {
       throw new KvmError('EEXIST', 'KVM_CREATE_VCPU', `vcpu id ${id} already exists`);
     }
-    const v = new Vcpu(this.core, id, ops);
+    const v = new KvmVcpu(this.core, id, ops);
     this.vcpuList.push(v);
     return v;
   }

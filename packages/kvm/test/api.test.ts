@@ -42,10 +42,8 @@ describe('public API', () => {
         'KVM_CPUID_SIGNATURE',
         'KVM_CPUID_FEATURES',
         'KVM_CPUID_FLAG_SIGNIFCANT_INDEX',
-        // classes and functions
+        // classes and functions (Vm, Vcpu, KvmStats and VirtualClock are interfaces: types only)
         'Kvm',
-        'Vm',
-        'Vcpu',
         'EXIT_EVENT_IO',
         'EXIT_EVENT_MMIO',
         'EXIT_EVENT_IN_KERNEL_PIO',

@@ -4,7 +4,7 @@
  * ECAM config mechanisms, SeaBIOS's PCI set-up, and the ACPI view handed to the guest.
  */
 export { QemuError, type QemuErrorCode } from './errors.js';
-export { PciDevice, type PciIoRegion } from './hw/pci/device.js';
+export { PciDevice, type PciDeviceBus, type PciIoRegion } from './hw/pci/device.js';
 export { PciBus } from './hw/pci/bus.js';
 export { PciHost, MECH_CONF1, MECH_MMCFG, type ConfigAccessObserver } from './hw/pci/host.js';
 export { formatBdf, PCI_DEVFN, PCI_SLOT, PCI_FUNC } from './hw/pci/regs.js';

@@ -309,7 +309,7 @@ export function runHotplugScenario(scenario: Scenario, events: readonly HotplugE
       vmOps: (machine, vm) => {
         hp = new QemuHotplug(machine, {
           irq: (line) => rt?.kernel.raiseIrq(line),
-          now: () => vm.clock.t,
+          now: () => vm.clock.now(),
           onTopologyChange: () => live?.accel.update(),
           onEvent: (e) => {
             qmpEvents.push(e);

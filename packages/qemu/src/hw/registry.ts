@@ -7,7 +7,7 @@
  * this collects them (the alias table and the types pcisim knows but does not model stay here).
  */
 import type { QdevTypeInfo } from './core/qdev.js';
-import { PCI_DEVICE_TYPE } from './pci/device.js';
+import { PCI_DEVICE_TYPE } from './pci/qdev-pci.js';
 import { VIRTIO_PCI_TYPE } from './virtio/virtio-pci.js';
 import { VIRTIO_NET_PCI_TYPES } from './virtio/virtio-net-pci.js';
 import { VIRTIO_BLK_PCI_TYPES } from './virtio/virtio-blk-pci.js';

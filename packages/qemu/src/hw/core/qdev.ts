@@ -6,7 +6,7 @@
  */
 import type { PciBus } from '../pci/bus.js';
 import type { PciDevice } from '../pci/device.js';
-import type { PcieChassisRegistry } from '../pci-bridge/pcie-root-port.js';
+import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import type { PropBag, QdevPropDef } from './qdev-properties.js';
 
 /** The bus types pcisim knows (QEMU's bus type names). */

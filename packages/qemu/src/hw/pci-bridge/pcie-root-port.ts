@@ -44,6 +44,7 @@ import {
   PCI_EXP_HP_EV_SUPPORTED,
 } from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
+import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import { QemuError } from '../../errors.js';
 import { PciBridgeBase, reserveOf, reserveProps, type ResReserve } from './pci-bridge.js';
 import { pciProps } from '../pci/device.js';
@@ -90,21 +91,6 @@ export interface PcieRootPortConfig {
   width: number;
   /** the x-pcie-lnksta-dllla property of the port itself */
   lnkstaDllla: boolean;
-}
-
-/** The (chassis, slot) pairs already taken (pcie_chassis_add_slot's global list). */
-export class PcieChassisRegistry {
-  private readonly slots = new Set<string>();
-  /** pcie_chassis_add_slot(): 0 or -EBUSY */
-  add(chassis: number, slot: number): number {
-    const k = `${chassis}:${slot}`;
-    if (this.slots.has(k)) return -16;
-    this.slots.add(k);
-    return 0;
-  }
-  del(chassis: number, slot: number): void {
-    this.slots.delete(`${chassis}:${slot}`);
-  }
 }
 
 /** A pcie-root-port. */

@@ -8,6 +8,11 @@ import type { PciDevice } from './device.js';
 import { QemuError } from '../../errors.js';
 import * as R from './regs.js';
 
+declare module './device.js' {
+  /** a function's `bus` is a whole {@link PciBus} (see PciDeviceBus) */
+  interface PciDeviceBus extends PciBus {}
+}
+
 /**
  * Bumped whenever the PCI topology changes in a way a bus-number lookup cannot see from the bus it found:
  * a function plugged or unplugged (a bridge's secondary bus comes or goes with it). {@link PciHost}'s

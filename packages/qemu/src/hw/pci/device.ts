@@ -7,7 +7,20 @@
  */
 import * as R from './regs.js';
 import { defineProp, type QdevPropDef } from '../core/qdev-properties.js';
-import type { QdevTypeInfo } from '../core/qdev.js';
+
+/**
+ * The bus a function sits on (QEMU's `PCIDevice::bus`), as far as this file needs it. bus.ts, which holds
+ * functions and so imports this file, completes it to the whole {@link PciBus} (a module augmentation): the
+ * way QEMU's qemu/typedefs.h declares `PCIBus` for pci.h and pci_bus.h defines it, with no import back.
+ */
+export interface PciDeviceBus {
+  /** a PCI Express bus */
+  readonly isExpress: boolean;
+  /** the bridge whose secondary side it is; null for a root bus */
+  readonly parentBridge: PciDevice | null;
+  /** its functions by devfn */
+  readonly devices: (PciDevice | null)[];
+}
 
 /** A BAR as `pci_register_bar()` records it. */
 export interface PciIoRegion {
@@ -48,7 +61,7 @@ export class PciDevice {
   declare id: string | undefined;
   declare devfn: number;
   /** the bus the function sits on; set when plugged */
-  declare bus: import('./bus.js').PciBus | null;
+  declare bus: PciDeviceBus | null;
   declare readonly config: Uint8Array;
   declare readonly wmask: Uint8Array;
   declare readonly w1cmask: Uint8Array;
@@ -419,6 +432,3 @@ export function pciProps(owner: string): QdevPropDef[] {
     defineProp(owner, 'acpi-index', 'uint32', 0),
   ];
 }
-
-/** TYPE_PCI_DEVICE: the abstract parent of every PCI function */
-export const PCI_DEVICE_TYPE: QdevTypeInfo = { name: 'pci-device', ancestors: ['pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

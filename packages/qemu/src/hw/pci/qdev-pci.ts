@@ -9,6 +9,7 @@ import { PciDevice } from './device.js';
 import type { PciBus } from './bus.js';
 import { QemuError } from '../../errors.js';
 import * as R from './regs.js';
+import type { QdevTypeInfo } from '../core/qdev.js';
 
 // pci_regs.h bits used here and by the device models
 export const PCI_MSI_FLAGS = 2;
@@ -226,3 +227,6 @@ export function resetBus(bus: PciBus): void {
     dev.reset();
   }
 }
+
+/** TYPE_PCI_DEVICE: the abstract parent of every PCI function */
+export const PCI_DEVICE_TYPE: QdevTypeInfo = { name: 'pci-device', ancestors: ['pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' };

@@ -19,7 +19,15 @@ export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number
   }
   const scenario = args.value('--scenario') ?? 'recording';
   const { recordBoot } = await import('../record/record.js');
-  const r = await recordBoot({ qemuArgs, append, scenario, outDir: args.value('--out') ?? '.', onConsoleLine: () => {} });
+  const r = await recordBoot({
+    qemuArgs,
+    append,
+    scenario,
+    outDir: args.value('--out') ?? '.',
+    onConsoleLine: () => {},
+    // said before the boot, which takes a while: what the recorder adds to the line, and a kernel mismatch
+    onNote: (note) => io.stderr(`pcisim record: ${note}\n`),
+  });
   for (const w of r.warnings) io.stderr(`pcisim record: warning: ${w}\n`);
   const l = r.report.phases.linux.config;
   io.stdout(`${scenario}: linux conf1 ${l.accesses.conf1}, mmcfg ${l.accesses.mmcfg}, absent ${l.absent}; wrote ${Object.values(r.files).join(', ')}\n`);

@@ -93,8 +93,10 @@ if [[ ! -f $vmlinuz ]]; then
   deb="$(ls "$tmp"/*.deb)"
   mkdir -p "$kernel_dir"
   dpkg -x "$deb" "$kernel_dir"
-  dpkg-deb -f "$deb" Package Version >"$kernel_dir/PACKAGE"
+  dpkg-deb -f "$deb" Package Version >"$kernel_dir/PACKAGE-$abi"
 fi
+# PACKAGE names the package of the kernel the vmlinuz link points to (several may be unpacked side by side).
+if [[ -f $kernel_dir/PACKAGE-$abi ]]; then cp "$kernel_dir/PACKAGE-$abi" "$kernel_dir/PACKAGE"; fi
 if [[ ! -f $vmlinuz ]]; then
   echo "setup-reference: $pkg unpacked but $vmlinuz is missing" >&2
   exit 1

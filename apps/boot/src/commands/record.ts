@@ -8,10 +8,10 @@ import type { CliIo } from './io.js';
 
 export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const qemuArgs = [...args.positionals];
-  // -append goes to the recorder on its own: it adds the recording's console options to it
+  // -append goes to the recorder on its own: it adds the recording's console options to it. As in QEMU,
+  // the last one wins.
   let append = '';
-  const i = qemuArgs.indexOf('-append');
-  if (i >= 0) {
+  for (let i = qemuArgs.indexOf('-append'); i >= 0; i = qemuArgs.indexOf('-append')) {
     const v = qemuArgs[i + 1];
     if (v === undefined) throw new UsageError('-append needs a value');
     append = v;

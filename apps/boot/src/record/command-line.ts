@@ -199,9 +199,11 @@ export function planRecording(qemuArgs: readonly string[], append: string): Reco
   const notes: string[] = [];
   const nodefaults = has(args, '-nodefaults');
   const ports = serialPorts(args);
-  // vl.c: -serial or a -device isa-serial turns the default serial port off; -monitor, -qmp and -mon the default monitor
+  // vl.c: -serial or a -device isa-serial turns the default serial port off; -monitor, -qmp, -mon and a
+  // `-serial mon:…` (the monitor muxed with the port) the default monitor
   const defaultSerial = !nodefaults && !has(args, '-serial') && ports.length === 0;
-  const defaultMonitor = !nodefaults && !['-monitor', '-qmp', '-mon'].some((o) => has(args, o));
+  const defaultMonitor =
+    !nodefaults && !['-monitor', '-qmp', '-mon'].some((o) => has(args, o)) && !options(args).some((o) => o.opt === '-serial' && o.value.startsWith('mon:'));
   let tty = 'ttyS0';
   if (!defaultSerial) {
     // -nographic (ours) puts the serial port on stdio only when it is QEMU's default one; else the recorder routes one.

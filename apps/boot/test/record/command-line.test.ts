@@ -99,6 +99,8 @@ describe('the serial console (a line that brings its own)', () => {
     expect(p.notes).toEqual(["added -monitor none: -nographic would put QEMU's monitor on the stdio that the scenario's serial port uses"]);
     expect(planRecording(['-serial', 'stdio'], 'console=ttyS0').qemuArgs).toEqual(['-serial', 'stdio', '-monitor', 'none']);
     expect(planRecording(['-serial', 'mon:stdio', '-qmp', 'unix:q.sock,server=on,wait=off'], 'console=ttyS0').notes).toEqual([]);
+    // mon: puts the monitor on the port itself, and QEMU then adds none
+    expect(planRecording(['-serial', 'mon:stdio'], 'console=ttyS0')).toMatchObject({ qemuArgs: ['-serial', 'mon:stdio'], notes: [] });
     // QEMU's default serial port: -nographic muxes it with the monitor on stdio itself
     expect(planRecording(['-M', 'q35'], 'console=ttyS0')).toMatchObject({ qemuArgs: ['-M', 'q35'], notes: [] });
   });

@@ -1,0 +1,71 @@
+/**
+ * Where the firmware or the bus numbers run out (issue 17): the boot ends in one line saying what the real
+ * firmware prints and what the real VM then does, exit 1 — never a stack trace. Each case was run on QEMU 7.2
+ * with Debian's SeaBIOS 1.16.2 and its debug console (isa-debugcon at 0x402) to see what the real VM does.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/index.js';
+
+const run = async (args: string[]) => {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+};
+
+const HANG =
+  '(SeaBIOS prints this on its debug console, port 0x402, then halts the vCPU with interrupts off: the real VM ' +
+  'hangs in the firmware, QEMU keeps running and the guest never boots)';
+
+describe('SeaBIOS panics in pci_bios_map_devices()', () => {
+  it('-M pc with nine pci-bridges each holding an e1000: "PCI: out of I/O address space"', async () => {
+    const args = ['boot', '-M', 'pc'];
+    for (let i = 1; i <= 9; i++) args.push('-device', `pci-bridge,id=b${i},chassis_nr=${i}`, '-device', `e1000,bus=b${i}`);
+    const r = await run(args);
+    expect(r).toEqual({ code: 1, out: '', err: `pcisim: SeaBIOS panic: PCI: out of I/O address space ${HANG}\n` });
+  });
+
+  it('q35 with two root ports reserving 512 MiB of 32-bit memory each: "PCI: out of 32bit address space"', async () => {
+    const args = ['boot', '-M', 'q35', '-nodefaults'];
+    for (let i = 1; i <= 2; i++) args.push('-device', `pcie-root-port,id=r${i},chassis=${i},mem-reserve=512M`);
+    const r = await run([...args, '--json']);
+    expect(r).toEqual({ code: 1, out: '', err: `pcisim: SeaBIOS panic: PCI: out of 32bit address space ${HANG}\n` });
+  });
+});
+
+/** 240 pcie-root-ports filling q35's slots 1-1e, a pci-bridge behind each of the first 16: 256 secondary buses */
+function busHungryLine(): string[] {
+  const args = ['-M', 'q35', '-nodefaults'];
+  for (let n = 1, slot = 1; slot <= 0x1e; slot++) {
+    for (let fn = 0; fn < 8; fn++, n++) {
+      args.push('-device', `pcie-root-port,id=rp${n},chassis=${n},addr=${slot.toString(16)}.${fn}${fn === 0 ? ',multifunction=on' : ''}`);
+    }
+  }
+  for (let i = 1; i <= 16; i++) args.push('-device', `pci-bridge,id=br${i},chassis_nr=${i},bus=rp${i}`);
+  return args;
+}
+
+describe('more than 255 secondary buses', () => {
+  it('SeaBIOS: the bus counter wraps at the 256th bridge (00:1e.7) and it numbers bus 0 again without end', async () => {
+    const r = await run(['boot', ...busHungryLine()]);
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err:
+        'pcisim: SeaBIOS ran out of PCI bus numbers (it numbers at most 255 buses behind bridges): bridge 00:1e.7 ' +
+        "would need bus 256, SeaBIOS's 8-bit bus counter wraps to 0 and pci_bios_init_bus_rec() numbers bus 0 again, " +
+        'without end: the real VM hangs in the firmware until its stack overflows, QEMU keeps running and the guest never boots\n',
+    });
+  });
+
+  it('qboot: its max_bus wraps the same way', async () => {
+    const r = await run(['boot', ...busHungryLine(), '--firmware', 'qboot']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      'pcisim: qboot ran out of PCI bus numbers (it numbers at most 255 buses behind bridges): bridge ff:00.0 would ' +
+        "need bus 256, qboot's 8-bit max_bus wraps to 0 and do_setup_pci_bus() sets up bus 0 again, without end: " +
+        'the real VM hangs in the firmware until its stack overflows, QEMU keeps running and the guest never boots\n',
+    );
+  });
+});

@@ -7,20 +7,20 @@
  * threads, workqueues and timers on the virtual clock.
  */
 import type { Cpu } from './cpu.js';
-import { pciBusAddBootDevices, pciBusAddDevices } from './drivers/pci/bus.js';
+import { pciBusAddBootDevices } from './drivers/pci/bus.js';
 import { type AcpiPciHotplugTables, Acpiphp } from './drivers/pci/hotplug/acpiphp_glue.js';
 import { PciehpController, type PciehpParams } from './drivers/pci/hotplug/pciehp_core.js';
 import { ShpcController } from './drivers/pci/hotplug/shpchp_core.js';
 import { pciDevMsiEnabled } from './drivers/pci/msi.js';
-import { pciHpAddBridge, pciRescanBus } from './drivers/pci/probe.js';
-import { pciStopAndRemoveBusDevice } from './drivers/pci/remove.js';
+import { pciRescanBus } from './drivers/pci/probe.js';
 import { forEachPciDev } from './drivers/pci/search.js';
 import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
-import type { KernelState, PciHotplugHooks } from './init/main.js';
+import type { KernelLogLine, KernelTraceHook } from './include/linux/sched.js';
+import { type KernelState, type PciHotplugHooks, kernelStateOf } from './init/state.js';
 import type { GuestCpuCosts } from './kernel/costs.js';
-import type { KernelLogLine } from './kernel/printk.js';
-import { Kernel, type KernelTraceHook } from './kernel/sched/core.js';
-import { Linux, kernelStateOf } from './linux.js';
+import { printk } from './kernel/printk.js';
+import { Kernel } from './kernel/sched/core.js';
+import { Linux } from './linux.js';
 import { type KernelFlavour, config, kernelBuild } from './version.js';
 
 export interface HotplugRuntimeOptions {
@@ -169,19 +169,6 @@ export class HotplugRuntime implements PciHotplugHooks {
 
   mark(detail: string): void {
     this.milestone({ t: this.kernel.now(), what: 'mark', bdf: '', detail });
-  }
-
-  /** pci_hp_add_bridge() for a bridge a hot-plug found */
-  addBridge(dev: PciDev): void {
-    if (!pciHpAddBridge(this.state, dev)) this.printk(`pci ${this.name(dev)}: No bus number available for hot-added bridge`);
-  }
-
-  busAddDevices(bus: PciDev['bus']): void {
-    pciBusAddDevices(this.state, bus);
-  }
-
-  removeDevice(dev: PciDev): void {
-    pciStopAndRemoveBusDevice(this.state, dev);
   }
 
   // ------------------------------------------------------------------

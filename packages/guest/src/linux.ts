@@ -14,13 +14,13 @@ import { pciHostBridgeNative } from './drivers/acpi/pci_root.js';
 import { pciBusReadDevVendorId } from './drivers/pci/probe.js';
 import { forEachPciDev, pciFindBus } from './drivers/pci/search.js';
 import type { FoundDevice, PciBusState, PciDev } from './include/linux/pci.js';
-import { type KernelState, createKernelState, startKernel } from './init/main.js';
+import { createKernelState, startKernel } from './init/main.js';
+import { type ConfigAccessHook, type GuestPatch, type KernelState, registerKernelState } from './init/state.js';
 import { type KernelFlavour, type KernelVersion, kernelBuild } from './version.js';
 
-/** The guest patches of Julia Suvorova's 2020 series, selectable. */
-export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';
 
-export type ConfigAccessHook = (mech: number, write: number, bus: number, devfn: number, reg: number, size: number, value: number) => void;
+
+export type { ConfigAccessHook, GuestPatch } from './init/state.js';
 
 export interface LinuxOptions {
   /** which kernel build (default `linux-6.1-cloud`): its release and CONFIG_ options */
@@ -44,15 +44,9 @@ export interface LinuxOptions {
   pvEnumeration?: ReadonlySet<number>;
 }
 
-let stateOf: (linux: Linux) => KernelState;
-
 /** A Linux x86-64 guest kernel's PCI initialisation, access by access, on any {@link Cpu}. */
 export class Linux {
   readonly #k: KernelState;
-
-  static {
-    stateOf = (linux) => linux.#k;
-  }
 
   constructor(cpu: Cpu, info: BootInfo, options: LinuxOptions = {}) {
     this.#k = createKernelState({
@@ -66,6 +60,7 @@ export class Linux {
       onPhase: options.onPhase ?? null,
       pvList: options.pvEnumeration ?? null,
     });
+    registerKernelState(this, this.#k);
   }
 
   /** the command line's PCI options */
@@ -150,9 +145,4 @@ export class Linux {
   readDevVendorId(bus: PciBusState, devfn: number): number | null {
     return pciBusReadDevVendorId(this.#k, bus, devfn);
   }
-}
-
-/** @internal the kernel state behind a {@link Linux} (the hot-plug runtime's drivers run on it) */
-export function kernelStateOf(linux: Linux): KernelState {
-  return stateOf(linux);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Kernel, type KGen } from '../src/kernel/sched/core.js';
+import { Kernel } from '../src/kernel/sched/core.js';
+import type { KGen } from '../src/include/linux/sched.js';
 import { DelayedWork } from '../src/kernel/workqueue.js';
 import { HZ, INITIAL_JIFFIES, TICK_NSEC, msecsToJiffies, timerBucketExpiry } from '../src/kernel/time/timer.js';
 import type { Cpu } from '../src/cpu.js';

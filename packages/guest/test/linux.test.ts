@@ -111,3 +111,16 @@ describe('the 2020 MMCONFIG patches', () => {
     expect(g1.baseAccess).toBe('mmcfg');
   });
 });
+
+describe('the kernel version (src/version.ts)', () => {
+  it('a gate names the upstream change and its first release; a build option is tested as IS_ENABLED()', async () => {
+    const { change, config, kernelBuild, kernelVersion, since } = await import('../src/version.js');
+    const k = { version: kernelBuild('linux-6.1-cloud') };
+    expect(k.version.code).toBe(kernelVersion(6, 1, 192));
+    expect(since(k, change('a change of 6.1.100', 6, 1, 100))).toBe(true);
+    expect(since(k, change('PCI: Save state of devices on pci_device_add()', 6, 12))).toBe(false);
+    expect(config(k, 'HOTPLUG_PCI_SHPC')).toBe(false);
+    expect(config({ version: kernelBuild('linux-6.1-generic') }, 'HOTPLUG_PCI_SHPC')).toBe(true);
+    expect(new Linux(fakeCpu(new Map()).cpu, noAcpi(''), { flavour: 'linux-6.1-generic' }).version.flavour).toBe('linux-6.1-generic');
+  });
+});

@@ -3,6 +3,7 @@
  * The guest CPU time the run-time charges besides exits and sleeps (the simulator's cost profile of the
  * kernel's own code paths: interrupt entry, wake-ups, printk, the ACPI GPE path).
  */
+
 /** Guest CPU time the model charges besides exits (ns). All default to 0: only exits and sleeps cost. */
 export interface GuestCpuCosts {
   /** entering an interrupt handler (IDT entry, irq_enter, the flow handler) */

@@ -3,22 +3,12 @@
  * kernel/irq/manage.c and kernel/irq/handle.c: request_threaded_irq(), free_irq(), irq_wake_thread(), the hard
  * handlers run in irq context when a line is raised, and the irq threads.
  */
-import { type KGen, type Kernel, type Task, note, rt } from './sched/core.js';
+import { type IrqAction, type IrqReturn, type KGen, type KernelRuntime, note, rt } from '../include/linux/sched.js';
 
-export type IrqReturn = 'NONE' | 'HANDLED' | 'WAKE_THREAD';
 
-/** One registered handler (request_threaded_irq). */
-export interface IrqAction {
-  readonly name: string;
-  readonly handler: () => IrqReturn;
-  readonly thread: (() => KGen) | null;
-  threadTask: Task | null;
-  /** IRQTF_RUNTHREAD while the thread is running */
-  rerun: boolean;
-}
 
 /** request_threaded_irq(): `handler` runs in hard-irq context, `thread` in its irq thread */
-export function requestThreadedIrq(k: Kernel, line: string, name: string, handler: () => IrqReturn, thread: (() => KGen) | null = null): void {
+export function requestThreadedIrq(k: KernelRuntime, line: string, name: string, handler: () => IrqReturn, thread: (() => KGen) | null = null): void {
   const list = rt(k).irqs.get(line) ?? [];
   list.push({ name, handler, thread, threadTask: null, rerun: false });
   rt(k).irqs.set(line, list);
@@ -26,13 +16,13 @@ export function requestThreadedIrq(k: Kernel, line: string, name: string, handle
 }
 
 /** irq_wake_thread(): wake the thread of the action `name` on `line` without a hard interrupt */
-export function irqWakeThread(k: Kernel, line: string, name: string): void {
+export function irqWakeThread(k: KernelRuntime, line: string, name: string): void {
   const a = rt(k).irqs.get(line)?.find((x) => x.name === name);
   if (a && a.thread) wakeIrqThread(k, a);
 }
 
 /** free_irq() */
-export function freeIrq(k: Kernel, line: string, name: string): void {
+export function freeIrq(k: KernelRuntime, line: string, name: string): void {
   const list = rt(k).irqs.get(line);
   if (!list) return;
   const i = list.findIndex((a) => a.name === name);
@@ -40,7 +30,7 @@ export function freeIrq(k: Kernel, line: string, name: string): void {
 }
 
 /** The interrupt controller's input: an MSI message or an asserted line for `line`. */
-export function raiseIrq(k: Kernel, line: string): void {
+export function raiseIrq(k: KernelRuntime, line: string): void {
   rt(k).pendingIrqs.push(line);
   note(k, 'irq raised', line);
   if (!rt(k).inHost && !rt(k).inHardirq && rt(k).current === null && k.irqsEnabled) {
@@ -50,7 +40,7 @@ export function raiseIrq(k: Kernel, line: string): void {
 }
 
 /** handle_irq(): the pending lines' hard handlers, in irq context (irq_enter()); a thread woken where one asks */
-export function dispatchIrqs(k: Kernel): void {
+export function dispatchIrqs(k: KernelRuntime): void {
   while (rt(k).pendingIrqs.length) {
     const line = rt(k).pendingIrqs.shift()!;
     const actions = rt(k).irqs.get(line);
@@ -72,7 +62,7 @@ export function dispatchIrqs(k: Kernel): void {
 }
 
 /** irq_wake_thread() of one action: its thread runs (again, if it is running: IRQTF_RUNTHREAD) */
-export function wakeIrqThread(k: Kernel, a: IrqAction): void {
+export function wakeIrqThread(k: KernelRuntime, a: IrqAction): void {
   if (a.threadTask && a.threadTask.gen) {
     a.rerun = true;
     return;

@@ -3,14 +3,8 @@
  * kernel/printk/printk.c: printk(), the log record and its timestamp, and the console it writes to
  * (drivers/tty/serial/8250: serial8250_console_write(), each character a port write).
  */
-import { type Kernel, note, rt } from './sched/core.js';
+import { type KernelRuntime, note, rt } from '../include/linux/sched.js';
 
-/** A line of the kernel log with the virtual time printk() took it at. */
-export interface KernelLogLine {
-  /** ns since the VM started */
-  t: number;
-  text: string;
-}
 
 
 /** printk's "[    3.113028]" */
@@ -25,7 +19,7 @@ const COM1 = 0x3f8;
 const UART_IER = 1;
 const UART_LSR = 5;
 
-export function printk(k: Kernel, text: string): void {
+export function printk(k: KernelRuntime, text: string): void {
   k.cpuTime(k.costs.printk);
   k.log.push({ t: k.now(), text });
   note(k, 'printk', text);
@@ -39,7 +33,7 @@ export function printk(k: Kernel, text: string): void {
 }
 
 /** serial8250_console_write(): save and clear IER, uart_console_write() char by char, wait, restore */
-export function consoleWrite(k: Kernel, s: string): void {
+export function consoleWrite(k: KernelRuntime, s: string): void {
   const c = k.cpu;
   const ier = c.inb(COM1 + UART_IER);
   c.outb(COM1 + UART_IER, 0);

@@ -3,8 +3,8 @@
  * kernel/workqueue.c: queue_work(), struct delayed_work with queue_delayed_work() and cancel_delayed_work()
  * (a worker is a task of the scheduler, src/kernel/sched/core.ts).
  */
-import { type KGen, type Kernel, note } from './sched/core.js';
-import { type Timer, addTimer } from './time/timer.js';
+import { type KGen, type KernelRuntime, type Timer, note } from '../include/linux/sched.js';
+import { addTimer } from './time/timer.js';
 
 /** struct delayed_work */
 export class DelayedWork {
@@ -21,12 +21,12 @@ export class DelayedWork {
 }
 
 /** queue_work(): a worker runs `fn` (a concurrency-managed pool on one CPU: another worker runs when one sleeps) */
-export function queueWork(k: Kernel, name: string, fn: () => KGen): void {
+export function queueWork(k: KernelRuntime, name: string, fn: () => KGen): void {
   k.spawn(name, 'worker', fn);
 }
 
 /** queue_delayed_work()/schedule_delayed_work(): false if it was already pending */
-export function queueDelayedWork(k: Kernel, dw: DelayedWork, delayJiffies: number): boolean {
+export function queueDelayedWork(k: KernelRuntime, dw: DelayedWork, delayJiffies: number): boolean {
   if (dw.pending) return false;
   if (delayJiffies === 0) {
     dw.queued = true;
@@ -45,14 +45,14 @@ export function queueDelayedWork(k: Kernel, dw: DelayedWork, delayJiffies: numbe
 }
 
 /** delayed_work_timer_fn() then the work: nothing if cancelled after it was queued */
-export function* runDelayed(k: Kernel, dw: DelayedWork): KGen {
+export function* runDelayed(k: KernelRuntime, dw: DelayedWork): KGen {
   if (!dw.queued) return; // cancelled after it was queued
   dw.queued = false;
   yield* dw.fn();
 }
 
 /** cancel_delayed_work(): true if it was pending */
-export function cancelDelayedWork(k: Kernel, dw: DelayedWork): boolean {
+export function cancelDelayedWork(k: KernelRuntime, dw: DelayedWork): boolean {
   let was = false;
   if (dw.timer && !dw.timer.cancelled) {
     dw.timer.cancelled = true;

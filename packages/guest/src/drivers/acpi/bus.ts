@@ -4,7 +4,7 @@
  */
 import { acpiPciLinkCrs, acpiPciLinkDis, acpiPciLinkSta } from './pci_link.js';
 import { acpiPciRootAdd } from './pci_root.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** drivers/acpi/bus.c acpi_init() */
 export function acpiInit(k: KernelState): void {

@@ -5,7 +5,7 @@
  */
 import { rawPciRead, rawPciWrite } from '../../arch/x86/pci/common.js';
 import { PCI_HEADER_TYPE } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** acpi_os_read_pci_configuration() of a PCI_Config op-region field: raw_pci_read */
 export function acpiOsReadPciConfiguration(k: KernelState, bus: number, devfn: number, offset: number): number {

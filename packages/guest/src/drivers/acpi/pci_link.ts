@@ -4,7 +4,7 @@
  * reads and writes the PIIX/ICH9 PIRQ routing registers.
  */
 import { acpiOsReadPciConfiguration, acpiOsWritePciConfiguration } from './osl.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** QEMU's link `_STA`: IQST(PRQx) */
 export function acpiPciLinkSta(k: KernelState, i: number): number {

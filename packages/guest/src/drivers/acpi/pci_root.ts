@@ -6,10 +6,9 @@
 import { PCI_PROBE_MMCONF } from '../../arch/x86/include/asm/pci_x86.js';
 import { pciMmcfg } from '../../arch/x86/pci/mmconfig_64.js';
 import type { AcpiHostBridge } from '../../cpu.js';
-import { acpiphpEnumerateSlots } from '../pci/hotplug/acpiphp_glue.js';
 import { pciScanChildBus } from '../pci/probe.js';
 import type { PciBusState } from '../../include/linux/pci.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** drivers/acpi/pci_root.c acpi_pci_root_add() */
 export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
@@ -47,7 +46,7 @@ export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
   };
   k.pciRootBuses.push(bus);
   // pci_create_root_bus() -> pcibios_add_bus() -> acpi_pci_add_bus() -> acpiphp_enumerate_slots()
-  acpiphpEnumerateSlots(k, bus);
+  k.pcibiosAddBus(k, bus);
   pciScanChildBus(k, bus);
   k.onPhase?.('pci_acpi_scan_root', 'end');
 }

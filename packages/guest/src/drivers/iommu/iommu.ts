@@ -7,15 +7,8 @@
  * without ACS (get_pci_function_alias_group()). ACS counts as enabled wherever the capability exists:
  * pci_enable_acs() sets its bits when an IOMMU is present.
  */
-import { pciName, pcieType, type PciBusState, type PciDev } from '../../include/linux/pci.js';
-import {
-  PCI_EXP_TYPE_DOWNSTREAM,
-  PCI_EXP_TYPE_PCIE_BRIDGE,
-  PCI_EXP_TYPE_PCI_BRIDGE,
-  PCI_EXP_TYPE_RC_EC,
-  PCI_EXP_TYPE_ROOT_PORT,
-  PCI_EXP_TYPE_UPSTREAM,
-} from '../../include/uapi/linux/pci_regs.js';
+import { type PciBusState, type PciDev, pciName, pcieType } from '../../include/linux/pci.js';
+import { PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_PCI_BRIDGE, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM } from '../../include/uapi/linux/pci_regs.js';
 
 /** Why a group holds what it holds: the first reason that joined another function to it. */
 export type IommuGroupReason =

@@ -7,7 +7,7 @@
 import { rawPciRead, rawPciWrite } from '../../arch/x86/pci/common.js';
 import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
 import { PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 // pci_read_config_*: via the bus's ops; config space past cfg_size is not accessed (pci_read_config checks)
 /** pci_read_config_{byte,word,dword}(): through the bus's ops (raw_pci_read) */

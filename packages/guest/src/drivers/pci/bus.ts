@@ -4,7 +4,7 @@
  */
 import { forEachPciDev } from './search.js';
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_walk_bus(): every device below, depth-first */
 export function* pciWalkBus(k: KernelState, bus: PciBusState): Generator<PciDev> {

@@ -6,7 +6,7 @@ import { pciReadConfig, pciWriteConfig } from './access.js';
 import { pciIntx } from './pci.js';
 import { GuestError } from '../../errors.js';
 import type { PciDev } from '../../include/linux/pci.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_msix_clear_and_set_ctrl() */
 export function pciMsixClearAndSetCtrl(k: KernelState, dev: PciDev, clear: number, set: number): void {

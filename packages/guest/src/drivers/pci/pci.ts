@@ -5,9 +5,9 @@
  */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { GuestError } from '../../errors.js';
-import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
-import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXP_TYPE_ROOT_PORT, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { PciDev } from '../../include/linux/pci.js';
+import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_find_capability() -> __pci_bus_find_cap_start() + __pci_find_next_cap_ttl() */
 export function pciFindCapability(k: KernelState, dev: PciDev, cap: number): number {
@@ -77,15 +77,6 @@ export function pcieSetMps(k: KernelState, dev: PciDev, mps: number): void {
   const v = (Math.log2(mps) - 7) << 5;
   if (v >> 5 > (dev.devcap & 7)) return;
   pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_DEVCTL, 0xe0, v);
-}
-
-/** pcie_find_root_port() */
-export function pcieFindRootPort(k: KernelState, dev: PciDev): PciDev | null {
-  for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
-    const s = b.self;
-    if (s && s.pcieCap && pcieType(s) === PCI_EXP_TYPE_ROOT_PORT) return s;
-  }
-  return null;
 }
 
 /** __pcie_print_link_status(dev, false): pcie_bandwidth_capable() then pcie_bandwidth_available() */

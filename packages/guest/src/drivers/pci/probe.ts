@@ -9,17 +9,16 @@ import { mask, rawPciReadBits } from '../../arch/x86/pci/common.js';
 import type { AcpiPciDevice } from '../../cpu.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { pciBusAddDevices } from './bus.js';
-import { acpiphpEnumerateSlots } from './hotplug/acpiphp_glue.js';
-import { pciConfigureAri, pciFindCapability, pciFindExtCapability, pciFindVsecCapability, pcieFindRootPort, pcieGetMps, pcieReportDowntraining, pcieSetMps } from './pci.js';
+import { pciConfigureAri, pciFindCapability, pciFindExtCapability, pciFindVsecCapability, pcieGetMps, pcieReportDowntraining, pcieSetMps } from './pci.js';
 import { pcieAspmInitLinkState } from './pcie/aspm.js';
 import { pciFixupEarly, pciFixupHeader } from './quirks.js';
 import { forEachPciDev, pciFindBus } from './search.js';
 import { assignBusResources } from './setup-bus.js';
 import { GuestError } from '../../errors.js';
-import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
+import { type PciBusState, type PciDev, pciName, pcieFindRootPort, pcieType } from '../../include/linux/pci.js';
 import { PCI_CLASS_BRIDGE_CARDBUS, PCI_CLASS_BRIDGE_HOST, PCI_CLASS_BRIDGE_PCI, PCI_CLASS_STORAGE_IDE } from '../../include/linux/pci_ids.js';
 import { PCI_BASE_ADDRESS_0, PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_MASTER_ABORT, PCI_BRIDGE_CTL_SERR, PCI_CAP_ID_AF, PCI_CAP_ID_EA, PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_PCIX, PCI_CAP_ID_PM, PCI_CAP_ID_SSVID, PCI_CAP_ID_VPD, PCI_CLASS_PROG, PCI_CLASS_REVISION, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_RC_END, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_DPC, PCI_EXT_CAP_ID_ERR, PCI_EXT_CAP_ID_L1SS, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_PASID, PCI_EXT_CAP_ID_PRI, PCI_EXT_CAP_ID_PTM, PCI_EXT_CAP_ID_REBAR, PCI_EXT_CAP_ID_SRIOV, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_HEADER_TYPE, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_IO_LIMIT, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT, PCI_PRIMARY_BUS, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS1, PCI_STATUS, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 import { hex2 } from '../../lib/vsprintf.js';
 import { config } from '../../version.js';
 
@@ -437,7 +436,7 @@ export function pciAddNewBus(k: KernelState, parent: PciBusState, dev: PciDev, b
     k.log.push(`pci_bus 0000:${hex2(busnr)}: extended config space not accessible`);
   }
   // pcibios_add_bus() -> acpiphp_enumerate_slots()
-  acpiphpEnumerateSlots(k, child);
+  k.pcibiosAddBus(k, child);
   return child;
 }
 
@@ -532,7 +531,7 @@ export function pciConfigureDevice(k: KernelState, dev: PciDev): void {
   if (dev.pcieCap) {
     const t = pcieType(dev);
     if (t !== PCI_EXP_TYPE_ROOT_PORT && t !== PCI_EXP_TYPE_UPSTREAM && t !== PCI_EXP_TYPE_DOWNSTREAM && t !== PCI_EXP_TYPE_RC_EC) {
-      const rp = pcieFindRootPort(k, dev);
+      const rp = pcieFindRootPort(dev);
       if (rp) {
         const rpLnkctl = pcieCapabilityRead(k, rp, PCI_EXP_LNKCTL, 2);
         pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_LNKCTL, 0x8, rpLnkctl & 0x8);
@@ -637,7 +636,10 @@ export function pciHpAddBridge(k: KernelState, dev: PciDev): boolean {
   const end = parent.busnEnd;
   let busnr = parent.number;
   for (; busnr <= end; busnr++) if (!pciFindBus(k, busnr)) break;
-  if (busnr-- > end) return false;
+  if (busnr-- > end) {
+    k.hp?.printk(`pci ${pciName(dev)}: No bus number available for hot-added bridge`);
+    return false;
+  }
   busnr = pciScanBridgeExtend(k, parent, dev, busnr, 0, 0);
   pciScanBridgeExtend(k, parent, dev, busnr, end - busnr, 1);
   return dev.subordinate !== null;

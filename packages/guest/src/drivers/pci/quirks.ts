@@ -8,7 +8,7 @@ import { forEachPciDev } from './search.js';
 import type { PciDev } from '../../include/linux/pci.js';
 import { PCI_CLASS_BRIDGE_HOST, PCI_CLASS_DISPLAY_VGA } from '../../include/linux/pci_ids.js';
 import { PCI_CACHE_LINE_SIZE } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_fixup_device(pci_fixup_early): the quirks that match QEMU's devices */
 export function pciFixupEarly(k: KernelState, dev: PciDev): void {

@@ -3,7 +3,7 @@
  * drivers/pci/remove.c: pci_stop_and_remove_bus_device().
  */
 import type { PciDev } from '../../include/linux/pci.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_stop_and_remove_bus_device(): children first, then the device leaves its bus */
 export function pciStopAndRemoveBusDevice(k: KernelState, dev: PciDev): void {

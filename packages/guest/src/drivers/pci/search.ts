@@ -3,7 +3,7 @@
  * drivers/pci/search.c: pci_find_bus(), and the device list for_each_pci_dev() walks.
  */
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** pci_find_bus(0, n) */
 export function pciFindBus(k: KernelState, n: number): PciBusState | null {

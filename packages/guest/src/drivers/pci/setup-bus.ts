@@ -5,12 +5,11 @@
  * pci_assign_unassigned_bridge_resources() as the hot-plug drivers call it.
  */
 import { e820SetupPciGap } from '../../arch/x86/kernel/e820.js';
-import { pcibiosAllocateResources } from '../../arch/x86/pci/i386.js';
 import { pciReadConfig, pciWriteConfig } from './access.js';
 import { pciStdUpdateResource } from './setup-res.js';
-import { type BarResource, type PciBusState, type PciDev, pciName } from '../../include/linux/pci.js';
+import { type BarResource, type PciBusState, type PciDev, type SizedWindow, type SizedWindows, pciName } from '../../include/linux/pci.js';
 import { PCI_BRIDGE_CONTROL, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_MEMORY_BASE, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** drivers/pci/setup-bus.c __pci_setup_bridge(): reprogram the windows, then BRIDGE_CONTROL */
 export function pciSetupBridge(k: KernelState, bus: PciBusState): void {
@@ -272,21 +271,6 @@ export function assignBusResources(k: KernelState, bus: PciBusState, setupSelf: 
   }
 }
 
-/** A bridge window pbus_size_io()/pbus_size_mem() sized: `size` required, `add` on realloc_head. */
-export interface SizedWindow {
-  size: number;
-  add: number;
-  /** b_res->start (IORESOURCE_STARTALIGN), or the add_align when larger */
-  align: number;
-}
-
-export interface SizedWindows {
-  io: SizedWindow | null;
-  mem: SizedWindow | null;
-  pref: SizedWindow | null;
-  /** where the prefetchable window's contents came from: 64-bit pref only, or all prefetchable */
-  prefHolds: 'mem64pref' | 'pref' | null;
-}
 
 
 /** a range of bus addresses taken by a BAR or a window */
@@ -338,3 +322,25 @@ export function alignUp(x: number, a: number): number {
 /** PCIBIOS_MIN_IO (arch/x86/include/asm/pci.h) */
 const PCIBIOS_MIN_IO = 0x1000;
 
+/**
+ * pcibios_allocate_resources() (arch/x86/pci/i386.c): every BAR and bridge window firmware programmed is
+ * taken. Kept here, beside the assignment that starts from it, because the hot-plug paths below need it too
+ * and arch/x86/pci/i386.ts builds on this file (one direction of import).
+ */
+export function pcibiosAllocateResources(k: KernelState, bus: PciBusState, claimed: Interval[]): void {
+  for (const dev of bus.devices) {
+    for (const b of dev.bars) if (b.start) claimed.push({ io: b.io, start: b.start, end: b.start + b.size - 1 });
+    const w = dev.windows;
+    // pcibios_allocate_bridge_resources(): a window at address 0 ("something is wrong with the region") is
+    // invalidated; pci_bridge_check_ranges() brings it back unassigned for __pci_bus_size_bridges()
+    if (w) {
+      if (w.io?.start === 0) w.io = null;
+      if (w.mem?.start === 0) w.mem = null;
+      if (w.pref?.start === 0) w.pref = null;
+    }
+    if (w?.io) claimed.push({ io: true, start: w.io.start, end: w.io.end });
+    if (w?.mem) claimed.push({ io: false, start: w.mem.start, end: w.mem.end });
+    if (w?.pref) claimed.push({ io: false, start: w.pref.start, end: w.pref.end });
+    if (dev.subordinate) pcibiosAllocateResources(k, dev.subordinate, claimed);
+  }
+}

@@ -5,7 +5,7 @@
 import { pciReadConfig, pciWriteConfig } from './access.js';
 import type { BarResource, PciDev } from '../../include/linux/pci.js';
 import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** setup-res.c pci_std_update_resource(): a 64-bit BAR is written with memory decode off */
 export function pciStdUpdateResource(k: KernelState, dev: PciDev, b: BarResource): void {

@@ -7,7 +7,7 @@ import { forEachPciDev } from './search.js';
 import type { PciBusState, PciDev } from '../../include/linux/pci.js';
 import { PCI_CLASS_DISPLAY_VGA } from '../../include/linux/pci_ids.js';
 import { PCI_BRIDGE_CONTROL, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY } from '../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../init/main.js';
+import type { KernelState } from '../../init/state.js';
 
 /** drivers/pci/vgaarb.c vga_arb_device_init(): vga_arbiter_add_pci_device() each, then vga_arb_select_default_device() */
 export function vgaArbDeviceInit(k: KernelState): void {

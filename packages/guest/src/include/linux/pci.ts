@@ -1,9 +1,11 @@
 /**
  * @module
  * include/linux/pci.h: `struct pci_dev`, `struct pci_bus` and the resources, with what this model needs of
- * them, and the small inline helpers (pci_pcie_type(), pci_name()).
+ * them, and the small inline helpers (pci_pcie_type(), pci_name(), pcie_find_root_port()); also the PCI
+ * core's own records the kernel state holds (a sized bridge window on realloc_head, struct pcie_link_state).
  */
 import type { AcpiPciDevice } from '../../cpu.js';
+import { PCI_EXP_TYPE_ROOT_PORT } from '../uapi/linux/pci_regs.js';
 import { hex2 } from '../../lib/vsprintf.js';
 
 
@@ -100,4 +102,37 @@ export function pcieType(dev: PciDev): number {
 /** pci_name(): the BDF as Linux prints it */
 export function pciName(dev: PciDev): string {
   return `0000:${hex2(dev.bus.number)}:${hex2(dev.devfn >> 3)}.${dev.devfn & 7}`;
+}
+
+/** A bridge window pbus_size_io()/pbus_size_mem() sized: `size` required, `add` on realloc_head. */
+export interface SizedWindow {
+  size: number;
+  add: number;
+  /** b_res->start (IORESOURCE_STARTALIGN), or the add_align when larger */
+  align: number;
+}
+
+export interface SizedWindows {
+  io: SizedWindow | null;
+  mem: SizedWindow | null;
+  pref: SizedWindow | null;
+  /** where the prefetchable window's contents came from: 64-bit pref only, or all prefetchable */
+  prefHolds: 'mem64pref' | 'pref' | null;
+}
+
+/** struct pcie_link_state: the link below a downstream port, its upstream link, the ASPM states */
+export interface PcieLinkState {
+  parent: PciDev | null;
+  aspmSupport: number;
+  aspmEnabled: number;
+  aspmCapable: number;
+}
+
+/** pcie_find_root_port(): the root port above the device */
+export function pcieFindRootPort(dev: PciDev): PciDev | null {
+  for (let b: PciBusState | null = dev.bus; b; b = b.parent) {
+    const s = b.self;
+    if (s && s.pcieCap && pcieType(s) === PCI_EXP_TYPE_ROOT_PORT) return s;
+  }
+  return null;
 }

@@ -12,43 +12,19 @@
  * {@link GuestCpuCosts}.
  */
 import type { Cpu, CpuidResult } from '../../cpu.js';
+import { type HostEvent, type IrqReturn, type KGen, type KOp, type KernelLogLine, type KernelRuntime, type KernelTraceHook, type RtState, type Task, type Timer, WaitQueue, note, registerRt } from '../../include/linux/sched.js';
 import { type GuestCpuCosts, ZERO_GUEST_CPU_COSTS } from '../costs.js';
-import { type IrqAction, type IrqReturn, dispatchIrqs, freeIrq, irqWakeThread, raiseIrq, requestThreadedIrq } from '../irq.js';
+import { dispatchIrqs, freeIrq, irqWakeThread, raiseIrq, requestThreadedIrq } from '../irq.js';
 import { KMutex, mutexLock, mutexUnlock } from '../locking/mutex.js';
-import { type KernelLogLine, printk } from '../printk.js';
-import { WaitQueue, waitEventTimeout, wakeUp } from './wait.js';
-import { INITIAL_JIFFIES, TICK_NSEC, type Timer, addTimer, msleep, sleepUntil } from '../time/timer.js';
+import { printk } from '../printk.js';
+import { waitEventTimeout, wakeUp } from './wait.js';
+import { INITIAL_JIFFIES, TICK_NSEC, addTimer, msleep, sleepUntil } from '../time/timer.js';
 import { DelayedWork, cancelDelayedWork, queueDelayedWork, queueWork } from '../workqueue.js';
 
-/** What a piece of kernel code yields when it gives the CPU away. */
-export type KOp =
-  | { readonly op: 'sleep'; readonly until: number; readonly why: string }
-  | { readonly op: 'wait'; readonly queue: WaitQueue; readonly until: number; readonly why: string };
-
-/** A kernel code path that can sleep. */
-export type KGen<T = void> = Generator<KOp, T, void>;
 
 
-export interface Task {
-  readonly id: number;
-  readonly name: string;
-  readonly kind: 'irq-thread' | 'worker' | 'kthread';
-  gen: KGen | null;
-  /** runnable from this time */
-  wake: number;
-  /** blocked on a queue (until `wake` as a timeout, Infinity for none) */
-  waiting: WaitQueue | null;
-  /** why it last slept, for the trace */
-  why: string;
-  /** set by wake_up() on the queue it waited on */
-  woken: boolean;
-  /** when it last gave the CPU away (for the 'slept' trace) */
-  sleptAt: number;
-}
 
 
-/** A hook the kernel calls at interesting points (the hot-plug report follows them). */
-export type KernelTraceHook = (t: number, what: string, detail?: string) => void;
 
 export interface KernelOptions {
   /** `console=ttyS0` on the command line: printk writes each line to the 8250 UART at 0x3f8 */
@@ -57,55 +33,15 @@ export interface KernelOptions {
   onTrace?: KernelTraceHook;
 }
 
-/** An event the host (QEMU's main loop, the QMP monitor) runs at a virtual time. */
-interface HostEvent {
-  readonly t: number;
-  readonly seq: number;
-  readonly fn: () => void;
-}
 
-/**
- * What the run-time's parts share (kernel/time/timer.ts, workqueue.ts, irq.ts, printk.ts, sched/wait.ts,
- * locking/mutex.ts reach it through {@link rt}); not part of the package's API.
- */
-export interface RtState {
-  /** the CPU under the run-time (each access of {@link Kernel.cpu} goes to it) */
-  readonly raw: Cpu;
-  readonly serialConsole: boolean;
-  readonly trace: KernelTraceHook | null;
-  readonly tasks: Task[];
-  readonly timers: Timer[];
-  readonly hostEvents: HostEvent[];
-  readonly irqs: Map<string, IrqAction[]>;
-  readonly pendingIrqs: string[];
-  nextId: number;
-  hostSeq: number;
-  inHardirq: boolean;
-  inHost: boolean;
-  /** the task running now (null: the init task, or idle) */
-  current: Task | null;
-  /** console output in progress (printk from a printk is not written twice) */
-  inConsole: boolean;
-}
 
-let stateOf: (k: Kernel) => RtState;
-
-/** the run-time's shared state */
-export function rt(k: Kernel): RtState {
-  return stateOf(k);
-}
-
-/** the trace hook at an interesting point */
-export function note(k: Kernel, what: string, detail?: string): void {
-  stateOf(k).trace?.(k.now(), what, detail);
-}
 
 /**
  * The kernel's runtime. The guest's accesses go through {@link Kernel.cpu}, which fires host events that
  * are due before each access and runs pending hard interrupts after it (an interrupt is taken at the next
  * instruction boundary, as on real hardware when interrupts are enabled).
  */
-export class Kernel {
+export class Kernel implements KernelRuntime {
   /** the CPU the kernel's code runs on: every access fires due host events before and interrupts after */
   readonly cpu: Cpu;
 
@@ -120,10 +56,6 @@ export class Kernel {
   consolePio = 0;
 
   readonly #s: RtState;
-
-  static {
-    stateOf = (k) => k.#s;
-  }
 
   constructor(raw: Cpu, opts: KernelOptions = {}) {
     this.costs = opts.costs ?? ZERO_GUEST_CPU_COSTS;
@@ -143,6 +75,7 @@ export class Kernel {
       current: null,
       inConsole: false,
     };
+    registerRt(this, this.#s);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const k = this;
     const before = (): void => k.hostDue();

@@ -2,16 +2,12 @@
  * @module
  * kernel/sched/wait.c: wait queues, wait_event_timeout(), wake_up().
  */
-import { type KGen, type Kernel, rt } from './core.js';
+import { type KGen, type KernelRuntime, WaitQueue, rt } from '../../include/linux/sched.js';
 import { timerBucketExpiry } from '../time/timer.js';
 
-/** wait_queue_head_t */
-export class WaitQueue {
-  constructor(readonly name: string) {}
-}
 
 /** wait_event_timeout(queue, cond, timeout): true if cond became true */
-export function* waitEventTimeout(k: Kernel, queue: WaitQueue, cond: () => boolean, timeoutJiffies: number, why: string): KGen<boolean> {
+export function* waitEventTimeout(k: KernelRuntime, queue: WaitQueue, cond: () => boolean, timeoutJiffies: number, why: string): KGen<boolean> {
   if (cond()) return true;
   const now = k.jiffies();
   const until = k.timeOfJiffy(timerBucketExpiry(now + timeoutJiffies, now));
@@ -23,7 +19,7 @@ export function* waitEventTimeout(k: Kernel, queue: WaitQueue, cond: () => boole
 }
 
 /** wake_up(queue) */
-export function wakeUp(k: Kernel, queue: WaitQueue): void {
+export function wakeUp(k: KernelRuntime, queue: WaitQueue): void {
   for (const t of rt(k).tasks) {
     if (t.waiting === queue) {
       t.waiting = null;

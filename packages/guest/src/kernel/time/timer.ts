@@ -5,7 +5,7 @@
  * LVL_SHIFT(lvl)`, so it fires one level-granule after its expiry at the latest; add_timer(), msleep()
  * (msecs_to_jiffies(ms) + 1 jiffies) and schedule_timeout().
  */
-import { type KGen, type Kernel, rt } from '../sched/core.js';
+import { type KGen, type KernelRuntime, type Timer, rt } from '../../include/linux/sched.js';
 
 /** CONFIG_HZ: Debian's CONFIG_HZ_250 */
 export const HZ = 250;
@@ -41,17 +41,9 @@ export function timerBucketExpiry(expires: number, clk: number): number {
 }
 
 
-/** A kernel timer (struct timer_list): fires in softirq context at `fireAt`. */
-export interface Timer {
-  readonly id: number;
-  readonly expires: number;
-  readonly fireAt: number;
-  readonly fn: () => void;
-  cancelled: boolean;
-}
 
 /** msleep(): schedule_timeout_uninterruptible(msecs_to_jiffies(ms) + 1) */
-export function* msleep(k: Kernel, ms: number, why = `msleep(${ms})`): KGen {
+export function* msleep(k: KernelRuntime, ms: number, why = `msleep(${ms})`): KGen {
   const timeout = msecsToJiffies(ms) + 1;
   const now = k.jiffies();
   const bucket = timerBucketExpiry(now + timeout, now);
@@ -59,12 +51,12 @@ export function* msleep(k: Kernel, ms: number, why = `msleep(${ms})`): KGen {
 }
 
 /** schedule_timeout() in ns resolution for code that sleeps on its own clock (e.g. usleep_range) */
-export function* sleepUntil(k: Kernel, t: number, why: string): KGen {
+export function* sleepUntil(k: KernelRuntime, t: number, why: string): KGen {
   yield { op: 'sleep', until: t, why };
 }
 
 /** add_timer() with timer->expires = `expires` (jiffies) */
-export function addTimer(k: Kernel, expires: number, fn: () => void): Timer {
+export function addTimer(k: KernelRuntime, expires: number, fn: () => void): Timer {
   const clk = k.jiffies();
   const t: Timer = { id: rt(k).nextId++, expires, fireAt: k.timeOfJiffy(timerBucketExpiry(expires, clk)), fn, cancelled: false };
   rt(k).timers.push(t);

@@ -3,7 +3,7 @@
  * arch/x86/kernel/e820.c: the E820 queries PCI makes (e820__mapped_all() for the MMCONFIG window,
  * e820__setup_pci_gap() for PCIBIOS_MIN_MEM).
  */
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** e820__mapped_all(): [start, end) is covered by entries of `type` */
 export function e820MappedAll(k: KernelState, start: number, end: number, type: number): boolean {

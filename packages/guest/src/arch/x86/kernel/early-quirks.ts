@@ -5,7 +5,7 @@
  */
 import { earlyPciAllowed, readPciConfig } from '../pci/early.js';
 import { PCI_CLASS_DEVICE, PCI_DEVICE_ID, PCI_HEADER_TYPE, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/kernel/early-quirks.c early_quirks() -> early_pci_scan_bus(0) */
 export function earlyQuirks(k: KernelState): void {

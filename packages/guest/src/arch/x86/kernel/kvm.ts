@@ -4,7 +4,7 @@
  * default for KVM guests" (Julia Suvorova; v2 gated by a PV feature bit) where the series applied it.
  */
 import { regsToString } from './cpu/common.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** KVM_CPUID_SIGNATURE, KVM_CPUID_FEATURES (arch/x86/include/uapi/asm/kvm_para.h) */
 export const KVM_CPUID_SIGNATURE = 0x40000000;

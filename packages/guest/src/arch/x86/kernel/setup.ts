@@ -4,7 +4,7 @@
  */
 import { readPciConfig } from '../pci/early.js';
 import { PCI_DEVICE_ID, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/kernel/setup.c snb_gfx_workaround_needed() */
 export function snbGfxWorkaroundNeeded(k: KernelState): void {

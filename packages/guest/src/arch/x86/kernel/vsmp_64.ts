@@ -4,7 +4,7 @@
  */
 import { earlyPciAllowed, readPciConfig } from '../pci/early.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/kernel/vsmp_64.c detect_vsmp_box() */
 export function detectVsmpBox(k: KernelState): void {

@@ -6,7 +6,7 @@
 import { readPciConfig } from './early.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/pci/amd_bus.c amd_postcore_init() -> early_root_info_init() */
 export function amdPostcoreInit(k: KernelState): void {

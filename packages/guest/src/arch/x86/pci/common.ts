@@ -8,7 +8,7 @@
  * set (PCI_CONF1_ADDRESS, an absent function's 0xffffffff) would be boxed in a fresh heap number at every call
  * V8 does not inline; the vendor-ID probe of ~8,200 absent functions per boot is the hot path.
  */
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** pv enumeration: a function the VMM did not list is not probed */
 export function pvAbsent(k: KernelState, bus: number, devfn: number): boolean {

@@ -8,7 +8,7 @@ import { kvmParaAvailable } from '../kernel/kvm.js';
 import { bitsOf, mask, pvAbsent } from './common.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_CLASS_DEVICE, PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /**
  * pci_conf1_read(). Dwords go to the CPU and come back as the int32 of their bytes (see {@link Cpu}), and
@@ -62,7 +62,7 @@ export function pciDirectProbe(k: KernelState): number {
 }
 
 /** pci_sanity_check(): trusted without a look when the BIOS is from 2001 or later */
-export function pciSanityCheck(k: KernelState, o: PciRawOps): boolean {
+export function pciSanityCheck(k: KernelState, o: PciRawOps<KernelState>): boolean {
   if (k.pciProbe & PCI_NO_CHECKS) return true;
   if (dmiBiosYear(k.info.dmiBiosDate) >= 2001) return true;
   for (let devfn = 0; devfn < 0x100; devfn++) {
@@ -84,7 +84,7 @@ export function pciDirectInit(k: KernelState, type: number): void {
 }
 
 /** `struct pci_raw_ops pci_direct_conf1` */
-export const pciDirectConf1: PciRawOps = { read: pciConf1Read, write: pciConf1Write };
+export const pciDirectConf1: PciRawOps<KernelState> = { read: pciConf1Read, write: pciConf1Write };
 
 /** dmi_get_bios_year(): the year of the DMI BIOS date, 0 when unknown */
 function dmiBiosYear(date: string | null): number {

@@ -4,7 +4,7 @@
  */
 import { PCI_PROBE_CONF1, PCI_PROBE_NOEARLY } from '../include/asm/pci_x86.js';
 import { bitsOf, pvAbsent } from './common.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/pci/early.c read_pci_config*(): conf1, no lock, no check */
 export function readPciConfig(k: KernelState, bus: number, slot: number, fn: number, off: number, len: 1 | 2 | 4): number {

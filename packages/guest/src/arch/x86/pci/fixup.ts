@@ -5,7 +5,7 @@
 import { pciReadConfig, pciWriteConfig } from '../../../drivers/pci/access.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
 import { PCI_BRIDGE_CONTROL, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/pci/fixup.c pci_fixup_video() */
 export function pciFixupVideo(k: KernelState, dev: PciDev): void {

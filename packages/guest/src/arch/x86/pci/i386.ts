@@ -1,11 +1,12 @@
 /**
  * @module
- * arch/x86/pci/i386.c: pcibios_allocate_resources() (what firmware assigned is claimed) and
- * pcibios_assign_resources() (the rest assigned from the host bridge's windows).
+ * arch/x86/pci/i386.c: pcibios_assign_resources() (what firmware left unassigned, assigned from the host
+ * bridge's windows; pcibios_allocate_resources(), which claims what firmware assigned, is in
+ * drivers/pci/setup-bus.ts, whose hot-plug paths use it too).
  */
-import { type Interval, type Window, pbusAssignResourcesSorted, pciBusSizeBridges } from '../../../drivers/pci/setup-bus.js';
+import { type Interval, type Window, pbusAssignResourcesSorted, pciBusSizeBridges, pcibiosAllocateResources } from '../../../drivers/pci/setup-bus.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /**
  * arch/x86/pci/i386.c pcibios_assign_resources() -> pci_assign_unassigned_resources(): per bus, assign what
@@ -23,24 +24,6 @@ export function pcibiosAssignResources(k: KernelState): void {
   }
 }
 
-/** pcibios_allocate_resources(): every BAR and bridge window firmware programmed is taken */
-export function pcibiosAllocateResources(k: KernelState, bus: PciBusState, claimed: Interval[]): void {
-  for (const dev of bus.devices) {
-    for (const b of dev.bars) if (b.start) claimed.push({ io: b.io, start: b.start, end: b.start + b.size - 1 });
-    const w = dev.windows;
-    // pcibios_allocate_bridge_resources(): a window at address 0 ("something is wrong with the region") is
-    // invalidated; pci_bridge_check_ranges() brings it back unassigned for __pci_bus_size_bridges()
-    if (w) {
-      if (w.io?.start === 0) w.io = null;
-      if (w.mem?.start === 0) w.mem = null;
-      if (w.pref?.start === 0) w.pref = null;
-    }
-    if (w?.io) claimed.push({ io: true, start: w.io.start, end: w.io.end });
-    if (w?.mem) claimed.push({ io: false, start: w.mem.start, end: w.mem.end });
-    if (w?.pref) claimed.push({ io: false, start: w.pref.start, end: w.pref.end });
-    if (dev.subordinate) pcibiosAllocateResources(k, dev.subordinate, claimed);
-  }
-}
 
 /** every device, each bus's list with its subordinate buses depth-first (pcibios_allocate_resources()) */
 export function* pcibiosBusDepthFirst(k: KernelState): Generator<PciDev> {

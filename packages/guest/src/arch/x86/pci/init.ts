@@ -6,8 +6,7 @@ import { PCI_PROBE_NOEARLY } from '../include/asm/pci_x86.js';
 import { kvmParaHasFeature, kvmPciArchInit } from '../kernel/kvm.js';
 import { pciDirectInit, pciDirectProbe } from './direct.js';
 import { pciMmcfgEarlyInit } from './mmconfig-shared.js';
-import type { KernelState } from '../../../init/main.js';
-import { config } from '../../../version.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** arch/x86/pci/init.c pci_arch_init() */
 export function pciArchInit(k: KernelState): void {

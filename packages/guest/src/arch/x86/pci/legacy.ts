@@ -10,7 +10,7 @@ import { pciScanChildBus } from '../../../drivers/pci/probe.js';
 import { pciFindBus } from '../../../drivers/pci/search.js';
 import type { PciBusState } from '../../../include/linux/pci.js';
 import { PCI_COMMAND } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 import { hex2 } from '../../../lib/vsprintf.js';
 
 /** pci_subsys_init(): pci_legacy_init(), pcibios_fixup_peer_bridges(), then pcibios_init() -> pcibios_resource_survey() */

@@ -9,7 +9,7 @@ import { kvmParaAvailable } from '../kernel/kvm.js';
 import { pciMmcfg } from './mmconfig_64.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 import { hex2, hex4 } from '../../../lib/vsprintf.js';
 
 /** mmconfig-shared.c pci_mmcfg_early_init() -> __pci_mmcfg_init(1) */

@@ -5,7 +5,7 @@
  */
 import type { PciRawOps } from '../include/asm/pci_x86.js';
 import { bitsOf, pvAbsent } from './common.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** pci_dev_base() + PCI_MMCFG_ADDR(): below 4 GiB as the int32 of its bits (see Cpu), which V8 passes without allocating */
 export function pciDevBase(k: KernelState, bus: number, devfn: number, reg: number): number {
@@ -35,4 +35,4 @@ export function pciMmcfgWrite(k: KernelState, _domain: number, bus: number, devf
 }
 
 /** `struct pci_raw_ops pci_mmcfg` */
-export const pciMmcfg: PciRawOps = { read: pciMmcfgRead, write: pciMmcfgWrite };
+export const pciMmcfg: PciRawOps<KernelState> = { read: pciMmcfgRead, write: pciMmcfgWrite };

@@ -12,15 +12,14 @@
  */
 import { pciHostBridgeNative } from '../../acpi/pci_root.js';
 import { pcieCapabilityRead } from '../access.js';
-import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciBusAddDevices } from '../bus.js';
+import { pciBusReadDevVendorId, pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciBusAssignResources } from '../setup-bus.js';
-import type { HotplugRuntime } from '../../../hotplug.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
-import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn } from '../../../kernel/irq.js';
-import type { KGen } from '../../../kernel/sched/core.js';
-import { kernelStateOf } from '../../../linux.js';
-import { since } from '../../../version.js';
+import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
+import type { IrqReturn, KGen } from '../../../include/linux/sched.js';
+import { type KernelState, kernelStateOf } from '../../../init/state.js';
 
 /** acpiphp_enumerate_slots() -> acpiphp_add_context() */
 export function acpiphpEnumerateSlots(k: KernelState, bus: PciBusState): void {
@@ -93,7 +92,7 @@ export class Acpiphp {
   /** the GPE a method is running for (dispatch disabled it) */
 
   constructor(
-    private readonly rt: HotplugRuntime,
+    private readonly rt: HotplugContext,
     readonly tables: AcpiPciHotplugTables,
   ) {
     this.gpeEnabled = new Set(tables.enabledGpes);
@@ -358,7 +357,7 @@ export class Acpiphp {
   /** trim_stale_devices(): no _STA, so pci_device_is_present() */
   private trimStaleDevices(dev: PciDev): void {
     if (pciBusReadDevVendorId(this.linux, dev.bus, dev.devfn) === null) {
-      this.rt.removeDevice(dev);
+      pciStopAndRemoveBusDevice(this.linux, dev);
       return;
     }
     if (dev.subordinate) for (const c of [...dev.subordinate.devices].reverse()) this.trimStaleDevices(c);
@@ -372,7 +371,7 @@ export class Acpiphp {
     } else {
       this.rescanSlot(slot);
       for (const d of bus.devices) {
-        if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device && !d.subordinate) this.rt.addBridge(d);
+        if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device && !d.subordinate) pciHpAddBridge(this.linux, d);
       }
       pciBusAssignResources(this.linux, bus);
     }
@@ -380,16 +379,16 @@ export class Acpiphp {
     for (const d of [...bus.devices].reverse()) {
       if (d.bars.some((b) => !b.start && b.size)) {
         this.rt.printk(`pci ${this.rt.name(d)}: BARs could not be assigned, removing it`);
-        this.rt.removeDevice(d);
+        pciStopAndRemoveBusDevice(this.linux, d);
       }
     }
-    this.rt.busAddDevices(bus);
+    pciBusAddDevices(this.linux, bus);
     slot.enabled = slot.funcs.every((fn) => bus.devices.some((d) => d.devfn === ((slot.device << 3) | fn)));
   }
 
   /** disable_slot() */
   private disableSlot(slot: AcpiphpSlot): void {
-    for (const d of [...slot.bus.devices].reverse()) if (d.devfn >> 3 === slot.device) this.rt.removeDevice(d);
+    for (const d of [...slot.bus.devices].reverse()) if (d.devfn >> 3 === slot.device) pciStopAndRemoveBusDevice(this.linux, d);
     slot.enabled = false;
   }
 

@@ -8,19 +8,18 @@
  */
 import { mask } from '../../../arch/x86/pci/common.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityWrite } from '../access.js';
-import { pciBusReadDevVendorId, pciScanSlot } from '../probe.js';
+import { pciBusAddDevices } from '../bus.js';
+import { pciBusReadDevVendorId, pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
-import type { HotplugRuntime } from '../../../hotplug.js';
 import type { PciDev } from '../../../include/linux/pci.js';
+import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
+import { type IrqReturn, type KGen, WaitQueue, rt } from '../../../include/linux/sched.js';
 import { PCI_EXP_LNKCAP, PCI_EXP_LNKCAP_DLLLARC, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_LD, PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA, PCI_EXP_LNKSTA_LT, PCI_EXP_LNKSTA_NLW, PCI_EXP_SLTCAP, PCI_EXP_SLTCAP2, PCI_EXP_SLTCAP2_IBPD, PCI_EXP_SLTCAP_ABP, PCI_EXP_SLTCAP_AIP, PCI_EXP_SLTCAP_EIP, PCI_EXP_SLTCAP_HPC, PCI_EXP_SLTCAP_HPS, PCI_EXP_SLTCAP_MRLSP, PCI_EXP_SLTCAP_NCCS, PCI_EXP_SLTCAP_PCP, PCI_EXP_SLTCAP_PIP, PCI_EXP_SLTCAP_PSN, PCI_EXP_SLTCTL, PCI_EXP_SLTCTL_ABPE, PCI_EXP_SLTCTL_AIC, PCI_EXP_SLTCTL_ATTN_IND_OFF, PCI_EXP_SLTCTL_ATTN_IND_ON, PCI_EXP_SLTCTL_CCIE, PCI_EXP_SLTCTL_DLLSCE, PCI_EXP_SLTCTL_HPIE, PCI_EXP_SLTCTL_IBPD_DISABLE, PCI_EXP_SLTCTL_MRLSCE, PCI_EXP_SLTCTL_PCC, PCI_EXP_SLTCTL_PDCE, PCI_EXP_SLTCTL_PFDE, PCI_EXP_SLTCTL_PIC, PCI_EXP_SLTCTL_PWR_IND_BLINK, PCI_EXP_SLTCTL_PWR_IND_OFF, PCI_EXP_SLTCTL_PWR_IND_ON, PCI_EXP_SLTCTL_PWR_OFF, PCI_EXP_SLTCTL_PWR_ON, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP, PCI_EXP_SLTSTA_CC, PCI_EXP_SLTSTA_DLLSC, PCI_EXP_SLTSTA_MRLSC, PCI_EXP_SLTSTA_MRLSS, PCI_EXP_SLTSTA_PDC, PCI_EXP_SLTSTA_PDS, PCI_EXP_SLTSTA_PFD } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn } from '../../../kernel/irq.js';
+import { type KernelState, kernelStateOf } from '../../../init/state.js';
 import { KMutex } from '../../../kernel/locking/mutex.js';
-import type { KGen } from '../../../kernel/sched/core.js';
-import { WaitQueue } from '../../../kernel/sched/wait.js';
 import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
 import { DelayedWork } from '../../../kernel/workqueue.js';
-import { kernelStateOf } from '../../../linux.js';
 
 const INDICATOR_NOOP = -1;
 /** pciehp.h: DISABLE_SLOT is a synthesized event bit above the Slot Status ones */
@@ -55,7 +54,7 @@ export class PciehpController {
   readonly irqName: string;
 
   constructor(
-    private readonly rt: HotplugRuntime,
+    private readonly rt: HotplugContext,
     readonly port: PciDev,
     private readonly params: PciehpParams,
   ) {
@@ -621,10 +620,10 @@ export class PciehpController {
       this.info('No new device found');
       return -19;
     }
-    for (const d of parent.devices) if (d.hdrType === 1 || d.hdrType === 2) this.rt.addBridge(d);
+    for (const d of parent.devices) if (d.hdrType === 1 || d.hdrType === 2) pciHpAddBridge(this.linux, d);
     pciAssignUnassignedBridgeResources(this.linux, this.port);
     // pcie_bus_configure_settings(): nothing with CONFIG_PCIE_BUS_DEFAULT
-    this.rt.busAddDevices(parent);
+    pciBusAddDevices(this.linux, parent);
     return 0;
   }
 
@@ -632,7 +631,7 @@ export class PciehpController {
   private unconfigureDevice(presence: boolean): void {
     const parent = this.port.subordinate!;
     for (const dev of [...parent.devices].reverse()) {
-      this.rt.removeDevice(dev);
+      pciStopAndRemoveBusDevice(this.linux, dev);
       if (presence) {
         let cmd = pciReadConfig(this.linux, dev, 0x04, 2);
         cmd &= ~(0x4 | 0x100);

@@ -8,21 +8,19 @@
  */
 import { pciHostBridgeNative } from '../../acpi/pci_root.js';
 import { pciReadConfig, pciWriteConfig } from '../access.js';
+import { pciBusAddDevices } from '../bus.js';
 import { pciEnableDevice, pciFindCapability, pciSetMaster } from '../pci.js';
-import { pciScanSlot } from '../probe.js';
+import { pciHpAddBridge, pciScanSlot } from '../probe.js';
+import { pciStopAndRemoveBusDevice } from '../remove.js';
 import { pciAssignUnassignedBridgeResources } from '../setup-bus.js';
-import type { HotplugRuntime } from '../../../hotplug.js';
 import type { BarResource, PciDev } from '../../../include/linux/pci.js';
+import type { HotplugContext } from '../../../include/linux/pci_hotplug.js';
+import { type IrqReturn, type KGen, WaitQueue, rt } from '../../../include/linux/sched.js';
 import { PCI_CAP_ID_MSI, PCI_CAP_ID_SHPC } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
-import type { IrqReturn } from '../../../kernel/irq.js';
+import { type KernelState, kernelStateOf } from '../../../init/state.js';
 import { KMutex } from '../../../kernel/locking/mutex.js';
-import type { KGen } from '../../../kernel/sched/core.js';
-import { WaitQueue } from '../../../kernel/sched/wait.js';
 import { HZ, msecsToJiffies } from '../../../kernel/time/timer.js';
 import { DelayedWork } from '../../../kernel/workqueue.js';
-import { kernelStateOf } from '../../../linux.js';
-import { change } from '../../../version.js';
 
 // shpchp_hpc.c: struct ctrl_reg offsets
 const BASE_OFFSET = 0x00;
@@ -136,7 +134,7 @@ export class ShpcController {
   managed = false;
 
   constructor(
-    private readonly rt: HotplugRuntime,
+    private readonly rt: HotplugContext,
     readonly bridge: PciDev,
   ) {
     this.irqLine = rt.msiLine(bridge);
@@ -730,16 +728,16 @@ export class ShpcController {
       this.info('No new device found');
       return -19;
     }
-    for (const d of parent.devices) if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device) this.rt.addBridge(d);
+    for (const d of parent.devices) if ((d.hdrType === 1 || d.hdrType === 2) && d.devfn >> 3 === slot.device) pciHpAddBridge(this.linux, d);
     pciAssignUnassignedBridgeResources(this.linux, this.bridge);
-    this.rt.busAddDevices(parent);
+    pciBusAddDevices(this.linux, parent);
     return 0;
   }
 
   /** shpchp_unconfigure_device() */
   private unconfigureDevice(slot: ShpcSlot): void {
     const parent = this.bridge.subordinate!;
-    for (const d of [...parent.devices]) if (d.devfn >> 3 === slot.device) this.rt.removeDevice(d);
+    for (const d of [...parent.devices]) if (d.devfn >> 3 === slot.device) pciStopAndRemoveBusDevice(this.linux, d);
   }
 }
 

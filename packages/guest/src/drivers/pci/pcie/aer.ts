@@ -7,7 +7,7 @@ import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapab
 import { pciWalkBus } from '../bus.js';
 import { type PciDev, pcieType } from '../../../include/linux/pci.js';
 import { PCI_EXP_DEVCTL, PCI_EXP_RTCTL, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** drivers/pci/pcie/aer.c aer_probe() -> aer_enable_rootport() */
 export function aerProbe(k: KernelState, port: PciDev): void {

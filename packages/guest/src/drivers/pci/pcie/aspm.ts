@@ -5,17 +5,10 @@
  */
 import { pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from '../access.js';
 import { GuestError } from '../../../errors.js';
-import { type PciDev, pcieType } from '../../../include/linux/pci.js';
+import { type PciDev, type PcieLinkState, pcieType } from '../../../include/linux/pci.js';
 import { PCI_EXP_DEVCAP, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_ROOT_PORT } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
-/** struct pcie_link_state: the link below a downstream port, its upstream link, the ASPM states */
-export interface PcieLinkState {
-  parent: PciDev | null;
-  aspmSupport: number;
-  aspmEnabled: number;
-  aspmCapable: number;
-}
 
 /** drivers/pci/pcie/aspm.c pcie_aspm_init_link_state(), with Debian's default policy (POLICY_DEFAULT) */
 export function pcieAspmInitLinkState(k: KernelState, pdev: PciDev): void {

@@ -5,7 +5,7 @@
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRegImplemented } from '../access.js';
 import type { PciDev } from '../../../include/linux/pci.js';
 import { PCI_EXP_RTCTL } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** drivers/pci/pcie/pme.c pcie_pme_probe() */
 export function pciePmeProbe(k: KernelState, port: PciDev): void {

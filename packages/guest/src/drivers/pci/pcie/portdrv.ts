@@ -13,7 +13,7 @@ import { GuestError } from '../../../errors.js';
 import { type PciDev, pcieType } from '../../../include/linux/pci.js';
 import { PCI_CLASS_BRIDGE_PCI } from '../../../include/linux/pci_ids.js';
 import { PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_RTCTL, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_DPC } from '../../../include/uapi/linux/pci_regs.js';
-import type { KernelState } from '../../../init/main.js';
+import type { KernelState } from '../../../init/state.js';
 
 /** pcie_portdrv_init(): service drivers first, then the port driver binds each port in device_add() order */
 export function pciePortdrvInit(k: KernelState): void {

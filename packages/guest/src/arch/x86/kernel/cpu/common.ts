@@ -2,7 +2,7 @@
  * @module
  * arch/x86/kernel/cpu/common.c: identify_cpu(), the vendor and family boot_cpu_data records from CPUID.
  */
-import type { KernelState } from '../../../../init/main.js';
+import type { KernelState } from '../../../../init/state.js';
 
 /** identify_cpu(): vendor and family from CPUID leaves 0 and 1 */
 export function identifyCpu(k: KernelState): void {

@@ -1,0 +1,119 @@
+/**
+ * @module
+ * The kernel's global state as one object (what Linux keeps in global variables: boot_cpu_data, pci_probe,
+ * raw_pci_ops, pci_root_buses, the PCI device list, the _OSC grants, ...), which every function of the model
+ * takes as its first argument as the kernel's functions read their globals. init/main.ts builds it and runs
+ * the boot order; this file only declares it, so that every file can import it without an import cycle.
+ */
+import type { PciRawOps } from '../arch/x86/include/asm/pci_x86.js';
+import type { LinuxPciOptions } from '../cmdline.js';
+import type { BootInfo, Cpu } from '../cpu.js';
+import type { BarResource, PciBusState, PciDev, PcieLinkState, SizedWindows } from '../include/linux/pci.js';
+import { printk } from '../kernel/printk.js';
+import type { KernelVersion } from '../version.js';
+
+/** The guest patches of Julia Suvorova's 2020 series, selectable. */
+export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';
+
+export type ConfigAccessHook = (mech: number, write: number, bus: number, devfn: number, reg: number, size: number, value: number) => void;
+
+/** What the hot-plug runtime attached to the kernel is told (printk of the PCI core's lines) and asked. */
+export interface PciHotplugHooks {
+  /** pci_setup_device(): "[vvvv:dddd] type 00 class 0x…" — the line the reference measures to */
+  deviceFound(dev: PciDev): void;
+  /** after pci_scan_single_device(): its BAR lines */
+  deviceScanned(dev: PciDev): void;
+  /** pci_assign_resource(): "BAR n [...]: assigned" */
+  barAssigned(dev: PciDev, bar: BarResource): void;
+  /** __pci_setup_bridge(): "PCI bridge to [bus xx]" and the windows */
+  bridgeSetUp(bridge: PciDev): void;
+  /** pci_bus_add_device() */
+  deviceAdded(dev: PciDev): void;
+  /** pci_destroy_dev() */
+  deviceRemoved(dev: PciDev): void;
+  /** pcie_port_device_register() -> pcie_device_init(PCIE_PORT_SERVICE_HP) -> pciehp_probe() */
+  pciehpProbe(port: PciDev): void;
+  /** printk() of a PCI core message, on the running kernel's log and console */
+  printk(text: string): void;
+}
+
+/** The kernel's global state. One literal ({@link createKernelState}) builds it: one hidden class. */
+export interface KernelState {
+  readonly cpu: Cpu;
+  readonly info: BootInfo;
+  /** the command line's PCI options (parseCmdline()) */
+  readonly opts: LinuxPciOptions;
+  /**
+   * which kernel this is (src/version.ts): gates name the upstream change they follow. Set at construction
+   * (LinuxOptions.flavour), or by the hot-plug runtime's attach() before boot.
+   */
+  version: KernelVersion;
+  /** which of the 2020 MMCONFIG patches the kernel carries, and the v2 patch's PV feature bit */
+  readonly patch: GuestPatch;
+  readonly pvBit: number;
+  /** the simulator's observers: every config access, the phase boundaries */
+  readonly hook: ConfigAccessHook | null;
+  readonly onPhase: ((name: string, edge: 'begin' | 'end') => void) | null;
+  /** pv enumeration: the functions the VMM listed (bus << 8 | devfn); null: probe as Linux does */
+  readonly pvList: ReadonlySet<number> | null;
+  /** the kernel log lines the model writes (dmesg) */
+  readonly log: string[];
+  /** boot_cpu_data: AMD (or Hygon), its family, X86_FEATURE_APIC */
+  amd: boolean;
+  amdFamily: number;
+  hasApic: boolean;
+  /** raw_pci_ops / raw_pci_ext_ops (arch/x86/pci/common.c) */
+  rawPciOps: PciRawOps<KernelState> | null;
+  rawPciExtOps: PciRawOps<KernelState> | null;
+  /** pci_probe, pcibios_last_bus (-1: unset) */
+  pciProbe: number;
+  pcibiosLastBus: number;
+  /** pci_mmcfg_list's one region (base -1: none) */
+  mmcfgBase: number;
+  mmcfgStartBus: number;
+  mmcfgEndBus: number;
+  /** ACPICA: the PCI_Config op-region has been set up (acpi_ev_pci_config_region_setup()) */
+  regionSetUp: boolean;
+  /** what _OSC granted the OS (struct pci_host_bridge's native_* bits) */
+  oscNativeAer: boolean;
+  oscNativeHotplug: boolean;
+  oscNativeShpc: boolean;
+  oscNativePme: boolean;
+  /** pci_root_buses */
+  readonly pciRootBuses: PciBusState[];
+  /** every device in device_add() order: what for_each_pci_dev() walks */
+  readonly pciDevices: PciDev[];
+  /** bridge windows __pci_bus_size_bridges() sized, waiting for assignment (realloc_head) */
+  readonly sizedWindows: Map<PciDev, SizedWindows>;
+  /** vga_default_device() */
+  vgaDefault: PciDev | null;
+  /** each link's struct pcie_link_state, by its upstream port */
+  readonly linkStates: Map<PciDev, PcieLinkState>;
+  /** ports the PCIe port driver is bound to */
+  readonly pcieBoundPorts: Set<PciDev>;
+  /** functions with MSI-X enabled */
+  readonly msixEnabled: Set<PciDev>;
+  /** the attached hot-plug runtime (null: a boot without one) */
+  hp: PciHotplugHooks | null;
+  /**
+   * x86's pcibios_add_bus() -> acpi_pci_add_bus() -> acpiphp_enumerate_slots(), called for each new bus: a
+   * pointer (set by init/main.ts), as the hot-plug driver sits above the PCI core that calls it
+   */
+  readonly pcibiosAddBus: (k: KernelState, bus: PciBusState) => void;
+  /** pci_dev_is_added(): pci_bus_add_device() has seen the device */
+  readonly hpAdded: WeakSet<PciDev>;
+}
+
+const states = new WeakMap<object, KernelState>();
+
+/** the kernel state behind a `Linux` (the hot-plug drivers run on it) */
+export function kernelStateOf(linux: object): KernelState {
+  const k = states.get(linux);
+  if (!k) throw new Error('not a Linux');
+  return k;
+}
+
+/** `Linux`'s constructor: its state, for {@link kernelStateOf} */
+export function registerKernelState(linux: object, k: KernelState): void {
+  states.set(linux, k);
+}

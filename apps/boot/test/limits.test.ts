@@ -69,3 +69,30 @@ describe('more than 255 secondary buses', () => {
     );
   });
 });
+
+describe('more than 255 secondary buses with no firmware: Linux numbers them (pci_scan_bridge_extend, pass 1)', () => {
+  it('the 256th bridge gets bus 0x100, outside the bus-number tree: the boot completes and says so', async () => {
+    const r = await run(['boot', ...busHungryLine(), '--firmware', 'none']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toContain('  00:1e.6 [1b36:000c] class 060400  -> bus ff\n');
+    expect(r.out).toContain('  00:1e.7 [1b36:000c] class 060400  -> bus 100\n');
+    expect(r.out).toContain('  (pci_bus 0000:100: busn_res: can not insert [bus 100-ff] under [bus 00-ff] (conflicts with (null) [bus 00-ff]))\n');
+    expect(r.out).toContain('  (pci_bus 0000:100: busn_res: can not insert [bus 100] under [bus 00-ff] (conflicts with (null) [bus 00-ff]))\n');
+  });
+
+  it('below a root port on bus ff, the bridge that gets no bus is named, and the NIC behind it is not found', async () => {
+    const args = busHungryLine().slice(0, 3 + 2 * 240);
+    for (let i = 225; i <= 240; i++) args.push('-device', `pci-bridge,id=br${i},chassis_nr=${i - 224},bus=rp${i}`);
+    args.push('-device', 'e1000,bus=br240,addr=1');
+    const r = await run(['boot', ...args, '--firmware', 'none']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('  00:1e.7 [1b36:000c] class 060400  -> bus ff\n    ff:00.0 [1b36:0001] class 060400  -> bus 100\n      (bus 100: empty)\n');
+    expect(r.out).toContain('  (pci 0000:ff:00.0: devices behind bridge are unusable because [bus 100] cannot be assigned for them)\n');
+    expect(r.out).toContain('  (pci_bus 0000:ff: busn_res: [bus ff] end can not be updated to 100)\n');
+    const json = await run(['boot', ...args, '--firmware', 'none', '--json']);
+    const devices = (JSON.parse(json.out) as { devices: { bdf: string; bridge?: unknown }[] }).devices;
+    expect(devices.find((d) => d.bdf === '0000:00:1e.7')?.bridge).toEqual({ secondary: 0xff, subordinate: 0xff });
+    expect(devices.some((d) => d.bdf.startsWith('0000:100:'))).toBe(false);
+  });
+});

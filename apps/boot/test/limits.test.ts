@@ -58,6 +58,12 @@ describe('more than 255 secondary buses', () => {
     });
   });
 
+  it('a root port reserving 254 buses (bus-reserve) leaves none for the next one: the same endless renumbering', async () => {
+    const r = await run(['boot', '-M', 'q35', '-nodefaults', '-device', 'pcie-root-port,id=r1,chassis=1,bus-reserve=254', '-device', 'pcie-root-port,id=r2,chassis=2']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^pcisim: SeaBIOS ran out of PCI bus numbers \(it numbers at most 255 buses behind bridges\): bridge 00:02\.0 would need bus 256, .* the guest never boots\n$/);
+  });
+
   it('qboot: its max_bus wraps the same way', async () => {
     const r = await run(['boot', ...busHungryLine(), '--firmware', 'qboot']);
     expect(r.code).toBe(1);

@@ -3,7 +3,8 @@
  * words, never wrapped into another slot or config byte.
  */
 import { describe, expect, it } from 'vitest';
-import { E1000, PCI_DEVFN, PciBridgeDev, PciBus, PcieRootPort, QemuError, Q35Machine } from '../src/index.js';
+import { E1000, FirmwareHang, PCI_DEVFN, PcMachine, PciBridgeDev, PciBus, PcieRootPort, QemuError, Q35Machine, Seabios, realizeArgv } from '../src/index.js';
+import { cpuOn } from './helpers.js';
 import { PcieChassisRegistry } from '../src/hw/pci-bridge/pcie-root-port.js';
 import { NO_RES_RESERVE } from '../src/hw/pci-bridge/pci-bridge.js';
 
@@ -64,5 +65,25 @@ describe('PCI address limits', () => {
     expect(() => new PciBridgeDev('pci-bridge', 1, { chassisNr: 256, msi: 'auto', shpc: true, reserve })).toThrow(
       new QemuError('BAD_PROPERTY_VALUE', "Parameter 'chassis_nr' expects uint8_t"),
     );
+  });
+});
+
+describe('firmware that never finishes', () => {
+  it("SeaBIOS's panic() is a FirmwareHang carrying what it prints on its debug console", () => {
+    const m = new PcMachine({ nodefaults: false, ramBytes: 512 << 20 });
+    const args = ['-M', 'pc'];
+    for (let i = 1; i <= 9; i++) args.push('-device', `pci-bridge,id=b${i},chassis_nr=${i}`, '-device', `e1000,bus=b${i}`);
+    realizeArgv(m, args);
+    let err: unknown = null;
+    try {
+      new Seabios(cpuOn(m), { machine: 'pc', ramBytes: 512 << 20 }).run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FirmwareHang);
+    expect(err).toBeInstanceOf(QemuError);
+    expect((err as FirmwareHang).code).toBe('FIRMWARE_HANG');
+    expect((err as FirmwareHang).firmware).toBe('SeaBIOS');
+    expect((err as FirmwareHang).firmwareMessage).toBe('PCI: out of I/O address space');
   });
 });

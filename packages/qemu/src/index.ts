@@ -3,7 +3,7 @@
  * @sim/qemu: QEMU's PCI side — machines, device models with their real config spaces, the conf1 and
  * ECAM config mechanisms, SeaBIOS's PCI set-up, and the ACPI view handed to the guest.
  */
-export { QemuError, type QemuErrorCode } from './errors.js';
+export { FirmwareHang, QemuError, type QemuErrorCode } from './errors.js';
 export { PciDevice, type PciDeviceBus, type PciIoRegion } from './hw/pci/device.js';
 export { PciBus } from './hw/pci/bus.js';
 export { PciHost, MECH_CONF1, MECH_MMCFG, type ConfigAccessObserver } from './hw/pci/host.js';

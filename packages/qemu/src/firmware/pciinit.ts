@@ -67,6 +67,7 @@ import {
   PCI_SUBORDINATE_BUS,
   PCI_VENDOR_ID,
 } from '../hw/pci/regs.js';
+import { FirmwareHang } from '../errors.js';
 
 const PCI_DEVICE_MEM_MIN = 1 << 12; // 4k == page size
 const PCI_BRIDGE_MEM_MIN = 1 << 21; // 2M == hugepage size
@@ -287,8 +288,12 @@ export class PciInit {
     }
   }
 
-  /** pci_bios_init_bus_rec(): `counter.n` is the u8 `*pci_bus` */
-  private initBusRec(bus: number, counter: { n: number }): void {
+  /**
+   * pci_bios_init_bus_rec(): `counter.n` is the u8 `*pci_bus`. `depth` is ours: the recursion follows the bridges,
+   * so it is at most 255 deep unless SeaBIOS numbers buses it already numbered, which it then does forever.
+   */
+  private initBusRec(bus: number, counter: { n: number }, depth = 0): void {
+    if (depth > 0xff) busNumbersHang(null, bus);
     const pci = this.pci;
     // prevent accidental access to unintended devices
     for (const bdf of pci.foreachBdf(bus)) {
@@ -303,6 +308,9 @@ export class PciInit {
       if (pribus !== bus) pci.writeb(bdf, PCI_PRIMARY_BUS, bus);
       let secbus = pci.readb(bdf, PCI_SECONDARY_BUS);
       counter.n = (counter.n + 1) & 0xff;
+      // `(*pci_bus)++` past 255 wraps to 0: SeaBIOS makes bus 0 this bridge's secondary bus and recurses into
+      // bus 0, which numbers the same bridges in the same order and wraps at the same one, without end
+      if (counter.n === 0) busNumbersHang(bdf, bus);
       if (counter.n !== secbus) {
         secbus = counter.n;
         pci.writeb(bdf, PCI_SECONDARY_BUS, secbus);
@@ -310,7 +318,7 @@ export class PciInit {
       // set to max for access to all subordinate buses. later set it to accurate value
       let subbus = pci.readb(bdf, PCI_SUBORDINATE_BUS);
       pci.writeb(bdf, PCI_SUBORDINATE_BUS, 255);
-      this.initBusRec(secbus, counter);
+      this.initBusRec(secbus, counter, depth + 1);
       if (subbus !== counter.n) {
         let resBus = counter.n;
         const cap = this.findResourceReserveCapability(bdf);
@@ -664,13 +672,13 @@ export class PciInit {
   /** pci_bios_map_devices() */
   private mapDevices(busses: PciBusRes[]): void {
     const root = busses[0]!;
-    if (!this.initRootRegionsIo(root)) throw new Error('SeaBIOS panic: PCI: out of I/O address space');
+    if (!this.initRootRegionsIo(root)) seabiosPanic('PCI: out of I/O address space');
     if (!this.initRootRegionsMem(root)) {
       const r64Mem: PciRegion = { base: 0, list: [] };
       const r64Pref: PciRegion = { base: 0, list: [] };
       this.migrate64bitEntries(root.r[PCI_REGION_TYPE_MEM]!, r64Mem);
       this.migrate64bitEntries(root.r[PCI_REGION_TYPE_PREFMEM]!, r64Pref);
-      if (!this.initRootRegionsMem(root)) throw new Error('SeaBIOS panic: PCI: out of 32bit address space');
+      if (!this.initRootRegionsMem(root)) seabiosPanic('PCI: out of 32bit address space');
       const sumMem = regionSum(r64Mem);
       const sumPref = regionSum(r64Pref);
       const alignMem = regionAlign(r64Mem);
@@ -877,6 +885,40 @@ function mchPciSlotGetIrq(pci: SbPciDevice, pin: number): number {
 }
 
 /** pci_region_align(): the first entry of the sorted list has the largest alignment */
+/**
+ * panic() (src/output.c): SeaBIOS prints the message on its debug console, then `irq_disable(); for (;;)
+ * hlt();` — the vCPU halts for good with interrupts off, QEMU keeps running and nothing else happens.
+ */
+function seabiosPanic(msg: string): never {
+  throw new FirmwareHang(
+    'SeaBIOS',
+    msg,
+    `pcisim: SeaBIOS panic: ${msg} (SeaBIOS prints this on its debug console, port 0x402, then halts the vCPU ` +
+      'with interrupts off: the real VM hangs in the firmware, QEMU keeps running and the guest never boots)',
+  );
+}
+
+/**
+ * pci_bios_init_bus_rec() out of bus numbers: no panic() and no message, SeaBIOS renumbers bus 0 over and over
+ * (QEMU 7.2 + SeaBIOS 1.16.2 with 256 bridges: its debug console repeats the whole numbering, deeper in the
+ * stack each time, until the stack overflows into memory it uses and the output turns to garbage; the guest
+ * never starts). `bdf` is the bridge that would have needed bus 256.
+ */
+function busNumbersHang(bdf: number | null, bus: number): never {
+  const h2 = (n: number) => n.toString(16).padStart(2, '0');
+  const where =
+    bdf === null
+      ? `it numbers bus ${h2(bus)} again inside itself`
+      : `bridge ${h2(pciBdfToBus(bdf))}:${h2(pciBdfToDev(bdf))}.${bdf & 7} would need bus 256, ` +
+        "SeaBIOS's 8-bit bus counter wraps to 0 and pci_bios_init_bus_rec() numbers bus 0 again";
+  throw new FirmwareHang(
+    'SeaBIOS',
+    null,
+    `pcisim: SeaBIOS ran out of PCI bus numbers (it numbers at most 255 buses behind bridges): ${where}, without ` +
+      'end: the real VM hangs in the firmware until its stack overflows, QEMU keeps running and the guest never boots',
+  );
+}
+
 function regionAlign(r: PciRegion): number {
   return r.list.length ? r.list[0]!.align : 1;
 }

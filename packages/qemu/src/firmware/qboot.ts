@@ -29,6 +29,7 @@
  */
 import type { E820Entry } from '../hw/i386/bootinfo.js';
 import { type FirmwareCpu, PciConfig } from './pci.js';
+import { FirmwareHang } from '../errors.js';
 
 export type { FirmwareCpu } from './pci.js';
 
@@ -353,6 +354,17 @@ export class Qboot {
       const bdf = saveBus * 256 + nextHead;
       nextHead = this.pci.ioconfigReadb(bdf, PCI_SECONDARY_BUS);
       this.maxBus = (this.maxBus + 1) & 0xff;
+      // `bus = ++max_bus` past 255 wraps to 0 (uint8_t): qboot makes bus 0 this bridge's secondary bus and
+      // recurses into bus 0, which finds the same bridges in the same order and wraps at the same one, forever
+      if (this.maxBus === 0) {
+        throw new FirmwareHang(
+          'qboot',
+          null,
+          `pcisim: qboot ran out of PCI bus numbers (it numbers at most 255 buses behind bridges): bridge ${fmtBdf(bdf)} ` +
+            "would need bus 256, qboot's 8-bit max_bus wraps to 0 and do_setup_pci_bus() sets up bus 0 again, without end: " +
+            'the real VM hangs in the firmware until its stack overflows, QEMU keeps running and the guest never boots',
+        );
+      }
       this.bus = this.maxBus;
       this.pci.ioconfigWriteb(bdf, PCI_SECONDARY_BUS, this.bus);
       this.pci.ioconfigWriteb(bdf, PCI_SUBORDINATE_BUS, 255);

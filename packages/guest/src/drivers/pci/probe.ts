@@ -19,7 +19,7 @@ import { type PciBusState, type PciDev, pciName, pcieFindRootPort, pcieType } fr
 import { PCI_CLASS_BRIDGE_CARDBUS, PCI_CLASS_BRIDGE_HOST, PCI_CLASS_BRIDGE_PCI, PCI_CLASS_STORAGE_IDE } from '../../include/linux/pci_ids.js';
 import { PCI_BASE_ADDRESS_0, PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_MASTER_ABORT, PCI_BRIDGE_CTL_SERR, PCI_CAP_ID_AF, PCI_CAP_ID_EA, PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_PCIX, PCI_CAP_ID_PM, PCI_CAP_ID_SSVID, PCI_CAP_ID_VPD, PCI_CLASS_PROG, PCI_CLASS_REVISION, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_RC_END, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_DPC, PCI_EXT_CAP_ID_ERR, PCI_EXT_CAP_ID_L1SS, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_PASID, PCI_EXT_CAP_ID_PRI, PCI_EXT_CAP_ID_PTM, PCI_EXT_CAP_ID_REBAR, PCI_EXT_CAP_ID_SRIOV, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_HEADER_TYPE, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_IO_LIMIT, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT, PCI_PRIMARY_BUS, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS1, PCI_STATUS, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
-import { hex2 } from '../../lib/vsprintf.js';
+import { busResource, hex2 } from '../../lib/vsprintf.js';
 import { config } from '../../version.js';
 
 /** pci_bus_generic_read_dev_vendor_id() */
@@ -384,6 +384,7 @@ export function pciScanBridgeExtend(k: KernelState, bus: PciBusState, dev: PciDe
       const cmax = pciScanChildBus(k, child, Math.max(0, subordinate - secondary - 0));
       if (cmax > max) max = cmax;
       if (subordinate > max) max = subordinate;
+      checkBehindBridge(k, bus, dev, child);
     }
   } else {
     if (!pass) {
@@ -392,16 +393,62 @@ export function pciScanBridgeExtend(k: KernelState, bus: PciBusState, dev: PciDe
       pciWriteConfig(k, dev, PCI_STATUS, 2, 0xffff);
       const next = max + 1;
       const child = pciAddNewBus(k, bus, dev, next, 0xff);
+      // pci_bus_insert_busn_res(child, next_busnr, bus->busn_res.end): once the numbers have run out, next_busnr
+      // is 0x100 and the request conflicts; Linux goes on with the bus outside the bus-number tree. The dword
+      // below then carries secondary 0x100 into the subordinate byte (secondary 00, subordinate ff), the scan of
+      // bus 0x100 makes no access (raw_pci_read() refuses a bus > 255), and the subordinate byte gets 0x100 as 00
+      const inTree = pciBusInsertBusnRes(k, child, next, bus.busnEnd);
       const newBuses = ((buses & 0xff000000) | bus.number | (next << 8) | (bus.busnEnd << 16)) >>> 0;
       pciWriteConfig(k, dev, PCI_PRIMARY_BUS, 4, newBuses);
       max = pciScanChildBus(k, child, availableBuses);
-      pciWriteConfig(k, dev, PCI_PRIMARY_BUS + 2, 1, max);
-      child.busnEnd = max;
+      pciBusUpdateBusnResEnd(k, child, inTree, max);
+      pciWriteConfig(k, dev, PCI_PRIMARY_BUS + 2, 1, max & 0xff);
+      checkBehindBridge(k, bus, dev, child);
     }
   }
   pciWriteConfig(k, dev, PCI_BRIDGE_CONTROL, 2, bctl);
   bctl = 0;
   return max;
+}
+
+/**
+ * pci_bus_insert_busn_res() for a child bus: request_resource_conflict() in the parent's bus range, which
+ * refuses a range that is empty (end < start) or reaches outside the parent's. Only the refusal is logged, as
+ * Linux logs it (the parent's busn_res has no name: "(null)"); the routine "end is updated" lines of
+ * pci_bus_update_busn_res_end() are not kept.
+ */
+function pciBusInsertBusnRes(k: KernelState, child: PciBusState, start: number, end: number): boolean {
+  const parent = child.parent;
+  if (parent === null || (start <= end && start >= parent.number && end <= parent.busnEnd)) return true;
+  const under = busResource(parent.number, parent.busnEnd);
+  k.log.push(`pci_bus 0000:${hex2(child.number)}: busn_res: can not insert ${busResource(start, end)} under ${under} (conflicts with (null) ${under})`);
+  return false;
+}
+
+/**
+ * pci_bus_update_busn_res_end(): adjust_resource() to [number, max]. In the tree it fails when the new end
+ * passes the parent's (the numbers ran out below this bridge) and the bus keeps its end; outside the tree it
+ * succeeds and the bus is inserted again, which fails again.
+ */
+function pciBusUpdateBusnResEnd(k: KernelState, child: PciBusState, inTree: boolean, max: number): void {
+  if (child.number > max) return;
+  const parent = child.parent;
+  if (inTree && parent !== null && max > parent.busnEnd) {
+    k.log.push(`pci_bus 0000:${hex2(child.number)}: busn_res: ${busResource(child.number, child.busnEnd)} end can not be updated to ${hex2(max)}`);
+    return;
+  }
+  child.busnEnd = max;
+  if (!inTree) pciBusInsertBusnRes(k, child, child.number, max);
+}
+
+/** pci_scan_bridge_extend()'s "Check that all devices are accessible": the child's range inside every parent's */
+function checkBehindBridge(k: KernelState, bus: PciBusState, dev: PciDev, child: PciBusState): void {
+  for (let b: PciBusState | null = bus; b?.parent; b = b.parent) {
+    if (child.busnEnd > b.busnEnd || child.number > b.busnEnd || child.number < b.number || child.busnEnd < b.number) {
+      k.log.push(`pci ${pciName(dev)}: devices behind bridge are unusable because ${busResource(child.number, child.busnEnd)} cannot be assigned for them`);
+      return;
+    }
+  }
 }
 
 /** pci_add_new_bus() -> pci_alloc_child_bus() -> pci_set_bus_speed() + acpiphp */

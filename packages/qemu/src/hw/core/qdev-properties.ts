@@ -64,6 +64,15 @@ const UINT_MAX: Record<string, [bigint, string]> = {
   uint64: [(1n << 64n) - 1n, 'uint64_t'],
 };
 
+/**
+ * visit_type_uint8/16() on a value handed over as a number (a device built through the library rather than
+ * `-device`): the same refusal as the command line gives, instead of a config byte that silently wraps.
+ */
+export function checkUintProp(name: string, kind: 'uint8' | 'uint16', value: number): void {
+  const [max, cType] = UINT_MAX[kind]!;
+  if (!Number.isInteger(value) || value < 0 || value > Number(max)) throw invalidParameterValue(name, cType);
+}
+
 /** qapi_bool_parse() */
 export function parseBool(name: string, value: string): boolean {
   if (value === 'on' || value === 'yes' || value === 'true' || value === 'y') return true;

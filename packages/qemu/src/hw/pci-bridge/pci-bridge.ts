@@ -13,7 +13,7 @@ import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
 import { QdevPciDevice, resetBus } from '../pci/qdev-pci.js';
 import { Shpc, SHPC_BAR_SIZE } from '../pci/shpc.js';
 import { pciProps } from '../pci/device.js';
-import { defineProp, type PropBag, type QdevPropDef } from '../core/qdev-properties.js';
+import { checkUintProp, defineProp, type PropBag, type QdevPropDef } from '../core/qdev-properties.js';
 import type { QdevTypeInfo } from '../core/qdev.js';
 
 const PCI_VENDOR_ID_REDHAT = 0x1b36;
@@ -164,6 +164,7 @@ export class PciBridgeDev extends PciBridgeBase {
     readonly cfg: PciBridgeDevConfig,
   ) {
     super({ typeName, vendorId: PCI_VENDOR_ID_REDHAT, deviceId, classId: PCI_CLASS_BRIDGE_PCI, isBridge: true });
+    checkUintProp('chassis_nr', 'uint8', cfg.chassisNr); // PCIBridgeDev's chassis_nr is a uint8
   }
 
   /** pci_bridge_dev_realize() */

@@ -48,7 +48,7 @@ import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import { QemuError } from '../../errors.js';
 import { PciBridgeBase, reserveOf, reserveProps, type ResReserve } from './pci-bridge.js';
 import { pciProps } from '../pci/device.js';
-import { defineProp } from '../core/qdev-properties.js';
+import { checkUintProp, defineProp } from '../core/qdev-properties.js';
 import type { QdevTypeInfo } from '../core/qdev.js';
 import { msixInitExclusiveBar } from '../virtio/virtio-pci.js';
 
@@ -111,6 +111,10 @@ export class PcieRootPort extends PciBridgeBase {
       isBridge: true,
       isExpress: true,
     });
+    // the PCIEPort / PCIESlot property widths (port and chassis uint8, slot uint16)
+    checkUintProp('port', 'uint8', cfg.port);
+    checkUintProp('chassis', 'uint8', cfg.chassis);
+    checkUintProp('slot', 'uint16', cfg.slot);
   }
 
   /** rp_realize() then gen_rp_realize() */

@@ -6,6 +6,7 @@
  */
 import type { PciDevice } from './device.js';
 import { QemuError } from '../../errors.js';
+import { invalidParameterValue } from '../core/qdev-properties.js';
 import * as R from './regs.js';
 
 declare module './device.js' {
@@ -46,7 +47,12 @@ export class PciBus {
     readonly parentBridge: PciDevice | null,
     /** a root bus's fixed number */
     readonly rootBusNumber = 0,
-  ) {}
+  ) {
+    // a bus number is the 8 bits of a conf1/ECAM address: a root bus outside 0..255 could never be reached
+    if (rootBusNumber !== (rootBusNumber & 0xff)) {
+      throw new RangeError(`PciBus ${name}: a root bus number is 0..255, not ${rootBusNumber}`);
+    }
+  }
 
   get isRoot(): boolean {
     return this.parentBridge === null;
@@ -90,6 +96,11 @@ export class PciBus {
    */
   plug(dev: PciDevice, devfn: number): void {
     const name = dev.typeName;
+    // set_pci_devfn(): the addr property holds -1 (any slot) or a devfn 0..255; anything else is refused
+    // with QEMU's words before do_pci_register_device() could index past the bus's 256 functions
+    if (devfn !== -1 && devfn !== (devfn & 0xff)) {
+      throw invalidParameterValue('addr', 'a value between -1 and 255');
+    }
     if (devfn < 0) {
       let found = -1;
       for (let d = this.devfnMin; d < 256; d += 8) {

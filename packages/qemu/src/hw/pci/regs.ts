@@ -159,8 +159,18 @@ export const PCIE_CONFIG_SPACE_SIZE = 0x1000;
 export const PCI_NUM_REGIONS = 7;
 export const PCI_ROM_SLOT = 6;
 
-/** devfn helpers (include/hw/pci/pci.h PCI_DEVFN, PCI_SLOT, PCI_FUNC) */
-export const PCI_DEVFN = (slot: number, fn: number): number => ((slot & 0x1f) << 3) | (fn & 0x07);
+/**
+ * devfn helpers (include/hw/pci/pci.h PCI_DEVFN, PCI_SLOT, PCI_FUNC). The C macro masks its arguments, so
+ * `PCI_DEVFN(40, 0)` would silently name 08.0; QEMU never reaches it with such a slot because
+ * set_pci_devfn() refuses `addr=0x28` first. Here the helper is the public way to name an address, so it
+ * refuses a slot outside 0..31 or a function outside 0..7 instead of wrapping (a comparison, no allocation).
+ */
+export const PCI_DEVFN = (slot: number, fn: number): number => {
+  if (slot !== (slot & 0x1f) || fn !== (fn & 0x07)) {
+    throw new RangeError(`PCI_DEVFN(${slot}, ${fn}): a PCI slot is 0..31 and a function 0..7`);
+  }
+  return (slot << 3) | fn;
+};
 export const PCI_SLOT = (devfn: number): number => (devfn >> 3) & 0x1f;
 export const PCI_FUNC = (devfn: number): number => devfn & 0x07;
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { E1000, FirmwareHang, PCI_DEVFN, PcMachine, PciBridgeDev, PciBus, PcieRootPort, QemuError, Q35Machine, Seabios, realizeArgv } from '../src/index.js';
 import { cpuOn } from './helpers.js';
-import { PcieChassisRegistry } from '../src/hw/pci-bridge/pcie-root-port.js';
+import { PcieChassisRegistry } from '../src/hw/pci/pcie-port.js';
 import { NO_RES_RESERVE } from '../src/hw/pci-bridge/pci-bridge.js';
 
 const q35 = () => new Q35Machine({ nodefaults: true, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true });

@@ -79,7 +79,7 @@ export const OPTIONS = [
   { name: '--chart', commands: ['compare'], help: 'add the PCI time of each row as a bar' },
   { name: '--html', value: '<out.html>', commands: ['report'], help: 'the page to write (required)' },
   { name: '--markdown', commands: ['validate'], help: 'one Markdown table row per recording and phase (the table of docs/fidelity.md)' },
-  { name: '--out', value: '<dir>', commands: ['record'], help: 'where the recording goes', default: '.' },
+  { name: '--out', value: '<dir>', commands: ['record'], help: 'where the recording goes; QEMU runs there, so relative paths in the line (sockets, logs) land there too', default: '.' },
   { name: '--console', value: '<console.log>', commands: ['import-trace'], help: "the guest's console log of the same boot (the device list; else inferred from the trace)" },
   { name: '--jobs', aliases: ['-j'], value: '<N>', commands: ['sweep'], help: 'threads: this one and N-1 workers', default: '1' },
   { name: '--fresh-machines', commands: ['sweep'], help: 'build a machine for every scenario instead of reusing one per command line (same output, slower)' },

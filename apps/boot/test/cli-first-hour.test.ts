@@ -313,3 +313,32 @@ describe('lines from other VMMs', () => {
     expect((await run(['boot', '-M', 'q35', '--mcfg', 'accurate'])).code).toBe(0);
   });
 });
+
+describe('other JSON inputs', () => {
+  it("validate: an access list that is not gzip is one line naming it", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pcisim-gz-'));
+    writeFileSync(join(d, 'pc-qboot.json'), readFileSync(join(REF, 'pc-qboot.json')));
+    writeFileSync(join(d, 'pc-qboot.accesses.txt.gz'), 'not gzip');
+    const r = await run(['validate', join(d, 'pc-qboot.json')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.err)).toBe(`pcisim: ${join(d, 'pc-qboot.accesses.txt.gz')}: cannot read the access list (incorrect header check) (${join(d, 'pc-qboot.json')})`);
+  });
+
+  it('compare --topology: a q35-<name>.json in $PCISIM_REFERENCE_DIR that is not a reference', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pcisim-topo-'));
+    writeFileSync(join(d, 'q35-broken.json'), '{');
+    writeFileSync(join(d, 'q35-empty.json'), 'null');
+    const before = process.env.PCISIM_REFERENCE_DIR;
+    process.env.PCISIM_REFERENCE_DIR = d;
+    try {
+      const a = await run(['compare', '--topology', 'broken']);
+      expect(a.code).toBe(1);
+      expect(oneLine(a.err)).toMatch(new RegExp(`^pcisim: topology 'broken': ${join(d, 'q35-broken.json')} is not a readable JSON reference \\(`));
+      const b = await run(['compare', '--topology', 'empty']);
+      expect(oneLine(b.err)).toBe(`pcisim: topology 'empty': ${join(d, 'q35-empty.json')} has no "qemuArgs" list of strings`);
+    } finally {
+      if (before === undefined) delete process.env.PCISIM_REFERENCE_DIR;
+      else process.env.PCISIM_REFERENCE_DIR = before;
+    }
+  });
+});

@@ -66,7 +66,13 @@ export function validateReference(path: string): ValidateResult {
   let accessesCompared = false;
   if (existsSync(accPath) && sim.accesses) {
     accessesCompared = true;
-    const lines = gunzipSync(readFileSync(accPath)).toString('utf8').split('\n');
+    let text: string;
+    try {
+      text = gunzipSync(readFileSync(accPath)).toString('utf8');
+    } catch (e) {
+      throw new PcisimError(`${accPath}: cannot read the access list (${(e as Error).message})`);
+    }
+    const lines = text.split('\n');
     const real: AccessRecord[] = [];
     lines.forEach((l, i) => {
       const a = parseAccessLine(l, i + 1, accPath);

@@ -242,6 +242,8 @@ describe('answers that were silently wrong', () => {
     expect(text.out.split('\n')[3]).toBe('accepted, not modelled: -vga none; -kernel vmlinuz; -nographic; -drive file=d.img,if=ide; -name g');
     const json = JSON.parse((await run(['boot', ...args, '--json'])).out) as { notModelled: string[] };
     expect(json.notModelled).toEqual(['-vga none', '-kernel vmlinuz', '-nographic', '-drive file=d.img,if=ide', '-name g']);
+    const tcg = JSON.parse((await run(['boot', '-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '--json'])).out) as { notModelled: string[] };
+    expect(tcg.notModelled).toEqual(['-M kernel-irqchip=split', '-accel tcg']);
     const plain = JSON.parse((await run(['boot', '-M', 'q35', '--json'])).out) as { notModelled: string[] };
     expect(plain.notModelled).toEqual([]);
     expect((await run(['boot', '-M', 'q35'])).out).not.toContain('not modelled');

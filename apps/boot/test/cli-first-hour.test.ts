@@ -199,6 +199,14 @@ describe('--cost FILE', () => {
     expect(oneLine(s.err)).toMatch(/^pcisim: sweep matrix: "axes.cost\[0\]": .*typo.json: ns.userspaceExitIO is not a cost event/);
   });
 
+  it('a profile file edited between two boots of one process is read again', async () => {
+    const f = file('edited.json', { name: 'first', extends: 'lkml-2020', ns: {} });
+    const name = async () => (JSON.parse((await run(['compare', '-M', 'q35', '--json', '--cost', f])).out) as { costProfile: string }).costProfile;
+    expect(await name()).toBe('first');
+    writeFileSync(f, JSON.stringify({ name: 'second-name', extends: 'lkml-2020', ns: {} }));
+    expect(await name()).toBe('second-name');
+  });
+
   it('cost without show, or show without a profile, is a usage error', async () => {
     expect(await run(['cost'])).toMatchObject({ code: 2, err: "pcisim: cost takes 'show <profile|file.json>' (built-in profiles: lkml-2020, measured-here, tcg-reference)\n" });
     expect(await run(['cost', 'show'])).toMatchObject({ code: 2, err: 'pcisim: cost show needs a profile: lkml-2020, measured-here, tcg-reference, or a file\n' });
@@ -342,5 +350,15 @@ describe('other JSON inputs', () => {
       if (before === undefined) delete process.env.PCISIM_REFERENCE_DIR;
       else process.env.PCISIM_REFERENCE_DIR = before;
     }
+  });
+});
+
+describe('the HTML page says what was simulated too', () => {
+  it('pcisim report -M pc -vga std', async () => {
+    const out = join(dir, 'pc.html');
+    const r = await run(['report', '-M', 'pc', '-vga', 'std', '--html', out]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(out, 'utf8');
+    expect(page).toContain('pc (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud as pcisim models them · accepted, not modelled: <code>-vga std</code>');
   });
 });

@@ -362,3 +362,24 @@ describe('the HTML page says what was simulated too', () => {
     expect(page).toContain('pc (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud as pcisim models them · accepted, not modelled: <code>-vga std</code>');
   });
 });
+
+describe("the README's commands, as written", () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+  it('pnpm pcisim sweep docs/sweep-matrix.json --jobs 2: every scenario boots, exit 0', async () => {
+    expect(readme).toContain('`pnpm pcisim sweep docs/sweep-matrix.json --jobs 2`');
+    const r = await run(['sweep', join(ROOT, 'docs/sweep-matrix.json'), '--jobs', '2']);
+    expect(r.code).toBe(0);
+    expect(r.out.trimEnd().split('\n')).toHaveLength(96);
+    expect(r.err).toMatch(/^pcisim sweep: 96 scenarios, 0 failed, /);
+  }, 60_000);
+
+  it('pnpm pcisim cost show lkml-2020 --json > mine.json, then --cost mine.json', async () => {
+    expect(readme).toContain('`pnpm pcisim cost show lkml-2020 --json > mine.json`, then `--cost mine.json`');
+    const f = file('mine.json', (await run(['cost', 'show', 'lkml-2020', '--json'])).out);
+    const r = await run(['boot', '-M', 'q35', '--cost', f]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('pcisim boot: q35 (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud; cost profile lkml-2020');
+  });
+});

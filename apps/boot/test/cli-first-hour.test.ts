@@ -92,7 +92,7 @@ describe('validate on a reference with a wrong field', () => {
 
   it("the README's command validates every recording and exits 0", async () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain('`pnpm pcisim validate reference/*.json`');
+    expect(readme).toContain('`pnpm -s pcisim validate reference/*.json`');
     const { readdirSync } = await import('node:fs');
     const all = readdirSync(REF).filter((f) => f.endsWith('.json')).map((f) => join(REF, f));
     expect(all.length).toBeGreaterThanOrEqual(17);
@@ -367,16 +367,16 @@ describe("the README's commands, as written", () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-  it('pnpm pcisim sweep docs/sweep-matrix.json --jobs 2: every scenario boots, exit 0', async () => {
-    expect(readme).toContain('`pnpm pcisim sweep docs/sweep-matrix.json --jobs 2`');
+  it('pnpm -s pcisim sweep docs/sweep-matrix.json --jobs 2: every scenario boots, exit 0', async () => {
+    expect(readme).toContain('`pnpm -s pcisim sweep docs/sweep-matrix.json --jobs 2`');
     const r = await run(['sweep', join(ROOT, 'docs/sweep-matrix.json'), '--jobs', '2']);
     expect(r.code).toBe(0);
     expect(r.out.trimEnd().split('\n')).toHaveLength(96);
     expect(r.err).toMatch(/^pcisim sweep: 96 scenarios, 0 failed, /);
   }, 60_000);
 
-  it('pnpm pcisim cost show lkml-2020 --json > mine.json, then --cost mine.json', async () => {
-    expect(readme).toContain('`pnpm pcisim cost show lkml-2020 --json > mine.json`, then `--cost mine.json`');
+  it('pnpm -s pcisim cost show lkml-2020 --json > mine.json, then --cost mine.json', async () => {
+    expect(readme).toContain('`pnpm -s pcisim cost show lkml-2020 --json > mine.json`, then `--cost mine.json`');
     const f = file('mine.json', (await run(['cost', 'show', 'lkml-2020', '--json'])).out);
     const r = await run(['boot', '-M', 'q35', '--cost', f]);
     expect(r.code).toBe(0);

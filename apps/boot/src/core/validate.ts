@@ -35,7 +35,8 @@ export function validateReference(path: string): ValidateResult {
   try {
     ref = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
   } catch (e) {
-    throw new RecordError('BAD_ARGUMENTS', `${path}: not a reference JSON (${(e as Error).message})`, { file: path });
+    // V8's message quotes the text around the error, line breaks and all: one line
+    throw new RecordError('BAD_ARGUMENTS', `${path}: not a reference JSON (${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')})`, { file: path });
   }
   if (!ref.phases || !Array.isArray(ref.qemuArgs)) {
     throw new RecordError('BAD_ARGUMENTS', `${path}: not a pcisim reference (no phases or qemuArgs)`, { file: path });
@@ -61,7 +62,14 @@ export function validateReference(path: string): ValidateResult {
   let accessesCompared = false;
   if (existsSync(accPath) && sim.accesses) {
     accessesCompared = true;
-    const lines = gunzipSync(readFileSync(accPath)).toString('utf8').split('\n');
+    let text: string;
+    try {
+      text = gunzipSync(readFileSync(accPath)).toString('utf8');
+    } catch (e) {
+      // a cut or foreign file next to the reference: name it, as a bad access line would be named
+      throw new RecordError('IO_ERROR', `not a gzipped accesses file (${(e as Error).message})`, { file: accPath, cause: e });
+    }
+    const lines = text.split('\n');
     const real: AccessRecord[] = [];
     lines.forEach((l, i) => {
       const a = parseAccessLine(l, i + 1, accPath);

@@ -104,7 +104,9 @@ for (const name of selected) {
   const s = runs.get(name);
   const t0 = Date.now();
   try {
-    const r = await recordBoot({ scenario: name, description: s.description, qemuArgs: s.qemuArgs, append: s.append, outDir });
+    // what the recorder adds to the line (microvm's tsc_early_khz=, a console=) and a kernel other than the references'
+    const onNote = (n) => console.log(`  ${name}: ${n}`);
+    const r = await recordBoot({ scenario: name, description: s.description, qemuArgs: s.qemuArgs, append: s.append, outDir, onNote });
     const f = r.report.phases.firmware.config;
     const l = r.report.phases.linux.config;
     console.log(

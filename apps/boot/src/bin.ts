@@ -5,6 +5,16 @@
  */
 import { runCli } from './cli.js';
 
+// `pcisim sweep m.json | head`: the reader has gone. Stop quietly, as a Unix tool does on SIGPIPE (which Node
+// ignores, turning it into an EPIPE error on the stream), rather than with an unhandled 'error' event's stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`pcisim: cannot write ${stream === process.stdout ? 'stdout' : 'stderr'}: ${e.code ?? e.message}\n`);
+    process.exit(1);
+  });
+}
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),

@@ -5,11 +5,7 @@
  * 1 for a failed run, 2 for a usage error.
  */
 import { readFileSync } from 'node:fs';
-import { QemuError } from '@sim/qemu';
-import { KvmError } from '@sim/kvm';
-import { GuestError } from '@sim/guest';
-import { RecordError } from './record/errors.js';
-import { PcisimError } from './core/errors.js';
+import { errorLine } from './core/errors.js';
 import type { CliIo } from './commands/io.js';
 import { COMMANDS, asksForHelp, commandHelp, parseArgs, usageText, type CommandName, type ParsedArgs } from './commands/options.js';
 import { bootCommand } from './commands/boot.js';
@@ -31,6 +27,7 @@ const RUN: Record<CommandName, (args: ParsedArgs, io: CliIo) => Promise<number> 
   'import-trace': async (a, io) => (await import('./commands/import-trace.js')).importTraceCommand(a, io),
   bench: async (a, io) => (await import('./commands/bench.js')).benchCommand(a, io),
   sweep: async (a, io) => (await import('./commands/sweep.js')).sweepCmd(a, io),
+  cost: async (a, io) => (await import('./commands/cost.js')).costCommand(a, io),
 };
 
 /** Runs one command; resolves to the exit status (0 ok, 1 failed, 2 usage). */
@@ -70,26 +67,8 @@ function appVersion(): string {
 }
 
 function reportError(e: unknown, io: CliIo): number {
-  if (e instanceof PcisimError) {
-    io.stderr(`pcisim: ${e.message}\n`);
-    return e.usage ? 2 : 1;
-  }
-  if (e instanceof QemuError) {
-    // what QEMU would say carries its name; what the simulator does not model says "pcisim:" alone
-    io.stderr(e.message.startsWith('pcisim: ') ? `${e.message}\n` : `qemu-system-x86_64: ${e.message}\n`);
-    return 1;
-  }
-  if (e instanceof KvmError) {
-    io.stderr(`kvm: ${e.message}\n`);
-    return 1;
-  }
-  if (e instanceof GuestError) {
-    io.stderr(`linux: ${e.message}\n`);
-    return 1;
-  }
-  if (e instanceof RecordError) {
-    io.stderr(`pcisim: ${e.message}\n`);
-    return e.code === 'BAD_ARGUMENTS' ? 2 : 1;
-  }
-  throw e;
+  const r = errorLine(e);
+  if (!r) throw e;
+  io.stderr(r.line + '\n');
+  return r.status;
 }

@@ -6,7 +6,7 @@ export type * from './core/report-types.js';
 export { runCli, USAGE, type CliIo } from './cli.js';
 export { parseQemuArgs, stubMissingBackends, type Scenario } from './core/scenario.js';
 export { bootScenario, bindsPciehpAtBoot } from './core/boot-scenario.js';
-export { DEFAULT_FLAVOUR, type BootOptions, type BootResult, type BootLive, type MitigationFootprint } from './core/boot.js';
+export { DEFAULT_FLAVOUR, type BootOptions, type BootResult, type BootLive, type MitigationFootprint, type SimulatedSetup } from './core/boot.js';
 export { MachineCache, type MachineCacheStats } from './core/machine-cache.js';
 export { formatTextReport } from './formats/text.js';
 export { validateReference, type ValidateResult, type FieldDiff } from './core/validate.js';

@@ -88,7 +88,7 @@ describe('pcisim CLI: hot-plug and topology', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^pcisim: scenario file '.*bad\.json' is not JSON: /);
     writeFileSync(bad, '{"qemuArgs": 3}');
-    expect((await run(['boot', '--scenario', bad])).err).toBe('pcisim: the scenario needs "qemuArgs": [...]\n');
+    expect((await run(['boot', '--scenario', bad])).err).toBe(`pcisim: scenario ${bad}: "qemuArgs" must be an array of strings, got 3\n`);
   });
 
   it('a bad event time and a missing --qmp value are named', async () => {

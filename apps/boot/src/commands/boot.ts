@@ -3,8 +3,6 @@
  * `pcisim boot`: a boot's report (text, JSON, perf-kvm-stat, a Chrome trace); with `--qmp`/`--scenario` the same
  * boot goes on with hot-plug events, reported each with its latency and cost.
  */
-import { writeFileSync } from 'node:fs';
-import { parseKvmMitigations } from '@sim/qemu';
 import type { GuestPatch } from '@sim/guest';
 import { bootScenario } from '../core/boot-scenario.js';
 import type { BootOptions, BootResult } from '../core/boot.js';
@@ -15,7 +13,7 @@ import { formatTextReport } from '../formats/text.js';
 import { formatMilestones } from '../formats/milestones.js';
 import { formatHotplugReport } from '../formats/hotplug.js';
 import type { ParsedArgs } from './options.js';
-import { costOf, flavourOf, scenarioOf, withScenarioOptions } from './common.js';
+import { costOf, flavourOf, kvmOf, scenarioOf, withScenarioOptions, writeOutputFile } from './common.js';
 import type { CliIo } from './io.js';
 import { formatJson, formatJsonLine, hotplugRunJson } from '../formats/json.js';
 
@@ -39,7 +37,7 @@ export async function bootCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const opts: BootOptions = {
     ...costOf(args),
     guestPatch: (args.value('--guest-patch') ?? 'none') as GuestPatch,
-    kvm: parseKvmMitigations(args.value('--kvm') ?? ''),
+    kvm: kvmOf(args),
     pvEnumeration: args.flag('--pv-enumeration'),
     ...(flavour !== undefined ? { flavour } : {}),
     ...(traced ? { trace: new TraceCollector() } : {}),
@@ -56,7 +54,7 @@ export async function bootCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   }
   if (traceFile !== undefined) {
     const { buildTraceEvents } = await import('../formats/trace-event.js');
-    writeFileSync(traceFile, formatJsonLine(buildTraceEvents(result)));
+    writeOutputFile('--trace', traceFile, formatJsonLine(buildTraceEvents(result)));
   }
   io.stdout(format === 'perf-kvm-stat' ? (await import('../formats/perf-kvm-stat.js')).formatPerfKvmStat(result) : text());
   return 0;

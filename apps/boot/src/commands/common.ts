@@ -4,8 +4,10 @@
  * pcisim's scenario options (--stub-backends, --firmware, --mcfg), and the guest flavour.
  */
 import type { KernelFlavour } from '@sim/guest';
+import { parseKvmMitigations, QemuError, type KvmPciMitigation } from '@sim/qemu';
 import { parseQemuArgs, stubMissingBackends, type Scenario } from '../core/scenario.js';
-import { UsageError } from '../core/errors.js';
+import { writeFileSync } from 'node:fs';
+import { PcisimError, UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
 
 /** The scenario of a booting command's arguments. */
@@ -32,8 +34,40 @@ export function flavourOf(args: ParsedArgs): KernelFlavour | undefined {
   return args.value('--guest') as KernelFlavour | undefined;
 }
 
+/** --kvm: a comma-separated list of mitigations, or `none` (the default; a sweep's kvm axis spells it so too) */
+export function kvmOf(args: ParsedArgs): KvmPciMitigation[] {
+  const v = args.value('--kvm') ?? 'none';
+  try {
+    return parseKvmMitigations(v === 'none' ? '' : v);
+  } catch (e) {
+    // pcisim's option, not QEMU's: the usage error says so (`pcisim: --kvm: unknown mitigation 'x' (…)`)
+    if (e instanceof QemuError) throw new UsageError(e.message.startsWith('--kvm') ? e.message : `--kvm: ${e.message}`);
+    throw e;
+  }
+}
+
 /** --cost as BootOptions spells it */
 export function costOf(args: ParsedArgs): { costProfile?: string } {
   const cost = args.value('--cost');
   return cost !== undefined ? { costProfile: cost } : {};
+}
+
+/**
+ * Writes an output file (--trace, --html): a path that cannot be written is one line naming it and why
+ * (`cannot write /x/y.json: no such file or directory`), exit 1, not Node's stack.
+ */
+export function writeOutputFile(option: string, path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new PcisimError(`${option}: cannot write ${path}: ${systemErrorText(e)}`);
+  }
+}
+
+/** Node's "ENOENT: no such file or directory, open '…'" as "no such file or directory" (the errno's text alone). */
+export function systemErrorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string') return String((e as Error)?.message ?? e);
+  const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message);
+  return m ? m[1]! : err.code;
 }

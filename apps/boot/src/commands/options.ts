@@ -13,7 +13,7 @@ import { UsageError } from '../core/errors.js';
 import { DEFAULT_FLAVOUR } from '../core/boot.js';
 
 /** Every command `pcisim` runs. */
-export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep'] as const;
+export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep', 'cost'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** What a command takes besides options, and what it does (the first line of its help). */
@@ -26,7 +26,8 @@ export const COMMAND_SPECS: Record<CommandName, { args: string; summary: string;
   record: { args: '[qemu options] [-append "..."]', summary: 'record a new reference with the real QEMU (needs scripts/setup-reference.sh)', qemuArgs: true },
   'import-trace': { args: '<trace.log>', summary: 'tally a QEMU trace recorded elsewhere, as record does', qemuArgs: false },
   bench: { args: '[case...]', summary: "BENCHMARKS.md's figures on this machine", qemuArgs: false },
-  sweep: { args: '<matrix.json>', summary: 'a scenario matrix on N threads, one JSON line per scenario (a file name of - reads stdin)', qemuArgs: false },
+  cost: { args: 'show <profile|file.json>', summary: 'a cost profile: its nanoseconds per event and their sources; with --json, in the file format --cost reads (a start for your own)', qemuArgs: false },
+  sweep: { args: '<matrix.json>', summary: 'a scenario matrix on N threads, one JSON line per scenario (a file name of - reads stdin); a summary on stderr; exit 1 when any scenario failed', qemuArgs: false },
 };
 
 /** One option of the table. */
@@ -55,13 +56,13 @@ const or = (xs: readonly string[]): string => (xs.length < 2 ? xs.join('') : `${
 
 /** The option table. */
 export const OPTIONS = [
-  { name: '--json', commands: ['boot', 'compare', 'topology', 'validate', 'import-trace', 'bench'], help: 'print JSON instead of text (boot: the same as --format json)' },
+  { name: '--json', commands: ['boot', 'compare', 'topology', 'validate', 'import-trace', 'bench', 'cost'], help: 'print JSON instead of text (boot: the same as --format json)' },
   { name: '--format', value: '<kind>', choices: ['text', 'json', 'perf-kvm-stat'], commands: ['boot'], help: "the report: pcisim's text, its JSON, or `perf kvm stat report`'s tables of the boot", default: 'text' },
   { name: '--trace', value: '<out.json>', commands: ['boot'], help: 'also write the boot as Chrome Trace Event JSON (Perfetto, chrome://tracing)' },
-  { name: '--cost', value: '<profile|file.json>', commands: ['boot', 'compare', 'report'], help: 'the cost of an exit: a built-in profile (lkml-2020, measured-here, tcg-reference) or a JSON file', default: 'lkml-2020' },
+  { name: '--cost', value: '<profile|file.json>', commands: ['boot', 'compare', 'report'], help: 'the cost of an exit: a built-in profile (lkml-2020, measured-here, tcg-reference) or a JSON file in that format (pcisim cost show <profile> --json prints one to start from)', default: 'lkml-2020' },
   { name: '--guest', value: '<flavour>', choices: KERNEL_FLAVOURS, commands: ['boot', 'compare', 'topology'], help: 'the guest kernel build: the cloud kernel has no shpchp, the generic one has', default: DEFAULT_FLAVOUR },
   { name: '--guest-patch', value: '<patch>', choices: ['none', 'mmconfig-v1', 'mmconfig-v2'], commands: ['boot'], help: "the 2020 MMCONFIG guest patches", default: 'none' },
-  { name: '--kvm', value: '<mitigation,...>', commands: ['boot'], help: 'KVM-side mitigations QEMU installs after firmware: pci-hole, mmio-bus, ro-page, ro-page-2m, ro-page-prefetch, ro-page-prefetch-2m, ro-page-full, pio-fast' },
+  { name: '--kvm', value: '<mitigation,...>', commands: ['boot'], help: 'KVM-side mitigations QEMU installs after firmware: pci-hole, mmio-bus, ro-page, ro-page-2m, ro-page-prefetch, ro-page-prefetch-2m, ro-page-full, pio-fast; none for none (as a sweep\'s kvm axis)', default: 'none' },
   { name: '--pv-enumeration', commands: ['boot'], help: 'the enlightened-guest lower bound: the VMM hands over its device list, nothing is probed' },
   { name: '--firmware', value: '<firmware>', choices: ['seabios', 'qboot', 'none'], commands: BOOTING, help: "the firmware that runs before Linux", default: "the machine's: SeaBIOS on q35 and pc, qboot on microvm" },
   { name: '--mcfg', value: 'accurate[=<spare buses>]', commands: BOOTING, help: 'an MCFG that declares only the buses in use (and this many spare)' },
@@ -78,7 +79,7 @@ export const OPTIONS = [
   { name: '--chart', commands: ['compare'], help: 'add the PCI time of each row as a bar' },
   { name: '--html', value: '<out.html>', commands: ['report'], help: 'the page to write (required)' },
   { name: '--markdown', commands: ['validate'], help: 'one Markdown table row per recording and phase (the table of docs/fidelity.md)' },
-  { name: '--out', value: '<dir>', commands: ['record'], help: 'where the recording goes', default: '.' },
+  { name: '--out', value: '<dir>', commands: ['record'], help: 'where the recording goes; QEMU runs there, so relative paths in the line (sockets, logs) land there too', default: '.' },
   { name: '--console', value: '<console.log>', commands: ['import-trace'], help: "the guest's console log of the same boot (the device list; else inferred from the trace)" },
   { name: '--jobs', aliases: ['-j'], value: '<N>', commands: ['sweep'], help: 'threads: this one and N-1 workers', default: '1' },
   { name: '--fresh-machines', commands: ['sweep'], help: 'build a machine for every scenario instead of reusing one per command line (same output, slower)' },
@@ -123,6 +124,7 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
   const qemu = COMMAND_SPECS[command].qemuArgs;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (qemu && positionals.length === 0) otherVmm(a === '--' ? argv[i + 1] : a);
     if (a === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
@@ -143,7 +145,9 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
     if (spec.value === undefined) v = '';
     else {
       v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`${spec.name} needs a value`);
+      if (v === undefined || v === '') throw new UsageError(`${spec.name} needs a value`);
+      // `--kvm -M q35`: the next option is not this one's value (a lone '-' is stdin, '-1' a number)
+      if (eq < 0 && v.length > 1 && v.startsWith('-') && !/^-\d/.test(v)) throw new UsageError(`${spec.name} needs a value, not the option '${v}'`);
       if (spec.choices && !spec.choices.includes(v)) throw new UsageError(`${spec.name} takes ${or(spec.choices)}, not '${v}'`);
     }
     const list = values.get(spec.name);
@@ -152,6 +156,27 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
   }
   if (qemu && positionals[0] !== undefined && /(^|\/)qemu-system-/.test(positionals[0])) positionals.shift();
   return new ParsedArgs(command, values, positionals);
+}
+
+/** The VMMs whose command lines people paste, and what they do that pcisim compare has a row for. */
+const OTHER_VMMS: Record<string, string> = {
+  firecracker: 'Firecracker',
+  'cloud-hypervisor': 'Cloud Hypervisor',
+  'ch-remote': 'Cloud Hypervisor',
+  crosvm: 'crosvm',
+};
+
+/**
+ * A pasted Firecracker or Cloud Hypervisor line (`firecracker --api-sock …`): pcisim models QEMU only. What those
+ * VMMs do for PCI (one bus per segment, an MCFG that declares that bus alone) is the accurate-MCFG row of
+ * `pcisim compare` (apps/boot/src/core/compare.ts), so the line points there rather than at QEMU's "invalid option".
+ */
+function otherVmm(arg: string | undefined): void {
+  const name = arg === undefined ? undefined : OTHER_VMMS[arg.replace(/^.*\//, '')];
+  if (name === undefined) return;
+  throw new UsageError(
+    `pcisim models QEMU, not ${name}: to see what ${name}'s single-bus PCI (an MCFG for bus 0 only) saves, run \`pcisim compare -M q35\` (its accurate-mcfg rows) or \`pcisim boot -M q35 --mcfg accurate\``,
+  );
 }
 
 /** `--help` or `-h` anywhere among pcisim's options (before `--`): the help wins over whatever else is wrong. */

@@ -8,10 +8,10 @@ import type { CliIo } from './io.js';
 
 export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const qemuArgs = [...args.positionals];
-  // -append goes to the recorder on its own: it adds the recording's console options to it
+  // -append goes to the recorder on its own: it adds the recording's console options to it. As in QEMU,
+  // the last one wins.
   let append = '';
-  const i = qemuArgs.indexOf('-append');
-  if (i >= 0) {
+  for (let i = qemuArgs.indexOf('-append'); i >= 0; i = qemuArgs.indexOf('-append')) {
     const v = qemuArgs[i + 1];
     if (v === undefined) throw new UsageError('-append needs a value');
     append = v;
@@ -19,7 +19,15 @@ export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number
   }
   const scenario = args.value('--scenario') ?? 'recording';
   const { recordBoot } = await import('../record/record.js');
-  const r = await recordBoot({ qemuArgs, append, scenario, outDir: args.value('--out') ?? '.', onConsoleLine: () => {} });
+  const r = await recordBoot({
+    qemuArgs,
+    append,
+    scenario,
+    outDir: args.value('--out') ?? '.',
+    onConsoleLine: () => {},
+    // said before the boot, which takes a while: what the recorder adds to the line, and a kernel mismatch
+    onNote: (note) => io.stderr(`pcisim record: ${note}\n`),
+  });
   for (const w of r.warnings) io.stderr(`pcisim record: warning: ${w}\n`);
   const l = r.report.phases.linux.config;
   io.stdout(`${scenario}: linux conf1 ${l.accesses.conf1}, mmcfg ${l.accesses.mmcfg}, absent ${l.absent}; wrote ${Object.values(r.files).join(', ')}\n`);

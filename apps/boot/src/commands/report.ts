@@ -2,14 +2,13 @@
  * @module
  * `pcisim report --html out.html`: the boot and the compare matrix as one self-contained page.
  */
-import { writeFileSync } from 'node:fs';
 import { compare, DEFAULT_SETS } from '../core/compare.js';
 import { bootScenario } from '../core/boot-scenario.js';
 import { TraceCollector } from '../core/collector.js';
 import { UsageError } from '../core/errors.js';
 import { renderHtmlReport } from '../formats/html-report.js';
 import type { ParsedArgs } from './options.js';
-import { costOf, scenarioOf } from './common.js';
+import { costOf, scenarioOf, writeOutputFile } from './common.js';
 import type { CliIo } from './io.js';
 
 export function reportCommand(args: ParsedArgs, io: CliIo): number {
@@ -18,7 +17,7 @@ export function reportCommand(args: ParsedArgs, io: CliIo): number {
   const scenario = scenarioOf(args);
   const boot = bootScenario(scenario, { ...costOf(args), trace: new TraceCollector() });
   const cmp = compare(scenario, DEFAULT_SETS, args.value('--cost'));
-  writeFileSync(out, renderHtmlReport({ boot, compare: cmp }));
+  writeOutputFile('--html', out, renderHtmlReport({ boot, compare: cmp }));
   io.stdout(`pcisim report: wrote ${out}\n`);
   return 0;
 }

@@ -1,7 +1,8 @@
 /**
  * @module
  * `pcisim sweep <matrix.json> [--jobs N] [--fresh-machines]`: a scenario matrix on N threads, one JSON line per
- * scenario on stdout (a scenario that fails is a line with its error), a progress line on stderr when it is a terminal.
+ * scenario on stdout (a scenario that fails is a line with its error), a progress line on stderr when it is a
+ * terminal, and a summary line on stderr always; exit 1 when any scenario failed.
  */
 import { readFileSync } from 'node:fs';
 import { checkMatrix, SweepMatrixError } from '../core/sweep/matrix.js';
@@ -19,8 +20,9 @@ export async function sweepCommand(argv: readonly string[], io: CliIo): Promise<
 /** `pcisim sweep`: a matrix that cannot be read or is wrong exits 2 with one line naming it. */
 export async function sweepCmd(args: ParsedArgs, io: CliIo): Promise<number> {
   try {
-    await runSweepCommand(args, io);
-    return 0;
+    const summary = await runSweepCommand(args, io);
+    // a scenario that failed is a line with its error on stdout; the status says some did (as make -k does)
+    return summary.errors > 0 ? 1 : 0;
   } catch (e) {
     if (!(e instanceof SweepMatrixError)) throw e;
     io.stderr(`pcisim: ${e.message}\n`);
@@ -75,10 +77,11 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo): Promise<SweepSummar
       : undefined,
   });
   flush();
-  if (tty) {
+  {
+    // always, so that `pcisim sweep m.json > out.jsonl` says how many failed; over the progress line on a terminal
     const built = summary.machines.built;
     io.stderr(
-      `\rpcisim sweep: ${summary.scenarios} scenarios, ${summary.errors} failed, ${(summary.wallMs / 1000).toFixed(2)} s on ${summary.jobs} thread${summary.jobs === 1 ? '' : 's'}, ${built} machine${built === 1 ? '' : 's'} built\n`,
+      `${tty ? '\r' : ''}pcisim sweep: ${summary.scenarios} scenarios, ${summary.errors} failed, ${(summary.wallMs / 1000).toFixed(2)} s on ${summary.jobs} thread${summary.jobs === 1 ? '' : 's'}, ${built} machine${built === 1 ? '' : 's'} built\n`,
     );
   }
   return summary;

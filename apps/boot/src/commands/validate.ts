@@ -1,10 +1,11 @@
 /**
  * @module
  * `pcisim validate <reference.json>…`: each recording's command line simulated and compared with it; exit 1
- * when one differs.
+ * when one differs. A file that cannot be read or simulated is one line naming it (stderr; with --json, a
+ * line `{"file", "exact": false, "error"}`), and the rest are still validated: exit 1 at the end.
  */
 import { validateReference } from '../core/validate.js';
-import { UsageError } from '../core/errors.js';
+import { errorLine, UsageError } from '../core/errors.js';
 import { formatValidate, fidelityMarkdown } from '../formats/validate.js';
 import type { ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
@@ -21,7 +22,21 @@ export function validateCommand(args: ParsedArgs, io: CliIo): number {
   const json = args.flag('--json');
   let allExact = true;
   for (const f of files) {
-    const r = validateReference(f);
+    // a file that cannot be read or simulated is a line naming it; the others are still validated
+    let r;
+    try {
+      r = validateReference(f);
+    } catch (e) {
+      const err = errorLine(e);
+      if (!err) throw e;
+      allExact = false;
+      // the file goes on the error's own line, not after QEMU's hint under it
+      const [first, ...hint] = err.line.split('\n');
+      const line = err.line.includes(f) ? err.line : [`${first!} (${f})`, ...hint].join('\n');
+      if (json) io.stdout(formatJsonLine({ file: f, exact: false, error: line }));
+      else io.stderr(line + '\n');
+      continue;
+    }
     allExact &&= r.exact;
     io.stdout(json ? formatJsonLine(r) : formatValidate(r));
   }

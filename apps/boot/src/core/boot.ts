@@ -27,10 +27,12 @@ import { ConfigTallyBuilder, PresentSet, packAccess } from '../record/tally.js';
 import type { AccessRecord, BootReport, DeviceEntry, ExitTally, PhaseReport } from './report-types.js';
 import type { Scenario } from './scenario.js';
 import { MachineCache } from './machine-cache.js';
+import { resolveCostProfile } from './cost.js';
 import type { TraceCollector, TraceData } from './collector.js';
 
 /** What a boot is asked for (the one entry, {@link bootScenario} in ./boot-scenario.ts, takes these). */
 export interface BootOptions {
+  /** a profile, a built-in profile's name or a profile file's path (./cost.ts) */
   costProfile?: CostProfile | string;
   /** the 2020 MMCONFIG guest patches */
   guestPatch?: GuestPatch;
@@ -94,8 +96,22 @@ export interface MitigationFootprint {
   eptFaults: number;
 }
 
+/** What was simulated, as the text report's header names it. */
+export interface SimulatedSetup {
+  /** the machine type as given to -M, with its properties: `q35`, `microvm,pcie=on` */
+  machine: string;
+  /** the QEMU release whose machine types and defaults apply */
+  qemu: string;
+  /** the firmware that ran: the machine's default or -bios/--firmware */
+  firmware: FirmwareKind;
+  /** the guest kernel build */
+  kernel: KernelFlavour;
+}
+
 export interface BootResult {
   report: BootReport;
+  /** the machine, QEMU release, firmware and kernel that were simulated */
+  simulated: SimulatedSetup;
   costProfile: CostProfile;
   /** what the linux phase would cost if every userspace exit were handled in KVM instead */
   inKernelTimeNs: number;
@@ -207,7 +223,7 @@ type SavedVm = Omit<PoweredOn, 'fwLog'> & { fwPacked: Uint32Array };
 function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, accesses: AccessRecord[] | null, trace: TraceCollector | null): PoweredOn {
   const mitigations = opts.kvm ?? [];
   const kvmOpts = kvmOptionsFor(mitigations);
-  const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: opts.costProfile } : {}) });
+  const kvm = new Kvm({ ...kvmOpts.kvm, ...(opts.costProfile !== undefined ? { costProfile: resolveCostProfile(opts.costProfile) } : {}) });
   const vm = kvm.createVm(kvmOpts.vm);
   trace?.attach(vm);
   trace?.mark('qemu', 'qemu init', 'begin');
@@ -303,7 +319,8 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   for (const f of found) present.addDevice(f.bus, f.devfn);
   const phaseReport = (log: AccessLog, st: KvmStatsSnapshot): PhaseReport => {
     const config = log.tally(tallyStore.builder, present).counts();
-    return { config, exits: exitsOf(st), timeNs: configTimeNs(st) };
+    // integer nanoseconds, rounded once here: a profile's fractional costs (measured-here) sum to 3783098.9000000004
+    return { config, exits: exitsOf(st), timeNs: Math.round(configTimeNs(st)) };
   };
   const devices: DeviceEntry[] = found.map((f) => {
     const e: DeviceEntry = {
@@ -319,8 +336,9 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   const profile = vm.costProfile;
   const linuxExits = exitsOf(linuxStats);
   const userExits = linuxExits.KVM_EXIT_IO + linuxExits.KVM_EXIT_MMIO;
-  const inKernelTimeNs =
-    configTimeNs(linuxStats) - linuxStats.timeNs.userspaceExitIo - linuxStats.timeNs.userspaceExitMmio + userExits * profile.ns.inKernelMmio;
+  const inKernelTimeNs = Math.round(
+    configTimeNs(linuxStats) - linuxStats.timeNs.userspaceExitIo - linuxStats.timeNs.userspaceExitMmio + userExits * profile.ns.inKernelMmio,
+  );
   const phases = { firmware: phaseReport(fwLog, fwStats), linux: phaseReport(linuxLog, linuxStats) };
   spareTally = tallyStore;
   // a live runtime's guest keeps logging after the boot; otherwise the buffers serve the next boot
@@ -335,6 +353,13 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
       append: s.append,
       phases,
       devices,
+      notModelled: [...s.notModelled],
+    },
+    simulated: {
+      machine: [s.machine, ...s.machineProps.map(([k, v]) => `${k}=${v}`)].join(','),
+      qemu: s.release,
+      firmware,
+      kernel: opts.flavour ?? DEFAULT_FLAVOUR,
     },
     costProfile: profile,
     inKernelTimeNs,

@@ -4,6 +4,7 @@
  * alone, and the combinations that make sense — side by side, with what each saves against the baseline.
  * A set that cannot change anything says why instead of printing a row of zeros.
  */
+import type { CostProfile } from '@sim/kvm';
 import type { KvmPciMitigation } from '@sim/qemu';
 import type { GuestPatch } from '@sim/guest';
 import type { BootResult } from './boot.js';
@@ -68,7 +69,7 @@ export const DEFAULT_SETS: MitigationSet[] = [
   { name: 'pv-enumeration', description: 'lower bound: the VMM hands over the device list, nothing is probed', kvm: [], guest: 'none', pvEnumeration: true },
 ];
 
-export function compare(base: Scenario, sets: MitigationSet[] = DEFAULT_SETS, costProfile?: string): CompareResult {
+export function compare(base: Scenario, sets: MitigationSet[] = DEFAULT_SETS, costProfile?: CostProfile | string): CompareResult {
   const rows: CompareRow[] = [];
   let baseline: BootResult | null = null;
   for (const set of sets) {

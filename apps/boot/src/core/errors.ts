@@ -4,6 +4,12 @@
  * exit status 2 for a wrong command line, exit status 1 for bad input (a scenario file that cannot be read or
  * does not say what it must).
  */
+import { QemuError } from '@sim/qemu';
+import { KvmError } from '@sim/kvm';
+import { GuestError } from '@sim/guest';
+import { RecordError } from '../record/errors.js';
+
+/** One of pcisim's own errors: `pcisim: <message>`, exit 2 when {@link PcisimError.usage}, else 1. */
 export class PcisimError extends Error {
   override readonly name = 'PcisimError';
   constructor(
@@ -20,4 +26,18 @@ export class UsageError extends PcisimError {
   constructor(message: string) {
     super(message, true);
   }
+}
+
+/**
+ * The one line and exit status for an error raised by a layer (pcisim, QEMU, KVM, the guest, the recorder),
+ * each in the style of the tool that would raise it; null for anything else (a bug: the caller rethrows it).
+ */
+export function errorLine(e: unknown): { line: string; status: number } | null {
+  if (e instanceof PcisimError) return { line: `pcisim: ${e.message}`, status: e.usage ? 2 : 1 };
+  // what QEMU would say carries its name; what the simulator does not model says "pcisim:" alone
+  if (e instanceof QemuError) return { line: e.message.startsWith('pcisim: ') ? e.message : `qemu-system-x86_64: ${e.message}`, status: 1 };
+  if (e instanceof KvmError) return { line: `kvm: ${e.message}`, status: 1 };
+  if (e instanceof GuestError) return { line: `linux: ${e.message}`, status: 1 };
+  if (e instanceof RecordError) return { line: `pcisim: ${e.message}`, status: e.code === 'BAD_ARGUMENTS' ? 2 : 1 };
+  return null;
 }

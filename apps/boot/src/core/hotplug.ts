@@ -165,18 +165,55 @@ export function loadHotplugScenario(path: string): { scenario: Scenario; events:
     throw new PcisimError(`scenario file '${path}' is not JSON: ${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')}`);
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new PcisimError(`scenario file '${path}' must hold a JSON object`);
-  return hotplugScenarioFromJson(j as HotplugScenarioFile);
+  try {
+    return hotplugScenarioFromJson(j as HotplugScenarioFile);
+  } catch (e) {
+    // the file's name on the line: `pcisim: scenario x.json: "events"[0] has no "at"`
+    if (e instanceof PcisimError && e.message.startsWith('scenario: ')) throw new PcisimError(`scenario ${path}: ${e.message.slice(10)}`);
+    throw e;
+  }
 }
 
 export function hotplugScenarioFromJson(j: HotplugScenarioFile): { scenario: Scenario; events: HotplugEvent[]; flavour?: KernelFlavour } {
-  if (!Array.isArray(j.qemuArgs)) throw new PcisimError('the scenario needs "qemuArgs": [...]');
+  checkScenarioFile(j);
   const args = [...j.qemuArgs];
   if (args[0] && /qemu-system/.test(args[0])) args.shift();
   if (j.append !== undefined && !args.includes('-append')) args.push('-append', j.append);
   const scenario = parseQemuArgs(args);
   const events: HotplugEvent[] = (j.events ?? []).map((e) => ({ ...parseEventTime(e.at), ...(e.qmp ? { qmp: e.qmp } : {}), ...(e.guest ? { guest: e.guest } : {}) }));
-  if (j.guest !== undefined && !KERNEL_FLAVOURS.includes(j.guest)) throw new PcisimError(`unknown guest '${j.guest}' (${KERNEL_FLAVOURS.join(', ')})`);
   return { scenario, events, ...(j.guest ? { flavour: j.guest } : {}) };
+}
+
+const jsonKind = (v: unknown): string => (v === undefined ? 'nothing (the field is missing)' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? 'an object' : String(v));
+
+/**
+ * A scenario file's shape, field by field, before anything reads it: a wrong field is one line naming it
+ * (`"events"[2].at`), not a TypeError from deep inside the run.
+ */
+function checkScenarioFile(j: unknown): asserts j is HotplugScenarioFile {
+  const bad = (field: string, want: string, got: unknown): PcisimError => new PcisimError(`scenario: ${field} must be ${want}, got ${jsonKind(got)}`);
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw bad('the file', 'a JSON object', j);
+  const o = j as Record<string, unknown>;
+  if (!Array.isArray(o.qemuArgs)) throw bad('"qemuArgs"', 'an array of strings', o.qemuArgs);
+  o.qemuArgs.forEach((a, i) => {
+    if (typeof a !== 'string') throw bad(`"qemuArgs"[${i}]`, 'a string', a);
+  });
+  if (o.append !== undefined && typeof o.append !== 'string') throw bad('"append"', 'a string', o.append);
+  if (o.guest !== undefined && (typeof o.guest !== 'string' || !(KERNEL_FLAVOURS as readonly string[]).includes(o.guest))) {
+    throw new PcisimError(`unknown guest ${jsonKind(o.guest)} (${KERNEL_FLAVOURS.join(', ')})`);
+  }
+  if (o.events === undefined) return;
+  if (!Array.isArray(o.events)) throw bad('"events"', 'an array of {"at", "qmp"}', o.events);
+  o.events.forEach((e: unknown, i) => {
+    const f = `"events"[${i}]`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw bad(f, 'an object {"at", "qmp"}', e);
+    const ev = e as Record<string, unknown>;
+    if (ev.at === undefined) throw new PcisimError(`scenario: ${f} has no "at" (a time: 3.1s, 500ms, +2s)`);
+    if (typeof ev.at !== 'string' && (typeof ev.at !== 'number' || !Number.isFinite(ev.at) || ev.at < 0)) throw bad(`${f}.at`, 'a time (3.1s, 500ms, +2s) or nanoseconds >= 0', ev.at);
+    if (ev.qmp !== undefined && typeof ev.qmp !== 'string') throw bad(`${f}.qmp`, 'a string', ev.qmp);
+    if (ev.guest !== undefined && ev.guest !== 'rescan') throw bad(`${f}.guest`, '"rescan"', ev.guest);
+    if (ev.qmp === undefined && ev.guest === undefined) throw new PcisimError(`scenario: ${f} has neither "qmp" nor "guest"`);
+  });
 }
 
 /** The ACPI hot-plug description the DSDT gives the guest, from QEMU's controllers. */

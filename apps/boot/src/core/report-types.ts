@@ -55,7 +55,7 @@ export interface PhaseReport {
   config: ConfigTally;
   /** simulated only: exits by where they were handled */
   exits?: ExitTally;
-  /** simulated only: virtual time spent in config access and exits in this phase */
+  /** simulated only: virtual time spent in config access and exits in this phase, in integer nanoseconds (rounded once) */
   timeNs?: number;
 }
 
@@ -95,6 +95,11 @@ export interface BootReport {
   bridges?: Record<string, { secondary: number; subordinate: number }>;
   /** recorded/reference only: Linux's console lines on how it reaches config space */
   linuxConfigLines?: string[];
+  /**
+   * simulated only: the options of the command line that pcisim accepted and does not model (`-smp 4`,
+   * `-vga none`, `-kernel vmlinuz`), as given; the text report lists them as "accepted, not modelled"
+   */
+  notModelled?: string[];
 }
 
 /** One config access as the reference's `<scenario>.accesses.txt` lists it. */

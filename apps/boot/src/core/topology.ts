@@ -12,7 +12,7 @@ import type { Machine, PciDevice, PciBus } from '@sim/qemu';
 import type { PciDev, PciBusState } from '@sim/guest';
 import { runHotplugScenario, type HotplugOptions, type HotplugRunResult } from './hotplug.js';
 import { parseQemuArgs, type Scenario } from './scenario.js';
-import { DEFAULT_FLAVOUR, type BootResult } from './boot.js';
+import { bootVm, DEFAULT_FLAVOUR, type BootResult } from './boot.js';
 import { PcisimError } from './errors.js';
 import { pciName, pciDeviceGroups, iommuGroupReasonText, type Linux } from '@sim/guest';
 
@@ -74,7 +74,8 @@ export interface TopologyReport {
 /** Analyse the topology of a booted scenario (booted here when a Scenario is given). */
 export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult, opts: HotplugOptions = {}): TopologyReport {
   let boot: BootResult;
-  if ('machine' in input && 'qemuArgs' in input) boot = runHotplugScenario(input, [], { ...opts, settleNs: 0 }).boot;
+  // the run-time hot-plug controllers are modelled on q35; elsewhere what the boot left is analysed as it stands
+  if ('machine' in input && 'qemuArgs' in input) boot = input.machine === 'q35' ? runHotplugScenario(input, [], { ...opts, settleNs: 0 }).boot : bootVm(input, { ...opts, runtime: {} });
   else if ('boot' in input) boot = input.boot;
   else boot = input;
   const live = boot.live;
@@ -82,7 +83,8 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   const machine = live.machine;
   const root = machine.rootBus;
   if (!root) throw new PcisimError(`machine ${machine.name} has no PCI bus`);
-  const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && machine.name === 'q35';
+  // ICH9's and PIIX4's ACPI PCI hot-plug (hw/acpi/pcihp.c), on by default in QEMU 7.2 on both
+  const acpiHotplug = (machine as Machine & { opts?: { acpiPciHotplugWithBridgeSupport?: boolean } }).opts?.acpiPciHotplugWithBridgeSupport !== false && (machine.name === 'q35' || machine.name === 'pc');
   const osc = live.linux.osc;
 
   // --- slots per bus
@@ -93,7 +95,14 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
     let hotplugSlots: number[] = [];
     let note = '';
     if (!bridge) {
-      note = machine.name === 'q35' ? "q35's root bus has no hot-plug handler: device_add says \"Bus 'pcie.0' does not support hotplugging\"" : '';
+      if (machine.name === 'q35') note = "q35's root bus has no hot-plug handler: device_add says \"Bus 'pcie.0' does not support hotplugging\"";
+      else if (machine.name === 'pc') {
+        // PIIX4_PM's acpi-root-pci-hotplug (on by default): the DSDT describes S00..S1F on bus 0, and
+        // piix4_update_bus_hotplug() serves them; the on-board functions (host bridge, PIIX3) cannot be unplugged
+        controller = 'acpi';
+        hotplugSlots = range(0, 31);
+        note = "PIIX4's ACPI hot-plug serves the root bus: every slot (the DSDT's S00..S1F); the on-board functions cannot be unplugged";
+      }
     } else if (bridge.typeName === 'pcie-root-port' || bridge.isExpress && bridge.isBridge && bus.isExpress) {
       const hotplugOn = (bridge as PciDevice & { cfg?: { hotplug?: boolean } }).cfg?.hotplug !== false;
       if (hotplugOn) {
@@ -159,7 +168,8 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
   const info = machine.bootInfo(boot.report.append);
   const mcfgEndBus = info.acpi?.mcfg[0]?.endBus ?? -1;
   const lastBusOpt = /pci=(?:[^\s]*,)?lastbus=(\d+)/.exec(boot.report.append);
-  const pcibiosLastBus = lastBusOpt ? Number(lastBusOpt[1]) : mcfgEndBus;
+  // without an MCFG (pc) the peer-bus scan runs to bus ff all the same (pcibios_last_bus stays 0xff)
+  const pcibiosLastBus = lastBusOpt ? Number(lastBusOpt[1]) : mcfgEndBus >= 0 ? mcfgEndBus : 0xff;
   const used = [...usedNumbers].sort((a, b) => a - b);
   const notes: string[] = [];
   const maxUsed = used[used.length - 1] ?? 0;
@@ -173,6 +183,8 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
     notes.push(
       `MCFG ends at bus ${hex2(mcfgEndBus)}: a function on a later bus (a bridge hot-added with a new bus number) has no ECAM, so no extended config space (AER, ACS, the PCIe capability's registers past 0x100)`,
     );
+  } else if (mcfgEndBus < 0) {
+    notes.push('no MCFG: config space is reached through ports 0xcf8/0xcfc only, so no function has extended config space (past 0x100)');
   } else {
     notes.push('MCFG covers buses 00-ff: every bus number a hot-added bridge could take has ECAM');
   }
@@ -264,7 +276,8 @@ function vfioNotes(groups: IommuGroup[], buses: BusSlots[]): string[] {
   const rp = buses.filter((b) => b.controller !== 'none' && b.hotplugSlots.length === 1);
   if (rp.length) notes.push(`${rp.length} root port(s) with ACS: each device hot-plugged there gets its own group (assignable on its own)`);
   for (const b of buses) {
-    if (b.controller === 'none' || b.hotplugSlots.length <= 1 || b.express) continue;
+    // a root bus's functions each keep their own requester ID: only a bridge's secondary bus aliases
+    if (b.controller === 'none' || b.hotplugSlots.length <= 1 || b.express || b.number === 0) continue;
     notes.push(
       `${b.name}: a conventional bus; its ${b.freeSlots.length} free slots all alias to the bridge's requester ID, so whatever is hot-plugged there joins the bridge's group: one VFIO user for all of them (no two DPDK processes, no mixing with guest-kernel drivers; seed 004)`,
     );

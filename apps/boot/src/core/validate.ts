@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { bootScenario } from './boot-scenario.js';
 import { parseQemuArgs } from './scenario.js';
 import { parseAccessLine, formatAccess } from '../record/accesses-file.js';
-import { RecordError } from '../record/errors.js';
+import { PcisimError } from './errors.js';
 import type { AccessRecord, BootReport, ConfigTally, Phase } from './report-types.js';
 
 export interface FieldDiff {
@@ -31,16 +31,21 @@ export interface ValidateResult {
 }
 
 export function validateReference(path: string): ValidateResult {
-  let ref: BootReport;
+  let text: string;
   try {
-    ref = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new PcisimError(`${path}: cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : (err.code ?? err.message)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
   } catch (e) {
     // V8's message quotes the text around the error, line breaks and all: one line
-    throw new RecordError('BAD_ARGUMENTS', `${path}: not a reference JSON (${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')})`, { file: path });
+    throw new PcisimError(`${path}: not a reference JSON (${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')})`);
   }
-  if (!ref.phases || !Array.isArray(ref.qemuArgs)) {
-    throw new RecordError('BAD_ARGUMENTS', `${path}: not a pcisim reference (no phases or qemuArgs)`, { file: path });
-  }
+  const ref = checkReference(json, path);
   const scenario = ref.scenario ?? path.replace(/^.*\//, '').replace(/\.json$/, '');
   // the recorder's base arguments (-m 512) unless the scenario set its own
   const args = ref.qemuArgs.includes('-m') ? [...ref.qemuArgs] : ['-m', '512', ...ref.qemuArgs];
@@ -67,7 +72,7 @@ export function validateReference(path: string): ValidateResult {
       text = gunzipSync(readFileSync(accPath)).toString('utf8');
     } catch (e) {
       // a cut or foreign file next to the reference: name it, as a bad access line would be named
-      throw new RecordError('IO_ERROR', `not a gzipped accesses file (${(e as Error).message})`, { file: accPath, cause: e });
+      throw new PcisimError(`${accPath}: not a gzipped accesses file (${(e as Error).message})`);
     }
     const lines = text.split('\n');
     const real: AccessRecord[] = [];
@@ -113,7 +118,7 @@ function compareTally(prefix: string, sim: ConfigTally, real: ConfigTally, out: 
     const a = sim[f];
     const b = real[f];
     if (a === undefined || b === undefined) continue;
-    if (typeof a === 'object' && typeof b === 'object') {
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
       const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
       for (const k of [...keys].sort((p, q) => Number(p) - Number(q) || p.localeCompare(q))) {
         const x = (a as Record<string, unknown>)[k];
@@ -124,4 +129,34 @@ function compareTally(prefix: string, sim: ConfigTally, real: ConfigTally, out: 
       out.push({ field: `${prefix}.${f}`, simulated: a, real: b });
     }
   }
+}
+
+const kind = (v: unknown): string => (v === undefined ? 'nothing (the field is missing)' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? 'an object' : String(v));
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields validate reads, checked before it reads them: a reference with `"devices": null` or
+ * `"append": 12` is one line naming the file and the field, not a TypeError.
+ */
+function checkReference(j: unknown, path: string): BootReport {
+  const bad = (field: string, want: string, got: unknown): PcisimError => new PcisimError(`${path}: ${field} must be ${want}, got ${kind(got)}`);
+  if (!isObject(j) || (!('phases' in j) && !('qemuArgs' in j))) throw new PcisimError(`${path}: not a pcisim reference (no phases or qemuArgs)`);
+  if (!Array.isArray(j.qemuArgs)) throw bad('"qemuArgs"', 'an array of strings', j.qemuArgs);
+  j.qemuArgs.forEach((a, i) => {
+    if (typeof a !== 'string') throw bad(`"qemuArgs"[${i}]`, 'a string', a);
+  });
+  if (j.append !== undefined && typeof j.append !== 'string') throw bad('"append"', 'a string', j.append);
+  if (j.scenario !== undefined && typeof j.scenario !== 'string') throw bad('"scenario"', 'a string', j.scenario);
+  if (!isObject(j.phases)) throw bad('"phases"', 'an object {"firmware", "linux"}', j.phases);
+  for (const ph of ['firmware', 'linux'] as const) {
+    const p = j.phases[ph];
+    if (!isObject(p)) throw bad(`"phases".${ph}`, 'an object {"config"}', p);
+    if (!isObject(p.config)) throw bad(`"phases".${ph}.config`, 'an object', p.config);
+  }
+  if (!Array.isArray(j.devices)) throw bad('"devices"', 'an array', j.devices);
+  j.devices.forEach((d, i) => {
+    if (!isObject(d)) throw bad(`"devices"[${i}]`, 'an object {"bdf", "vendor", "device", "class"}', d);
+    for (const f of ['bdf', 'vendor', 'device', 'class'] as const) if (typeof d[f] !== 'string') throw bad(`"devices"[${i}].${f}`, 'a string', d[f]);
+  });
+  return j as unknown as BootReport;
 }

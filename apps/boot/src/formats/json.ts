@@ -5,9 +5,17 @@
  */
 import type { HotplugRunResult } from '../core/hotplug.js';
 
-/** one object, indented by one space, with a final newline (what every `--json` prints) */
+/**
+ * one object, indented by one space, with a final newline (what every `--json` prints). Times in nanoseconds
+ * (`timeNs`, `latencyNs`, a hot-plug run's `t` and `at`) are integers: the virtual clock adds a profile's
+ * fractional costs exactly, and the output rounds them once, here (docs/report-format.md).
+ */
 export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 1) + '\n';
+  return JSON.stringify(value, integerNanoseconds, 1) + '\n';
+}
+
+function integerNanoseconds(key: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isInteger(v) && Number.isFinite(v) && (key.endsWith('Ns') || key === 't' || key === 'at') ? Math.round(v) : v;
 }
 
 /** one JSON line */

@@ -9,7 +9,7 @@ const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 export function formatTopology(t: TopologyReport): string {
   const l: string[] = [];
-  l.push(`machine ${t.machine}, ACPI PCI hot-plug ${t.acpiHotplug ? 'on (QEMU 7.2 q35 default)' : 'off (native: pciehp / shpchp)'}`);
+  l.push(`machine ${t.machine}, ACPI PCI hot-plug ${t.acpiHotplug ? `on (QEMU 7.2's ${t.machine} default)` : 'off (native: pciehp / shpchp)'}`);
   l.push('');
   l.push('bus              nr  hot-plug   slots  used  free  note');
   for (const b of t.buses) {
@@ -29,7 +29,7 @@ export function formatTopology(t: TopologyReport): string {
     );
   }
   l.push('');
-  l.push(`bus numbers in use: ${t.busNumbers.used.map(hex2).join(' ')}; MCFG ends at ${hex2(t.busNumbers.mcfgEndBus)}; peer-bus scan up to ${hex2(t.busNumbers.pcibiosLastBus)}`);
+  l.push(`bus numbers in use: ${t.busNumbers.used.map(hex2).join(' ')}; ${t.busNumbers.mcfgEndBus >= 0 ? `MCFG ends at ${hex2(t.busNumbers.mcfgEndBus)}` : 'no MCFG'}; peer-bus scan up to ${hex2(t.busNumbers.pcibiosLastBus)}`);
   for (const n of t.busNumbers.notes) l.push(`  - ${n}`);
   l.push('');
   l.push('VFIO:');

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { validateReference, type ValidateResult } from '../core/validate.js';
 import type { BootReport, ConfigTally } from '../core/report-types.js';
+import { errorLine } from '../core/errors.js';
 
 export function formatValidate(r: ValidateResult): string {
   const out: string[] = [];
@@ -43,20 +44,30 @@ export function formatValidateMarkdown(results: { path: string; result?: Validat
 }
 
 function tallyCell(c: ConfigTally): string {
-  return `${c.accesses.conf1} / ${c.accesses.mmcfg} / ${c.absent}`;
+  return c.accesses ? `${c.accesses.conf1} / ${c.accesses.mmcfg} / ${c.absent}` : '—';
 }
 
 /** The fidelity table of docs/fidelity.md for these reference files (fixture names only, no paths). */
 export function fidelityMarkdown(paths: string[]): string {
   const rows = paths.map((path) => {
-    const real = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
     try {
-      return { path, result: validateReference(path), real };
+      const result = validateReference(path);
+      return { path, result, real: readReal(path) };
     } catch (e) {
-      const msg = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
-      if (e instanceof Error && 'code' in e) return { path, error: msg, real };
-      throw e;
+      const err = errorLine(e);
+      if (!err) throw e;
+      return { path, error: err.line, real: readReal(path) };
     }
   });
   return formatValidateMarkdown(rows);
+}
+
+/** the recording's own counts for the table, when the file has them */
+function readReal(path: string): BootReport | undefined {
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as BootReport;
+    return j.phases?.firmware?.config?.accesses && j.phases.linux?.config?.accesses ? j : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,17 @@
  * reference rules, write reference-format reports. `ConfigTallyBuilder` is shared with the simulator.
  */
 
+export {
+  formatRamSize,
+  kernelName,
+  kernelRelease,
+  MICROVM_TSC_KHZ,
+  planRecording,
+  ramSize,
+  REFERENCE_KERNEL,
+  type RecordingPlan,
+  resolveInputPaths,
+} from './command-line.js';
 export { ACCESSES_HEADER, formatAccess, parseAccessLine, readAccessesFile, traceValue, writeAccessesFile } from './accesses-file.js';
 export { type ConsoleInfo, ConsoleParser, parseConsole, stripAnsi } from './console.js';
 export { RecordError, type RecordErrorCode } from './errors.js';

@@ -19,6 +19,7 @@ import { inferDevices } from './infer.js';
 import { toReferenceJson } from './json.js';
 import { tallyPhases } from './tally.js';
 import { type ParsedTrace, parseTrace } from './trace-parser.js';
+import { kernelName, planRecording, ramSize, REFERENCE_KERNEL, resolveInputPaths } from './command-line.js';
 
 const SETUP_HINT = 'run scripts/setup-reference.sh';
 /** Where scripts/setup-reference.sh puts the kernel, relative to the repository root. */
@@ -26,13 +27,13 @@ const KERNEL_IN_REPO = '.cache/reference-kernel/vmlinuz';
 const DEFAULT_QEMU = 'qemu-system-x86_64';
 const DEFAULT_CPU_NOTE = 'QEMU default (qemu64: AuthenticAMD family 15) unless -cpu is given';
 
-/** What every recording shares with the reference ones (shared/reference/README.md). */
+/** What every recording shares with the reference ones (reference/README.md). */
 export const BASE_QEMU_ARGS: readonly string[] = ['-accel', 'tcg', '-m', '512', '-nographic'];
 
 export interface RecordOptions {
   /** the scenario's own arguments (`-M q35 -device …`), as the report lists them */
   qemuArgs: string[];
-  /** kernel command line */
+  /** kernel command line; the recorder adds what it needs to watch the boot (`console=`, …) and says so in `onNote` */
   append: string;
   /** file stem of the outputs; default "recording" */
   scenario?: string;
@@ -45,18 +46,28 @@ export interface RecordOptions {
   timeoutMs?: number;
   /** boots to retry after a timeout (default 1): a loaded host can stall a TCG guest's timer calibration */
   retries?: number;
-  /** where `<scenario>.json`, `.accesses.txt.gz` and `.console.log` go; default: the current directory */
+  /**
+   * where `<scenario>.json`, `.accesses.txt.gz` and `.console.log` go; default: the current directory.
+   * QEMU runs there, so relative paths the scenario writes (sockets, logs) land there too.
+   */
   outDir?: string;
   /** also keep the raw trace as `<scenario>.trace` (20+ MB) */
   keepTrace?: boolean;
   /** each console line as it arrives (ANSI stripped), for progress output */
   onConsoleLine?: (line: string) => void;
+  /**
+   * before the boot, one sentence for each thing the recorder adds to or changes in the command line, and
+   * each warning about the stack (`warning: ` first: a kernel other than the references')
+   */
+  onNote?: (note: string) => void;
 }
 
 export interface RecordResult {
   report: BootReport;
   accesses: AccessRecord[];
   warnings: string[];
+  /** said before the boot (`onNote`): what the recorder added to or changed in the command line, and `warning: `s about the stack; empty for an import */
+  notes: string[];
   /** paths written; empty when nothing was written */
   files: { json?: string; accesses?: string; console?: string; trace?: string };
 }
@@ -142,7 +153,7 @@ export async function importTrace(tracePath: string, options: ImportOptions = {}
   const scenario = options.scenario ?? basename(tracePath).replace(/(\.(trace|log))*(\.gz)?$/, '');
   const report = buildReport(trace, consoleInfo, { ...options, scenario });
   const files = options.outDir !== undefined ? await writeRecording({ report, accesses: trace.accesses }, options.outDir, scenario) : {};
-  return { report, accesses: trace.accesses, warnings, files };
+  return { report, accesses: trace.accesses, warnings, notes: [], files };
 }
 
 function isExecutable(path: string): boolean {
@@ -198,18 +209,12 @@ function optionValue(args: readonly string[], flag: string): string | undefined 
 }
 
 /**
- * The scenario's arguments as run: `-nodefaults` drops the serial port that `-nographic` would put on stdio,
- * so add `-serial stdio` as the reference scenarios do; a scenario that names its own serial keeps it.
+ * The scenario's arguments as run, with the serial console on stdio (`planRecording`): `-nodefaults` drops
+ * the serial port that `-nographic` would put there, so add `-serial stdio` as the reference scenarios do; a
+ * scenario that brings its own serial port keeps it, routed to stdio.
  */
 export function scenarioArgs(qemuArgs: readonly string[]): string[] {
-  const args = [...qemuArgs];
-  const has = (f: string): boolean => args.includes(f) || args.includes(`-${f}`);
-  if (has('-nodefaults') && !has('-serial')) args.push('-serial', 'stdio');
-  if (has('-trace') || has('-D')) {
-    // Ours come last and must win: QEMU keeps only the last -trace file (and -D would redirect the log).
-    throw new RecordError('BAD_ARGUMENTS', 'the scenario may not pass -trace or -D: the recorder owns the trace output');
-  }
-  return args;
+  return planRecording(qemuArgs, '').qemuArgs;
 }
 
 /** The full QEMU command line of a recording (without the binary). */
@@ -234,9 +239,10 @@ function recordedWith(qemu: string, kernel: string, qemuArgs: readonly string[])
   const cpu = optionValue(qemuArgs, '-cpu');
   return {
     qemu: (v.stdout ?? '').split('\n')[0]?.trim() || 'unknown',
-    kernel: basename(kernel),
+    kernel: kernelName(kernel),
     accel: 'tcg',
-    memory: '512M',
+    // the scenario's -m comes after ours and wins
+    memory: ramSize([...BASE_QEMU_ARGS, ...qemuArgs]),
     cpu: cpu === undefined ? DEFAULT_CPU_NOTE : `-cpu ${cpu}`,
   };
 }
@@ -251,9 +257,9 @@ interface BootOutcome {
 }
 
 /** Runs QEMU until Linux's panic is complete on the console, then stops it (SIGTERM: QEMU flushes the trace). */
-function boot(qemu: string, args: string[], timeoutMs: number, onLine?: (line: string) => void): Promise<BootOutcome> {
+function boot(qemu: string, args: string[], cwd: string, timeoutMs: number, onLine?: (line: string) => void): Promise<BootOutcome> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(qemu, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const parser = new ConsoleParser();
     // latin1 maps each byte to one char, so the saved console is QEMU's bytes whatever they are.
     let out = '';
@@ -321,21 +327,36 @@ function lastLine(text: string): string {
  * `<scenario>.console.log` into `outDir`, and returns the report.
  */
 export async function recordBoot(options: RecordOptions): Promise<RecordResult> {
-  const qemu = findQemu(options.qemuBinary);
-  const kernel = findKernel(options.kernel);
+  // Refusals first, before anything is looked up or started.
+  const plan = planRecording(options.qemuArgs, options.append);
+  const qemu = resolve(findQemu(options.qemuBinary));
+  // QEMU runs in outDir: the kernel's path must not depend on pcisim's directory.
+  const kernel = resolve(findKernel(options.kernel));
   const scenario = options.scenario ?? 'recording';
   const outDir = resolve(options.outDir ?? '.');
-  const qemuArgs = scenarioArgs(options.qemuArgs);
+  const qemuArgs = plan.qemuArgs;
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const notes = [...plan.notes];
+  const kernelIs = kernelName(kernel);
+  if (kernelIs !== REFERENCE_KERNEL) {
+    notes.push(`warning: the kernel is ${kernelIs}, the references were recorded with ${REFERENCE_KERNEL}: counts may differ from reference/ (scripts/setup-reference.sh fetches that one)`);
+  }
+  for (const n of notes) options.onNote?.(n);
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    throw new RecordError('IO_ERROR', `cannot create the output folder: ${(e as Error).message}`, { file: outDir, cause: e });
+  }
   const work = await mkdtemp(join(tmpdir(), 'pcisim-record-'));
   try {
     const traceFile = join(work, 'trace.log');
-    const args = recordingCommand({ kernel, append: options.append, qemuArgs, traceFile });
-    let outcome = await boot(qemu, args, timeoutMs, options.onConsoleLine);
+    const args = recordingCommand({ kernel, append: plan.append, qemuArgs: resolveInputPaths(qemuArgs, process.cwd()), traceFile });
+    let outcome = await boot(qemu, args, outDir, timeoutMs, options.onConsoleLine);
     // Under TCG on a busy host Linux's PIT/TSC calibration can fail, and a microvm guest then stalls for
-    // good. Config access counts do not depend on timing, so another boot is as good as the first.
+    // good (planRecording gives microvm a fixed tsc_early_khz= against it). Config access counts do not
+    // depend on timing, so another boot is as good as the first.
     for (let retry = 0; outcome.status === 'timeout' && retry < (options.retries ?? 1); retry++) {
-      outcome = await boot(qemu, args, timeoutMs, options.onConsoleLine);
+      outcome = await boot(qemu, args, outDir, timeoutMs, options.onConsoleLine);
     }
     if (outcome.status !== 'panic' || !outcome.info.vfsPanic) {
       // Keep what the guest said: it is the only clue. Named apart, so a good recording is never overwritten.
@@ -355,7 +376,7 @@ export async function recordBoot(options: RecordOptions): Promise<RecordResult> 
       description: options.description ?? `recorded: ${qemuArgs.join(' ')}`,
       recordedWith: recordedWith(qemu, kernel, qemuArgs),
       qemuArgs,
-      append: options.append,
+      append: plan.append,
     });
     const warnings = [...trace.warnings];
     if (outcome.info.devices.length === 0) warnings.push('the console lists no PCI device: every access counts as absent');
@@ -364,7 +385,7 @@ export async function recordBoot(options: RecordOptions): Promise<RecordResult> 
       files.trace = join(outDir, `${scenario}.trace`);
       await copyFile(traceFile, files.trace);
     }
-    return { report, accesses: trace.accesses, warnings, files };
+    return { report, accesses: trace.accesses, warnings, notes, files };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

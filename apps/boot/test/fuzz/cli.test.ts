@@ -50,7 +50,7 @@ const PCISIM_TOKENS = [
   ...(OPTIONS as readonly OptionSpec[]).flatMap((o) => [o.name, ...(o.aliases ?? []), ...(o.choices ?? [])]),
   'lkml-2020', 'measured-here', 'tcg-reference', 'no-such-profile', cost, 'pci-hole,mmio-bus', 'ro-page-2m', 'none', 'pio-fast,nonsense', 'accurate', 'accurate=8', 'accurate=-1', 'kata,libvirt', 'kata,', ',', 'nested-bridges', 'q35-default',
   'device_add virtio-net-pci,id=x,bus=rp1@+1s', 'device_del x@+2s', '{"execute":"device_add","arguments":{"driver":"e1000","id":"e"}}@3.1s', 'device_add e1000@soon', '@', 'device_add@', '{"execute":1}@1s', 'device_add virtio-rng-pci,id=r,bus=pb1,addr=1@+1ms',
-  '--json=1', '--format=json', '--cost=', '--jobs=0', '-j', '1', '2', '0', 'x', '1.5', '--help', '-h', '--version', 'help', 'no-such-case',
+  '--json=1', '--format=json', '--cost=', '--jobs=0', '-j', '1', '2', '0', 'x', '1.5', '--help', '-h', '--version', 'help', 'no-such-case', 'show',
 ];
 const TOKENS = [...QEMU_TOKENS, ...PCISIM_TOKENS, ...FILES, ...COMMANDS];
 
@@ -67,7 +67,7 @@ function documentedCommands(): string[][] {
   const files = [join(repoRoot, 'README.md'), ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(repoRoot, 'docs', f))];
   const out: string[][] = [];
   for (const f of files) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/(?:pnpm )?pcisim ((?:boot|compare|topology|report|validate|record|import-trace|bench|sweep)(?: [^`#|\n]*)?)/g)) {
+    for (const m of readFileSync(f, 'utf8').matchAll(new RegExp(`(?:pnpm )?pcisim ((?:${COMMANDS.join('|')})(?: [^\`#|\\n]*)?)`, 'g'))) {
       const words = shellWords(m[1]!.trim()).map((w) => (w === 'matrix.json' ? matrix : w.endsWith('*.json') ? ref('q35-default.json') : w));
       if (words.some((w) => /[<>…]|\.\.\./.test(w))) continue;
       out.push(words);
@@ -93,7 +93,7 @@ function seedLines(): string[][] {
       lines.push([c, ...rest, o.name, ...v]);
     }
   }
-  lines.push(['report', '-M', 'q35', '--html', OUT_PATHS[1]!], ['sweep', matrix, '--jobs', '2'], ['import-trace', trace, '--json'], ['boot', '--scenario', scenario, '--json'], ['--version'], ['help', 'boot'], []);
+  lines.push(['report', '-M', 'q35', '--html', OUT_PATHS[1]!], ['sweep', matrix, '--jobs', '2'], ['import-trace', trace, '--json'], ['boot', '--scenario', scenario, '--json'], ['--version'], ['help', 'boot'], [], ['cost', 'show', 'lkml-2020'], ['cost', 'show', cost, '--json']);
   return lines;
 }
 

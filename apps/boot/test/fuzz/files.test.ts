@@ -275,8 +275,9 @@ const KINDS: Kind[] = [
   {
     name: 'cost profile',
     count: 150,
-    inputs: fc.tuple(jsonInput([PROFILE]), fc.constantFrom('boot', 'boot-json', 'sweep')).map(([text, how]) => () => {
+    inputs: fc.tuple(jsonInput([PROFILE]), fc.constantFrom('boot', 'boot-json', 'sweep', 'show', 'show-json')).map(([text, how]) => () => {
       const f = file('profile.json', text);
+      if (how.startsWith('show')) return ['cost', 'show', f, ...(how === 'show-json' ? ['--json'] : [])];
       if (how === 'sweep') return ['sweep', file('matrix.json', JSON.stringify({ base: { qemuArgs: ['-M', 'q35'] }, axes: { cost: [f, 'lkml-2020'] } }))];
       return ['boot', '-M', 'q35', '--cost', f, ...(how === 'boot-json' ? ['--json'] : [])];
     }),

@@ -44,7 +44,7 @@ describe('crashes the fuzzing found', () => {
     copyFileSync(join(reference, 'q35-default.json'), ref);
     writeFileSync(join(dir, 'q35-default.accesses.txt.gz'), readFileSync(join(reference, 'q35-default.accesses.txt.gz')).subarray(0, 40));
     const r = await run(['validate', ref]);
-    expect(r.err).toBe(`pcisim: ${join(dir, 'q35-default.accesses.txt.gz')}: not a gzipped accesses file (unexpected end of file)\n`);
+    expect(r.err).toBe(`pcisim: ${join(dir, 'q35-default.accesses.txt.gz')}: not a gzipped accesses file (unexpected end of file) (${ref})\n`);
     expect(r.code).toBe(1);
   });
 
@@ -53,7 +53,7 @@ describe('crashes the fuzzing found', () => {
   it.each([
     ['sweep', (f: string) => ['sweep', f], 2, 'is not JSON: '],
     ['boot --scenario', (f: string) => ['boot', '--scenario', f], 1, 'is not JSON: '],
-    ['validate', (f: string) => ['validate', f], 2, 'not a reference JSON ('],
+    ['validate', (f: string) => ['validate', f], 1, 'not a reference JSON ('],
   ] as const)('%s: a file that is not JSON is one error line, however its text breaks', async (_, argv, code, words) => {
     const f = join(dir, 'broken.json');
     writeFileSync(f, notJson);
@@ -62,5 +62,15 @@ describe('crashes the fuzzing found', () => {
     expect(r.err).toMatch(/^pcisim: /);
     expect(r.err).toContain(words);
     expect(r.code).toBe(code);
+  });
+
+  it("validate: a reference QEMU refuses names its file on QEMU's error line, not after the hint under it", async () => {
+    const ref = join(dir, 'bad-machine.json');
+    const j = JSON.parse(readFileSync(join(reference, 'q35-default.json'), 'utf8')) as { qemuArgs: string[] };
+    j.qemuArgs = ['-M', 'nosuch'];
+    writeFileSync(ref, JSON.stringify(j));
+    const r = await run(['validate', ref]);
+    expect(r.err).toBe(`qemu-system-x86_64: unsupported machine type (${ref})\nUse -machine help to list supported machines\n`);
+    expect(r.code).toBe(1);
   });
 });

@@ -133,9 +133,10 @@ export class CliRunner {
 const ERROR_LINE = /^(pcisim( [a-z-]+)?|qemu-system-x86_64|kvm|linux): ./;
 /**
  * A line that informs and is no error: a warning, sweep's summary, the hint QEMU adds under its own error
- * (qemu_create_machine → error_append_hint: "Use -machine help to list supported machines").
+ * (qemu_create_machine → error_append_hint: "Use -machine help to list supported machines"), the rows of
+ * the machine list `-M help` prints (`q35   Standard PC (Q35 + ICH9, 2009) …`).
  */
-const INFO_LINE = /^pcisim [a-z-]+: warning: |^pcisim sweep: \d+ scenarios|^Use -machine help to list supported machines$/;
+const INFO_LINE = /^pcisim [a-z-]+: warning: |^pcisim sweep: \d+ scenarios|^Use -machine help to list supported machines$|^[a-z0-9.-]+ {2,}\S/;
 /** a stack frame, as V8 prints it */
 const STACK = /^ {2,}at (?:async )?\S.*(?::\d+:\d+\)?|\(index \d+\)|\(<anonymous>\)|\(native\))$/m;
 /** a JavaScript error's own words: what pcisim says must name the problem in the user's terms */
@@ -204,17 +205,11 @@ export function normalise(s: string): string {
 }
 
 /**
- * Crash classes already known and being fixed on another branch (issue 17's `fix-cli`: unwritable output
- * paths, validate on references with missing or null fields, malformed --scenario files). They are reported,
- * not failed on, until that branch is merged; then this list is emptied (a class listed here that no longer
- * occurs is reported as such).
+ * Crash classes known and being fixed on another branch: reported, not failed on, until that branch is
+ * merged. Empty since fix-cli's fixes (unwritable outputs, malformed references and scenario files) were
+ * merged; a class goes here only with the branch that fixes it.
  */
-export const PENDING: readonly { re: RegExp; why: string }[] = [
-  { re: /^argv (boot|report): uncaught exception: Error: E(NOENT|ISDIR|ACCES)/, why: 'fix-cli: unwritable output paths' },
-  { re: /^reference: uncaught exception: (TypeError|SyntaxError)/, why: 'fix-cli: validate on references with missing or null fields' },
-  { re: /^argv validate: uncaught exception: Error: ENOENT/, why: 'fix-cli: validate carries on past a bad file (--markdown)' },
-  { re: /^scenario: uncaught exception: TypeError/, why: 'fix-cli: malformed --scenario files' },
-];
+export const PENDING: readonly { re: RegExp; why: string }[] = [];
 
 /** Findings grouped by class, each with the smallest input that showed it. */
 export class Findings {

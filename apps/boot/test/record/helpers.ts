@@ -62,3 +62,12 @@ export function tempDirs(prefix = 'pcisim-test-'): () => string {
     return d;
   };
 }
+
+/** The first bytes of a bzImage: the setup header's magic and its kernel_version pointer (Documentation/x86/boot.rst). */
+export function fakeBzImage(release: string): Buffer {
+  const b = Buffer.alloc(0x1000);
+  b.write('HdrS', 0x202, 'latin1');
+  b.writeUInt16LE(0x400 - 0x200, 0x20e);
+  b.write(`${release} (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1\0`, 0x400, 'latin1');
+  return b;
+}

@@ -6,7 +6,8 @@ import { RecordError } from '../../src/record/errors.js';
 import { toReferenceJson } from '../../src/record/json.js';
 import { findKernel, findQemu, importTrace, recordBoot, recordingCommand, scenarioArgs } from '../../src/record/record.js';
 import type { BootReport } from '../../src/core/report-types.js';
-import { conf1, FIXTURES, FWCFG, mmcfg, op, recordedScenarios, tempDirs } from './helpers.js';
+import { runCli } from '../../src/cli.js';
+import { conf1, fakeBzImage, FIXTURES, FWCFG, mmcfg, op, recordedScenarios, tempDirs } from './helpers.js';
 
 /** A small boot: firmware reads 00:00.0 and 00:03.0, Linux reads 00:00.0, 00:1f.0, 01:00.0 (absent bus). */
 const TRACE = [
@@ -44,25 +45,47 @@ async function error(p: Promise<unknown>): Promise<RecordError> {
 
 /**
  * A stand-in for qemu-system-x86_64 (CI has no QEMU): writes TRACE to the -trace file, prints CONSOLE, then
- * idles until killed, like QEMU after a panic with panic=0. `-name <mode>` picks a misbehaviour.
+ * idles until killed, like QEMU after a panic with panic=0. `-name <mode>` picks a misbehaviour. Like the
+ * real one, it refuses two users of stdio (-nographic's monitor counts when defaults are on), prints nothing
+ * without console=ttyS0, and leaves a file in its working directory.
  */
 function fakeQemu(dir: string): string {
   const path = join(dir, 'fake-qemu');
+  // A shell counts the runs: Node's start can outlast a short timeout on a loaded host, and SIGTERM then
+  // comes before the script's first line.
   writeFileSync(
     path,
-    `#!${process.execPath}
-const fs = require('node:fs');
+    `#!/bin/sh
+[ "$1" = --version ] || echo run >>${JSON.stringify(join(dir, 'runs.txt'))}
+exec ${JSON.stringify(process.execPath)} ${JSON.stringify(`${path}.cjs`)} "$@"
+`,
+  );
+  writeFileSync(
+    `${path}.cjs`,
+    `const fs = require('node:fs');
 const args = process.argv.slice(2);
 if (args[0] === '--version') { console.log('QEMU emulator version 7.2.22 (fake)'); process.exit(0); }
 const mode = args.includes('-name') ? args[args.indexOf('-name') + 1] : 'ok';
-fs.appendFileSync(${JSON.stringify(join(dir, 'runs.txt'))}, 'run\\n');
+fs.writeFileSync('qemu-was-here', '');
+const has = (o) => args.includes(o);
+const value = (i) => args[i + 1] ?? '';
+let stdio = 0;
+args.forEach((a, i) => {
+  if ((a === '-serial' || a === '-monitor') && /^(mon:)?stdio$/.test(value(i))) stdio++;
+  if (a === '-chardev' && /^stdio(,|$)/.test(value(i))) stdio++;
+});
+const ownSerial = has('-serial') || args.some((a) => a.startsWith('isa-serial'));
+if (!has('-nodefaults') && !ownSerial) stdio++; // -nographic: serial and monitor muxed on stdio
+if (!has('-nodefaults') && ownSerial && !has('-monitor')) stdio++; // -nographic: the monitor alone
+if (stdio > 1) { console.error('qemu-system-x86_64: cannot use stdio by multiple character devices'); process.exit(1); }
+const append = value(args.indexOf('-append')).split(' ');
 if (mode === 'fail') { console.error("qemu-system-x86_64: -device nope: 'nope' is not a valid device model name"); process.exit(1); }
 const file = args.filter((a) => a.includes(',file=')).pop().split(',file=')[1];
 fs.writeFileSync(file, ${JSON.stringify(`${TRACE.join('\n')}\n`)});
 fs.writeFileSync(${JSON.stringify(join(dir, 'argv.json'))}, JSON.stringify(args));
 let out = ${JSON.stringify(CONSOLE.map((l) => `${l}\r\n`).join(''))};
 if (mode === 'oops') out = out.replace(/VFS: Unable to mount root fs/g, 'Attempted to kill init!');
-if (mode !== 'hang') process.stdout.write(out);
+if (mode !== 'hang' && append.includes('console=ttyS0')) process.stdout.write(out);
 setInterval(() => {}, 1000);
 `,
   );
@@ -141,6 +164,84 @@ describe('recordBoot (with a fake QEMU)', () => {
     expect(e.message).toMatch(/Attempted to kill init/);
   });
 
+  it('an empty kernel command line: console=ttyS0 added, the boot recorded, and the note given before it', async () => {
+    const dir = tmp();
+    const notes: string[] = [];
+    const qemu = fakeQemu(dir);
+    const r = await recordBoot({ qemuArgs: ['-M', 'q35'], append: '', qemuBinary: qemu, kernel: qemu, outDir: dir, timeoutMs: 20_000, retries: 0, onNote: (n) => notes.push(n) });
+    expect(r.report.append).toBe('console=ttyS0');
+    expect(r.report.devices.map((d) => d.bdf)).toEqual(['00:00.0', '00:1f.0']);
+    expect(notes[0]).toBe("added console=ttyS0 (the recorder reads Linux's device list and its panic on the serial console) to the kernel command line");
+    expect(r.notes).toEqual(notes);
+  });
+
+  it("a line with its own serial console (libvirt's -chardev stdio + isa-serial) records as it is", async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    const qemuArgs = ['-M', 'q35', '-nodefaults', '-chardev', 'stdio,id=charserial0', '-device', 'isa-serial,chardev=charserial0,id=serial0'];
+    const r = await recordBoot({ qemuArgs, append: 'console=ttyS0 panic=0', qemuBinary: qemu, kernel: qemu, outDir: dir, timeoutMs: 20_000 });
+    expect(r.report.qemuArgs).toEqual(qemuArgs);
+    // the same without -nodefaults: -nographic's monitor is turned off
+    const r2 = await recordBoot({ qemuArgs: qemuArgs.filter((a) => a !== '-nodefaults'), append: 'console=ttyS0', qemuBinary: qemu, kernel: qemu, outDir: dir, timeoutMs: 20_000 });
+    expect(r2.report.qemuArgs.slice(-2)).toEqual(['-monitor', 'none']);
+  });
+
+  it('recordedWith.memory is the -m the line asked for', async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    const r = await recordBoot({ qemuArgs: ['-M', 'q35', '-m', 'size=2097152k'], append: 'console=ttyS0', qemuBinary: qemu, kernel: qemu, outDir: dir, timeoutMs: 20_000 });
+    expect(r.report.recordedWith?.memory).toBe('2G');
+  });
+
+  it("QEMU runs in the output folder: the scenario's relative files land there", async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    await recordBoot({ qemuArgs: ['-M', 'q35'], append: 'console=ttyS0', qemuBinary: qemu, kernel: qemu, outDir: join(dir, 'out'), timeoutMs: 20_000 });
+    expect(existsSync(join(dir, 'out', 'qemu-was-here'))).toBe(true);
+    expect(existsSync('qemu-was-here')).toBe(false);
+  });
+
+  it("records the kernel's version, and warns before the boot when it is not the references'", async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    writeFileSync(join(dir, 'vmlinuz-new'), fakeBzImage('6.1.0-57-cloud-amd64'));
+    writeFileSync(join(dir, 'vmlinuz'), fakeBzImage('6.1.0-56-cloud-amd64'));
+    const opts = { qemuArgs: ['-M', 'q35'], append: 'console=ttyS0', qemuBinary: qemu, outDir: dir, timeoutMs: 20_000 };
+    const newer = await recordBoot({ ...opts, kernel: join(dir, 'vmlinuz-new') });
+    expect(newer.report.recordedWith?.kernel).toBe('vmlinuz-6.1.0-57-cloud-amd64');
+    expect(newer.notes).toEqual([
+      'warning: the kernel is vmlinuz-6.1.0-57-cloud-amd64, the references were recorded with vmlinuz-6.1.0-56-cloud-amd64: counts may differ from reference/ (scripts/setup-reference.sh fetches that one)',
+    ]);
+    const same = await recordBoot({ ...opts, kernel: join(dir, 'vmlinuz') });
+    expect(same.report.recordedWith?.kernel).toBe('vmlinuz-6.1.0-56-cloud-amd64');
+    expect(same.notes).toEqual([]);
+  });
+
+  it('pcisim record says on stderr what it added, before the boot', async () => {
+    const dir = tmp();
+    const qemu = fakeQemu(dir);
+    writeFileSync(join(dir, 'vmlinuz'), fakeBzImage('6.1.0-56-cloud-amd64'));
+    const saved = { q: process.env['PCISIM_QEMU'], k: process.env['PCISIM_KERNEL'] };
+    process.env['PCISIM_QEMU'] = qemu;
+    process.env['PCISIM_KERNEL'] = join(dir, 'vmlinuz');
+    let out = '';
+    let err = '';
+    try {
+      const code = await runCli(['record', '-M', 'q35', '-nodefaults', '--out', dir], { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+      expect(code).toBe(0);
+    } finally {
+      for (const [k, v] of [['PCISIM_QEMU', saved.q], ['PCISIM_KERNEL', saved.k]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(err).toBe(
+      'pcisim record: added -serial stdio: -nodefaults leaves no serial port, and the recorder reads the guest console there\n' +
+        "pcisim record: added console=ttyS0 (the recorder reads Linux's device list and its panic on the serial console) to the kernel command line\n",
+    );
+    expect(out).toMatch(/^recording: linux conf1 3, mmcfg 1, absent 1; wrote /);
+  });
+
   it('missing QEMU or kernel: one line pointing at the setup script', async () => {
     const q = await error(recordBoot({ qemuArgs: [], append: '', qemuBinary: '/nonexistent/qemu-system-x86_64' }));
     expect(q.code).toBe('QEMU_NOT_FOUND');
@@ -164,10 +265,10 @@ describe('command line', () => {
     ]);
   });
 
-  it('adds -serial stdio only for -nodefaults without a serial, and refuses -trace', () => {
+  it('puts the serial console on stdio (-serial stdio for -nodefaults without a serial), and refuses -trace', () => {
     expect(scenarioArgs(['-M', 'q35'])).toEqual(['-M', 'q35']);
     expect(scenarioArgs(['-nodefaults'])).toEqual(['-nodefaults', '-serial', 'stdio']);
-    expect(scenarioArgs(['-nodefaults', '-serial', 'file:/x'])).toEqual(['-nodefaults', '-serial', 'file:/x']);
+    expect(scenarioArgs(['-nodefaults', '-serial', 'file:/x'])).toEqual(['-nodefaults', '-serial', 'stdio']);
     expect(() => scenarioArgs(['-trace', 'pci_*'])).toThrow(RecordError);
   });
 });

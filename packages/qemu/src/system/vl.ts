@@ -460,6 +460,11 @@ export interface QemuConfig {
   firmware?: FirmwareKind;
   /** the command line as given */
   qemuArgs: string[];
+  /**
+   * the options QEMU would act on that pcisim accepts and does not model (`-smp 4`, `-vga none`, `-kernel
+   * vmlinuz`…), as given: a report lists them as "accepted, not modelled" rather than dropping them silently
+   */
+  notModelled: string[];
 }
 
 /** the options pcisim boots with that take an argument (others QEMU knows are refused as invalid) */
@@ -468,6 +473,24 @@ const BOOT_WITH_ARG = new Set([
   '-blockdev', '-drive', '-chardev', '-global', '-smp', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-bios',
 ]);
 const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config']);
+
+/**
+ * Options QEMU acts on that change nothing pcisim models, or that it does not model yet: accepted, and listed in
+ * {@link QemuConfig.notModelled}. The kernel and initrd: pcisim boots its own model of Linux 6.1 whatever the
+ * image. -vga: QEMU's default VGA (or none) is what pcisim puts on the bus, whatever -vga says.
+ */
+const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config']);
+
+/**
+ * UEFI firmware by its file name (OVMF.fd, OVMF_CODE.fd, OVMF_CODE_4M.secboot.fd, edk2-x86_64-code.fd …): pcisim
+ * models SeaBIOS and qboot, and OVMF's PCI set-up (its own enumeration and resource assignment) differs.
+ */
+const UEFI_IMAGE = /ovmf|edk2|uefi/i;
+
+/** the one line for UEFI firmware, until OVMF is modelled */
+function uefiNotModelled(arg: string): QemuError {
+  return new QemuError('UNSUPPORTED', `pcisim: UEFI firmware (OVMF) is not modelled yet (${arg}); pcisim models SeaBIOS and qboot: drop it, or --firmware seabios|qboot|none`);
+}
 
 /** bios-256k.bin is the SeaBIOS build q35 and pc load; Debian's bios-microvm.bin is qboot */
 const BIOS_FILES: Record<string, FirmwareKind> = {
@@ -513,12 +536,14 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     accel: 'kvm',
     acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
     qemuArgs: [...argv],
+    notModelled: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const opt = a.startsWith('--') ? a.slice(1) : a;
     if (BOOT_FLAGS.has(opt)) {
       if (opt === '-nodefaults') s.nodefaults = true;
+      if (NOT_MODELLED.has(opt)) s.notModelled.push(a);
       continue;
     }
     if (!BOOT_WITH_ARG.has(opt)) {
@@ -527,6 +552,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     }
     const v = argv[++i];
     if (v === undefined) throw new QemuError('BAD_OPTION', `${a}: requires an argument`);
+    if (NOT_MODELLED.has(opt)) s.notModelled.push(`${a} ${v}`);
     switch (opt) {
       case '-M':
       case '-machine': {
@@ -543,6 +569,8 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
         s.machine = mt.type;
         s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
+        // pc and q35 take these (board.ts) and nothing pcisim models depends on them
+        for (const [k, pv] of s.machineProps) if (s.machine !== 'microvm' && k === 'kernel-irqchip') s.notModelled.push(`${a} ${k}=${pv}`);
         break;
       }
       case '-serial':
@@ -572,9 +600,20 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
       }
       case '-bios': {
         // the file QEMU would load, by its name in Debian's /usr/share/qemu
-        const fw = BIOS_FILES[v.replace(/^.*\//, '')];
+        const name = v.replace(/^.*\//, '');
+        if (UEFI_IMAGE.test(name)) throw uefiNotModelled(`${a} ${v}`);
+        const fw = BIOS_FILES[name];
         if (!fw) throw new QemuError('BAD_OPTION', `could not load PC BIOS '${v}'`);
         s.firmware = fw;
+        break;
+      }
+      case '-drive': {
+        // drive_new(): if=pflash on x86 is the UEFI firmware's code and variables (OVMF_CODE.fd, OVMF_VARS.fd)
+        const iface = /(?:^|,)if=([^,]*)/.exec(v)?.[1];
+        if (iface === 'pflash') throw uefiNotModelled(`${a} ${v}`);
+        // if=none is a backend a -device uses, if=virtio a virtio-blk-pci (both modelled); the others attach
+        // a disk to a controller whose disks pcisim does not model (ide, floppy) or add one it does not (scsi)
+        if (iface !== 'none' && iface !== 'virtio') s.notModelled.push(`${a} ${v}`);
         break;
       }
       default:

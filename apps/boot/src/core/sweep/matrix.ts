@@ -23,6 +23,7 @@
  * }
  * ```
  */
+import { resolveCostProfile } from '../cost.js';
 import { parseKvmMitigations, type KvmPciMitigation } from '@sim/qemu';
 import type { GuestPatch } from '@sim/guest';
 import { parseQemuArgs, type Scenario } from '../scenario.js';
@@ -126,8 +127,16 @@ function checkValue(axis: AxisName, v: unknown, at: string): void {
   switch (axis) {
     case 'machine':
     case 'append':
+      if (typeof v !== 'string') throw bad('a string');
+      return;
     case 'cost':
       if (typeof v !== 'string') throw bad('a string');
+      // a profile file that is missing or wrong fails the matrix once, not every scenario that names it
+      try {
+        resolveCostProfile(v);
+      } catch (e) {
+        throw new SweepMatrixError(`"${at}": ${e instanceof Error ? e.message.replace(/^--cost: /, '') : String(e)}`);
+      }
       return;
     case 'kvm':
       if (typeof v !== 'string' && !isStringList(v)) throw bad('a string or a list of strings');

@@ -261,10 +261,11 @@ export function tempDir(tag: string): string {
 export function fuzzSuite(dir: string): { runner: CliRunner; finish: (findings: Findings) => void } {
   const runner = new CliRunner();
   let failed = false;
+  // generous: a loaded machine ends a worker and removes thousands of files slowly
   afterAll(async () => {
     await runner.close();
     if (!failed) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 300_000);
   return {
     runner,
     finish: (findings) => {

@@ -180,7 +180,8 @@ describe('fuzz: command lines', () => {
         problemOf(o, cmd === 'validate' ? argv.length : 1) ??
         // a number that is no number, a value that is not there: a silently wrong answer (unless the input said so)
         (o.rc === 0 && /\b(NaN|undefined)\b/.test(o.stdout) && !argv.some((t) => /NaN|undefined/.test(t)) ? `output says ${/\b(NaN|undefined)\b/.exec(o.stdout)![1]}` : undefined) ??
-        (json && !argv.includes('--help') && !argv.includes('-h') && cmd !== 'bench' ? jsonProblem(o, cmd === 'validate' || cmd === 'sweep') : undefined);
+        // --json is a command's option (`pcisim --version --json` prints the version)
+        (json && cmd !== undefined && (COMMANDS as readonly string[]).includes(cmd) && !argv.includes('--help') && !argv.includes('-h') && cmd !== 'bench' ? jsonProblem(o, cmd === 'validate' || cmd === 'sweep') : undefined);
       findings.add(`argv ${cmd !== undefined && (COMMANDS as readonly string[]).includes(cmd) ? cmd : '(other)'}`, o, problem, () => `${JSON.stringify(argv)} → exit ${o.rc}: ${(o.threw ?? o.stderr).slice(0, 600)}`);
     }
     finish(findings);

@@ -15,8 +15,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  stderrIsTTY: process.stderr.isTTY === true,
-});
+try {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    stderrIsTTY: process.stderr.isTTY === true,
+  });
+} catch (e) {
+  // runCli turns every error a layer raises into its line; what is left is a bug in pcisim. One line for the
+  // user, the stack on request, and EX_SOFTWARE (70, sysexits.h) so that it is not taken for bad input.
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(
+    process.env.PCISIM_DEBUG ? `${err.stack ?? err.message}\n` : `pcisim: internal error: ${err.name}: ${err.message.split('\n')[0]!} (a bug in pcisim; PCISIM_DEBUG=1 prints where)\n`,
+  );
+  process.exitCode = 70;
+}

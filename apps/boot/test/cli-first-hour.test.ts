@@ -199,6 +199,14 @@ describe('--cost FILE', () => {
     expect(oneLine(s.err)).toMatch(/^pcisim: sweep matrix: "axes.cost\[0\]": .*typo.json: ns.userspaceExitIO is not a cost event/);
   });
 
+  it('a profile file edited between two boots of one process is read again', async () => {
+    const f = file('edited.json', { name: 'first', extends: 'lkml-2020', ns: {} });
+    const name = async () => (JSON.parse((await run(['compare', '-M', 'q35', '--json', '--cost', f])).out) as { costProfile: string }).costProfile;
+    expect(await name()).toBe('first');
+    writeFileSync(f, JSON.stringify({ name: 'second-name', extends: 'lkml-2020', ns: {} }));
+    expect(await name()).toBe('second-name');
+  });
+
   it('cost without show, or show without a profile, is a usage error', async () => {
     expect(await run(['cost'])).toMatchObject({ code: 2, err: "pcisim: cost takes 'show <profile|file.json>' (built-in profiles: lkml-2020, measured-here, tcg-reference)\n" });
     expect(await run(['cost', 'show'])).toMatchObject({ code: 2, err: 'pcisim: cost show needs a profile: lkml-2020, measured-here, tcg-reference, or a file\n' });
@@ -242,6 +250,8 @@ describe('answers that were silently wrong', () => {
     expect(text.out.split('\n')[3]).toBe('accepted, not modelled: -vga none; -kernel vmlinuz; -nographic; -drive file=d.img,if=ide; -name g');
     const json = JSON.parse((await run(['boot', ...args, '--json'])).out) as { notModelled: string[] };
     expect(json.notModelled).toEqual(['-vga none', '-kernel vmlinuz', '-nographic', '-drive file=d.img,if=ide', '-name g']);
+    const tcg = JSON.parse((await run(['boot', '-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '--json'])).out) as { notModelled: string[] };
+    expect(tcg.notModelled).toEqual(['-M kernel-irqchip=split', '-accel tcg']);
     const plain = JSON.parse((await run(['boot', '-M', 'q35', '--json'])).out) as { notModelled: string[] };
     expect(plain.notModelled).toEqual([]);
     expect((await run(['boot', '-M', 'q35'])).out).not.toContain('not modelled');
@@ -311,5 +321,65 @@ describe('lines from other VMMs', () => {
     const c = JSON.parse((await run(['compare', '-M', 'q35', '--json'])).out) as { rows: { name: string }[] };
     expect(c.rows.map((r) => r.name)).toContain('accurate-mcfg');
     expect((await run(['boot', '-M', 'q35', '--mcfg', 'accurate'])).code).toBe(0);
+  });
+});
+
+describe('other JSON inputs', () => {
+  it("validate: an access list that is not gzip is one line naming it", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pcisim-gz-'));
+    writeFileSync(join(d, 'pc-qboot.json'), readFileSync(join(REF, 'pc-qboot.json')));
+    writeFileSync(join(d, 'pc-qboot.accesses.txt.gz'), 'not gzip');
+    const r = await run(['validate', join(d, 'pc-qboot.json')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.err)).toBe(`pcisim: ${join(d, 'pc-qboot.accesses.txt.gz')}: cannot read the access list (incorrect header check) (${join(d, 'pc-qboot.json')})`);
+  });
+
+  it('compare --topology: a q35-<name>.json in $PCISIM_REFERENCE_DIR that is not a reference', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'pcisim-topo-'));
+    writeFileSync(join(d, 'q35-broken.json'), '{');
+    writeFileSync(join(d, 'q35-empty.json'), 'null');
+    const before = process.env.PCISIM_REFERENCE_DIR;
+    process.env.PCISIM_REFERENCE_DIR = d;
+    try {
+      const a = await run(['compare', '--topology', 'broken']);
+      expect(a.code).toBe(1);
+      expect(oneLine(a.err)).toMatch(new RegExp(`^pcisim: topology 'broken': ${join(d, 'q35-broken.json')} is not a readable JSON reference \\(`));
+      const b = await run(['compare', '--topology', 'empty']);
+      expect(oneLine(b.err)).toBe(`pcisim: topology 'empty': ${join(d, 'q35-empty.json')} has no "qemuArgs" list of strings`);
+    } finally {
+      if (before === undefined) delete process.env.PCISIM_REFERENCE_DIR;
+      else process.env.PCISIM_REFERENCE_DIR = before;
+    }
+  });
+});
+
+describe('the HTML page says what was simulated too', () => {
+  it('pcisim report -M pc -vga std', async () => {
+    const out = join(dir, 'pc.html');
+    const r = await run(['report', '-M', 'pc', '-vga', 'std', '--html', out]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(out, 'utf8');
+    expect(page).toContain('pc (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud as pcisim models them · accepted, not modelled: <code>-vga std</code>');
+  });
+});
+
+describe("the README's commands, as written", () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+  it('pnpm pcisim sweep docs/sweep-matrix.json --jobs 2: every scenario boots, exit 0', async () => {
+    expect(readme).toContain('`pnpm pcisim sweep docs/sweep-matrix.json --jobs 2`');
+    const r = await run(['sweep', join(ROOT, 'docs/sweep-matrix.json'), '--jobs', '2']);
+    expect(r.code).toBe(0);
+    expect(r.out.trimEnd().split('\n')).toHaveLength(96);
+    expect(r.err).toMatch(/^pcisim sweep: 96 scenarios, 0 failed, /);
+  }, 60_000);
+
+  it('pnpm pcisim cost show lkml-2020 --json > mine.json, then --cost mine.json', async () => {
+    expect(readme).toContain('`pnpm pcisim cost show lkml-2020 --json > mine.json`, then `--cost mine.json`');
+    const f = file('mine.json', (await run(['cost', 'show', 'lkml-2020', '--json'])).out);
+    const r = await run(['boot', '-M', 'q35', '--cost', f]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('pcisim boot: q35 (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud; cost profile lkml-2020');
   });
 });

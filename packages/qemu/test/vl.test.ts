@@ -52,3 +52,27 @@ describe('the command line pcisim boots (softmmu/vl.c)', () => {
     expect(() => x86BiosRomInit(qemuInitMachine(parseQemuArgs(['-M', 'microvm'])), 'seabios')).toThrow(QemuError);
   });
 });
+
+describe('parseQemuArgs: what it accepts and does not model is listed, UEFI is refused', () => {
+  it('notModelled lists the options as given, in order; empty when everything is modelled', () => {
+    expect(parseQemuArgs(['-M', 'q35', '-m', '512', '-smp', '2', '-device', 'e1000']).notModelled).toEqual([]);
+    expect(
+      parseQemuArgs(['-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '-kernel', 'vmlinuz', '-initrd', 'initrd.img', '-vga', 'none', '-nographic', '-no-reboot', '-name', 'g', '-display', 'none', '-drive', 'file=d.img,if=ide', '-drive', 'file=e.img,if=none,id=d0', '-drive', 'file=f.img,if=virtio'])
+        .notModelled,
+    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-vga none', '-nographic', '-no-reboot', '-name g', '-display none', '-drive file=d.img,if=ide']);
+    expect(parseQemuArgs(['-M', 'microvm,pcie=on,usb=off']).notModelled).toEqual(['-M usb=off']);
+  });
+
+  it('UEFI firmware: -bios OVMF.fd and -drive if=pflash are one line, not SeaBIOS', () => {
+    for (const [opt, v] of [
+      ['-bios', '/usr/share/ovmf/OVMF.fd'],
+      ['-bios', 'OVMF_CODE_4M.secboot.fd'],
+      ['-bios', 'edk2-x86_64-code.fd'],
+      ['-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd'],
+    ] as const) {
+      expect(() => parseQemuArgs(['-M', 'q35', opt, v])).toThrow(`pcisim: UEFI firmware (OVMF) is not modelled yet (${opt} ${v})`);
+    }
+    expect(() => parseQemuArgs(['-bios', 'mine.bin'])).toThrow("could not load PC BIOS 'mine.bin'");
+    expect(parseQemuArgs(['-bios', '/usr/share/seabios/bios-256k.bin']).firmware).toBe('seabios');
+  });
+});

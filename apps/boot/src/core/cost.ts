@@ -4,11 +4,11 @@
  * (`parseCostProfile`: `{"name", "ns": {...}, "extends"?, "sources"?}`). Boot, compare, report and the sweep's
  * `cost` axis all resolve through here, so a file works wherever a name does.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { costProfiles, KvmError, parseCostProfile, type CostProfile } from '@sim/kvm';
 import { PcisimError } from './errors.js';
 
-/** Files already read, by path: a sweep's 10,000 scenarios read a profile file once per thread. */
+/** Files already read, by path, mtime and size: a sweep's 10,000 scenarios read a profile file once per thread. */
 const fromFiles = new Map<string, CostProfile>();
 
 /**
@@ -18,10 +18,14 @@ const fromFiles = new Map<string, CostProfile>();
 export function resolveCostProfile(spec: CostProfile | string): CostProfile {
   if (typeof spec !== 'string') return spec;
   if (Object.hasOwn(costProfiles, spec)) return costProfiles[spec]!;
-  const known = fromFiles.get(spec);
-  if (known) return known;
   let text: string;
+  let key: string;
   try {
+    // by path and version: a file edited between two boots of one process is read again
+    const st = statSync(spec);
+    key = `${spec}\0${st.mtimeMs}\0${st.size}`;
+    const known = fromFiles.get(key);
+    if (known) return known;
     text = readFileSync(spec, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -45,7 +49,7 @@ export function resolveCostProfile(spec: CostProfile | string): CostProfile {
     if (e instanceof KvmError) throw new PcisimError(`--cost: ${spec}: ${e.message.replace(/^[^:]*cost profile: /, '').replace(/: EINVAL$/, '')}`);
     throw e;
   }
-  fromFiles.set(spec, p);
+  fromFiles.set(key, p);
   return p;
 }
 

@@ -382,8 +382,16 @@ export function namedTopology(name: string, referenceDir = process.env.PCISIM_RE
   if (referenceDir === undefined) throw new PcisimError(`no topology named '${name}'; known: ${known} (or set PCISIM_REFERENCE_DIR to a folder of q35-<name>.json references)`);
   const file = join(referenceDir, `q35-${name}.json`);
   if (!existsSync(file)) throw new PcisimError(`no topology named '${name}' (${file} not found); known: ${known}`);
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { qemuArgs: string[]; append: string };
-  return { qemuArgs: j.qemuArgs, append: j.append };
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new PcisimError(`topology '${name}': ${file} is not a readable JSON reference (${(e as Error).message.split('\n')[0]!})`);
+  }
+  const o = (typeof j === 'object' && j !== null ? j : {}) as { qemuArgs?: unknown; append?: unknown };
+  if (!Array.isArray(o.qemuArgs) || !o.qemuArgs.every((a) => typeof a === 'string')) throw new PcisimError(`topology '${name}': ${file} has no "qemuArgs" list of strings`);
+  if (o.append !== undefined && typeof o.append !== 'string') throw new PcisimError(`topology '${name}': ${file}: "append" must be a string`);
+  return { qemuArgs: o.qemuArgs as string[], append: (o.append as string | undefined) ?? '' };
 }
 
 /**

@@ -71,8 +71,7 @@ export function validateReference(path: string): ValidateResult {
     try {
       text = gunzipSync(readFileSync(accPath)).toString('utf8');
     } catch (e) {
-      // a cut or foreign file next to the reference: name it, as a bad access line would be named
-      throw new PcisimError(`${accPath}: not a gzipped accesses file (${(e as Error).message})`);
+      throw new PcisimError(`${accPath}: cannot read the access list (${(e as Error).message})`);
     }
     const lines = text.split('\n');
     const real: AccessRecord[] = [];

@@ -15,6 +15,7 @@ import type { DeviceEntry } from '../core/report-types.js';
 import type { TraceSpan } from '../core/collector.js';
 import { formatMilestones, milestones } from './milestones.js';
 import { groupThousands } from './number.js';
+import { simulatedLine } from './text.js';
 
 export interface HtmlReportInput {
   /** a boot; with `trace` collected for the timeline and the exit-rate chart */
@@ -59,7 +60,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <body>
 <header>
 <h1>${esc(title)}</h1>
-<p class="sub"><code>${esc(args.join(' ') || '-M q35')}</code>${boot?.report.append ? ` <code>-append "${esc(boot.report.append)}"</code>` : ''} · cost profile <b>${esc(boot?.costProfile.name ?? compare?.costProfile ?? '')}</b> · QEMU 7.2, Linux 6.1 as pcisim models them</p>
+<p class="sub"><code>${esc(args.join(' ') || '-M q35')}</code>${boot?.report.append ? ` <code>-append "${esc(boot.report.append)}"</code>` : ''} · cost profile <b>${esc(boot?.costProfile.name ?? compare?.costProfile ?? '')}</b> · ${boot ? esc(simulatedLine(boot.simulated)) : 'QEMU 7.2, Linux 6.1'} as pcisim models them${boot?.report.notModelled?.length ? ` · accepted, not modelled: <code>${esc(boot.report.notModelled.join('; '))}</code>` : ''}</p>
 </header>
 <main>
 ${sections.join('\n')}

@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,7 @@ describe('crashes the fuzzing found', () => {
     copyFileSync(join(reference, 'q35-default.json'), ref);
     writeFileSync(join(dir, 'q35-default.accesses.txt.gz'), readFileSync(join(reference, 'q35-default.accesses.txt.gz')).subarray(0, 40));
     const r = await run(['validate', ref]);
-    expect(r.err).toBe(`pcisim: ${join(dir, 'q35-default.accesses.txt.gz')}: not a gzipped accesses file (unexpected end of file) (${ref})\n`);
+    expect(r.err).toBe(`pcisim: ${join(dir, 'q35-default.accesses.txt.gz')}: cannot read the access list (unexpected end of file) (${ref})\n`);
     expect(r.code).toBe(1);
   });
 
@@ -72,5 +73,28 @@ describe('crashes the fuzzing found', () => {
     const r = await run(['validate', ref]);
     expect(r.err).toBe(`qemu-system-x86_64: unsupported machine type (${ref})\nUse -machine help to list supported machines\n`);
     expect(r.code).toBe(1);
+  });
+
+  it('import-trace: a cut .gz trace with a bad line early ends in its error line, with no uncaught "unexpected end of file" after it', async () => {
+    const late: unknown[] = [];
+    const catchLate = (e: unknown) => void late.push(e);
+    process.on('uncaughtException', catchLate);
+    try {
+      const l = "memory_region_ops_read cpu 0 mr 0x1 addr 0x510 value 0x0 size 2 name 'fwcfg'\n";
+      for (let k = 0; k < 120; k++) {
+        // the loop stops at the bad line while gunzip still holds the rest of the (cut) file
+        const g = gzipSync(l.repeat(k % 5) + 'memory_region_ops_read garbage\n' + l.repeat(1 + (k % 30) * 7));
+        const f = join(dir, `cut${k}.log.gz`);
+        writeFileSync(f, g.subarray(0, g.length - 1 - (k % 9)));
+        const r = await run(['import-trace', f]);
+        expect(r.code).toBe(1);
+        expect(r.err.split('\n')).toHaveLength(2);
+        await new Promise((res) => setImmediate(res));
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      process.off('uncaughtException', catchLate);
+    }
+    expect(late.map(String)).toEqual([]);
   });
 });

@@ -79,6 +79,8 @@ export interface ReadmeExample {
   code: string;
   /** one per `console.log(...)` line, in order: what the printed line must be (or end with, after a space) */
   expected: string[];
+  /** false for `<!-- example: name typecheck-only … -->`: type-checked, not run (it needs QEMU or a recording) */
+  run: boolean;
 }
 
 /**
@@ -89,9 +91,9 @@ export interface ReadmeExample {
  */
 export function readmeExamples(markdown: string): ReadmeExample[] {
   const out: ReadmeExample[] = [];
-  const re = /<!--\s*example(?::\s*([\w.-]+))?\s*-->\s*\n```(ts|js|typescript|javascript)\n([\s\S]*?)\n```/g;
+  const re = /<!--\s*example(?::\s*([\w.-]+))?(\s+typecheck-only\b[^\n]*?)?\s*-->\s*\n```(ts|js|typescript|javascript)\n([\s\S]*?)\n```/g;
   for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) {
-    const code = m[3]!;
+    const code = m[4]!;
     const expected: string[] = [];
     for (const line of code.split('\n')) {
       if (!/\bconsole\.log\(/.test(line)) continue;
@@ -104,7 +106,7 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
       if (note >= 0) text = text.slice(0, note);
       expected.push(text.trim());
     }
-    out.push({ name: m[1] ?? `example-${out.length + 1}`, lang: m[2]!.startsWith('t') ? 'ts' : 'js', code, expected });
+    out.push({ name: m[1] ?? `example-${out.length + 1}`, lang: m[3]!.startsWith('t') ? 'ts' : 'js', code, expected, run: m[2] === undefined });
   }
   return out;
 }
@@ -113,6 +115,8 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
 export function checkOutput(example: ReadmeExample, stdout: string): string[] {
   const lines = stdout.replace(/\n$/, '').split('\n');
   const problems: string[] = [];
+  // an example with no console.log comments (it writes a table) must only run without an error
+  if (example.expected.length === 0) return problems;
   if (lines.length !== example.expected.length) {
     problems.push(`printed ${lines.length} lines, the comments expect ${example.expected.length}`);
   }
@@ -123,4 +127,14 @@ export function checkOutput(example: ReadmeExample, stdout: string): string[] {
     if (got !== want && !got.endsWith(` ${want}`)) problems.push(`line ${i + 1}: printed ${JSON.stringify(got)}, comment says ${JSON.stringify(want)}`);
   }
   return problems;
+}
+
+/** Every TypeScript or JavaScript block of a Markdown file, marked as an example or not (the first line of each). */
+export function codeBlocks(markdown: string): { line: number; marked: boolean }[] {
+  const out: { line: number; marked: boolean }[] = [];
+  const lines = markdown.split('\n');
+  lines.forEach((l, i) => {
+    if (/^```(ts|js|typescript|javascript)\s*$/.test(l)) out.push({ line: i + 1, marked: /^<!--\s*example\b/.test(lines[i - 1] ?? '') });
+  });
+  return out;
 }

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL, APP, PUBLISHED, ROOT, TSC, buildAll, checkOutput, pnpm, readmeExamples, run } from './helpers.js';
+import { ALL, APP, PUBLISHED, ROOT, TSC, buildAll, checkOutput, codeBlocks, pnpm, readmeExamples, run } from './helpers.js';
+
+/** The Markdown outside the packages whose TypeScript and JavaScript snippets a user would paste. */
+const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+it('every TypeScript or JavaScript block in README.md and docs/ is an <!-- example --> block (so the test below runs it)', () => {
+  const unmarked = DOCS.flatMap((doc) => codeBlocks(readFileSync(join(ROOT, doc), 'utf8')).filter((b) => !b.marked).map((b) => `${doc}:${b.line}`));
+  expect(unmarked).toEqual([]);
+});
 
 interface Manifest {
   name: string;
@@ -162,6 +170,14 @@ describe('installed in a project outside the workspace', () => {
         examples.push({ file: base, readme: `${pkg}/README.md`, ex });
       }
     }
+    // the repository's README and docs/: their snippets import the packages as a user would, and run here too
+    for (const doc of DOCS) {
+      for (const ex of readmeExamples(readFileSync(join(ROOT, doc), 'utf8'))) {
+        const base = `${doc.replace(/\.md$/, '').replace(/\W+/g, '-')}-${ex.name}`;
+        writeFileSync(join(dir, `${base}.${ex.lang}`), ex.code);
+        examples.push({ file: base, readme: doc, ex });
+      }
+    }
     // strict type check of the TypeScript examples against the tarballs' .d.ts (including the .d.ts themselves)
     writeFileSync(
       join(consumer, 'tsconfig.json'),
@@ -185,6 +201,7 @@ describe('installed in a project outside the workspace', () => {
     // each example as plain JavaScript (types stripped), run by Node in the consumer project
     const failures: string[] = [];
     for (const { file, readme, ex } of examples) {
+      if (!ex.run) continue;
       const js = ex.lang === 'ts' ? ts.transpileModule(ex.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText : ex.code;
       const mjs = join(dir, `${file}.mjs`);
       writeFileSync(mjs, js);

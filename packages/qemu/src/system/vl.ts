@@ -481,6 +481,9 @@ const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-
  */
 const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config']);
 
+/** -machine properties the boards accept that change nothing pcisim models (KVM's irqchip, SMM, USB, …) */
+const MACHINE_PROPS_NOT_MODELLED = new Set(['kernel-irqchip', 'smm', 'usb', 'graphics', 'dump-guest-core', 'mem-merge']);
+
 /**
  * UEFI firmware by its file name (OVMF.fd, OVMF_CODE.fd, OVMF_CODE_4M.secboot.fd, edk2-x86_64-code.fd …): pcisim
  * models SeaBIOS and qboot, and OVMF's PCI set-up (its own enumeration and resource assignment) differs.
@@ -569,8 +572,10 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
         s.machine = mt.type;
         s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
-        // pc and q35 take these (board.ts) and nothing pcisim models depends on them
-        for (const [k, pv] of s.machineProps) if (s.machine !== 'microvm' && k === 'kernel-irqchip') s.notModelled.push(`${a} ${k}=${pv}`);
+        // the generic machine properties the boards accept (board.ts, microvm.ts) and pcisim does not model
+        for (const [k, pv] of s.machineProps) {
+          if (MACHINE_PROPS_NOT_MODELLED.has(k) || (k === 'accel' && pv.split(':')[0] !== 'kvm')) s.notModelled.push(`${a} ${k}=${pv}`);
+        }
         break;
       }
       case '-serial':
@@ -588,6 +593,8 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
       case '-accel':
         s.accel = v.split(',')[0] ?? v;
         if (s.accel !== 'kvm' && s.accel !== 'tcg') throw new QemuError('BAD_OPTION', `invalid accelerator ${s.accel}`);
+        // the model is KVM's: under TCG the same config accesses happen, but there are no exits (--cost tcg-reference times them)
+        if (s.accel === 'tcg') s.notModelled.push(`${a} ${v}`);
         break;
       case '-global': {
         const m = /^([^.]+)\.([^=]+)=(.*)$/.exec(v);

@@ -48,7 +48,8 @@ async function runSweepCommand(args: ParsedArgs, io: CliIo): Promise<SweepSummar
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new SweepMatrixError(`${file} is not JSON: ${(e as Error).message}`);
+    // V8's message quotes the text around the error, line breaks and all: one line
+    throw new SweepMatrixError(`${file} is not JSON: ${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')}`);
   }
   const matrix = checkMatrix(parsed);
   const tty = io.stderrIsTTY === true;

@@ -30,7 +30,9 @@ export function validateCommand(args: ParsedArgs, io: CliIo): number {
       const err = errorLine(e);
       if (!err) throw e;
       allExact = false;
-      const line = err.line.includes(f) ? err.line : `${err.line} (${f})`;
+      // the file goes on the error's own line, not after QEMU's hint under it
+      const [first, ...hint] = err.line.split('\n');
+      const line = err.line.includes(f) ? err.line : [`${first!} (${f})`, ...hint].join('\n');
       if (json) io.stdout(formatJsonLine({ file: f, exact: false, error: line }));
       else io.stderr(line + '\n');
       continue;

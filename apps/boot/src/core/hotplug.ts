@@ -161,7 +161,8 @@ export function loadHotplugScenario(path: string): { scenario: Scenario; events:
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new PcisimError(`scenario file '${path}' is not JSON: ${(e as Error).message}`);
+    // V8's message quotes the text around the error, line breaks and all: one line
+    throw new PcisimError(`scenario file '${path}' is not JSON: ${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')}`);
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new PcisimError(`scenario file '${path}' must hold a JSON object`);
   try {

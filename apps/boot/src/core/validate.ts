@@ -42,7 +42,8 @@ export function validateReference(path: string): ValidateResult {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new PcisimError(`${path}: not a reference JSON (${(e as Error).message})`);
+    // V8's message quotes the text around the error, line breaks and all: one line
+    throw new PcisimError(`${path}: not a reference JSON (${(e as Error).message.replace(/\s*[\r\n]+\s*/g, ' ')})`);
   }
   const ref = checkReference(json, path);
   const scenario = ref.scenario ?? path.replace(/^.*\//, '').replace(/\.json$/, '');

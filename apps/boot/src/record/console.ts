@@ -6,10 +6,13 @@
 
 import type { DeviceEntry } from '../core/report-types.js';
 
-/** `pci 0000:00:1f.2: [8086:2922] type 00 class 0x010601` (drivers/pci/probe.c, pci_setup_device) */
-const DEVICE_RE = /\bpci ([0-9a-f]{4}):([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]): \[([0-9a-f]{4}):([0-9a-f]{4})\] type ([0-9a-f]{2}) class 0x([0-9a-f]{6})\b/;
+/**
+ * `pci 0000:00:1f.2: [8086:2922] type 00 class 0x010601` (drivers/pci/probe.c, pci_setup_device). The device
+ * number is PCI_SLOT(devfn), 00..1f: a line with another is not Linux's, and is no device.
+ */
+const DEVICE_RE = /\bpci ([0-9a-f]{4}):([0-9a-f]{2}:[01][0-9a-f]\.[0-7]): \[([0-9a-f]{4}):([0-9a-f]{4})\] type ([0-9a-f]{2}) class 0x([0-9a-f]{6})\b/;
 /** `pci 0000:00:02.0: PCI bridge to [bus 01]` or `[bus 01-02]` (setup-bus.c, pci_setup_bridge) */
-const BRIDGE_RE = /\bpci ([0-9a-f]{4}):([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]): PCI bridge to \[bus ([0-9a-f]{2})(?:-([0-9a-f]{2}))?\]/;
+const BRIDGE_RE = /\bpci ([0-9a-f]{4}):([0-9a-f]{2}:[01][0-9a-f]\.[0-7]): PCI bridge to \[bus ([0-9a-f]{2})(?:-([0-9a-f]{2}))?\]/;
 /**
  * The config-space lines the reference keeps: MMCONFIG discovery and reservation, conf1 / "Fatal: No config
  * space access function", host bridge windows, root bridge, _OSC, the root bus range, buses without extended

@@ -265,6 +265,10 @@ export async function* readLines(path: string): AsyncGenerator<string> {
   } finally {
     rl.close();
     raw.destroy();
+    // rl.close() takes readline's error listener off the gunzip stream; a loop that ends early (a bad line)
+    // leaves it inflating what it holds, and a cut file's "unexpected end of file" then had no listener: an
+    // uncaught exception after the command's own error line. Stop it, and let a late error fall silent.
+    if (input !== raw) input.on('error', () => {}).destroy();
   }
 }
 

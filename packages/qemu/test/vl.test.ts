@@ -24,6 +24,20 @@ describe('the command line pcisim boots (softmmu/vl.c)', () => {
     expect(() => parseQemuArgs(['-usb'])).toThrow(new QemuError('UNKNOWN_OPTION', '-usb: invalid option'));
   });
 
+  it('-vga: std and none change the root bus (the default NIC takes 00:01.0 without VGA); the others are refused', () => {
+    const slots = (argv: string[]) => [...qemuInitMachine(parseQemuArgs(argv)).functions()].map(({ bus, dev }) => `${bus}:${dev.devfn >> 3}.${dev.devfn & 7} ${dev.typeName}`);
+    expect(slots(['-M', 'q35'])).toEqual(['0:0.0 mch', '0:1.0 VGA', '0:2.0 e1000e', '0:31.0 ICH9-LPC', '0:31.2 ich9-ahci', '0:31.3 ICH9 SMB']);
+    // the recording reference/q35-vga-none.json: Linux finds the e1000e at 00:01.0
+    expect(slots(['-M', 'q35', '-vga', 'none'])).toEqual(['0:0.0 mch', '0:1.0 e1000e', '0:31.0 ICH9-LPC', '0:31.2 ich9-ahci', '0:31.3 ICH9 SMB']);
+    expect(slots(['-M', 'q35', '-vga', 'std'])).toEqual(slots(['-M', 'q35']));
+    expect(slots(['-M', 'pc', '-vga', 'none']).some((f) => f.endsWith(' VGA'))).toBe(false);
+    // a display -device clears QEMU's default_vga: one VGA, where the -device put it
+    expect(slots(['-M', 'q35', '-device', 'VGA,addr=5']).filter((f) => f.endsWith(' VGA'))).toEqual(['0:5.0 VGA']);
+    expect(parseQemuArgs(['-M', 'q35', '-vga', 'none']).notModelled).toEqual([]);
+    expect(() => parseQemuArgs(['-vga', 'virtio'])).toThrow(new QemuError('UNSUPPORTED', "pcisim: -vga virtio: QEMU would add a 'virtio-vga', which pcisim does not model (-vga std or -vga none)"));
+    expect(() => parseQemuArgs(['-vga', 'foo'])).toThrow(new QemuError('BAD_OPTION', 'unknown vga type: foo'));
+  });
+
   it('--stub-backends stands in the backends a -device names and none defines', () => {
     expect(stubMissingBackends(['-device', 'virtio-net-pci,netdev=n0', '-netdev', 'user,id=n1', '-device', 'e1000,netdev=n1'])).toEqual([
       '-device', 'virtio-net-pci,netdev=n0', '-netdev', 'user,id=n1', '-device', 'e1000,netdev=n1', '-netdev', 'user,id=n0',
@@ -59,7 +73,7 @@ describe('parseQemuArgs: what it accepts and does not model is listed, UEFI is r
     expect(
       parseQemuArgs(['-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '-kernel', 'vmlinuz', '-initrd', 'initrd.img', '-vga', 'none', '-nographic', '-no-reboot', '-name', 'g', '-display', 'none', '-drive', 'file=d.img,if=ide', '-drive', 'file=e.img,if=none,id=d0', '-drive', 'file=f.img,if=virtio'])
         .notModelled,
-    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-vga none', '-nographic', '-no-reboot', '-name g', '-display none', '-drive file=d.img,if=ide']);
+    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-nographic', '-no-reboot', '-name g', '-display none', '-drive file=d.img,if=ide']);
     expect(parseQemuArgs(['-M', 'microvm,pcie=on,usb=off']).notModelled).toEqual(['-M usb=off']);
   });
 

@@ -22,6 +22,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     }
     return new PcMachine({
       nodefaults: cfg.nodefaults,
+      vga: cfg.vga,
       ramBytes: cfg.ramBytes,
       acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
       serialPorts: cfg.nodefaults ? cfg.serial : Math.max(1, cfg.serial),
@@ -37,6 +38,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
   }
   return new Q35Machine({
     nodefaults: cfg.nodefaults,
+    vga: cfg.vga,
     ramBytes: cfg.ramBytes,
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
     ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),

@@ -458,6 +458,11 @@ export interface QemuConfig {
   accurateMcfgReserve?: number;
   /** -bios or --firmware: the firmware image; undefined: the machine's default (SeaBIOS on q35/pc, qboot on microvm) */
   firmware?: FirmwareKind;
+  /**
+   * the default display QEMU adds (vl.c default_vga, pc_vga_init()): `std` unless `-vga none`, `-nodefaults` or
+   * a display `-device` (VGA, virtio-vga, …) turns it off
+   */
+  vga: 'std' | 'none';
   /** the command line as given */
   qemuArgs: string[];
   /**
@@ -477,9 +482,9 @@ const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-
 /**
  * Options QEMU acts on that change nothing pcisim models, or that it does not model yet: accepted, and listed in
  * {@link QemuConfig.notModelled}. The kernel and initrd: pcisim boots its own model of Linux 6.1 whatever the
- * image. -vga: QEMU's default VGA (or none) is what pcisim puts on the bus, whatever -vga says.
+ * image.
  */
-const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config']);
+const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config']);
 
 /** -machine properties the boards accept that change nothing pcisim models (KVM's irqchip, SMM, USB, …) */
 const MACHINE_PROPS_NOT_MODELLED = new Set(['kernel-irqchip', 'smm', 'usb', 'graphics', 'dump-guest-core', 'mem-merge']);
@@ -540,6 +545,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
     qemuArgs: [...argv],
     notModelled: [],
+    vga: 'std',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -614,6 +620,12 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         s.firmware = fw;
         break;
       }
+      case '-vga':
+        // select_vgahw(): std and none are modelled; the others add a display device pcisim has no model of
+        if (v === 'std' || v === 'none') s.vga = v;
+        else if (VGA_INTERFACES[v]) throw new QemuError('UNSUPPORTED', `pcisim: -vga ${v}: QEMU would add a '${VGA_INTERFACES[v]}', which pcisim does not model (-vga std or -vga none)`);
+        else throw new QemuError('BAD_OPTION', `unknown vga type: ${v}`);
+        break;
       case '-drive': {
         // drive_new(): if=pflash on x86 is the UEFI firmware's code and variables (OVMF_CODE.fd, OVMF_VARS.fd)
         const iface = /(?:^|,)if=([^,]*)/.exec(v)?.[1];
@@ -628,8 +640,21 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         break;
     }
   }
+  // vl.c: default_vga is cleared by -nodefaults and by a display -device, whatever -vga said
+  if (s.nodefaults || !parseQemuCommandLine(argv).defaultVga) s.vga = 'none';
   return s;
 }
+
+/** select_vgahw(): QEMU 7.2's `-vga` interfaces and the device each adds */
+const VGA_INTERFACES: Readonly<Record<string, string>> = {
+  cirrus: 'cirrus-vga',
+  vmware: 'vmware-svga',
+  qxl: 'qxl-vga',
+  virtio: 'virtio-vga',
+  xenfb: 'xenfb',
+  tcx: 'sun-tcx',
+  cg3: 'cgthree',
+};
 
 /** `-m`: a size in MiB unless suffixed */
 function parseRamSize(v: string): number {

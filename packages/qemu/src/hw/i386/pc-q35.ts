@@ -31,6 +31,8 @@ export const Q35_PCIEXBAR_SIZE = 0x10000000;
 export interface Q35Options {
   /** -nodefaults: no VGA, no default NIC */
   nodefaults: boolean;
+  /** -vga std | none (default std, none with -nodefaults or a display -device: vl.c default_vga) */
+  vga?: 'std' | 'none';
   /** -m, in bytes */
   ramBytes: number;
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
@@ -77,7 +79,7 @@ export class Q35Machine implements Machine {
       if (s.enabled) this.memory.insert('pcie-mmcfg-mmio', s.base, s.size, mmcfg);
     };
     this.rootBus.plug(this.mch, 0);
-    if (!opts.nodefaults) {
+    if ((opts.vga ?? (opts.nodefaults ? 'none' : 'std')) === 'std') {
       // pc_vga_init(): std VGA is the default display; its ROM is vgabios-stdvga.bin, 64 KiB once rounded
       this.rootBus.plug(new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }), R.PCI_DEVFN(1, 0));
     }

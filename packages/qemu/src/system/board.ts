@@ -10,20 +10,38 @@ import { Q35Machine } from '../hw/i386/pc-q35.js';
 import { PcMachine } from '../hw/i386/pc-piix.js';
 import { MicrovmMachine, microvmOptionsFromProperties } from '../hw/i386/microvm.js';
 import { parseCpu } from '../target/i386/cpu.js';
+import { pcMemoryCheck } from '../hw/i386/pc.js';
 import { realizeArgv } from './qdev-monitor.js';
 import type { QemuConfig } from './vl.js';
+
+/**
+ * -machine properties of the PC machines about memory: `memory-backend` (the RAM's backend, read by
+ * parseQemuArgs for its size) and `nvdimm` (NVDIMM support: NFIT and the DSDT's NVDR device, which the
+ * cloud kernel's modular nfit driver never binds; no PCI effect)
+ */
+const MEMORY_MACHINE_PROPS = new Set(['memory-backend', 'nvdimm']);
+
+/** pc_memory_init()'s checks of slots and maxmem (microvm has no device memory and ignores them) */
+function checkMemory(cfg: QemuConfig, hasReservedMemory: boolean): void {
+  if (!hasReservedMemory) return;
+  const err = pcMemoryCheck({ ramBytes: cfg.ramBytes, maxramBytes: cfg.maxramBytes, ramSlots: cfg.ramSlots }, true, cfg.machine);
+  if (err) throw new QemuError('BAD_OPTION', err);
+}
 
 /** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
 export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: () => void } {
   const vendor = parseCpu(cfg.cpu).vendor;
   if (cfg.machine === 'pc') {
     for (const [k] of cfg.machineProps) {
-      if (k !== 'accel') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
+      if (k !== 'accel' && !MEMORY_MACHINE_PROPS.has(k)) throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
     }
+    checkMemory(cfg, true);
     return new PcMachine({
       nodefaults: cfg.nodefaults,
       vga: cfg.vga,
       ramBytes: cfg.ramBytes,
+      maxramBytes: cfg.maxramBytes,
+      ramSlots: cfg.ramSlots,
       acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
       serialPorts: cfg.nodefaults ? cfg.serial : Math.max(1, cfg.serial),
       cpuVendor: vendor,
@@ -31,15 +49,20 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     });
   }
   if (cfg.machine === 'microvm') {
+    checkMemory(cfg, false);
     return new MicrovmMachine(microvmOptionsFromProperties(cfg.machineProps, { ramBytes: cfg.ramBytes, kernel: true, kvm: true }));
   }
   for (const [k] of cfg.machineProps) {
-    if (k !== 'accel' && k !== 'kernel-irqchip') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
+    if (k !== 'accel' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k)) throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
   }
+  checkMemory(cfg, true);
   return new Q35Machine({
     nodefaults: cfg.nodefaults,
     vga: cfg.vga,
     ramBytes: cfg.ramBytes,
+    maxramBytes: cfg.maxramBytes,
+    ramSlots: cfg.ramSlots,
+    cpuVendor: vendor,
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
     ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),
   });

@@ -10,6 +10,7 @@
  */
 import { QemuError } from '../errors.js';
 import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from '../util/qemu-option.js';
+import { qemuStrtosz, qemuStrtou64 } from '../util/cutils.js';
 import { VGA_DEVICE_TYPES } from '../hw/registry.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
 import type { FirmwareKind } from '../hw/core/machine.js';
@@ -444,8 +445,12 @@ export interface QemuConfig {
   serial: number;
   /** -nodefaults: no default VGA, NIC or serial port */
   nodefaults: boolean;
-  /** -m, in bytes (128 MiB by default) */
+  /** -m, in bytes (128 MiB by default), or the size of `-machine memory-backend=`'s backend */
   ramBytes: number;
+  /** -m maxmem=, in bytes (ramBytes when not given): above ramBytes, the board has a device-memory region */
+  maxramBytes: number;
+  /** -m slots= (0 when not given) */
+  ramSlots: number;
   /** -cpu (undefined: QEMU's default model) */
   cpu: string | undefined;
   /** -append: the kernel command line */
@@ -538,7 +543,9 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     machineProps: [],
     serial: 0,
     nodefaults: false,
-    ramBytes: 128 << 20,
+    ramBytes: DEFAULT_RAM_SIZE,
+    maxramBytes: DEFAULT_RAM_SIZE,
+    ramSlots: 0,
     cpu: undefined,
     append: '',
     accel: 'kvm',
@@ -547,6 +554,8 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     notModelled: [],
     vga: 'std',
   };
+  /** the "memory" QemuOpts list: every -m merges into it (merge_lists) */
+  const memOpts: QemuOpt[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const opt = a.startsWith('--') ? a.slice(1) : a;
@@ -588,7 +597,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         s.serial++;
         break;
       case '-m':
-        s.ramBytes = parseRamSize(v);
+        memOpts.push(...at(a, v, () => parseMemoryOpts(v)));
         break;
       case '-cpu':
         s.cpu = v;
@@ -640,8 +649,10 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         break;
     }
   }
+  const parsed = parseQemuCommandLine(argv);
   // vl.c: default_vga is cleared by -nodefaults and by a display -device, whatever -vga said
-  if (s.nodefaults || !parseQemuCommandLine(argv).defaultVga) s.vga = 'none';
+  if (s.nodefaults || !parsed.defaultVga) s.vga = 'none';
+  Object.assign(s, machineSetMem(memOpts, s.machineProps, parsed.objects));
   return s;
 }
 
@@ -656,13 +667,76 @@ const VGA_INTERFACES: Readonly<Record<string, string>> = {
   cg3: 'cgthree',
 };
 
-/** `-m`: a size in MiB unless suffixed */
-function parseRamSize(v: string): number {
-  const m = /^(\d+)([KMGT]?)B?$/i.exec(v);
-  if (!m) throw new QemuError('BAD_OPTION', `Invalid RAM size: ${v}`);
-  const unit = (m[2] ?? '').toUpperCase();
-  const mult = unit === 'K' ? 1 << 10 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1 << 20;
-  return Number(m[1]) * mult;
+/** MachineClass::default_ram_size of the x86 machines */
+const DEFAULT_RAM_SIZE = 128 << 20;
+
+const SIZE_HINT = 'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.';
+
+/** parse_option_size(): qemu_strtosz(), with QEMU's error and hint */
+function parseOptionSize(name: string, value: string): number {
+  const v = qemuStrtosz(value);
+  if (v === null) throw new QemuError('BAD_OPTION', `Parameter '${name}' expects a non-negative number below 2^64\n${SIZE_HINT}`);
+  return Number(v);
+}
+
+/** qemu_mem_opts: `-m [size=]N[,slots=n][,maxmem=M]`, each value checked against its type as QemuOpts does */
+function parseMemoryOpts(v: string): QemuOpt[] {
+  const o = parseQemuOpts(v, 'size', false);
+  for (const x of o.opts) {
+    if (x.name === 'size' || x.name === 'maxmem') parseOptionSize(x.name, x.value);
+    else if (x.name === 'slots') {
+      if (qemuStrtou64(x.value).status !== 'ok') throw new QemuError('BAD_OPTION', "Parameter 'slots' expects a number");
+    } else throw new QemuError('BAD_OPTION', `Invalid parameter '${x.name}'`);
+  }
+  if (o.id !== undefined) throw new QemuError('BAD_OPTION', "Invalid parameter 'id'");
+  return o.opts;
+}
+
+/**
+ * parse_memory_options() (a size of 0 is no size; a size ending in a digit is MiB), machine_set_mem() (the
+ * default size, 8 KiB alignment, maxmem and slots checks) and qemu_resolve_machine_memdev() (`-machine
+ * memory-backend=id`: the backend's size when -m gives none, which must match it otherwise).
+ */
+function machineSetMem(memOpts: QemuOpt[], machineProps: [string, string][], objects: ObjectOption[]): Pick<QemuConfig, 'ramBytes' | 'maxramBytes' | 'ramSlots'> {
+  const last = (n: string) => memOpts.filter((x) => x.name === n).pop()?.value;
+  let sizeStr = last('size');
+  if (sizeStr !== undefined && parseOptionSize('size', sizeStr) === 0) sizeStr = undefined;
+  if (sizeStr !== undefined && /[0-9]$/.test(sizeStr)) sizeStr += 'M'; // legacy suffix-less format
+  const maxStr = last('maxmem');
+  const slotsStr = last('slots');
+  const haveCustomRamSize = sizeStr !== undefined;
+  let size = DEFAULT_RAM_SIZE;
+  let maxram = DEFAULT_RAM_SIZE;
+  let slots = 0;
+  if (memOpts.length > 0) {
+    size = sizeStr === undefined ? DEFAULT_RAM_SIZE : parseOptionSize('size', sizeStr);
+    size = Math.ceil(size / 8192) * 8192;
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    if (maxStr !== undefined) {
+      const max = parseOptionSize('maxmem', maxStr);
+      slots = slotsStr === undefined ? 0 : Number(qemuStrtou64(slotsStr).value);
+      if (max < size) {
+        throw new QemuError('BAD_OPTION', `invalid value of maxmem: maximum memory size (${hex(max)}) must be at least the initial memory size (${hex(size)})`);
+      }
+      if (slotsStr !== undefined && slots && max === size) {
+        throw new QemuError('BAD_OPTION', `invalid value of maxmem: memory slots were specified but maximum memory size (${hex(max)}) is equal to the initial memory size (${hex(size)})`);
+      }
+      maxram = max;
+    } else {
+      if (slotsStr !== undefined) throw new QemuError('BAD_OPTION', 'slots specified but no max-size');
+      maxram = size;
+    }
+  }
+  const memdev = machineProps.filter(([k]) => k === 'memory-backend').pop()?.[1];
+  if (memdev !== undefined) {
+    const backend = objects.find((o) => o.id === memdev && o.qomType?.startsWith('memory-backend-'));
+    if (!backend) throw new QemuError('BAD_OPTION', `Memory backend '${memdev}' not found`);
+    const bsizeStr = backend.opts.filter((x) => x.name === 'size').pop()?.value;
+    const bsize = bsizeStr === undefined ? 0 : at('-object', backend.arg, () => parseOptionSize('size', bsizeStr));
+    if (!haveCustomRamSize) size = bsize;
+    else if (bsize !== size) throw new QemuError('BAD_OPTION', 'Machine memory size does not match the size of the memory backend');
+  }
+  return { ramBytes: size, maxramBytes: maxram, ramSlots: slots };
 }
 
 /**

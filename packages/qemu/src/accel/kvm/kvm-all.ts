@@ -20,8 +20,8 @@ export interface KvmInitOptions {
 }
 
 /** pc_memory_init() through kvm_set_phys_mem(): RAM below 640 KiB and from 1 MiB to the PCI hole, the BIOS ROM read-only at the top of 4 GiB. */
-export function kvmSetPhysMem(vm: Vm, ramBytes: number): void {
-  const lowRam = Math.min(ramBytes, 0x80000000);
+export function kvmSetPhysMem(vm: Vm, ramBytes: number, below4g = Math.min(ramBytes, 0x80000000)): void {
+  const lowRam = below4g;
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: 0xa0000, userspaceAddr: vm.mmap(0xa0000) });
   vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x100000, memorySize: lowRam - 0x100000, userspaceAddr: vm.mmap(lowRam - 0x100000) });
   vm.setUserMemoryRegion({ slot: 2, flags: KVM_MEM_READONLY, guestPhysAddr: 0xfffc0000, memorySize: 0x40000, userspaceAddr: vm.mmap(0x40000) });
@@ -29,7 +29,7 @@ export function kvmSetPhysMem(vm: Vm, ramBytes: number): void {
 
 /** The machine on a KVM VM: its memslots, the CPUID, vCPU 0 answering exits through the machine, coalesced PIO. */
 export function kvmInitMachine(vm: Vm, machine: Machine, opts: KvmInitOptions = {}): Vcpu {
-  kvmSetPhysMem(vm, machine.ramBytes);
+  kvmSetPhysMem(vm, machine.ramBytes, machine.memoryLayout?.below4g);
   vm.setCpuid(cpuidEntries(parseCpu(opts.cpu)));
   const vcpu = vm.createVcpu(0, opts.vmOps ? opts.vmOps(machine, vm) : machine);
   // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring

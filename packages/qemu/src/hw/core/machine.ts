@@ -9,6 +9,7 @@ import type { PciHost } from '../pci/host.js';
 import type { PciDevice } from '../pci/device.js';
 import type { BootInfo } from '../i386/bootinfo.js';
 import type { AddressSpace } from '../../system/memory.js';
+import type { PcMemoryLayout } from '../i386/pc.js';
 
 export type FirmwareKind = 'seabios' | 'qboot' | 'none';
 
@@ -39,6 +40,8 @@ export interface Machine extends VmOps {
   readonly defaultFirmware: FirmwareKind;
   /** RAM size, bytes */
   readonly ramBytes: number;
+  /** pc_memory_init()'s layout (q35, pc): RAM below and above 4 GiB, device memory, the 64-bit hole */
+  readonly memoryLayout?: PcMemoryLayout;
   /** what firmware hands the kernel (ACPI tables, E820, DMI) */
   bootInfo(cmdline: string): BootInfo;
   /** every function on every bus, in bus-walk order */

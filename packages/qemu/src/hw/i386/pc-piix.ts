@@ -25,6 +25,7 @@ import { E1000 } from '../net/e1000.js';
 import type { CrsWindow } from './bootinfo.js';
 import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type CoalescedPioZone, type FirmwareKind, type Machine } from '../core/machine.js';
 import type { AcpiHostBridge, AcpiInterruptLink, AcpiPciDevice, AcpiTables, BootInfo, E820Entry, PciConfigRegion } from './bootinfo.js';
+import { pcMemoryLayout, type PcMemoryLayout } from './pc.js';
 
 /** IO_APIC_DEFAULT_ADDRESS: the top of the 32-bit PCI hole */
 export const IO_APIC_DEFAULT_ADDRESS = 0xfec00000;
@@ -44,6 +45,9 @@ export interface PcOptions {
   nodefaults: boolean;
   /** -m, in bytes */
   ramBytes: number;
+  /** -m maxmem= (default ramBytes) and slots= (default 0): device memory between RAM and the 64-bit hole */
+  maxramBytes?: number;
+  ramSlots?: number;
   /** -machine acpi=on|off (x86_machine_is_acpi_enabled(): only `off` disables). Off: no PIIX4_PM, no ACPI tables */
   acpi?: boolean;
   /** PIIX4_PM.acpi-pci-hotplug-with-bridge-support (default on) */
@@ -124,6 +128,7 @@ export class PcMachine implements Machine {
   /** RAM below 4 GiB and above it (pc_init1's split) */
   readonly below4gMemSize: number;
   readonly above4gMemSize: number;
+  readonly memoryLayout: PcMemoryLayout;
 
   private readonly acpi: boolean;
   private readonly firmware: FirmwareKind;
@@ -141,6 +146,11 @@ export class PcMachine implements Machine {
     if (opts.ramBytes >= lowmem && lowmem > 0xc0000000) lowmem = 0xc0000000;
     this.below4gMemSize = opts.ramBytes >= lowmem ? lowmem : opts.ramBytes;
     this.above4gMemSize = opts.ramBytes >= lowmem ? opts.ramBytes - lowmem : 0;
+    this.memoryLayout = pcMemoryLayout(
+      { ramBytes: opts.ramBytes, maxramBytes: opts.maxramBytes ?? opts.ramBytes, ramSlots: opts.ramSlots ?? 0 },
+      { below4g: this.below4gMemSize, above4g: this.above4gMemSize },
+      { amd: (opts.cpuVendor ?? 'AuthenticAMD') === 'AuthenticAMD', physBits: opts.physBits ?? 40, pciHole64Size: I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT },
+    );
 
     // i440fx_init(): pci_root_bus_new(..., TYPE_PCI_BUS) then pci_create_simple(b, 0, "i440FX")
     this.rootBus = new PciBus('pci.0', false, null);
@@ -226,7 +236,7 @@ export class PcMachine implements Machine {
 
   /** pc_pci_hole64_start() and i440fx_pcihost_get_pci_hole64_end() with x-pci-hole64-fix (no 64-bit BAR yet) */
   pciHole64(): { start: number; end: number } {
-    const start = roundUp(2 ** 32 + this.above4gMemSize, GiB);
+    const start = this.memoryLayout.pciHole64Start;
     return { start, end: roundUp(start + I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT, GiB) };
   }
 
@@ -254,7 +264,7 @@ export class PcMachine implements Machine {
       e.push({ addr: AMD_HT_START, size: AMD_HT_SIZE, type: 2 });
     }
     e.push({ addr: 0, size: this.below4gMemSize, type: 1 });
-    if (this.above4gMemSize > 0) e.push({ addr: 2 ** 32, size: this.above4gMemSize, type: 1 });
+    if (this.above4gMemSize > 0) e.push({ addr: this.memoryLayout.above4gStart, size: this.above4gMemSize, type: 1 });
     return e;
   }
 

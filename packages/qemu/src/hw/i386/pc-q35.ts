@@ -16,6 +16,7 @@ import { StdVga } from '../display/vga.js';
 import { E1000e } from '../net/e1000e.js';
 import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from '../core/machine.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
+import { AMD_HT_START, pcMemoryLayout, type PcMemoryLayout } from './pc.js';
 import {
   OSC_PCI_EXPRESS_AER_CONTROL,
   OSC_PCI_EXPRESS_CAPABILITY_CONTROL,
@@ -27,6 +28,8 @@ import {
 
 export const Q35_PCIEXBAR_BASE = 0xb0000000;
 export const Q35_PCIEXBAR_SIZE = 0x10000000;
+/** Q35_PCI_HOST_HOLE64_SIZE_DEFAULT */
+export const Q35_PCI_HOST_HOLE64_SIZE_DEFAULT = 2 ** 35;
 
 export interface Q35Options {
   /** -nodefaults: no VGA, no default NIC */
@@ -35,6 +38,11 @@ export interface Q35Options {
   vga?: 'std' | 'none';
   /** -m, in bytes */
   ramBytes: number;
+  /** -m maxmem= (default ramBytes) and slots= (default 0): device memory between RAM and the 64-bit hole */
+  maxramBytes?: number;
+  ramSlots?: number;
+  /** CPU vendor: AMD vCPUs get the HyperTransport hole in E820 (TCG's qemu64 is AMD) */
+  cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
   acpiPciHotplugWithBridgeSupport: boolean;
   /**
@@ -59,11 +67,21 @@ export class Q35Machine implements Machine {
   readonly mch: Q35Mch;
   readonly lpc: Ich9Lpc;
 
+  readonly memoryLayout: PcMemoryLayout;
+
   get ramBytes(): number {
     return this.opts.ramBytes;
   }
 
   constructor(readonly opts: Q35Options) {
+    // pc_q35_init(): leave 1/2 GiB for I/O and 256 MiB for MMCONFIG below 4 GiB, split at 2 GiB when RAM would not fit
+    const lowmem = opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000;
+    const split = opts.ramBytes >= lowmem ? { below4g: lowmem, above4g: opts.ramBytes - lowmem } : { below4g: opts.ramBytes, above4g: 0 };
+    this.memoryLayout = pcMemoryLayout(
+      { ramBytes: opts.ramBytes, maxramBytes: opts.maxramBytes ?? opts.ramBytes, ramSlots: opts.ramSlots ?? 0 },
+      split,
+      { amd: (opts.cpuVendor ?? 'AuthenticAMD') === 'AuthenticAMD', physBits: 40, pciHole64Size: Q35_PCI_HOST_HOLE64_SIZE_DEFAULT },
+    );
     this.rootBus = new PciBus('pcie.0', true, null);
     this.host = new PciHost(this.rootBus);
     this.mch = new Q35Mch();
@@ -132,7 +150,8 @@ export class Q35Machine implements Machine {
 
   /** The tables QEMU's hw/i386/acpi-build.c writes for this machine, and SeaBIOS's E820. */
   bootInfo(cmdline: string): BootInfo {
-    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
+    const l = this.memoryLayout;
+    const lowRam = l.below4g;
     const e820: E820Entry[] = [
       { addr: 0, size: 0x9fc00, type: 1 },
       { addr: 0x9fc00, size: 0x400, type: 2 },
@@ -143,6 +162,9 @@ export class Q35Machine implements Machine {
       { addr: 0xfeffc000, size: 0x4000, type: 2 },
       { addr: 0xfffc0000, size: 0x40000, type: 2 },
     ];
+    // pc_memory_init(): RAM above 4 GiB, and AMD's HyperTransport hole (reference/q35-mem-4g.console.log)
+    if (l.above4g > 0) e820.push({ addr: l.above4gStart, size: l.above4g, type: 1 });
+    if ((this.opts.cpuVendor ?? 'AuthenticAMD') === 'AuthenticAMD') e820.push({ addr: AMD_HT_START, size: 2 ** 40 - AMD_HT_START, type: 2 });
     const lpcRegion: PciConfigRegion = { bus: 0, devfn: this.lpc.devfn, path: [0x001f0000] };
     const links: AcpiTables['links'] = [];
     const names = 'ABCDEFGH';
@@ -184,12 +206,13 @@ export class Q35Machine implements Machine {
 
   /**
    * build_crs() for the q35 root bus: I/O around the config ports, the VGA hole, the 32-bit PCI hole from the
-   * end of low RAM to PCIEXBAR and from its end to the IOAPIC, and pci_hole64 (32 GiB above RAM by default).
+   * end of low RAM to PCIEXBAR and from its end to the IOAPIC, and pci_hole64: 32 GiB from pc_pci_hole64_start()
+   * (after RAM above 4 GiB and device memory), as q35_host_get_pci_hole64_start/end() give it with no 64-bit BAR
+   * mapped there (SeaBIOS maps 64-bit BARs high only when the 32-bit window runs out).
    */
   crsWindows(): CrsWindow[] {
-    const lowRam = Math.min(this.opts.ramBytes, this.opts.ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000);
-    const above4g = Math.max(0, this.opts.ramBytes - lowRam);
-    const hole64 = 0x100000000 + above4g;
+    const lowRam = this.memoryLayout.below4g;
+    const hole64 = this.memoryLayout.pciHole64Start;
     return [
       { kind: 'io', min: 0x0000, max: 0x0cf7 },
       { kind: 'io', min: 0x0d00, max: 0xffff },

@@ -29,7 +29,15 @@ export function x86BiosRomInit(machine: Machine, firmware: FirmwareKind | undefi
 /** The firmware's POST on the vCPU: SeaBIOS's PCI set-up on q35 and pc; qboot on microvm makes no PCI config access there. */
 export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: FirmwareKind): FirmwareRun {
   let qbootMmconfig = false;
-  if (firmware === 'seabios') new Seabios(cpu, { machine: machine.name === 'pc' ? 'pc' : 'q35', ramBytes: machine.ramBytes }).run();
+  if (firmware === 'seabios') {
+    const l = machine.memoryLayout;
+    // fw_cfg: the E820 RAM entries give RamSize / RamSizeOver4G, "etc/reserved-memory-end" the device memory's end
+    new Seabios(cpu, {
+      machine: machine.name === 'pc' ? 'pc' : 'q35',
+      ramBytes: machine.ramBytes,
+      ...(l ? { belowFourGBytes: l.below4g, reservedMemoryEnd: l.reservedMemoryEnd } : {}),
+    }).run();
+  }
   else if (firmware === 'qboot') qbootMmconfig = new Qboot(cpu).run().haveMmconfig;
   return { firmware, qbootMmconfig };
 }

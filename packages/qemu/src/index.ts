@@ -9,6 +9,7 @@ export { PciBus } from './hw/pci/bus.js';
 export { PciHost, MECH_CONF1, MECH_MMCFG, type ConfigAccessObserver } from './hw/pci/host.js';
 export { formatBdf, PCI_DEVFN, PCI_SLOT, PCI_FUNC } from './hw/pci/regs.js';
 export { Q35Machine, type Q35Options } from './hw/i386/pc-q35.js';
+export { pcMemoryLayout, type PcMemoryLayout, type MachineMemory } from './hw/i386/pc.js';
 export type * from './hw/i386/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
 export { parseCpu, cpuidEntries, type CpuModel } from './target/i386/cpu.js';

@@ -14,6 +14,7 @@ import { formatJsonLine } from '../formats/json.js';
 export function validateCommand(args: ParsedArgs, io: CliIo): number {
   const files = args.positionals;
   if (files.length === 0) throw new UsageError('validate needs a reference JSON');
+  if (args.flag('--markdown') && args.flag('--json')) throw new UsageError('validate: --markdown and --json print different things; give one');
   if (args.flag('--markdown')) {
     const table = fidelityMarkdown([...files]);
     io.stdout(table);

@@ -45,8 +45,9 @@ export interface PcOptions {
   nodefaults: boolean;
   /** -m, in bytes */
   ramBytes: number;
-  /** -m maxmem= (default ramBytes) and slots= (default 0): device memory between RAM and the 64-bit hole */
+  /** -m maxmem= (default ramBytes): above ramBytes, device memory sits between RAM and the 64-bit hole */
   maxramBytes?: number;
+  /** -m slots= (default 0): each adds 1 GiB of alignment room to the device memory */
   ramSlots?: number;
   /** -machine acpi=on|off (x86_machine_is_acpi_enabled(): only `off` disables). Off: no PIIX4_PM, no ACPI tables */
   acpi?: boolean;

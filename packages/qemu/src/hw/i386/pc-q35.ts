@@ -38,8 +38,9 @@ export interface Q35Options {
   vga?: 'std' | 'none';
   /** -m, in bytes */
   ramBytes: number;
-  /** -m maxmem= (default ramBytes) and slots= (default 0): device memory between RAM and the 64-bit hole */
+  /** -m maxmem= (default ramBytes): above ramBytes, device memory sits between RAM and the 64-bit hole */
   maxramBytes?: number;
+  /** -m slots= (default 0): each adds 1 GiB of alignment room to the device memory */
   ramSlots?: number;
   /** CPU vendor: AMD vCPUs get the HyperTransport hole in E820 (TCG's qemu64 is AMD) */
   cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';

@@ -57,6 +57,7 @@ export {
   type QemuConfig,
   type QemuRelease,
   type MachineType,
+  type VgaInterface,
   parseQemuCommandLine,
   parseGlobal,
   type ParsedCommandLine,
@@ -90,7 +91,7 @@ export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from '.
 export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';
 export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './util/qemu-option.js';
 export { lookupDeviceType, modelledDeviceTypes } from './hw/registry.js';
-export { VirtioPciDevice } from './hw/virtio/virtio-pci.js';
+export { VirtioPciDevice, type VirtioPciRegion } from './hw/virtio/virtio-pci.js';
 export { PciBridgeDev, PciePciBridge } from './hw/pci-bridge/pci-bridge.js';
 export { PcieRootPort } from './hw/pci-bridge/pcie-root-port.js';
 export { QemuXhci } from './hw/usb/xhci.js';

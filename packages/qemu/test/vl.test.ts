@@ -24,7 +24,7 @@ describe('the command line pcisim boots (softmmu/vl.c)', () => {
     expect(() => parseQemuArgs(['-usb'])).toThrow(new QemuError('UNKNOWN_OPTION', '-usb: invalid option'));
   });
 
-  it('-vga: std and none change the root bus (the default NIC takes 00:01.0 without VGA); the others are refused', () => {
+  it('-vga: each interface changes the root bus (the default NIC takes 00:01.0 without VGA); vmware is refused', () => {
     const slots = (argv: string[]) => [...qemuInitMachine(parseQemuArgs(argv)).functions()].map(({ bus, dev }) => `${bus}:${dev.devfn >> 3}.${dev.devfn & 7} ${dev.typeName}`);
     expect(slots(['-M', 'q35'])).toEqual(['0:0.0 mch', '0:1.0 VGA', '0:2.0 e1000e', '0:31.0 ICH9-LPC', '0:31.2 ich9-ahci', '0:31.3 ICH9 SMB']);
     // the recording reference/q35-vga-none.json: Linux finds the e1000e at 00:01.0
@@ -34,8 +34,19 @@ describe('the command line pcisim boots (softmmu/vl.c)', () => {
     // a display -device clears QEMU's default_vga: one VGA, where the -device put it
     expect(slots(['-M', 'q35', '-device', 'VGA,addr=5']).filter((f) => f.endsWith(' VGA'))).toEqual(['0:5.0 VGA']);
     expect(parseQemuArgs(['-M', 'q35', '-vga', 'none']).notModelled).toEqual([]);
-    expect(() => parseQemuArgs(['-vga', 'virtio'])).toThrow(new QemuError('UNSUPPORTED', "pcisim: -vga virtio: QEMU would add a 'virtio-vga', which pcisim does not model (-vga std or -vga none)"));
+    // pci_vga_init(): -vga virtio|qxl|cirrus put their device at the first free slot (reference/q35-vga-virtio,
+    // pc-vga-qxl, pc-vga-cirrus)
+    expect(slots(['-M', 'q35', '-vga', 'virtio']).slice(0, 3)).toEqual(['0:0.0 mch', '0:1.0 virtio-vga', '0:2.0 e1000e']);
+    expect(slots(['-M', 'pc', '-vga', 'qxl']).filter((f) => f.startsWith('0:2.0') || f.startsWith('0:3.0'))).toEqual(['0:2.0 qxl-vga', '0:3.0 e1000']);
+    expect(slots(['-M', 'pc', '-vga', 'cirrus,retrace=precise'])).toContain('0:2.0 cirrus-vga');
+    // an explicit -vga is honoured with -nodefaults and beside a display -device (vl.c vga_model)
+    expect(slots(['-M', 'q35', '-nodefaults', '-vga', 'std'])).toEqual(['0:0.0 mch', '0:1.0 VGA', '0:31.0 ICH9-LPC', '0:31.2 ich9-ahci', '0:31.3 ICH9 SMB']);
+    expect(slots(['-M', 'q35', '-vga', 'virtio', '-device', 'VGA']).filter((f) => /VGA|vga/.test(f))).toEqual(['0:1.0 virtio-vga', '0:3.0 VGA']);
+    expect(parseQemuArgs(['-vga', 'std', '-vga', 'none']).vga).toBe('none');
+    expect(() => parseQemuArgs(['-vga', 'vmware'])).toThrow(new QemuError('UNSUPPORTED', "pcisim: -vga vmware: QEMU would add a 'vmware-svga', which pcisim does not model (-vga std, none, virtio, qxl or cirrus)"));
+    expect(() => parseQemuArgs(['-vga', 'tcx'])).toThrow(new QemuError('BAD_OPTION', 'TCX framebuffer not available'));
     expect(() => parseQemuArgs(['-vga', 'foo'])).toThrow(new QemuError('BAD_OPTION', 'unknown vga type: foo'));
+    expect(() => parseQemuArgs(['-vga', 'std,retrace=fast'])).toThrow(new QemuError('BAD_OPTION', 'unknown vga type: std,retrace=fast'));
   });
 
   it('--stub-backends stands in the backends a -device names and none defines', () => {

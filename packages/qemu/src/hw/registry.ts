@@ -22,7 +22,14 @@ import { PCIE_ROOT_PORT_BASE_TYPE, PCIE_ROOT_PORT_TYPE } from './pci-bridge/pcie
 import { QEMU_XHCI_TYPE } from './usb/xhci.js';
 import { E1000_TYPES } from './net/e1000.js';
 import { E1000E_TYPE } from './net/e1000e.js';
-import { VGA_TYPE } from './display/vga.js';
+import { SECONDARY_VGA_TYPE, VGA_TYPE } from './display/vga.js';
+import { VIRTIO_VGA_TYPES } from './display/virtio-vga.js';
+import { VIRTIO_GPU_PCI_TYPES } from './display/virtio-gpu-pci.js';
+import { QXL_TYPES } from './display/qxl.js';
+import { CIRRUS_VGA_TYPE } from './display/cirrus_vga.js';
+import { BOCHS_DISPLAY_TYPE } from './display/bochs-display.js';
+import { IVSHMEM_TYPES } from './misc/ivshmem.js';
+import { RAMFB_TYPE } from './display/ramfb-standalone.js';
 
 const ALL: readonly QdevTypeInfo[] = [
   ...VIRTIO_NET_PCI_TYPES,
@@ -43,6 +50,14 @@ const ALL: readonly QdevTypeInfo[] = [
   ...E1000_TYPES,
   E1000E_TYPE,
   VGA_TYPE,
+  SECONDARY_VGA_TYPE,
+  ...VIRTIO_VGA_TYPES,
+  ...VIRTIO_GPU_PCI_TYPES,
+  ...QXL_TYPES,
+  CIRRUS_VGA_TYPE,
+  BOCHS_DISPLAY_TYPE,
+  ...IVSHMEM_TYPES,
+  RAMFB_TYPE,
   PCI_DEVICE_TYPE,
   VIRTIO_PCI_TYPE,
   ...VIRTIO_SERIAL_PORT_TYPES,
@@ -83,13 +98,12 @@ const KNOWN_UNMODELLED = new Set([
   'megasas', 'megasas-gen2', 'mptsas1068', 'lsi53c895a', 'lsi53c810', 'am53c974', 'dc390', 'pvscsi',
   'rtl8139', 'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
   'i82559a', 'i82559b', 'i82559c', 'i82559er', 'i82562', 'i82801', 'vmxnet3', 'igb', 'virtio-9p-pci',
-  'virtio-gpu-pci', 'virtio-vga', 'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci',
-  'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-iommu-pci', 'virtio-mem-pci',
+  'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci', 'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-iommu-pci', 'virtio-mem-pci',
   'virtio-pmem-pci', 'virtio-crypto-pci', 'vhost-user-blk-pci', 'vhost-user-scsi-pci', 'vhost-scsi-pci',
   'vhost-user-net-pci', 'vhost-user-vsock-pci', 'vhost-user-input-pci', 'vhost-user-gpu-pci',
-  'vhost-user-vga', 'vhost-user-rng-pci', 'vfio-pci', 'vfio-pci-nohotplug', 'ivshmem-plain',
-  'ivshmem-doorbell', 'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
-  'cirrus-vga', 'qxl', 'qxl-vga', 'secondary-vga', 'bochs-display', 'ramfb', 'vmware-svga', 'ati-vga',
+  'vhost-user-vga', 'vhost-user-rng-pci', 'vfio-pci', 'vfio-pci-nohotplug',
+  'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
+  'vmware-svga', 'ati-vga',
   'x3130-upstream', 'xio3130-downstream', 'ioh3420', 'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
   'amd-iommu', 'AMDVI-PCI', 'usb-tablet', 'usb-kbd', 'usb-mouse', 'usb-storage', 'usb-host', 'usb-hub',
   'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',

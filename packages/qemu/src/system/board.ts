@@ -11,8 +11,17 @@ import { PcMachine } from '../hw/i386/pc-piix.js';
 import { MicrovmMachine, microvmOptionsFromProperties } from '../hw/i386/microvm.js';
 import { parseCpu } from '../target/i386/cpu.js';
 import { pcMemoryCheck } from '../hw/i386/pc.js';
-import { realizeArgv } from './qdev-monitor.js';
-import type { QemuConfig } from './vl.js';
+import { pciCreateSimple, realizeArgv } from './qdev-monitor.js';
+import { parseQemuCommandLine, VGA_INTERFACE_DEVICES, type QemuConfig } from './vl.js';
+import type { PciBus } from '../hw/pci/bus.js';
+import type { PciDevice } from '../hw/pci/device.js';
+
+/** pc_vga_init() → pci_vga_init(): the std VGA the boards build themselves, or the device another -vga names */
+function boardVga(cfg: QemuConfig): 'std' | 'none' | ((bus: PciBus) => PciDevice) {
+  if (cfg.vga === 'std' || cfg.vga === 'none') return cfg.vga;
+  const name = VGA_INTERFACE_DEVICES[cfg.vga];
+  return (bus) => pciCreateSimple(bus, name, parseQemuCommandLine(cfg.qemuArgs).globals);
+}
 
 /**
  * -machine properties of the PC machines about memory: `memory-backend` (the RAM's backend, read by
@@ -38,7 +47,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     checkMemory(cfg, true);
     return new PcMachine({
       nodefaults: cfg.nodefaults,
-      vga: cfg.vga,
+      vga: boardVga(cfg),
       ramBytes: cfg.ramBytes,
       maxramBytes: cfg.maxramBytes,
       ramSlots: cfg.ramSlots,
@@ -58,7 +67,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
   checkMemory(cfg, true);
   return new Q35Machine({
     nodefaults: cfg.nodefaults,
-    vga: cfg.vga,
+    vga: boardVga(cfg),
     ramBytes: cfg.ramBytes,
     maxramBytes: cfg.maxramBytes,
     ramSlots: cfg.ramSlots,

@@ -12,6 +12,7 @@ import type { PciDevice } from '../hw/pci/device.js';
 import * as R from '../hw/pci/regs.js';
 import { systemReset, type Machine } from '../hw/core/machine.js';
 import { lookupDeviceType } from '../hw/registry.js';
+import { NOT_HOTPLUGGABLE } from '../hw/i386/acpi-pci.js';
 import type { QdevTypeInfo } from '../hw/core/qdev.js';
 import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
@@ -23,6 +24,7 @@ import { QDict } from '../qobject/qdict.js';
 import { invalidParameterValue, parseScalar, propertyCantFind, PropBag, type PropValue, type QdevPropDef } from '../hw/core/qdev-properties.js';
 import { located, parseQemuCommandLine, type DeviceOption, type JsonValue, type ParsedCommandLine } from './vl.js';
 import { idWellformed, parseQemuOpts, type QemuOpt } from '../util/qemu-option.js';
+import { qemuStrtosz } from '../util/cutils.js';
 
 /** How a realize run is configured beyond the command line. */
 export interface RealizeOptions {
@@ -169,6 +171,8 @@ interface MachineRealizeState {
   blocks: Map<string, BlockState>;
   chardevs: Map<string, ChardevState>;
   objects: Map<string, string>;
+  /** each -object's options, by id */
+  objectOpts: Map<string, QemuOpt[]>;
   globals: { driver: string; property: string; value: string }[];
   serialPortNames: Set<string>;
   smpCpus: number;
@@ -186,6 +190,11 @@ const KNOWN_ROM_SIZES: Record<string, number> = {
   'efi-e1000.rom': 0x40000,
   'efi-e1000e.rom': 0x40000,
   'vgabios-stdvga.bin': 0x10000,
+  // Debian's seabios package: 39 KiB SeaVGABIOS images, the bochs-display one 28 KiB
+  'vgabios-virtio.bin': 0x10000,
+  'vgabios-qxl.bin': 0x10000,
+  'vgabios-cirrus.bin': 0x10000,
+  'vgabios-bochs-display.bin': 0x8000,
 };
 
 function machineAcpiDefault(machine: Machine): 'bridges' | 'root' | 'off' {
@@ -220,6 +229,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     blocks: new Map(),
     chardevs: new Map(),
     objects: new Map(),
+    objectOpts: new Map(),
     globals,
     serialPortNames: new Set(),
     smpCpus: options.smpCpus ?? parsed?.smpCpus ?? 1,
@@ -318,6 +328,7 @@ const NETDEV_ALL_TYPES = new Set([...NETDEV_TYPES, 'nic', 'netmap', 'none']);
 function createBackends(st: MachineRealizeState, parsed: ParsedCommandLine): void {
   // qemu_create_early_backends(): objects except the late ones, then chardevs, then block devices
   const late = (t: string) => t === 'rng-egd' || t === 'qtest' || t.startsWith('memory-backend-') || t.startsWith('filter-') || t === 'colo-compare' || t === 'cryptodev-vhost-user';
+  for (const o of parsed.objects) st.objectOpts.set(o.id!, o.opts);
   for (const o of parsed.objects) if (!late(o.qomType!)) st.objects.set(o.id!, o.qomType!);
   for (const c of parsed.chardevs) {
     try {
@@ -397,6 +408,7 @@ function createBackends(st: MachineRealizeState, parsed: ParsedCommandLine): voi
 /** TYPE_RNG_BACKEND and friends: which object types a link<> property accepts */
 function objectIsA(qomType: string, target: string): boolean {
   if (target === 'rng-backend') return qomType.startsWith('rng-');
+  if (target === 'memory-backend') return qomType.startsWith('memory-backend-');
   return qomType === target;
 }
 
@@ -562,6 +574,7 @@ function deviceAdd(
   }
   const info = found.info;
   if (info.abstract) throw new QemuError('BAD_OPTION', "Parameter 'driver' expects a non-abstract device type");
+  if (info.kind === 'sysbus') return sysbusDeviceAdd(machine, st, info, optArg, qdict, optId, hotplugged);
 
   // find the bus
   const busType = info.busType;
@@ -577,6 +590,10 @@ function deviceAdd(
   }
   if (hotplugged && qbus.pci && st.handlerOf.get(qbus.pci) === null) {
     throw new QemuError('UNSUPPORTED', `Bus '${qbus.name}' does not support hotplugging`);
+  }
+  // device_set_realized(): QERR_DEVICE_NO_HOTPLUG for a class with hotpluggable = false (the primary displays)
+  if (hotplugged && NOT_HOTPLUGGABLE.has(found.name)) {
+    throw new QemuError('UNSUPPORTED', `Device '${found.name}' does not support hotplugging`);
   }
 
   // qdev_new(): defaults, then the matching -global properties (object_apply_global_props)
@@ -631,6 +648,35 @@ function deviceAdd(
   for (const c of claims) c();
   if (optId !== undefined) st.qdevIds.add(optId);
   const rec: RealizedDevice = { arg: optArg, typeName: found.name, id: optId, pci, bus: qbus.name };
+  st.realized.push(rec);
+  return rec;
+}
+
+/**
+ * A dynamic sysbus device (ramfb): no bus to find and no PCI function. validate_sysbus_device(): only where
+ * the machine allows it (pc, q35 and microvm allow ramfb); sysbus devices cannot be hot-plugged.
+ */
+function sysbusDeviceAdd(
+  machine: Machine,
+  st: MachineRealizeState,
+  info: QdevTypeInfo,
+  optArg: string,
+  qdict: QDict<JsonValue>,
+  optId: string | undefined,
+  hotplugged: boolean,
+): RealizedDevice {
+  if (hotplugged) throw new QemuError('UNSUPPORTED', `Device '${info.name}' can not be hotplugged on this machine`);
+  for (const [name] of qdict.entries()) {
+    if (name !== 'driver' && name !== 'id' && !info.props.some((d) => d.name === name)) {
+      throw new QemuError('UNKNOWN_PROPERTY', `Property '${info.name}.${name}' not found`);
+    }
+  }
+  if (optId !== undefined && st.qdevIds.has(optId)) throw new QemuError('DUPLICATE_ID', `Duplicate device ID '${optId}'`);
+  if (machine.name !== 'pc' && machine.name !== 'q35' && machine.name !== 'microvm') {
+    throw new QemuError('UNSUPPORTED', `Option '-device ${info.name}' cannot be handled by this machine`);
+  }
+  if (optId !== undefined) st.qdevIds.add(optId);
+  const rec: RealizedDevice = { arg: optArg, typeName: info.name, id: optId, pci: null, bus: 'main-system-bus' };
   st.realized.push(rec);
   return rec;
 }
@@ -734,6 +780,11 @@ function realizePci(
     defaultMac: () => [0x52, 0x54, 0x00, 0x12, 0x34, (0x56 + st.macIndex++) & 0xff],
     hotplugged,
     romSize,
+    memdevSize: (objId) => {
+      const o = st.objectOpts.get(objId);
+      const size = o === undefined ? undefined : lastOpt(o, 'size');
+      return size === undefined ? undefined : Number(qemuStrtosz(size) ?? Number.NaN);
+    },
   });
   dev.id = id;
   dev.multifunction = bag.bool('multifunction');
@@ -987,3 +1038,46 @@ export function realizedDevices(machine: Machine): RealizedDevice[] {
   return [...(STATES.get(machine)?.realized ?? [])];
 }
 
+
+/**
+ * pci_create_simple(bus, -1, name) for a board's own display (pci_vga_init() under pc_vga_init(), for
+ * `-vga virtio|qxl|cirrus`): qdev_new() with the type's defaults and the matching `-global`s, the class's
+ * option ROM, then the caller plugs it at the first free slot. The device is built here and realized by the plug.
+ */
+export function pciCreateSimple(bus: PciBus, typeName: string, globals: readonly { driver: string; property: string; value: string }[] = []): PciDevice {
+  const found = lookupDeviceType(typeName);
+  if (found.kind !== 'found' || !found.info.build) throw new QemuError('UNSUPPORTED', `pcisim: device type '${typeName}' is not modelled`);
+  const info = found.info;
+  const build = found.info.build;
+  const values = new Map<string, PropValue>();
+  const explicit = new Set<string>();
+  for (const d of info.props) if (d.def !== undefined) values.set(d.name, d.def);
+  const table = propTable(info);
+  const ancestry = [...info.ancestors, ...(info.innerAncestors ?? [])];
+  for (const g of globals) {
+    const def = table.get(g.property);
+    if (!ancestry.includes(g.driver) || !def) continue;
+    try {
+      values.set(def.name, parseScalar(def, g.value));
+    } catch (e) {
+      if (e instanceof QemuError) throw new QemuError(e.code, `can't apply global ${g.driver}.${g.property}=${g.value}: ${e.message}`);
+      throw e;
+    }
+    explicit.add(def.name);
+  }
+  const romSize = info.romfile !== undefined ? (KNOWN_ROM_SIZES[info.romfile] ?? 0) : 0;
+  const dev = build({
+    typeName: found.name,
+    props: new PropBag(values, explicit),
+    bus,
+    smpCpus: 1,
+    netdevQueues: 1,
+    nativeHotplugDefault: true,
+    chassis: new PcieChassisRegistry(),
+    defaultMac: () => [0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
+    hotplugged: false,
+    romSize,
+  });
+  if (dev instanceof QdevPciDevice) dev.romSize = romSize;
+  return dev;
+}

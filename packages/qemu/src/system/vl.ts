@@ -96,8 +96,10 @@ export interface ParsedCommandLine {
   globals: GlobalOption[];
   /** QEMU's default NIC: not with -nodefaults, -netdev, -net or -nic (vl.c default_net) */
   defaultNic: boolean;
-  /** QEMU's default VGA: not with -nodefaults, -vga none, or a display -device (vl.c default_vga) */
+  /** QEMU's default VGA: not with -nodefaults, any -vga, or a display -device (vl.c default_vga) */
   defaultVga: boolean;
+  /** the last -vga (vl.c vga_model), which select_vgahw() honours whatever default_vga says */
+  vgaModel?: string;
   rest: OtherOption[];
   /** what QEMU would print as warnings (deprecated short-form booleans …) */
   warnings: string[];
@@ -220,7 +222,6 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
   let i = 0;
   if (argv.length > 0 && !argv[0]!.startsWith('-') && /qemu/.test(argv[0]!)) i = 1;
   let netSeen = false;
-  let vgaNone = false;
   for (; i < argv.length; i++) {
     const raw = argv[i]!;
     if (!raw.startsWith('-') || raw === '-') {
@@ -351,7 +352,8 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
         out.rest.push({ option, arg });
         break;
       case 'vga':
-        if (arg === 'none') vgaNone = true;
+        out.vgaModel = arg;
+        out.defaultVga = false;
         out.rest.push({ option, arg });
         break;
       default:
@@ -359,7 +361,7 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
     }
   }
   if (out.nodefaults || netSeen) out.defaultNic = false;
-  if (out.nodefaults || vgaNone) out.defaultVga = false;
+  if (out.nodefaults) out.defaultVga = false;
   return out;
 }
 
@@ -464,10 +466,10 @@ export interface QemuConfig {
   /** -bios or --firmware: the firmware image; undefined: the machine's default (SeaBIOS on q35/pc, qboot on microvm) */
   firmware?: FirmwareKind;
   /**
-   * the default display QEMU adds (vl.c default_vga, pc_vga_init()): `std` unless `-vga none`, `-nodefaults` or
-   * a display `-device` (VGA, virtio-vga, …) turns it off
+   * the display the board adds (pc_vga_init()): the last `-vga`'s (vl.c vga_model), else `std` unless
+   * `-nodefaults` or a display `-device` (VGA, virtio-vga, …) clears default_vga
    */
-  vga: 'std' | 'none';
+  vga: VgaInterface;
   /** the command line as given */
   qemuArgs: string[];
   /**
@@ -630,10 +632,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         break;
       }
       case '-vga':
-        // select_vgahw(): std and none are modelled; the others add a display device pcisim has no model of
-        if (v === 'std' || v === 'none') s.vga = v;
-        else if (VGA_INTERFACES[v]) throw new QemuError('UNSUPPORTED', `pcisim: -vga ${v}: QEMU would add a '${VGA_INTERFACES[v]}', which pcisim does not model (-vga std or -vga none)`);
-        else throw new QemuError('BAD_OPTION', `unknown vga type: ${v}`);
+        s.vga = selectVgahw(v);
         break;
       case '-drive': {
         // drive_new(): if=pflash on x86 is the UEFI firmware's code and variables (OVMF_CODE.fd, OVMF_VARS.fd)
@@ -649,22 +648,41 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         break;
     }
   }
-  const parsed = parseQemuCommandLine(argv);
-  // vl.c: default_vga is cleared by -nodefaults and by a display -device, whatever -vga said
-  if (s.nodefaults || !parsed.defaultVga) s.vga = 'none';
-  Object.assign(s, machineSetMem(memOpts, s.machineProps, parsed.objects));
+  // qemu_create_default_devices(): without -vga, the default VGA unless -nodefaults or a display -device
+  const cl = parseQemuCommandLine(argv);
+  if (cl.vgaModel === undefined && !cl.defaultVga) s.vga = 'none';
+  Object.assign(s, machineSetMem(memOpts, s.machineProps, cl.objects));
+  // ivshmem-doorbell: its shared memory (BAR 2) is whatever the server sends, which the command line does not say
+  for (const d of cl.devices) {
+    if (d.opts.find((o) => o.name === 'driver')?.value === 'ivshmem-doorbell') {
+      s.notModelled.push(`-device ${d.arg} (shared memory size: the server's; pcisim takes ivshmem-server's default, 4 MiB)`);
+    }
+  }
   return s;
 }
 
-/** select_vgahw(): QEMU 7.2's `-vga` interfaces and the device each adds */
-const VGA_INTERFACES: Readonly<Record<string, string>> = {
-  cirrus: 'cirrus-vga',
-  vmware: 'vmware-svga',
-  qxl: 'qxl-vga',
+/** The `-vga` interfaces pcisim builds (pci_vga_init()): the device each one adds, none for `none`. */
+export type VgaInterface = 'std' | 'none' | 'virtio' | 'qxl' | 'cirrus';
+
+/** vga_interfaces[] of QEMU 7.2's x86 build, in table order: the device (class_names[0]) and the name */
+const VGA_INTERFACES: readonly { opt: string; device: string; name: string; available: boolean }[] = [
+  { opt: 'none', device: '', name: 'no graphic card', available: true },
+  { opt: 'std', device: 'VGA', name: 'standard VGA', available: true },
+  { opt: 'cirrus', device: 'cirrus-vga', name: 'Cirrus VGA', available: true },
+  { opt: 'vmware', device: 'vmware-svga', name: 'VMWare SVGA', available: true },
+  { opt: 'virtio', device: 'virtio-vga', name: 'Virtio VGA', available: true },
+  { opt: 'qxl', device: 'qxl-vga', name: 'QXL VGA', available: true },
+  { opt: 'tcx', device: 'sun-tcx', name: 'TCX framebuffer', available: false },
+  { opt: 'cg3', device: 'cgthree', name: 'CG3 framebuffer', available: false },
+  { opt: 'xenfb', device: '', name: 'Xen paravirtualized framebuffer', available: true },
+];
+
+/** The -vga interface names pci_vga_init() maps to a device (VGA_DEVICE_TYPES' default-VGA siblings). */
+export const VGA_INTERFACE_DEVICES: Readonly<Record<Exclude<VgaInterface, 'none'>, string>> = {
+  std: 'VGA',
   virtio: 'virtio-vga',
-  xenfb: 'xenfb',
-  tcx: 'sun-tcx',
-  cg3: 'cgthree',
+  qxl: 'qxl-vga',
+  cirrus: 'cirrus-vga',
 };
 
 /** MachineClass::default_ram_size of the x86 machines */
@@ -737,6 +755,17 @@ function machineSetMem(memOpts: QemuOpt[], machineProps: [string, string][], obj
     else if (bsize !== size) throw new QemuError('BAD_OPTION', 'Machine memory size does not match the size of the memory backend');
   }
   return { ramBytes: size, maxramBytes: maxram, ramSlots: slots };
+}
+
+/** select_vgahw(): the interface whose name starts the argument, then `,retrace=dumb|precise` options */
+function selectVgahw(p: string): VgaInterface {
+  const t = VGA_INTERFACES.find((i) => p.startsWith(i.opt));
+  if (!t || !/^(?:,retrace=(?:dumb|precise))*$/.test(p.slice(t.opt.length))) {
+    throw new QemuError('BAD_OPTION', `unknown vga type: ${p}`);
+  }
+  if (!t.available) throw new QemuError('BAD_OPTION', `${t.name} not available`);
+  if (t.opt === 'std' || t.opt === 'none' || t.opt === 'virtio' || t.opt === 'qxl' || t.opt === 'cirrus') return t.opt;
+  throw new QemuError('UNSUPPORTED', `pcisim: -vga ${t.opt}: QEMU would add a '${t.device || t.opt}', which pcisim does not model (-vga std, none, virtio, qxl or cirrus)`);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import type { PropBag, QdevPropDef } from './qdev-properties.js';
 
 /** The bus types pcisim knows (QEMU's bus type names). */
-export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'SCSI';
+export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'SCSI' | 'System';
 
 /** What a type's builder gets. */
 export interface BuildContext {
@@ -29,6 +29,8 @@ export interface BuildContext {
   hotplugged: boolean;
   /** the option ROM BAR size pci_add_option_rom() settled on (0: none) */
   romSize: number;
+  /** the `size` of the memory backend object `id` (a `memdev=` link), in bytes */
+  memdevSize?: (id: string) => number | undefined;
 }
 
 /** One QOM device type. */
@@ -46,7 +48,7 @@ export interface QdevTypeInfo {
   /** PCI functions: build the model (called after the bus is known, before plug) */
   build?: (ctx: BuildContext) => PciDevice;
   /** pcisim's kind of device */
-  kind: 'pci' | 'virtio-serial-port';
+  kind: 'pci' | 'virtio-serial-port' | 'sysbus';
   /** INTERFACE_PCIE_DEVICE without INTERFACE_CONVENTIONAL_PCI_DEVICE */
   pcieOnly?: boolean;
 }

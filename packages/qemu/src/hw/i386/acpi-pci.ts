@@ -8,13 +8,17 @@ import type { PciBus } from '../pci/bus.js';
 import * as R from '../pci/regs.js';
 import type { AcpiPciDevice } from './bootinfo.js';
 
-/** Device types whose `DeviceClass::hotpluggable` is false (chipset functions, the std VGA). */
+/** Device types whose `DeviceClass::hotpluggable` is false (chipset functions, the primary displays and virtio-gpu). */
 export const NOT_HOTPLUGGABLE = new Set([
   'i440FX',
   'PIIX3',
   'piix3-ide',
   'PIIX4_PM',
   'VGA',
+  'virtio-vga',
+  'virtio-gpu-pci',
+  'qxl-vga',
+  'cirrus-vga',
   'mch',
   'ICH9-LPC',
   'ich9-ahci',

@@ -59,8 +59,11 @@ export interface PcOptions {
   usb?: boolean;
   /** SMM enabled (smm=auto: on under TCG, and under KVM when it supports SMM). Off: PIIX4 0x5b reads 0x02 */
   smm?: boolean;
-  /** -vga std | none (default std, none with -nodefaults) */
-  vga?: 'std' | 'none';
+  /**
+   * pc_vga_init(): `std` (the default; none with -nodefaults or a display -device), `none`, or what
+   * pci_vga_init() creates for another -vga (virtio-vga, qxl-vga, cirrus-vga)
+   */
+  vga?: 'std' | 'none' | ((bus: PciBus) => PciDevice);
   /** ISA serial ports (-serial), for PIIX4's machine_ready bytes; default 1, 0 with -nodefaults */
   serialPorts?: number;
   /** ISA parallel ports (-parallel); default 1 (-nographic makes it a `null` chardev, still a device), 0 with -nodefaults */
@@ -121,7 +124,7 @@ export class PcMachine implements Machine {
   readonly ide: Piix3Ide;
   readonly pm: Piix4Pm | null;
   readonly usb: Piix3UsbUhci | null;
-  readonly vga: StdVga | null;
+  readonly vga: PciDevice | null;
   /** the default NIC, once {@link addDefaultNic} placed it */
   nic: E1000 | null = null;
   /** i440fx_pcihost_realize(): "register i440fx 0xcf8 port as coalesced pio"; 0xcfc flushes the ring */
@@ -167,7 +170,7 @@ export class PcMachine implements Machine {
     const piix3Devfn = this.piix3.devfn;
     // pc_vga_init(): -vga std unless -nodefaults (vgabios-stdvga.bin, 64 KiB once rounded)
     const vga = opts.vga ?? (opts.nodefaults ? 'none' : 'std');
-    this.vga = vga === 'std' ? new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }) : null;
+    this.vga = vga === 'std' ? new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }) : vga === 'none' ? null : vga(this.rootBus);
     if (this.vga) this.plug(this.vga, -1);
     // (pc_nic_init() comes here in pc_init1(): see addDefaultNic)
     this.ide = new Piix3Ide();

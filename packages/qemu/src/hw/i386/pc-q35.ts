@@ -34,8 +34,11 @@ export const Q35_PCI_HOST_HOLE64_SIZE_DEFAULT = 2 ** 35;
 export interface Q35Options {
   /** -nodefaults: no VGA, no default NIC */
   nodefaults: boolean;
-  /** -vga std | none (default std, none with -nodefaults or a display -device: vl.c default_vga) */
-  vga?: 'std' | 'none';
+  /**
+   * pc_vga_init(): `std` (the default; none with -nodefaults or a display -device: vl.c default_vga), `none`,
+   * or what pci_vga_init() creates for another -vga (virtio-vga, qxl-vga, cirrus-vga), to plug at the first free slot
+   */
+  vga?: 'std' | 'none' | ((bus: PciBus) => PciDevice);
   /** -m, in bytes */
   ramBytes: number;
   /** -m maxmem= (default ramBytes): above ramBytes, device memory sits between RAM and the 64-bit hole */
@@ -98,9 +101,13 @@ export class Q35Machine implements Machine {
       if (s.enabled) this.memory.insert('pcie-mmcfg-mmio', s.base, s.size, mmcfg);
     };
     this.rootBus.plug(this.mch, 0);
-    if ((opts.vga ?? (opts.nodefaults ? 'none' : 'std')) === 'std') {
+    const vga = opts.vga ?? (opts.nodefaults ? 'none' : 'std');
+    if (vga === 'std') {
       // pc_vga_init(): std VGA is the default display; its ROM is vgabios-stdvga.bin, 64 KiB once rounded
       this.rootBus.plug(new StdVga({ vgamemMb: 16, mmio: true, romSize: 0x10000 }), R.PCI_DEVFN(1, 0));
+    } else if (vga !== 'none') {
+      // pci_vga_init(): pci_create_simple(bus, -1, ...), the first free slot (01.0)
+      this.rootBus.plug(vga(this.rootBus), -1);
     }
     this.lpc = new Ich9Lpc();
     this.rootBus.plug(this.lpc, R.PCI_DEVFN(0x1f, 0));

@@ -75,12 +75,32 @@ export function pow2ceil(n: number): number {
   return p;
 }
 
+/** One region of the modern BAR (VirtIOPCIRegion): where it sits and how long it is. */
+export interface VirtioPciRegion {
+  offset: number;
+  size: number;
+}
+
 /** A virtio-*-pci function. */
 export class VirtioPciDevice extends QdevPciDevice {
   legacy = false;
   modern = false;
   /** offset of the VIRTIO_PCI_CAP_PCI_CFG capability (proxy->config_cap) */
   configCap = 0;
+  /**
+   * The BAR indices virtio_pci_realize() starts from (legacy_io_bar_idx, msix_bar_idx, modern_io_bar_idx,
+   * modern_mem_bar_idx); a type's own realize may move them (virtio-vga does).
+   */
+  readonly barIdx = { legacyIo: 0, msix: 1, modernIo: 2, modernMem: 4 };
+  /** proxy->common, isr, device and notify as virtio_pci_realize() lays them out; set in realizeDevice */
+  readonly modernRegions: { common: VirtioPciRegion; isr: VirtioPciRegion; device: VirtioPciRegion; notify: VirtioPciRegion } = {
+    common: { offset: 0, size: 0 },
+    isr: { offset: 0, size: 0 },
+    device: { offset: 0, size: 0 },
+    notify: { offset: 0, size: 0 },
+  };
+  /** the size of proxy->modern_bar */
+  modernBarSize = 0;
 
   constructor(
     typeName: string,
@@ -88,6 +108,8 @@ export class VirtioPciDevice extends QdevPciDevice {
     readonly cfg: VirtioPciConfig,
     /** the bus the device goes on: Express behind a port only (virtio_pci_dc_realize + virtio_pci_realize) */
     bus: { isExpress: boolean; isRoot: boolean },
+    /** `VirtioPCIClass::realize`, the type's own realize, which runs before the virtio device is plugged */
+    private readonly proxyRealize?: (proxy: VirtioPciDevice) => void,
   ) {
     super({
       typeName,
@@ -110,6 +132,14 @@ export class VirtioPciDevice extends QdevPciDevice {
     if (!modern && !legacy) {
       throw new QemuError('BAD_PROPERTY_VALUE', 'device cannot work as neither modern nor legacy mode is enabled');
     }
+    // the modern BAR's regions: 4 KiB each, the notify area one multiplier per queue
+    const mult = cfg.pagePerVq ? 0x1000 : 4; // virtio_pci_queue_mem_mult()
+    const r = this.modernRegions;
+    r.common = { offset: 0x0000, size: 0x1000 };
+    r.isr = { offset: 0x1000, size: 0x1000 };
+    r.device = { offset: 0x2000, size: 0x1000 };
+    r.notify = { offset: 0x3000, size: mult * VIRTIO_QUEUE_MAX };
+    this.modernBarSize = pow2ceil(r.notify.offset + r.notify.size);
     if (this.onPciePort && this.isExpress) {
       this.pcieEndpointCapInitV2(0);
       const pm = this.addPm12Capability();
@@ -126,7 +156,8 @@ export class VirtioPciDevice extends QdevPciDevice {
     } else {
       this.expressCap = false;
     }
-    // the type's own realize: vhost-vsock-pci forces virtio 1
+    // the type's own realize (k->realize): vhost-vsock-pci and the GPUs force virtio 1 (virtio_pci_force_virtio_1)
+    this.proxyRealize?.(this);
     if (this.spec.forceVirtio1) {
       modern = true;
       legacy = false;
@@ -155,24 +186,23 @@ export class VirtioPciDevice extends QdevPciDevice {
     this.config[R.PCI_INTERRUPT_PIN] = 1;
 
     if (modern) {
-      const mult = cfg.pagePerVq ? 0x1000 : 4; // virtio_pci_queue_mem_mult()
-      const notifySize = mult * VIRTIO_QUEUE_MAX;
-      const memBar = 4; // proxy->modern_mem_bar_idx
-      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_COMMON_CFG, memBar, 0x0000, 0x1000);
-      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_ISR_CFG, memBar, 0x1000, 0x1000);
-      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_DEVICE_CFG, memBar, 0x2000, 0x1000);
-      const notify = this.addVirtioCap(VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG, memBar, 0x3000, notifySize);
+      const memBar = this.barIdx.modernMem;
+      const r = this.modernRegions;
+      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_COMMON_CFG, memBar, r.common.offset, r.common.size);
+      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_ISR_CFG, memBar, r.isr.offset, r.isr.size);
+      this.addVirtioCap(VIRTIO_PCI_CAP_SIZE, VIRTIO_PCI_CAP_DEVICE_CFG, memBar, r.device.offset, r.device.size);
+      const notify = this.addVirtioCap(VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG, memBar, r.notify.offset, r.notify.size);
       this.setLong(notify + 16, mult); // notify_off_multiplier
       if (cfg.modernPioNotify) {
-        // "virtio-pci-io" in BAR 2, one notify register, multiplier 0
-        this.registerBar(2, R.PCI_BASE_ADDRESS_SPACE_IO, 4);
-        const pio = this.addVirtioCap(VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG, 2, 0, 4);
+        // "virtio-pci-io", one notify register, multiplier 0
+        this.registerBar(this.barIdx.modernIo, R.PCI_BASE_ADDRESS_SPACE_IO, 4);
+        const pio = this.addVirtioCap(VIRTIO_PCI_NOTIFY_CAP_SIZE, VIRTIO_PCI_CAP_NOTIFY_CFG, this.barIdx.modernIo, 0, 4);
         this.setLong(pio + 16, 0);
       }
       this.registerBar(
         memBar,
         R.PCI_BASE_ADDRESS_SPACE_MEMORY | R.PCI_BASE_ADDRESS_MEM_PREFETCH | R.PCI_BASE_ADDRESS_MEM_TYPE_64,
-        pow2ceil(0x3000 + notifySize),
+        this.modernBarSize,
       );
       const c = this.addVirtioCap(VIRTIO_PCI_CFG_CAP_SIZE, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0);
       this.configCap = c;
@@ -183,13 +213,13 @@ export class VirtioPciDevice extends QdevPciDevice {
     }
 
     if (cfg.nvectors > 0 && cfg.nvectors <= 2048) {
-      msixInitExclusiveBar(this, cfg.nvectors, 1);
+      msixInitExclusiveBar(this, cfg.nvectors, this.barIdx.msix);
     }
 
     if (legacy) {
       // VIRTIO_PCI_REGION_SIZE(): 20 bytes of common header, 24 with MSI-X, then the device config
       const size = (this.msixCap ? 24 : 20) + cfg.configLen;
-      this.registerBar(0, R.PCI_BASE_ADDRESS_SPACE_IO, pow2ceil(size));
+      this.registerBar(this.barIdx.legacyIo, R.PCI_BASE_ADDRESS_SPACE_IO, pow2ceil(size));
     }
   }
 
@@ -303,6 +333,10 @@ export interface VirtioPciTypeDef {
   /** the inner device's realize checks, before the PCI side is built */
   check?: (ctx: BuildContext) => void;
   classCode?: (props: PropBag) => number;
+  /** `VirtioPCIClass::realize`: what the type does to the proxy before its virtio device is plugged */
+  proxyRealize?: (proxy: VirtioPciDevice) => void;
+  /** QOM properties the type adds besides its Property list (object_class_property_add_bool) */
+  classProps?: (owner: string) => QdevPropDef[];
 }
 
 /** virtio_pci_types_register(): the proxy types of one virtio device, each with its properties and builder */
@@ -325,6 +359,7 @@ export function virtioPciTypes(t: VirtioPciTypeDef): QdevTypeInfo[] {
         ...t.proxyProps(name),
         ...virtioDeviceProps(t.vdev),
         ...t.vdevProps(t.vdev),
+        ...(t.classProps?.(name) ?? []),
       ];
       const info: QdevTypeInfo = {
         name,
@@ -361,6 +396,7 @@ export function virtioPciTypes(t: VirtioPciTypeDef): QdevTypeInfo[] {
               iommuPlatform: pr.bool('iommu_platform'),
             },
             { isExpress: ctx.bus.isExpress, isRoot: ctx.bus.isRoot },
+            t.proxyRealize,
           );
         },
       };

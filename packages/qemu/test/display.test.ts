@@ -162,6 +162,13 @@ describe('qxl-vga and qxl (hw/display/qxl.c)', () => {
     expect([v1.getByte(R.PCI_REVISION_ID), bars(v1)[1], bars(v1)[3]]).toEqual([1, '0x1000 mem32', '0x8 io']);
     expect(() => fn(['-M', 'q35', '-device', 'qxl,revision=6'], 3)).toThrow(new QemuError('BAD_PROPERTY_VALUE', '-device qxl,revision=6: Invalid revision 6 for qxl device (max 5)'));
   });
+
+  it('qxl-vga must own graphic console 0: after another display it is refused, before one it is not', () => {
+    const msg = 'primary qxl-vga device must be console 0 (first display device on the command line)';
+    expect(() => fn(['-M', 'q35', '-vga', 'std', '-device', 'qxl-vga'], 3)).toThrow(new QemuError('BAD_OPTION', `-device qxl-vga: ${msg}`));
+    expect(() => fn(['-M', 'q35', '-vga', 'none', '-device', 'bochs-display', '-device', 'qxl-vga'], 3)).toThrow(new QemuError('BAD_OPTION', `-device qxl-vga: ${msg}`));
+    expect(fn(['-M', 'q35', '-vga', 'none', '-device', 'qxl-vga', '-device', 'qxl'], 3).typeName).toBe('qxl');
+  });
 });
 
 describe('cirrus-vga, bochs-display, secondary-vga', () => {

@@ -133,10 +133,11 @@ export class CliRunner {
 const ERROR_LINE = /^(pcisim( [a-z-]+)?|qemu-system-x86_64|kvm|linux): ./;
 /**
  * A line that informs and is no error: a warning, sweep's summary, the hint QEMU adds under its own error
- * (qemu_create_machine → error_append_hint: "Use -machine help to list supported machines"), the rows of
- * the machine list `-M help` prints (`q35   Standard PC (Q35 + ICH9, 2009) …`).
+ * (qemu_create_machine → error_append_hint: "Use -machine help to list supported machines"; parse_option_size's
+ * two lines on size suffixes), the rows of the machine list `-M help` prints (`q35   Standard PC (Q35 + ICH9, 2009) …`).
  */
-const INFO_LINE = /^pcisim [a-z-]+: warning: |^pcisim sweep: \d+ scenarios|^Use -machine help to list supported machines$|^[a-z0-9.-]+ {2,}\S/;
+const INFO_LINE =
+  /^pcisim [a-z-]+: warning: |^pcisim sweep: \d+ scenarios|^Use -machine help to list supported machines$|^Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-$|^and exabytes, respectively\.$|^[a-z0-9.-]+ {2,}\S/;
 /** a stack frame, as V8 prints it */
 const STACK = /^ {2,}at (?:async )?\S.*(?::\d+:\d+\)?|\(index \d+\)|\(<anonymous>\)|\(native\))$/m;
 /** a JavaScript error's own words: what pcisim says must name the problem in the user's terms */

@@ -173,6 +173,8 @@ interface MachineRealizeState {
   objects: Map<string, string>;
   /** each -object's options, by id */
   objectOpts: Map<string, QemuOpt[]>;
+  /** graphic consoles created so far (the board's VGA, then each display -device) */
+  graphicConsoles: number;
   globals: { driver: string; property: string; value: string }[];
   serialPortNames: Set<string>;
   smpCpus: number;
@@ -230,6 +232,8 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     chardevs: new Map(),
     objects: new Map(),
     objectOpts: new Map(),
+    // pc_vga_init(): the board's display, if any, made the first console
+    graphicConsoles: rootBus.devices.filter((d) => d !== null && d.getByte(R.PCI_CLASS_DEVICE + 1) === 0x03).length,
     globals,
     serialPortNames: new Set(),
     smpCpus: options.smpCpus ?? parsed?.smpCpus ?? 1,
@@ -640,11 +644,16 @@ function deviceAdd(
   const bag = new PropBag(values, explicit);
 
   let pci: PciDevice | null = null;
+  // qxl_realize_primary(): its graphic console must be the first ("console 0")
+  if (found.name === 'qxl-vga' && st.graphicConsoles > 0) {
+    throw new QemuError('BAD_OPTION', 'primary qxl-vga device must be console 0 (first display device on the command line)');
+  }
   if (info.kind === 'virtio-serial-port') {
     realizeSerialPort(st, info, qbus, bag);
   } else {
     pci = realizePci(st, info, found.name, qbus, bag, optId, hotplugged);
   }
+  st.graphicConsoles += graphicConsoles(found.name, bag);
   for (const c of claims) c();
   if (optId !== undefined) st.qdevIds.add(optId);
   const rec: RealizedDevice = { arg: optArg, typeName: found.name, id: optId, pci, bus: qbus.name };
@@ -656,6 +665,12 @@ function deviceAdd(
  * A dynamic sysbus device (ramfb): no bus to find and no PCI function. validate_sysbus_device(): only where
  * the machine allows it (pc, q35 and microvm allow ramfb); sysbus devices cannot be hot-plugged.
  */
+/** graphic_console_init() calls of a display's realize: one per output of virtio-gpu, one for the others */
+function graphicConsoles(typeName: string, props: PropBag): number {
+  if (typeName === 'virtio-vga' || typeName === 'virtio-gpu-pci') return props.num('max_outputs');
+  return ['VGA', 'secondary-vga', 'cirrus-vga', 'qxl-vga', 'qxl', 'bochs-display', 'ramfb'].includes(typeName) ? 1 : 0;
+}
+
 function sysbusDeviceAdd(
   machine: Machine,
   st: MachineRealizeState,
@@ -676,6 +691,7 @@ function sysbusDeviceAdd(
     throw new QemuError('UNSUPPORTED', `Option '-device ${info.name}' cannot be handled by this machine`);
   }
   if (optId !== undefined) st.qdevIds.add(optId);
+  st.graphicConsoles += graphicConsoles(info.name, new PropBag(new Map(), new Set()));
   const rec: RealizedDevice = { arg: optArg, typeName: info.name, id: optId, pci: null, bus: 'main-system-bus' };
   st.realized.push(rec);
   return rec;

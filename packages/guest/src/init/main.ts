@@ -10,6 +10,7 @@ import { earlyInitAmd } from '../arch/x86/kernel/cpu/amd.js';
 import { identifyCpu } from '../arch/x86/kernel/cpu/common.js';
 import { earlyQuirks } from '../arch/x86/kernel/early-quirks.js';
 import { snbGfxWorkaroundNeeded } from '../arch/x86/kernel/setup.js';
+import { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
 import { detectVsmpBox } from '../arch/x86/kernel/vsmp_64.js';
 import { amdPostcoreInit } from '../arch/x86/pci/amd_bus.js';
 import { pcibiosAssignResources } from '../arch/x86/pci/i386.js';
@@ -74,6 +75,9 @@ export function createKernelState(init: KernelStateInit): KernelState {
     linkStates: new Map(),
     pcieBoundPorts: new Set(),
     msixEnabled: new Set(),
+    msiEnabled: new Map(),
+    irqStarted: new Set(),
+    vectors: new VectorMatrix(),
     hp: null,
     pcibiosAddBus: acpiphpEnumerateSlots,
     hpAdded: new WeakSet(),

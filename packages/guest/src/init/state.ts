@@ -11,6 +11,8 @@ import type { BootInfo, Cpu } from '../cpu.js';
 import type { BarResource, PciBusState, PciDev, PcieLinkState, SizedWindows } from '../include/linux/pci.js';
 import { printk } from '../kernel/printk.js';
 import type { KernelVersion } from '../version.js';
+import type { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
+import type { MsiDesc } from '../drivers/pci/msi.js';
 
 /** The guest patches of Julia Suvorova's 2020 series, selectable. */
 export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';
@@ -93,6 +95,12 @@ export interface KernelState {
   readonly pcieBoundPorts: Set<PciDev>;
   /** functions with MSI-X enabled */
   readonly msixEnabled: Set<PciDev>;
+  /** functions with MSI enabled, and their msi_desc */
+  readonly msiEnabled: Map<PciDev, MsiDesc>;
+  /** functions whose MSI/MSI-X interrupt was requested and started (irq_startup()) */
+  readonly irqStarted: Set<PciDev>;
+  /** the boot CPU's interrupt vectors (arch/x86/kernel/apic/vector.c) */
+  readonly vectors: VectorMatrix;
   /** the attached hot-plug runtime (null: a boot without one) */
   hp: PciHotplugHooks | null;
   /**

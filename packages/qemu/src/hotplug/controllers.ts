@@ -35,7 +35,7 @@ import {
   PCI_EXP_HP_EV_SUPPORTED,
 } from '../hw/pci/regs.js';
 import { QemuError } from '../errors.js';
-import { PcieRootPort } from '../hw/pci-bridge/pcie-root-port.js';
+import { PcieSlot } from '../hw/pci/pcie-port.js';
 import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../hw/pci-bridge/pci-bridge.js';
 import { SHPC_BAR_SIZE } from '../hw/pci/shpc.js';
 import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../system/qdev-monitor.js';
@@ -92,7 +92,7 @@ export class QemuHotplug {
   readonly acpi: AcpiPciHp | null;
   /** functions a powered-off PCIe slot holds (pci_set_power(dev, false)): config space reads all-ones */
   readonly unpowered = new Set<PciDevice>();
-  private readonly notified = new Map<PcieRootPort, boolean>();
+  private readonly notified = new Map<PcieSlot, boolean>();
   private readonly shpcLevel = new Map<PciDevice, number>();
   private readonly shpcMsiPending = new Set<PciDevice>();
   private readonly tracked = new Map<PciDevice, Tracked>();
@@ -241,7 +241,7 @@ export class QemuHotplug {
     const bridge = bus.parentBridge;
     if (!bridge) return 'none'; // acpi_pcihp_disable_root_bus(): q35's root bus is not hot-pluggable
     const coldplugged = !bridge.hotplugged;
-    if (bridge instanceof PcieRootPort) {
+    if (bridge instanceof PcieSlot) {
       if (!bridge.cfg.hotplug) return 'none';
       return this.acpiMode && coldplugged ? 'acpi' : 'pcie-slot';
     }
@@ -253,9 +253,9 @@ export class QemuHotplug {
   }
 
   /** the root ports whose slot QEMU emulates natively (every hot-pluggable one: the SLTCAP stays) */
-  private ports(): PcieRootPort[] {
-    const out: PcieRootPort[] = [];
-    for (const bus of this.machine.rootBus!.walk()) for (const d of bus.devices) if (d instanceof PcieRootPort) out.push(d);
+  private ports(): PcieSlot[] {
+    const out: PcieSlot[] = [];
+    for (const bus of this.machine.rootBus!.walk()) for (const d of bus.devices) if (d instanceof PcieSlot) out.push(d);
     return out;
   }
 
@@ -281,7 +281,7 @@ export class QemuHotplug {
   }
 
   /** pcie_cap_update_power(): with a power controller, the slot's functions have power iff PCC is "on" */
-  private updatePower(port: PcieRootPort): void {
+  private updatePower(port: PcieSlot): void {
     const pos = port.expCap;
     const sltcap = port.getLong(pos + R.PCI_EXP_SLTCAP);
     const power = !(sltcap & PCI_EXP_SLTCAP_PCP) || (port.getWord(pos + R.PCI_EXP_SLTCTL) & PCI_EXP_SLTCTL_PCC) === 0;
@@ -302,7 +302,7 @@ export class QemuHotplug {
   }
 
   /** hotplug_event_notify(): an MSI-X/MSI message on a rising edge of hpev_notified */
-  private hotplugEventNotify(port: PcieRootPort): void {
+  private hotplugEventNotify(port: PcieSlot): void {
     const pos = port.expCap;
     const ctl = port.getWord(pos + R.PCI_EXP_SLTCTL);
     const sta = port.getWord(pos + R.PCI_EXP_SLTSTA);
@@ -420,7 +420,7 @@ export class QemuHotplug {
       t.pendingDeletedEvent = true;
       t.pendingDeletedExpiresNs = now; // "1 msec": the guest may not be up yet
     } else if (handler === 'pcie-slot') {
-      this.pcieUnplugRequest(bus.parentBridge as PcieRootPort, t, now);
+      this.pcieUnplugRequest(bus.parentBridge as PcieSlot, t, now);
     } else {
       this.shpcUnplugRequest(bus.parentBridge as PciBridgeDev | PciePciBridge, t);
     }
@@ -428,7 +428,7 @@ export class QemuHotplug {
   }
 
   /** pcie_cap_slot_unplug_request_cb() */
-  private pcieUnplugRequest(port: PcieRootPort, t: Tracked, now: number): void {
+  private pcieUnplugRequest(port: PcieSlot, t: Tracked, now: number): void {
     const pos = port.expCap;
     const sltcap = port.getWord(pos + R.PCI_EXP_SLTCAP);
     const sltctl = port.getWord(pos + R.PCI_EXP_SLTCTL);
@@ -460,7 +460,7 @@ export class QemuHotplug {
   }
 
   /** pcie_cap_slot_do_unplug() */
-  private slotDoUnplug(port: PcieRootPort): void {
+  private slotDoUnplug(port: PcieSlot): void {
     const sec = port.secondaryBus;
     if (sec) for (const d of [...sec.devices]) if (d) this.unplugNow(d);
     const pos = port.expCap;

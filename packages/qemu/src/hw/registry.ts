@@ -18,7 +18,10 @@ import { VIRTIO_BALLOON_PCI_TYPES } from './virtio/virtio-balloon-pci.js';
 import { VHOST_VSOCK_PCI_TYPES } from './virtio/vhost-vsock-pci.js';
 import { VHOST_USER_FS_PCI_TYPES } from './virtio/vhost-user-fs-pci.js';
 import { BASE_PCI_BRIDGE_TYPE, PCI_BRIDGE_SEAT_TYPE, PCI_BRIDGE_TYPE, PCIE_PCI_BRIDGE_TYPE } from './pci-bridge/pci-bridge.js';
-import { PCIE_ROOT_PORT_BASE_TYPE, PCIE_ROOT_PORT_TYPE } from './pci-bridge/pcie-root-port.js';
+import { IOH3420_TYPE, PCIE_ROOT_PORT_BASE_TYPE, PCIE_ROOT_PORT_TYPE } from './pci-bridge/pcie-root-port.js';
+import { X3130_UPSTREAM_TYPE } from './pci-bridge/xio3130-upstream.js';
+import { XIO3130_DOWNSTREAM_TYPE } from './pci-bridge/xio3130-downstream.js';
+import { I82801B11_BRIDGE_TYPE } from './pci-bridge/i82801b11.js';
 import { QEMU_XHCI_TYPE } from './usb/xhci.js';
 import { E1000_TYPES } from './net/e1000.js';
 import { E1000E_TYPE } from './net/e1000e.js';
@@ -45,6 +48,10 @@ const ALL: readonly QdevTypeInfo[] = [
   PCIE_PCI_BRIDGE_TYPE,
   PCIE_ROOT_PORT_TYPE,
   PCIE_ROOT_PORT_BASE_TYPE,
+  IOH3420_TYPE,
+  X3130_UPSTREAM_TYPE,
+  XIO3130_DOWNSTREAM_TYPE,
+  I82801B11_BRIDGE_TYPE,
   BASE_PCI_BRIDGE_TYPE,
   QEMU_XHCI_TYPE,
   ...E1000_TYPES,
@@ -104,7 +111,7 @@ const KNOWN_UNMODELLED = new Set([
   'vhost-user-vga', 'vhost-user-rng-pci', 'vfio-pci', 'vfio-pci-nohotplug',
   'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
   'vmware-svga', 'ati-vga',
-  'x3130-upstream', 'xio3130-downstream', 'ioh3420', 'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
+  'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
   'amd-iommu', 'AMDVI-PCI', 'usb-tablet', 'usb-kbd', 'usb-mouse', 'usb-storage', 'usb-host', 'usb-hub',
   'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',
   'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'nvdimm', 'pc-dimm',

@@ -16,7 +16,7 @@ import { NOT_HOTPLUGGABLE } from '../hw/i386/acpi-pci.js';
 import type { QdevTypeInfo } from '../hw/core/qdev.js';
 import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
-import { PcieRootPort } from '../hw/pci-bridge/pcie-root-port.js';
+import { PcieSlot } from '../hw/pci/pcie-port.js';
 import { PcieChassisRegistry } from '../hw/pci/pcie-port.js';
 import { VirtioPciDevice } from '../hw/virtio/virtio-pci.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
@@ -137,7 +137,7 @@ class QDev {
 
 type HotplugHandler =
   | { kind: 'acpi' }
-  | { kind: 'pcie-slot'; port: PcieRootPort }
+  | { kind: 'pcie-slot'; port: PcieSlot }
   | { kind: 'shpc'; bridge: PciBridgeDev | PciePciBridge }
   | null;
 
@@ -811,7 +811,7 @@ function realizePci(
   }
   if (dev instanceof PciBridgeBase) {
     // pci_bridge_initfn(): the secondary bus is named after the bridge's id
-    dev.secBusName = id !== undefined && id !== '' ? id : autoBusName(st, dev instanceof PcieRootPort ? 'PCIE' : 'PCI', undefined, 0);
+    dev.secBusName = id !== undefined && id !== '' ? id : autoBusName(st, dev.secondaryExpress ? 'PCIE' : 'PCI', undefined, 0);
   }
 
   const devfn = bag.num('addr');
@@ -829,7 +829,7 @@ function realizePci(
   const undo = () => {
     bus.unplug(dev);
     if (dev instanceof PciBridgeBase) dev.removeSecondaryBus();
-    if (dev instanceof PcieRootPort) st.chassis.del(dev.cfg.chassis, dev.cfg.slot);
+    if (dev instanceof PcieSlot) dev.chassisDelSlot();
   };
   if (romError) {
     undo();
@@ -847,7 +847,7 @@ function realizePci(
     handler.port.slotPlug(bag.bool('x-pcie-lnksta-dllla'), dev.devfn, hotplugged);
   } else if (handler?.kind === 'acpi' && hotplugged) {
     const parent = bus.parentBridge;
-    if (parent instanceof PcieRootPort) parent.slotEnablePower();
+    if (parent instanceof PcieSlot) parent.slotEnablePower();
   }
 
   // the qdev tree: the device on its bus, and the buses it brings
@@ -861,8 +861,8 @@ function realizePci(
     // acpi_pcihp_device_plug_cb(): a cold-plugged bridge under ACPI hot-plug gets ACPI for its bus too
     let secHandler: HotplugHandler;
     if (handler?.kind === 'acpi' && !hotplugged && st.acpi === 'bridges') {
-      secHandler = dev instanceof PcieRootPort && !dev.cfg.hotplug ? null : { kind: 'acpi' };
-    } else if (dev instanceof PcieRootPort) {
+      secHandler = dev instanceof PcieSlot && !dev.cfg.hotplug ? null : { kind: 'acpi' };
+    } else if (dev instanceof PcieSlot) {
       secHandler = { kind: 'pcie-slot', port: dev };
     } else if ((dev instanceof PciBridgeDev || dev instanceof PciePciBridge) && dev.shpc) {
       secHandler = { kind: 'shpc', bridge: dev };
@@ -1046,7 +1046,7 @@ export function unrealizeDevice(machine: Machine, dev: PciDevice): void {
   const rec = st.realized.findIndex((r) => r.pci === dev);
   if (rec >= 0) st.realized.splice(rec, 1);
   if (dev.id !== undefined) st.qdevIds.delete(dev.id);
-  if (dev instanceof PcieRootPort) st.chassis.del(dev.cfg.chassis, dev.cfg.slot);
+  if (dev instanceof PcieSlot) dev.chassisDelSlot();
 }
 
 /** What realize created on a machine so far. */

@@ -9,6 +9,8 @@ import type { KernelState } from '../../init/state.js';
 /** drivers/acpi/bus.c acpi_init() */
 export function acpiInit(k: KernelState): void {
   const acpi = k.info.acpi!;
+  // acpi_bus_init() -> acpi_os_install_interrupt_handler(): request_irq() of the SCI; its IO-APIC pin takes a vector
+  k.vectors.alloc();
   // acpi_bus_scan() of \_SB: each PNP0C0F link's _STA is evaluated twice (acpi_bus_check_add, acpi_add_single_object)
   for (let i = 0; i < acpi.links.length; i++) {
     acpiPciLinkSta(k, i);

@@ -121,6 +121,7 @@ export function pciScanSingleDevice(k: KernelState, bus: PciBusState, devfn: num
     devcap: 0,
     cfgSize: 256,
     mmioAlwaysOn: false,
+    brokenCmdCompl: false,
     isHotplugBridge: false,
     pmCap: 0,
     aerCap: 0,

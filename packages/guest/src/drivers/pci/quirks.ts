@@ -3,11 +3,11 @@
  * drivers/pci/quirks.c: the early and header fixups that match QEMU's devices, and pci_apply_final_quirks().
  */
 import { pciFixupVideo } from '../../arch/x86/pci/fixup.js';
-import { pciReadConfig, pciWriteConfig } from './access.js';
+import { pciReadConfig, pciWriteConfig, pcieCapabilityRead } from './access.js';
 import { forEachPciDev } from './search.js';
 import type { PciDev } from '../../include/linux/pci.js';
-import { PCI_CLASS_BRIDGE_HOST, PCI_CLASS_DISPLAY_VGA } from '../../include/linux/pci_ids.js';
-import { PCI_CACHE_LINE_SIZE } from '../../include/uapi/linux/pci_regs.js';
+import { PCI_CLASS_BRIDGE_HOST, PCI_CLASS_BRIDGE_PCI, PCI_CLASS_DISPLAY_VGA } from '../../include/linux/pci_ids.js';
+import { PCI_CACHE_LINE_SIZE, PCI_EXP_SLTCAP } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
 
 /** pci_fixup_device(pci_fixup_early): the quirks that match QEMU's devices */
@@ -15,6 +15,12 @@ export function pciFixupEarly(k: KernelState, dev: PciDev): void {
   const cls16 = dev.classCode >>> 8;
   // quirk_mmio_always_on: host bridges keep decoding while their BARs are sized
   if (cls16 === PCI_CLASS_BRIDGE_HOST) dev.mmioAlwaysOn = true;
+  // drivers/pci/hotplug/pciehp_hpc.c quirk_cmd_compl() (Intel PCI bridges): an Express one's slot capabilities
+  // say whether command completion is broken (hot-plug capable without No Command Completed Support)
+  if (dev.vendor === 0x8086 && cls16 === PCI_CLASS_BRIDGE_PCI && dev.pcieCap) {
+    const sltcap = pcieCapabilityRead(k, dev, PCI_EXP_SLTCAP, 4);
+    if (sltcap & 0x40 && !(sltcap & 0x40000)) dev.brokenCmdCompl = true; // HPC, !NCCS
+  }
 }
 
 /** pci_fixup_device(pci_fixup_header) */

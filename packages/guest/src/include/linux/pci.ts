@@ -25,6 +25,8 @@ export interface PciDev {
   devcap: number;
   cfgSize: number;
   mmioAlwaysOn: boolean;
+  /** quirk_cmd_compl(): hot-plug command completion is not signalled */
+  brokenCmdCompl: boolean;
   isHotplugBridge: boolean;
   pmCap: number;
   aerCap: number;

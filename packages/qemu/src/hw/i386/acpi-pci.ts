@@ -6,6 +6,7 @@
  */
 import type { PciBus } from '../pci/bus.js';
 import * as R from '../pci/regs.js';
+import { PcieSlot } from '../pci/pcie-port.js';
 import type { AcpiPciDevice } from './bootinfo.js';
 
 /** Device types whose `DeviceClass::hotpluggable` is false (chipset functions, the primary displays and virtio-gpu). */
@@ -58,7 +59,10 @@ export function acpiBusDevices(bus: PciBus, hasBsel: boolean, pcihpBridge: boole
     if (hotpluggable) entry.sun = slot;
     if (bridgeInAcpi && dev) {
       const sec = bus.children.find((c) => c.parentBridge === dev);
-      if (sec) entry.children = acpiBusDevices(sec, true, pcihpBridge);
+      // acpi_set_bsel(): only a hot-pluggable bus gets a BSEL; a PCIe slot with hotplug=off has no handler
+      // (acpi_pcihp_device_plug_cb() removes it), so its bus is described without hot-plug slots
+      const secHotpluggable = !(dev instanceof PcieSlot && !dev.cfg.hotplug);
+      if (sec) entry.children = acpiBusDevices(sec, secHotpluggable, pcihpBridge);
     }
     out.push(entry);
   }

@@ -36,6 +36,8 @@ const GiB4 = 1n << 32n;
 export abstract class PciBridgeBase extends QdevPciDevice {
   /** the secondary bus's name: the bridge's `id`, or the automatic `pci.N`/`pcie.N` */
   secBusName = '';
+  /** pci_bridge_initfn()'s bus type is TYPE_PCIE_BUS (a PCIe port) rather than TYPE_PCI_BUS */
+  readonly secondaryExpress: boolean = false;
 
   /** pci_bridge_initfn(): status bits, class, header type, and the secondary bus */
   protected pciBridgeInitfn(secondaryExpress: boolean): void {
@@ -47,6 +49,24 @@ export abstract class PciBridgeBase extends QdevPciDevice {
     const sec = new PciBus(this.secBusName, secondaryExpress, this);
     this.secondaryBus = sec;
     this.bus!.children.push(sec);
+  }
+
+  /** pci_bridge_ssvid_init(): the subsystem vendor ID capability bridges carry */
+  pciBridgeSsvidInit(offset: number, svid: number, ssid: number): number {
+    const pos = this.addCapability(R.PCI_CAP_ID_SSVID, offset, 8); // PCI_SSVID_SIZEOF
+    this.setWord(pos + 4, svid); // PCI_SSVID_SVID
+    this.setWord(pos + 6, ssid); // PCI_SSVID_SSID
+    return pos;
+  }
+
+  /** pcie_cap_flr_write_config(): a write that set BCR_FLR resets the function (pci_device_reset), then clears it */
+  protected pcieCapFlrWriteConfig(): void {
+    const devctl = this.expCap + R.PCI_EXP_DEVCTL;
+    if (this.getWord(devctl) & 0x8000) {
+      if (this.secondaryBus) resetBus(this.secondaryBus);
+      this.reset();
+      this.setWord(devctl, this.getWord(devctl) & ~0x8000);
+    }
   }
 
   /** pci_bridge_exitfn(): a failed realize takes the secondary bus away again */

@@ -5,12 +5,14 @@
  */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from '../access.js';
 import { pciWalkBus } from '../bus.js';
+import { requestIrq } from '../msi.js';
 import { type PciDev, pcieType } from '../../../include/linux/pci.js';
 import { PCI_EXP_DEVCTL, PCI_EXP_RTCTL, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/state.js';
 
 /** drivers/pci/pcie/aer.c aer_probe() -> aer_enable_rootport() */
 export function aerProbe(k: KernelState, port: PciDev): void {
+  requestIrq(k, port); // devm_request_threaded_irq(dev->irq, aer_irq, aer_isr, IRQF_SHARED, "aerdrv")
   const devsta = pcieCapabilityRead(k, port, 0x0a, 2);
   if (pcieCapabilityRegImplemented(k, port, 0x0a)) pciWriteConfig(k, port, port.pcieCap + 0x0a, 2, devsta);
   pcieCapabilityClearAndSetWord(k, port, PCI_EXP_RTCTL, 0x7, 0); // SYSTEM_ERROR_INTR_ON_MESG_MASK

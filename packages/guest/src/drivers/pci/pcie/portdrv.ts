@@ -70,7 +70,11 @@ export function pciePortDeviceRegister(k: KernelState, dev: PciDev): boolean {
   }
   // pcie_device_init() per service; their drivers probe at once (pcie_init_services() registered them)
   if (services & (1 << 0)) pciePmeProbe(k, dev);
-  if (services & (1 << 1)) aerProbe(k, dev);
-  if (services & (1 << 2)) k.hp!.pciehpProbe(dev); // pcie_device_init() -> pciehp_probe()
+  // aer_probe(): limited to root ports and event collectors
+  if (services & (1 << 1) && (t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC)) aerProbe(k, dev);
+  if (services & (1 << 2)) {
+    if (k.msiEnabled.has(dev)) throw new GuestError('UNSUPPORTED', "pciehp on a port with MSI: its request_irq()'s message writes are not modelled");
+    k.hp!.pciehpProbe(dev); // pcie_device_init() -> pciehp_probe()
+  }
   return true;
 }

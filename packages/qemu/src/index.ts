@@ -94,7 +94,7 @@ export { lookupDeviceType, modelledDeviceTypes } from './hw/registry.js';
 export { VirtioPciDevice, type VirtioPciRegion } from './hw/virtio/virtio-pci.js';
 export { PciBridgeDev, PciePciBridge } from './hw/pci-bridge/pci-bridge.js';
 export { PcieRootPort } from './hw/pci-bridge/pcie-root-port.js';
-export { PcieSlot } from './hw/pci/pcie-port.js';
+export { PcieSlot } from './hw/pci/pcie.js';
 export { Xio3130Upstream } from './hw/pci-bridge/xio3130-upstream.js';
 export { Xio3130Downstream } from './hw/pci-bridge/xio3130-downstream.js';
 export { I82801b11Bridge } from './hw/pci-bridge/i82801b11.js';

@@ -12,7 +12,7 @@ import type { BarResource, PciBusState, PciDev, PcieLinkState, SizedWindows } fr
 import { printk } from '../kernel/printk.js';
 import type { KernelVersion } from '../version.js';
 import type { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
-import type { MsiDesc } from '../drivers/pci/msi.js';
+import type { MsiDesc } from '../include/linux/msi.js';
 
 /** The guest patches of Julia Suvorova's 2020 series, selectable. */
 export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';

@@ -35,7 +35,7 @@ import {
   PCI_EXP_HP_EV_SUPPORTED,
 } from '../hw/pci/regs.js';
 import { QemuError } from '../errors.js';
-import { PcieSlot } from '../hw/pci/pcie-port.js';
+import { PcieSlot } from '../hw/pci/pcie.js';
 import { PciBridgeDev, PciePciBridge, PciBridgeBase } from '../hw/pci-bridge/pci-bridge.js';
 import { SHPC_BAR_SIZE } from '../hw/pci/shpc.js';
 import { plugDeviceOption, realizedDevices, unrealizeDevice } from '../system/qdev-monitor.js';

@@ -16,7 +16,7 @@ import { NOT_HOTPLUGGABLE } from '../hw/i386/acpi-pci.js';
 import type { QdevTypeInfo } from '../hw/core/qdev.js';
 import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
-import { PcieSlot } from '../hw/pci/pcie-port.js';
+import { PcieSlot } from '../hw/pci/pcie.js';
 import { PcieChassisRegistry } from '../hw/pci/pcie-port.js';
 import { VirtioPciDevice } from '../hw/virtio/virtio-pci.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';

@@ -10,6 +10,7 @@ import { pciIntx } from './pci.js';
 import { GuestError } from '../../errors.js';
 import type { PciDev } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/state.js';
+import type { MsiDesc } from '../../include/linux/msi.js';
 import { MANAGED_IRQ_SHUTDOWN_VECTOR, MSI_ADDR_BOOT_CPU } from '../../arch/x86/kernel/apic/vector.js';
 
 /** pci_msix_clear_and_set_ctrl() */
@@ -43,22 +44,6 @@ export function pciAllocIrqVectors(k: KernelState, dev: PciDev, min: number, max
   }
   if (dev.msiCap) return pciEnableMsiRange(k, dev, min, max);
   return -1;
-}
-
-/** struct msi_desc of an MSI capability, as msi_setup_msi_desc() fills it */
-export interface MsiDesc {
-  is64: boolean;
-  canMask: boolean;
-  maskPos: number;
-  /** msi_mask: the mask bits as last written */
-  mask: number;
-  multiCap: number;
-  /** log2 of the vectors used */
-  multiple: number;
-  /** the vector the message carries */
-  vector: number;
-  /** reservation mode: the real vector is assigned at request_irq() */
-  reserved: boolean;
 }
 
 const PCI_MSI_FLAGS = 2;
@@ -175,7 +160,8 @@ export function requestIrq(k: KernelState, dev: PciDev): void {
     return;
   }
   const desc = k.msiEnabled.get(dev);
-  if (!desc) throw new GuestError('UNSUPPORTED', 'request_irq() of an INTx line on a port is not modelled');
+  // an INTx line: no config access; its IO-APIC pin's vector is not tracked (every QEMU port has MSI or MSI-X)
+  if (!desc) return;
   if (desc.reserved) {
     desc.vector = k.vectors.alloc();
     desc.reserved = false;

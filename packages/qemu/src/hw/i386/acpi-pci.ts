@@ -6,7 +6,7 @@
  */
 import type { PciBus } from '../pci/bus.js';
 import * as R from '../pci/regs.js';
-import { PcieSlot } from '../pci/pcie-port.js';
+import { PcieSlot } from '../pci/pcie.js';
 import type { AcpiPciDevice } from './bootinfo.js';
 
 /** Device types whose `DeviceClass::hotpluggable` is false (chipset functions, the primary displays and virtio-gpu). */

@@ -9,7 +9,8 @@
  */
 import * as R from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
-import { checkAerLogMax, pciePortInitReg, PcieSlot, type PcieChassisRegistry, type PcieSlotConfig } from '../pci/pcie-port.js';
+import { checkAerLogMax, pciePortInitReg, PcieSlot, type PcieSlotConfig } from '../pci/pcie.js';
+import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import { NO_RES_RESERVE, reserveOf, reserveProps, type ResReserve } from './pci-bridge.js';
 import { pciProps } from '../pci/device.js';
 import { defineProp, type QdevPropDef } from '../core/qdev-properties.js';
@@ -96,9 +97,10 @@ export class PcieRootPort extends PcieSlot {
 
   constructor(
     typeName: string,
-    readonly rpc: PcieRootPortClass,
     override readonly cfg: PcieRootPortConfig,
     chassisRegistry: PcieChassisRegistry,
+    /** the model's class: QEMU's generic pcie-root-port unless given */
+    readonly rpc: PcieRootPortClass = GEN_RP_CLASS,
   ) {
     super(
       { typeName, vendorId: rpc.vendorId, deviceId: rpc.deviceId, revision: rpc.revision, classId: 0x0604, isBridge: true, isExpress: true },
@@ -245,7 +247,6 @@ export const PCIE_ROOT_PORT_TYPE: QdevTypeInfo = {
     const pr = ctx.props;
     return new PcieRootPort(
       rp,
-      GEN_RP_CLASS,
       {
         ...slotConfigOf(ctx),
         disableAcs: pr.bool('disable-acs'),
@@ -254,6 +255,7 @@ export const PCIE_ROOT_PORT_TYPE: QdevTypeInfo = {
         width: Number(pr.str('x-width') ?? '32'),
       },
       ctx.chassis,
+      GEN_RP_CLASS,
     );
   },
 };
@@ -289,7 +291,6 @@ export const IOH3420_TYPE: QdevTypeInfo = {
   build: (ctx) =>
     new PcieRootPort(
       'ioh3420',
-      IOH3420_CLASS,
       {
         ...slotConfigOf(ctx),
         disableAcs: ctx.props.bool('disable-acs'),
@@ -298,6 +299,7 @@ export const IOH3420_TYPE: QdevTypeInfo = {
         width: 1, // QEMU_PCI_EXP_LNK_X1
       },
       ctx.chassis,
+      IOH3420_CLASS,
     ),
 };
 

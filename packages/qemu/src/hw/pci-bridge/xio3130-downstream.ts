@@ -7,7 +7,8 @@
  */
 import * as R from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
-import { checkAerLogMax, pciePortInitReg, PcieSlot, type PcieChassisRegistry, type PcieSlotConfig } from '../pci/pcie-port.js';
+import { checkAerLogMax, pciePortInitReg, PcieSlot, type PcieSlotConfig } from '../pci/pcie.js';
+import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import { PCI_VENDOR_ID_TI, XIO3130_AER_OFFSET, XIO3130_EXP_OFFSET, XIO3130_MSI_OFFSET, XIO3130_SSVID_OFFSET } from './xio3130-upstream.js';
 import { slotConfigOf } from './pcie-root-port.js';
 import { pciProps } from '../pci/device.js';

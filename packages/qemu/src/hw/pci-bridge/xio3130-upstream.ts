@@ -7,7 +7,7 @@
  */
 import * as R from '../pci/regs.js';
 import { pcieAerInit, PCI_ERR_SIZEOF } from '../pci/caps.js';
-import { checkAerLogMax, pciePortInitReg } from '../pci/pcie-port.js';
+import { checkAerLogMax, pciePortInitReg } from '../pci/pcie.js';
 import { PciBridgeBase } from './pci-bridge.js';
 import { pciProps } from '../pci/device.js';
 import { checkUintProp, defineProp } from '../core/qdev-properties.js';

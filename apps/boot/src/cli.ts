@@ -28,6 +28,7 @@ const RUN: Record<CommandName, (args: ParsedArgs, io: CliIo) => Promise<number> 
   bench: async (a, io) => (await import('./commands/bench.js')).benchCommand(a, io),
   sweep: async (a, io) => (await import('./commands/sweep.js')).sweepCmd(a, io),
   cost: async (a, io) => (await import('./commands/cost.js')).costCommand(a, io),
+  calibrate: async (a, io) => (await import('./commands/calibrate.js')).calibrateCommand(a, io),
 };
 
 /** Runs one command; resolves to the exit status (0 ok, 1 failed, 2 usage). */

@@ -45,6 +45,33 @@ export interface CostProfile {
   readonly ns: CostTable;
   /** Where each number comes from. Always set on the built-in profiles. */
   readonly sources?: Readonly<Partial<Record<CostEvent, string>>>;
+  /** A measured profile's spread per event (`pcisim calibrate`: p10 and p90 of the samples, ns). */
+  readonly spread?: Readonly<Partial<Record<CostEvent, CostSpread>>>;
+  /** The machine a measured profile was measured on (`pcisim calibrate`: CPU, kernel, KVM module, nested…). */
+  readonly host?: Readonly<Record<string, string | number | boolean>>;
+  /** A measured profile's raw rows, each with its method (`pcisim calibrate`'s kvm-calibrate.c output). */
+  readonly measurements?: readonly CostMeasurement[];
+}
+
+/** The 10th and 90th percentiles of an event's samples, ns. */
+export interface CostSpread {
+  readonly p10: number;
+  readonly p90: number;
+}
+
+/** One measured row: what was timed, how, and its statistics (ns per operation). */
+export interface CostMeasurement {
+  readonly name: string;
+  /** how a sample was taken (`per-exit`, `per-pair`, `per-round`, `per-ioctl`) */
+  readonly kind: string;
+  readonly samples: number;
+  /** operations timed in all */
+  readonly ops: number;
+  readonly median: number;
+  readonly p10: number;
+  readonly p90: number;
+  /** what the guest did, and what the number includes */
+  readonly desc: string;
 }
 
 const LKML_2020_MEMSLOT_UPDATE_NS = 20_000;
@@ -201,7 +228,7 @@ const describe = (v: unknown): string => {
  */
 export function parseCostProfile(json: unknown): CostProfile {
   if (!isRecord(json)) throw bad('(top level)', `must be a JSON object, got ${describe(json)}`);
-  const known = new Set(['name', 'description', 'source', 'extends', 'ns', 'sources']);
+  const known = new Set(['name', 'description', 'source', 'extends', 'ns', 'sources', 'spread', 'host', 'measurements']);
   for (const k of Object.keys(json)) {
     if (!known.has(k)) throw bad(k, `is not a cost profile field (${[...known].join(', ')})`);
   }
@@ -260,13 +287,68 @@ export function parseCostProfile(json: unknown): CostProfile {
     }
   }
   const table = ns as unknown as CostTable;
+  const spread = parseSpread(json.spread);
+  const host = parseHost(json.host);
+  const measurements = parseMeasurements(json.measurements);
   return Object.freeze({
     name,
     description: description ?? `user cost profile '${name}'`,
     source: source ?? (base ? `user JSON extending ${base.name}` : 'user JSON'),
     ns: Object.freeze({ ...table }),
     sources: Object.freeze(sources),
+    ...(spread ? { spread } : {}),
+    ...(host ? { host } : {}),
+    ...(measurements ? { measurements } : {}),
   });
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** `spread`: `{ "<event>": { "p10": ns, "p90": ns } }` (a measured profile's, optional). */
+function parseSpread(v: unknown): CostProfile['spread'] {
+  if (v === undefined) return undefined;
+  if (!isRecord(v)) throw bad('spread', `must be an object, got ${describe(v)}`);
+  const out: Partial<Record<CostEvent, CostSpread>> = {};
+  for (const [k, s] of Object.entries(v)) {
+    if (!(COST_EVENTS as readonly string[]).includes(k)) throw bad(`spread.${k}`, 'is not a cost event');
+    if (!isRecord(s) || !isNumber(s.p10) || !isNumber(s.p90)) throw bad(`spread.${k}`, 'must be {"p10": <ns>, "p90": <ns>}');
+    out[k as CostEvent] = Object.freeze({ p10: s.p10, p90: s.p90 });
+  }
+  return Object.freeze(out);
+}
+
+/** `host`: a flat object of strings, numbers and booleans (what the machine was). */
+function parseHost(v: unknown): CostProfile['host'] {
+  if (v === undefined) return undefined;
+  if (!isRecord(v)) throw bad('host', `must be an object, got ${describe(v)}`);
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'string' && typeof x !== 'boolean' && !isNumber(x)) throw bad(`host.${k}`, `must be a string, number or boolean, got ${describe(x)}`);
+  }
+  return Object.freeze({ ...(v as Record<string, string | number | boolean>) });
+}
+
+/** `measurements`: the rows a measured profile was derived from. */
+function parseMeasurements(v: unknown): CostProfile['measurements'] {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw bad('measurements', `must be an array, got ${describe(v)}`);
+  return Object.freeze(
+    v.map((m: unknown, i) => {
+      const at = `measurements[${i}]`;
+      if (!isRecord(m)) throw bad(at, `must be an object, got ${describe(m)}`);
+      for (const k of ['name', 'kind', 'desc'] as const) if (typeof m[k] !== 'string') throw bad(`${at}.${k}`, `must be a string, got ${describe(m[k])}`);
+      for (const k of ['samples', 'ops', 'median', 'p10', 'p90'] as const) if (!isNumber(m[k])) throw bad(`${at}.${k}`, `must be a number, got ${describe(m[k])}`);
+      return Object.freeze({
+        name: m.name as string,
+        kind: m.kind as string,
+        samples: m.samples as number,
+        ops: m.ops as number,
+        median: m.median as number,
+        p10: m.p10 as number,
+        p90: m.p90 as number,
+        desc: m.desc as string,
+      });
+    }),
+  );
 }
 
 /** Accepts a profile object or the name of a built-in one. */

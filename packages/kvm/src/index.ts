@@ -71,5 +71,7 @@ export {
   COST_EVENTS,
   type CostProfile,
   type CostTable,
+  type CostSpread,
+  type CostMeasurement,
   type CostEvent,
 } from './cost.js';

@@ -13,7 +13,7 @@ import { UsageError } from '../core/errors.js';
 import { DEFAULT_FLAVOUR } from '../core/boot.js';
 
 /** Every command `pcisim` runs. */
-export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep', 'cost'] as const;
+export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep', 'cost', 'calibrate'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** What a command takes besides options, and what it does (the first line of its help). */
@@ -27,6 +27,7 @@ export const COMMAND_SPECS: Record<CommandName, { args: string; summary: string;
   'import-trace': { args: '<trace.log>', summary: 'tally a QEMU trace recorded elsewhere, as record does', qemuArgs: false },
   bench: { args: '[case...]', summary: "BENCHMARKS.md's figures on this machine", qemuArgs: false },
   cost: { args: 'show <profile|file.json>', summary: 'a cost profile: its nanoseconds per event and their sources; with --json, in the file format --cost reads (a start for your own)', qemuArgs: false },
+  calibrate: { args: '[--out host.json]', summary: "this host's cost profile, measured on its /dev/kvm (a small C program built with cc on first use; under a minute): use it with --cost host.json", qemuArgs: false },
   sweep: { args: '<matrix.json>', summary: 'a scenario matrix on N threads, one JSON line per scenario (a file name of - reads stdin); a summary on stderr; exit 1 when any scenario failed', qemuArgs: false },
 };
 
@@ -79,7 +80,13 @@ export const OPTIONS = [
   { name: '--chart', commands: ['compare'], help: 'add the PCI time of each row as a bar' },
   { name: '--html', value: '<out.html>', commands: ['report'], help: 'the page to write (required)' },
   { name: '--markdown', commands: ['validate'], help: 'one Markdown table row per recording and phase (the table of docs/fidelity.md)' },
-  { name: '--out', value: '<dir>', commands: ['record'], help: 'where the recording goes; QEMU runs there, so relative paths in the line (sockets, logs) land there too', default: '.' },
+  {
+    name: '--out',
+    value: '<dir|file.json>',
+    commands: ['record', 'calibrate'],
+    help: 'record: where the recording goes; calibrate: the profile file to write',
+    helpFor: { record: 'where the recording goes; QEMU runs there, so relative paths in the line (sockets, logs) land there too (default: .)', calibrate: 'the profile file to write (default: the profile\'s JSON on stdout, the summary on stderr)' },
+  },
   { name: '--console', value: '<console.log>', commands: ['import-trace'], help: "the guest's console log of the same boot (the device list; else inferred from the trace)" },
   { name: '--jobs', aliases: ['-j'], value: '<N>', commands: ['sweep'], help: 'threads: this one and N-1 workers', default: '1' },
   { name: '--fresh-machines', commands: ['sweep'], help: 'build a machine for every scenario instead of reusing one per command line (same output, slower)' },

@@ -54,6 +54,16 @@ export function resolveCostProfile(spec: CostProfile | string): CostProfile {
 }
 
 /** A profile as a file holds it: what `pcisim cost show <profile> --json` prints, and `--cost` reads back. */
-export function costProfileFile(p: CostProfile): { name: string; description: string; source: string; ns: CostProfile['ns']; sources?: CostProfile['sources'] } {
-  return { name: p.name, description: p.description, source: p.source, ns: p.ns, ...(p.sources ? { sources: p.sources } : {}) };
+export function costProfileFile(p: CostProfile): Pick<CostProfile, 'name' | 'description' | 'source' | 'ns' | 'sources' | 'spread' | 'host' | 'measurements'> {
+  return {
+    name: p.name,
+    description: p.description,
+    source: p.source,
+    ns: p.ns,
+    ...(p.sources ? { sources: p.sources } : {}),
+    // a measured profile's (pcisim calibrate): kept, so that `cost show --json` of it reads back the same
+    ...(p.spread ? { spread: p.spread } : {}),
+    ...(p.host ? { host: p.host } : {}),
+    ...(p.measurements ? { measurements: p.measurements } : {}),
+  };
 }

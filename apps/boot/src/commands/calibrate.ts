@@ -2,7 +2,7 @@
  * @module
  * `pcisim calibrate [--out host.json]`: this host's cost of each event pcisim charges, measured on its own
  * /dev/kvm by a small C program built on first use (../core/calibrate.ts). With --out, the profile goes to
- * that file and a summary to stdout; without, the profile's JSON goes to stdout and the summary to stderr.
+ * that file; the summary goes to stdout, or with --json the profile's JSON does.
  * Where there is no /dev/kvm or no compiler, one line says which.
  */
 import { readFileSync } from 'node:fs';
@@ -43,14 +43,9 @@ export function calibrateCommand(args: ParsedArgs, io: CliIo): number {
     lines.push(`${e.padEnd(w)}  ${fmt(profile.ns[e])}  ${fmt(s?.p10)}  ${fmt(s?.p90)}`);
   }
   lines.push('', `measured in ${seconds} s; each figure's method is in the profile's "sources" (pcisim cost show ${out ?? '<file>'})`);
-  if (out !== undefined) {
-    writeOutputFile('--out', out, text);
-    lines.push(`wrote ${out}: pcisim boot -M q35 --cost ${out}`);
-    io.stdout(lines.join('\n') + '\n');
-  } else {
-    io.stderr(lines.join('\n') + '\n');
-    io.stdout(text);
-  }
+  if (out !== undefined) writeOutputFile('--out', out, text);
+  lines.push(out !== undefined ? `wrote ${out}: pcisim boot -M q35 --cost ${out}` : 'nothing written: --out host.json keeps the profile (--json prints it)');
+  io.stdout(args.flag('--json') ? text : lines.join('\n') + '\n');
   return 0;
 }
 

@@ -18,6 +18,13 @@ export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number
     qemuArgs.splice(i, 2);
   }
   const scenario = args.value('--scenario') ?? 'recording';
+  if (args.value('--accel') === 'kvm') {
+    const { recordKvmBoot } = await import('../record/kvm-time.js');
+    const r = await recordKvmBoot({ qemuArgs, append, scenario, outDir: args.value('--out') ?? '.', onNote: (note) => io.stderr(`pcisim record: ${note}\n`) });
+    const pci = r.recording.initcalls.filter((c) => /^(pci|acpi_init|pcibios|pcie|vga_arb|pnpacpi)/.test(c.fn));
+    io.stdout(`${scenario}: ${r.recording.initcalls.length} initcalls timed under KVM (${pci.map((c) => `${c.fn} ${c.usecs} µs`).join(', ')}); wrote ${r.files.json}, ${r.files.console}\n`);
+    return 0;
+  }
   const { recordBoot } = await import('../record/record.js');
   const r = await recordBoot({
     qemuArgs,

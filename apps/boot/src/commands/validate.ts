@@ -5,16 +5,40 @@
  * line `{"file", "exact": false, "error"}`), and the rest are still validated: exit 1 at the end.
  */
 import { validateReference } from '../core/validate.js';
+import { formatTimeValidation, validateTime } from '../core/validate-time.js';
 import { errorLine, UsageError } from '../core/errors.js';
 import { formatValidate, fidelityMarkdown } from '../formats/validate.js';
 import type { ParsedArgs } from './options.js';
 import type { CliIo } from './io.js';
 import { formatJsonLine } from '../formats/json.js';
 
+/** --time: each recording's initcalls against pcisim's time under --cost; a file that cannot be read is a line, the rest go on */
+function validateTimeCommand(files: readonly string[], args: ParsedArgs, io: CliIo): number {
+  if (args.flag('--markdown')) throw new UsageError('validate --time prints text or --json, not --markdown');
+  const cost = args.value('--cost') ?? 'lkml-2020';
+  let ok = true;
+  for (const f of files) {
+    try {
+      const v = validateTime(f, cost);
+      io.stdout(args.flag('--json') ? formatJsonLine(v) : formatTimeValidation(v));
+    } catch (e) {
+      const err = errorLine(e);
+      if (!err) throw e;
+      ok = false;
+      const line = err.line.includes(f) ? err.line : `${err.line} (${f})`;
+      if (args.flag('--json')) io.stdout(formatJsonLine({ file: f, error: line }));
+      else io.stderr(line + '\n');
+    }
+  }
+  return ok ? 0 : 1;
+}
+
 export function validateCommand(args: ParsedArgs, io: CliIo): number {
   const files = args.positionals;
   if (files.length === 0) throw new UsageError('validate needs a reference JSON');
   if (args.flag('--markdown') && args.flag('--json')) throw new UsageError('validate: --markdown and --json print different things; give one');
+  if (args.flag('--time')) return validateTimeCommand(files, args, io);
+  if (args.value('--cost') !== undefined) throw new UsageError('validate takes --cost with --time only (counts do not depend on the cost profile)');
   if (args.flag('--markdown')) {
     const table = fidelityMarkdown([...files]);
     io.stdout(table);

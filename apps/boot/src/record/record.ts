@@ -234,7 +234,7 @@ export function recordingCommand(opts: { kernel: string; append: string; qemuArg
   ];
 }
 
-function recordedWith(qemu: string, kernel: string, qemuArgs: readonly string[]): RecordedWith {
+export function recordedWith(qemu: string, kernel: string, qemuArgs: readonly string[]): RecordedWith {
   const v = spawnSync(qemu, ['--version'], { encoding: 'utf8' });
   const cpu = optionValue(qemuArgs, '-cpu');
   return {
@@ -247,7 +247,7 @@ function recordedWith(qemu: string, kernel: string, qemuArgs: readonly string[])
   };
 }
 
-interface BootOutcome {
+export interface BootOutcome {
   /** panic: Linux panicked (QEMU stopped by us or by itself); timeout: no panic in time; exited: QEMU quit first */
   status: 'panic' | 'timeout' | 'exited';
   console: string;
@@ -257,7 +257,7 @@ interface BootOutcome {
 }
 
 /** Runs QEMU until Linux's panic is complete on the console, then stops it (SIGTERM: QEMU flushes the trace). */
-function boot(qemu: string, args: string[], cwd: string, timeoutMs: number, onLine?: (line: string) => void): Promise<BootOutcome> {
+export function boot(qemu: string, args: string[], cwd: string, timeoutMs: number, onLine?: (line: string) => void): Promise<BootOutcome> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(qemu, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const parser = new ConsoleParser();
@@ -317,7 +317,7 @@ function boot(qemu: string, args: string[], cwd: string, timeoutMs: number, onLi
   });
 }
 
-function lastLine(text: string): string {
+export function lastLine(text: string): string {
   const lines = stripAnsi(text).split('\n').map((l) => l.replace(/\r+$/, '')).filter((l) => l.trim() !== '');
   return lines[lines.length - 1]?.slice(0, 120) ?? '';
 }

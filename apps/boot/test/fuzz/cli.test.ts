@@ -158,6 +158,8 @@ function sanitise(a: string[]): string[] {
   if (a[0] === 'sweep') for (let i = 1; i < a.length; i++) if (a[i] === '-') a[i] = '/dev/null';
   // bench runs real benchmarks (processes, minutes): only its argument checks are fuzzed
   if (a[0] === 'bench' && !a.slice(1).some((t) => t === 'no-such-case' || t === '--help' || t === '-h')) a.push('no-such-case');
+  // calibrate measures the real /dev/kvm (seconds): only its argument checks are fuzzed
+  if (a[0] === 'calibrate' && !a.slice(1).some((t) => t === '--help' || t === '-h')) a.push('no-such-argument');
   return a;
 }
 

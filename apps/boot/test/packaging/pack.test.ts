@@ -86,7 +86,7 @@ describe.each(ALL)('%s, packed', (dir) => {
     for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/index.d.ts.map', 'src/index.ts']) {
       expect(files, `${dir}: ${f} missing from the tarball`).toContain(f);
     }
-    const stray = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+\.(js|d\.ts)(\.map)?|src\/.+\.ts)$/.test(f));
+    const stray = files.filter((f) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+\.(js|d\.ts)(\.map)?|src\/.+\.ts|native\/[\w-]+\.c)$/.test(f));
     expect(stray, `${dir}: files in the tarball that a user should not get`).toEqual([]);
     // every emitted module has its declaration and both maps
     for (const js of files.filter((f) => f.startsWith('dist/') && f.endsWith('.js'))) {

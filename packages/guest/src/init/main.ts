@@ -100,10 +100,15 @@ export function startKernel(k: KernelState): void {
   doInitcalls(k);
 }
 
-/** do_initcalls(): the initcalls that touch PCI configuration space, in the order they run */
+/**
+ * do_initcalls(): the initcalls that touch PCI configuration space, in the order they run. Each is a phase
+ * named after its function, as `initcall_debug` names it (`pcisim validate --time` sets one against the other).
+ */
 function doInitcalls(k: KernelState): void {
   // postcore_initcall
+  k.onPhase?.('amd_postcore_init', 'begin');
   amdPostcoreInit(k);
+  k.onPhase?.('amd_postcore_init', 'end');
   // arch_initcall
   k.onPhase?.('pci_arch_init', 'begin');
   pciArchInit(k);
@@ -116,12 +121,20 @@ function doInitcalls(k: KernelState): void {
   pciSubsysInit(k);
   k.onPhase?.('pci_subsys_init', 'end');
   // subsys_initcall_sync
+  k.onPhase?.('vga_arb_device_init', 'begin');
   vgaArbDeviceInit(k);
+  k.onPhase?.('vga_arb_device_init', 'end');
   // fs_initcall
+  k.onPhase?.('pnpacpi_init', 'begin');
   if (k.info.acpi && !k.opts.acpiOff) pnpacpiInit(k);
+  k.onPhase?.('pnpacpi_init', 'end');
+  k.onPhase?.('pcibios_assign_resources', 'begin');
   pcibiosAssignResources(k);
+  k.onPhase?.('pcibios_assign_resources', 'end');
   // fs_initcall_sync
+  k.onPhase?.('pci_apply_final_quirks', 'begin');
   pciApplyFinalQuirks(k);
+  k.onPhase?.('pci_apply_final_quirks', 'end');
   // device_initcall: built-in PCI drivers bind (the cloud kernel builds in the PCIe port driver only)
   k.onPhase?.('pcie_portdrv_init', 'begin');
   pciePortdrvInit(k);

@@ -94,4 +94,6 @@ export interface BootInfo {
   e820: E820Entry[];
   acpi: AcpiTables | null;
   dmiBiosDate: string | null;
+  /** the CPUs the firmware's tables describe (the MADT's processor entries; QEMU's -smp); absent: 1 */
+  cpus?: number;
 }

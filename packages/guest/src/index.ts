@@ -9,7 +9,7 @@ export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from
 export { pciName } from './include/linux/pci.js';
 export { KERNEL_FLAVOURS, type KernelFlavour, type KernelVersion, type KernelConfigOption } from './version.js';
 export type { PciHotplugHooks } from './init/state.js';
-export { parseCmdline, type LinuxPciOptions } from './cmdline.js';
+export { KERNEL_PARAMS, NO_PCI_EFFECT, parseCmdline, type KernelParamHandler, type LinuxPciOptions } from './cmdline.js';
 export { GuestError, type GuestErrorCode } from './errors.js';
 export { Kernel, type KernelOptions } from './kernel/sched/core.js';
 export type { DelayedWork } from './kernel/workqueue.js';

@@ -297,7 +297,7 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   const qemuBeforeLinux = machine.host?.configAccesses ?? 0;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
-  const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig });
+  const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig }, s.smpCpus);
   const linux = new Linux(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,
@@ -353,7 +353,8 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
       append: s.append,
       phases,
       devices,
-      notModelled: [...s.notModelled],
+      // the kernel parameters the guest model does not act on (@sim/guest's KERNEL_PARAMS), after QEMU's options
+      notModelled: [...s.notModelled, ...linux.opts.ignored.map((w) => `kernel parameter ${w}`)],
     },
     simulated: {
       machine: [s.machine, ...s.machineProps.map(([k, v]) => `${k}=${v}`)].join(','),

@@ -6,12 +6,15 @@
  * setup_arch(), then do_initcalls() in initcall order. Each function lives in the file named after the
  * kernel file it models (src/arch/x86/..., src/drivers/...).
  */
+import { acpiMpsCheck } from '../arch/x86/kernel/acpi/boot.js';
 import { earlyInitAmd } from '../arch/x86/kernel/cpu/amd.js';
 import { identifyCpu } from '../arch/x86/kernel/cpu/common.js';
 import { earlyQuirks } from '../arch/x86/kernel/early-quirks.js';
 import { snbGfxWorkaroundNeeded } from '../arch/x86/kernel/setup.js';
 import { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
+import { smpInit } from '../arch/x86/kernel/smpboot.js';
 import { detectVsmpBox } from '../arch/x86/kernel/vsmp_64.js';
+import { acpiTables } from '../arch/x86/pci/acpi.js';
 import { amdPostcoreInit } from '../arch/x86/pci/amd_bus.js';
 import { pcibiosAssignResources } from '../arch/x86/pci/i386.js';
 import { pciArchInit } from '../arch/x86/pci/init.js';
@@ -91,12 +94,15 @@ export function createKernelState(init: KernelStateInit): KernelState {
 export function startKernel(k: KernelState): void {
   identifyCpu(k);
   k.onPhase?.('setup_arch', 'begin');
-  earlyInitAmd(k);
+  earlyInitAmd(k); // early_cpu_init() -> early_identify_cpu() -> c_early_init
+  acpiMpsCheck(k);
   snbGfxWorkaroundNeeded(k);
   detectVsmpBox(k);
   earlyQuirks(k);
   earlyInitAmd(k); // identify_cpu() -> init_amd() -> early_init_amd()
   k.onPhase?.('setup_arch', 'end');
+  // kernel_init_freeable(): smp_init() brings up the other CPUs before do_basic_setup() runs the initcalls
+  smpInit(k);
   doInitcalls(k);
 }
 
@@ -115,7 +121,7 @@ function doInitcalls(k: KernelState): void {
   k.onPhase?.('pci_arch_init', 'end');
   // subsys_initcall: acpi_init() before pci_subsys_init() (link order: drivers/acpi before arch/x86/pci)
   k.onPhase?.('acpi_init', 'begin');
-  if (k.info.acpi && !k.opts.acpiOff) acpiInit(k);
+  if (acpiTables(k)) acpiInit(k);
   k.onPhase?.('acpi_init', 'end');
   k.onPhase?.('pci_subsys_init', 'begin');
   pciSubsysInit(k);
@@ -126,7 +132,7 @@ function doInitcalls(k: KernelState): void {
   k.onPhase?.('vga_arb_device_init', 'end');
   // fs_initcall
   k.onPhase?.('pnpacpi_init', 'begin');
-  if (k.info.acpi && !k.opts.acpiOff) pnpacpiInit(k);
+  if (acpiTables(k)) pnpacpiInit(k);
   k.onPhase?.('pnpacpi_init', 'end');
   k.onPhase?.('pcibios_assign_resources', 'begin');
   pcibiosAssignResources(k);

@@ -40,9 +40,10 @@ function checkMemory(cfg: QemuConfig, hasReservedMemory: boolean): void {
 /** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
 export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: () => void } {
   const vendor = parseCpu(cfg.cpu).vendor;
+  if (cfg.machine !== 'microvm') x86MachineAcpi(cfg);
   if (cfg.machine === 'pc') {
     for (const [k] of cfg.machineProps) {
-      if (k !== 'accel' && !MEMORY_MACHINE_PROPS.has(k)) throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
+      if (k !== 'accel' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
     }
     checkMemory(cfg, true);
     return new PcMachine({
@@ -62,7 +63,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     return new MicrovmMachine(microvmOptionsFromProperties(cfg.machineProps, { ramBytes: cfg.ramBytes, kernel: true, kvm: true }));
   }
   for (const [k] of cfg.machineProps) {
-    if (k !== 'accel' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k)) throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
+    if (k !== 'accel' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
   }
   checkMemory(cfg, true);
   return new Q35Machine({
@@ -75,6 +76,24 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
     ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),
   });
+}
+
+/**
+ * hw/i386/x86.c x86_machine_set_acpi(): the OnOffAuto `acpi` property of pc and q35. `on` and `auto` are what
+ * pcisim models. With `off` QEMU loads no ACPI tables through fw_cfg (no etc/table-loader), and SeaBIOS's
+ * qemu_platform_setup() falls back to building its own (src/fw/acpi.c acpi_setup(): a PIIX4-era DSDT, FADT
+ * v1, MADT, HPET, MCFG): tables pcisim does not model, so it says so rather than boot the wrong ones.
+ */
+function x86MachineAcpi(cfg: QemuConfig): void {
+  const v = cfg.machineProps.filter(([k]) => k === 'acpi').pop()?.[1];
+  if (v === undefined || v === 'on' || v === 'auto') return;
+  if (v === 'off') {
+    if ((cfg.firmware ?? 'seabios') === 'seabios') {
+      throw new QemuError('UNSUPPORTED', "pcisim: -machine acpi=off: SeaBIOS then builds its own ACPI tables (a PIIX4-style DSDT, MADT, HPET, MCFG), which pcisim does not model; for a guest without ACPI use the kernel's acpi=off (-append)");
+    }
+    throw new QemuError('UNSUPPORTED', `pcisim: -machine acpi=off with ${cfg.firmware} is not modelled`);
+  }
+  throw new QemuError('BAD_OPTION', `Parameter 'acpi' does not accept value '${v}'`);
 }
 
 /**

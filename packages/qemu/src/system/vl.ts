@@ -455,6 +455,8 @@ export interface QemuConfig {
   ramSlots: number;
   /** -cpu (undefined: QEMU's default model) */
   cpu: string | undefined;
+  /** -smp's CPU count (cpus=, else sockets × dies × cores × threads; 1 when absent): each vCPU the guest brings up */
+  smpCpus: number;
   /** -append: the kernel command line */
   append: string;
   /** -accel: `kvm` or `tcg` */
@@ -549,6 +551,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     maxramBytes: DEFAULT_RAM_SIZE,
     ramSlots: 0,
     cpu: undefined,
+    smpCpus: 1,
     append: '',
     accel: 'kvm',
     acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
@@ -658,6 +661,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
       s.notModelled.push(`-device ${d.arg} (shared memory size: the server's; pcisim takes ivshmem-server's default, 4 MiB)`);
     }
   }
+  s.smpCpus = cl.smpCpus;
   return s;
 }
 

@@ -9,17 +9,11 @@ import type { AcpiHostBridge } from '../../cpu.js';
 import { pciScanChildBus } from '../pci/probe.js';
 import type { PciBusState } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/state.js';
+import { config } from '../../version.js';
 
 /** drivers/acpi/pci_root.c acpi_pci_root_add() */
 export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
-  // negotiate_os_control(): the OS asks only when MMCONFIG gives it extended config space
-  if (hb.osc && k.rawPciExtOps) {
-    const g = hb.osc.grantMask;
-    k.oscNativeHotplug = (g & 0x01) !== 0;
-    k.oscNativeShpc = (g & 0x02) !== 0;
-    k.oscNativeAer = (g & 0x08) !== 0;
-    k.oscNativePme = (g & 0x04) !== 0;
-  }
+  negotiateOsControl(k, hb);
   if (k.opts.pcieNative) {
     k.oscNativeHotplug = k.oscNativeAer = k.oscNativePme = true;
   }
@@ -49,6 +43,39 @@ export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
   k.pcibiosAddBus(k, bus);
   pciScanChildBus(k, bus);
   k.onPhase?.('pci_acpi_scan_root', 'end');
+}
+
+/** _OSC control bits (include/linux/acpi.h OSC_PCI_*_CONTROL) */
+const OSC_NATIVE_HP = 0x01;
+const OSC_SHPC_NATIVE_HP = 0x02;
+const OSC_PME = 0x04;
+const OSC_AER = 0x08;
+
+/**
+ * negotiate_os_control(): calculate_support() must have all of ACPI_PCIE_REQ_SUPPORT (extended config space
+ * through MMCONFIG, ASPM and clock PM unless pcie_aspm=off, MSI unless pci=nomsi), and pcie_ports=compat asks
+ * for nothing (os_control_query_checks()); then calculate_control() asks for PME, native hot-plug (and SHPC
+ * where the build has it), and AER when pci_aer_available() (no pci=noaer, MSI on); the platform's _OSC
+ * grants a subset. host_bridge->native_* follow what was granted.
+ */
+function negotiateOsControl(k: KernelState, hb: AcpiHostBridge): void {
+  if (!hb.osc) return;
+  if (k.opts.pciePortsCompat) return; // "PCIe port services disabled; not requesting _OSC control"
+  const extCfg = k.rawPciExtOps !== null; // pci_ext_cfg_avail()
+  if (!extCfg || k.opts.aspmDisabled || k.opts.noMsi) return; // "not requesting OS control; OS requires …"
+  let control = OSC_PME | OSC_NATIVE_HP;
+  if (config(k, 'HOTPLUG_PCI_SHPC')) control |= OSC_SHPC_NATIVE_HP;
+  if (pciAerAvailable(k)) control |= OSC_AER;
+  const g = hb.osc.grantMask & control;
+  k.oscNativeHotplug = (g & OSC_NATIVE_HP) !== 0;
+  k.oscNativeShpc = (g & OSC_SHPC_NATIVE_HP) !== 0;
+  k.oscNativeAer = (g & OSC_AER) !== 0;
+  k.oscNativePme = (g & OSC_PME) !== 0;
+}
+
+/** drivers/pci/pcie/aer.c pci_aer_available(): !pcie_aer_disable && pci_msi_enabled() */
+export function pciAerAvailable(k: KernelState): boolean {
+  return !k.opts.noAer && !k.opts.noMsi;
 }
 
 /** what _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */

@@ -21,6 +21,8 @@ export function pciMsixClearAndSetCtrl(k: KernelState, dev: PciDev, clear: numbe
 
 /** pci_alloc_irq_vectors(MSI-X | MSI): __pci_enable_msix_range() then MSI; returns the vectors, or -1 */
 export function pciAllocIrqVectors(k: KernelState, dev: PciDev, min: number, max: number): number {
+  // pci_msi_supported(): pci=nomsi cleared pci_msi_enable, -EINVAL before any access
+  if (k.opts.noMsi) return -1;
   if (dev.msixCap) {
     let nvec = max;
     for (;;) {
@@ -97,7 +99,7 @@ function pciWriteMsiMsg(k: KernelState, dev: PciDev, desc: MsiDesc): void {
 
 /** __pci_enable_msi_range(): as many vectors as the function offers and the domain takes */
 function pciEnableMsiRange(k: KernelState, dev: PciDev, minvec: number, maxvec: number): number {
-  // pci_msi_supported(): pci=nomsi and the no_msi quirks are not modelled; pci_msi_vec_count()
+  // pci_msi_supported(): pci=nomsi is checked by pciAllocIrqVectors(), the no_msi quirks are not modelled; pci_msi_vec_count()
   const msgctl = pciReadConfig(k, dev, dev.msiCap + PCI_MSI_FLAGS, 2);
   let nvec = 1 << ((msgctl & PCI_MSI_FLAGS_QMASK) >> 1);
   if (nvec < minvec) return -1;
@@ -169,6 +171,13 @@ export function requestIrq(k: KernelState, dev: PciDev): void {
   }
   pciWriteMsiMsg(k, dev, desc);
   pciMsiUpdateMask(k, dev, desc, 1, 0); // pci_msi_unmask_irq(): this vector's bit
+}
+
+/** pci_alloc_irq_vectors(dev, 1, 1, PCI_IRQ_LEGACY): INTx (pci_intx(dev, 1)) when the device has an IRQ */
+export function pciAllocIrqVectorsLegacy(k: KernelState, dev: PciDev): number {
+  if (!dev.irq) return -1;
+  pciIntx(k, dev, true);
+  return 1;
 }
 
 /** pci_free_irq_vectors() -> pci_disable_msix() -> pci_msix_shutdown() */

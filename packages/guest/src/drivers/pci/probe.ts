@@ -131,6 +131,7 @@ export function pciScanSingleDevice(k: KernelState, bus: PciBusState, devfn: num
     transparent: false,
     subordinate: null,
     linkActiveReporting: false,
+    irq: 0,
     // set later on bridges only, present on every record from the start: one hidden class for all of them
     windows: undefined,
     bars: [],
@@ -235,7 +236,7 @@ export function pciIntxMaskBroken(k: KernelState, dev: PciDev): void {
 /** pci_read_irq() */
 export function pciReadIrq(k: KernelState, dev: PciDev): void {
   const pin = pciReadConfig(k, dev, PCI_INTERRUPT_PIN, 1);
-  if (pin) pciReadConfig(k, dev, PCI_INTERRUPT_LINE, 1);
+  dev.irq = pin ? pciReadConfig(k, dev, PCI_INTERRUPT_LINE, 1) : 0;
 }
 
 /** pci_read_bases() */
@@ -392,6 +393,8 @@ export function pciScanBridgeExtend(k: KernelState, bus: PciBusState, dev: PciDe
       if (broken || k.opts.assignBusses) pciWriteConfig(k, dev, PCI_PRIMARY_BUS, 4, (buses & 0xff000000) >>> 0);
     } else {
       pciWriteConfig(k, dev, PCI_STATUS, 2, 0xffff);
+      // pci_ea_fixed_busnrs(): an Enhanced Allocation capability may fix the numbers (QEMU's bridges have none)
+      if (pciFindCapability(k, dev, PCI_CAP_ID_EA)) throw new GuestError('UNSUPPORTED', `${pciName(dev)}: bus numbers from an Enhanced Allocation capability are not modelled`);
       const next = max + 1;
       const child = pciAddNewBus(k, bus, dev, next, 0xff);
       // pci_bus_insert_busn_res(child, next_busnr, bus->busn_res.end): once the numbers have run out, next_busnr
@@ -401,6 +404,7 @@ export function pciScanBridgeExtend(k: KernelState, bus: PciBusState, dev: PciDe
       const inTree = pciBusInsertBusnRes(k, child, next, bus.busnEnd);
       const newBuses = ((buses & 0xff000000) | bus.number | (next << 8) | (bus.busnEnd << 16)) >>> 0;
       pciWriteConfig(k, dev, PCI_PRIMARY_BUS, 4, newBuses);
+      child.bridgeCtl = bctl;
       max = pciScanChildBus(k, child, availableBuses);
       pciBusUpdateBusnResEnd(k, child, inTree, max);
       pciWriteConfig(k, dev, PCI_PRIMARY_BUS + 2, 1, max & 0xff);

@@ -9,6 +9,7 @@ import { pciReadConfig, pciWriteConfig } from './access.js';
 import { pciStdUpdateResource } from './setup-res.js';
 import { type BarResource, type PciBusState, type PciDev, type SizedWindow, type SizedWindows, pciName } from '../../include/linux/pci.js';
 import { PCI_BRIDGE_CONTROL, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_MEMORY_BASE, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE } from '../../include/uapi/linux/pci_regs.js';
+import { pciRootWindows } from '../../arch/x86/pci/acpi.js';
 import type { KernelState } from '../../init/state.js';
 
 /** drivers/pci/setup-bus.c __pci_setup_bridge(): reprogram the windows, then BRIDGE_CONTROL */
@@ -259,8 +260,7 @@ export function assignBusResources(k: KernelState, bus: PciBusState, setupSelf: 
     if (w?.mem) windows.push({ kind: 'mem', min: w.mem.start, max: w.mem.end });
     if (w?.pref) windows.push({ kind: w.pref.is64 ? 'mem64' : 'mem', min: w.pref.start, max: w.pref.end });
   } else {
-    const hb = k.info.acpi?.hostBridges.find((h) => bus.number >= h.busStart && bus.number <= h.busEnd);
-    windows = (hb?.windows ?? []).map((x) => ({ kind: x.kind, min: x.min, max: x.max }));
+    windows = pciRootWindows(k, bus.number);
   }
   pbusAssignResourcesSorted(k, bus, windows, claimed);
   // pbus_assign_resources_sorted(): largest alignment first, and so are the "assigned" lines

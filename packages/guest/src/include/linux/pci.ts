@@ -37,6 +37,8 @@ export interface PciDev {
   transparent: boolean;
   subordinate: PciBusState | null;
   linkActiveReporting: boolean;
+  /** dev->irq: the interrupt line firmware programmed (pci_read_irq()), 0 without a pin */
+  irq: number;
   /** bridge windows: I/O, memory, prefetchable memory */
   windows?: { io: BridgeWindow | null; mem: BridgeWindow | null; pref: BridgeWindow | null };
   /** the BARs pci_read_bases() sized (index 0-5; the ROM is not reassigned by this model) */

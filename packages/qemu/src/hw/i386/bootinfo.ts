@@ -91,4 +91,6 @@ export interface BootInfo {
   acpi: AcpiTables | null;
   /** SMBIOS type 0 BIOS release date, MM/DD/YYYY */
   dmiBiosDate: string | null;
+  /** the vCPUs the machine has (-smp), each in the MADT; absent: 1 */
+  cpus?: number;
 }

@@ -42,9 +42,13 @@ export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: Fir
   return { firmware, qbootMmconfig };
 }
 
-/** The hand-off: QEMU's ACPI tables and E820 through whichever firmware ran, with the kernel command line. */
-export function x86BootInfo(machine: Machine, cmdline: string, fw: FirmwareRun): BootInfo {
+/**
+ * The hand-off: QEMU's ACPI tables and E820 through whichever firmware ran, with the kernel command line and
+ * the vCPUs (-smp; the MADT lists one processor entry per vCPU).
+ */
+export function x86BootInfo(machine: Machine, cmdline: string, fw: FirmwareRun, smpCpus = 1): BootInfo {
   const info = machine.bootInfo(cmdline);
+  if (smpCpus > 1) info.cpus = smpCpus;
   const { firmware } = fw;
   if (firmware === 'qboot' && machine.name !== 'microvm') info.dmiBiosDate = QBOOT_SMBIOS_BIOS_DATE;
   if (firmware === 'qboot' && machine.name === 'q35') {

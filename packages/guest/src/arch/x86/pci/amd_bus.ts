@@ -3,7 +3,7 @@
  * arch/x86/pci/amd_bus.c: amd_postcore_init(), the probe for an AMD northbridge's routing registers (refused if
  * found: not modelled).
  */
-import { readPciConfig } from './early.js';
+import { earlyPciAllowed, readPciConfig } from './early.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/state.js';
@@ -11,6 +11,8 @@ import type { KernelState } from '../../../init/state.js';
 /** arch/x86/pci/amd_bus.c amd_postcore_init() -> early_root_info_init() */
 export function amdPostcoreInit(k: KernelState): void {
   if (!k.amd) return;
+  // early_root_info_init(): no early conf1 when pci=conf2 (or noearly) took CONF1 out of pci_probe
+  if (!earlyPciAllowed(k)) return;
   const hbProbes: [number, number, number][] = [
     [0, 0x18, 0x1100],
     [0, 0x18, 0x1200],

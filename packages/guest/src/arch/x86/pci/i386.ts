@@ -6,6 +6,7 @@
  */
 import { type Interval, type Window, pbusAssignResourcesSorted, pciBusSizeBridges, pcibiosAllocateResources } from '../../../drivers/pci/setup-bus.js';
 import type { PciBusState, PciDev } from '../../../include/linux/pci.js';
+import { pciRootWindows } from './acpi.js';
 import type { KernelState } from '../../../init/state.js';
 
 /**
@@ -15,10 +16,9 @@ import type { KernelState } from '../../../init/state.js';
  */
 export function pcibiosAssignResources(k: KernelState): void {
   for (const root of k.pciRootBuses) {
-    const hb = k.info.acpi?.hostBridges.find((h) => root.number >= h.busStart && root.number <= h.busEnd);
     const claimed: Interval[] = [];
     pcibiosAllocateResources(k, root, claimed);
-    const windows: Window[] = (hb?.windows ?? []).map((w) => ({ kind: w.kind, min: w.min, max: w.max }));
+    const windows: Window[] = pciRootWindows(k, root.number);
     pciBusSizeBridges(k, root);
     pbusAssignResourcesSorted(k, root, windows, claimed);
   }

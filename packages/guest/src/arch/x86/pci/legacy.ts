@@ -5,6 +5,7 @@
  */
 import { rawPciRead } from './common.js';
 import { pcibiosBusDepthFirst } from './i386.js';
+import { pcibiosIrqInit } from './irq.js';
 import { pciReadConfig } from '../../../drivers/pci/access.js';
 import { pciScanChildBus } from '../../../drivers/pci/probe.js';
 import { pciFindBus } from '../../../drivers/pci/search.js';
@@ -13,7 +14,7 @@ import { PCI_COMMAND } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/state.js';
 import { hex2 } from '../../../lib/vsprintf.js';
 
-/** pci_subsys_init(): pci_legacy_init(), pcibios_fixup_peer_bridges(), then pcibios_init() -> pcibios_resource_survey() */
+/** pci_subsys_init(): pci_legacy_init(), pcibios_fixup_peer_bridges(), pcibios_irq_init(), then pcibios_init() -> pcibios_resource_survey() */
 export function pciSubsysInit(k: KernelState): void {
   if (!k.pciRootBuses.length && (k.rawPciOps || k.rawPciExtOps)) {
     // pci_legacy_init(): no ACPI, scan bus 0 directly
@@ -26,6 +27,8 @@ export function pciSubsysInit(k: KernelState): void {
   k.onPhase?.('pcibios_fixup_peer_bridges', 'begin');
   pcibiosFixupPeerBridges(k);
   k.onPhase?.('pcibios_fixup_peer_bridges', 'end');
+  // x86_init.pci.init_irq()
+  pcibiosIrqInit(k);
   // pcibios_init() -> pcibios_resource_survey(): pcibios_allocate_resources(0) then (1)
   if (!k.rawPciOps && !k.rawPciExtOps) return;
   for (let pass = 0; pass < 2; pass++) {

@@ -6,6 +6,7 @@
 import { PCI_PROBE_MASK, PCI_PROBE_MMCONF } from '../include/asm/pci_x86.js';
 import { e820MappedAll } from '../kernel/e820.js';
 import { kvmParaAvailable } from '../kernel/kvm.js';
+import { acpiTables } from './acpi.js';
 import { pciMmcfg } from './mmconfig_64.js';
 import { GuestError } from '../../../errors.js';
 import { PCI_VENDOR_ID } from '../../../include/uapi/linux/pci_regs.js';
@@ -32,9 +33,10 @@ export function pciMmcfgEarlyInit(k: KernelState): void {
       }
     }
   }
-  if (!known && k.info.acpi) {
-    // acpi_table_parse(MCFG, pci_parse_mcfg)
-    const m = k.info.acpi.mcfg.find((e) => e.segment === 0);
+  const acpi = acpiTables(k);
+  if (!known && acpi) {
+    // acpi_table_parse(MCFG, pci_parse_mcfg): nothing when acpi=off disabled the tables
+    const m = acpi.mcfg.find((e) => e.segment === 0);
     if (m) {
       k.mmcfgBase = m.base;
       k.mmcfgStartBus = m.startBus;

@@ -4,7 +4,7 @@
  * port, finds its services (hot-plug, AER, PME), sets up their interrupt vectors and probes them.
  */
 import { pciReadConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead } from '../access.js';
-import { pciAllocIrqVectors, pciFreeIrqVectors } from '../msi.js';
+import { pciAllocIrqVectors, pciAllocIrqVectorsLegacy, pciFreeIrqVectors } from '../msi.js';
 import { pciEnableDevice, pciFindExtCapability, pciSaveState, pciSetMaster } from '../pci.js';
 import { aerProbe } from './aer.js';
 import { pciePmeProbe } from './pme.js';
@@ -17,6 +17,7 @@ import type { KernelState } from '../../../init/state.js';
 
 /** pcie_portdrv_init(): service drivers first, then the port driver binds each port in device_add() order */
 export function pciePortdrvInit(k: KernelState): void {
+  if (k.opts.pciePortsCompat) return; // pcie_ports=compat: pcie_ports_disabled, -EACCES
   for (const dev of forEachPciDev(k)) {
     if ((dev.classCode >>> 8) !== PCI_CLASS_BRIDGE_PCI || (dev.classCode & 0xff) !== 0) continue;
     if (!dev.pcieCap) continue;
@@ -68,6 +69,8 @@ export function pciePortDeviceRegister(k: KernelState, dev: PciDev): boolean {
       nr = pciAllocIrqVectors(k, dev, nvec, nvec);
     }
   }
+  // pcie_init_service_irqs(): no MSI-X/MSI vector, so the legacy INTx
+  if (nr <= 0) pciAllocIrqVectorsLegacy(k, dev);
   // pcie_device_init() per service; their drivers probe at once (pcie_init_services() registered them)
   if (services & (1 << 0)) pciePmeProbe(k, dev);
   // aer_probe(): limited to root ports and event collectors

@@ -37,7 +37,7 @@ export {
   type VirtioMmioTransport,
 } from './hw/i386/microvm.js';
 export { I440fx, I440FX_PAM, I440FX_SMRAM, type I440fxMemoryMappings } from './hw/pci-host/i440fx.js';
-export { Piix3, Piix3Ide, Piix3UsbUhci, Piix4Pm, PIIX_PIRQCA, type Piix4IsaPresence } from './hw/isa/piix.js';
+export { Piix3, Piix3Ide, Piix4Pm, PIIX_PIRQCA, type Piix4IsaPresence } from './hw/isa/piix.js';
 export { E1000 } from './hw/net/e1000.js';
 export {
   GpexRoot,
@@ -98,7 +98,11 @@ export { PcieSlot } from './hw/pci/pcie.js';
 export { Xio3130Upstream } from './hw/pci-bridge/xio3130-upstream.js';
 export { Xio3130Downstream } from './hw/pci-bridge/xio3130-downstream.js';
 export { I82801b11Bridge } from './hw/pci-bridge/i82801b11.js';
-export { QemuXhci } from './hw/usb/xhci.js';
+export { QemuXhci, XhciPci, type XhciConfig } from './hw/usb/hcd-xhci-pci.js';
+export { Uhci, Piix3UsbUhci, UHCI_INFO, type UhciInfo } from './hw/usb/hcd-uhci.js';
+export { EhciPci, EHCI_PCI_INFO, type EhciPciInfo } from './hw/usb/hcd-ehci-pci.js';
+export { IntelHda } from './hw/audio/intel-hda.js';
+export { Ac97 } from './hw/audio/ac97.js';
 export { QdevPciDevice, resetBus } from './hw/pci/qdev-pci.js';
 export * from './hotplug/index.js';
 export {

@@ -16,6 +16,7 @@ import {
   MicrovmMachine,
   PcMachine,
   Q35Machine,
+  parseQemuArgs,
   parseQemuCommandLine,
   realizeCommandLine,
   realizedDevices,
@@ -62,6 +63,7 @@ function loadTrace(name: string): Access[] {
 function replay(scenario: string): { mismatches: string[]; checked: { F: number; L: number }; mine: number } {
   const meta = JSON.parse(readFileSync(`${FIXTURES}${scenario}.json`, 'utf8')) as { qemuArgs: string[] };
   const parsed = parseQemuCommandLine(meta.qemuArgs);
+  const usb = parseQemuArgs(meta.qemuArgs).usb;
   const micro = scenario.startsWith('microvm');
   const m: Machine = micro
     ? new MicrovmMachine({ ramBytes: 512 << 20, pcie: 'on' })
@@ -70,8 +72,9 @@ function replay(scenario: string): { mismatches: string[]; checked: { F: number;
           nodefaults: parsed.nodefaults,
           ramBytes: 512 << 20,
           serialPorts: parsed.rest.filter((o) => o.option === '-serial').length || (parsed.nodefaults ? 0 : 1),
+          usb,
         })
-      : new Q35Machine({ nodefaults: parsed.nodefaults, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true });
+      : new Q35Machine({ nodefaults: parsed.nodefaults, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true, usb });
   const ecam = micro ? 0xe0000000 : 0xb0000000;
   realizeCommandLine(m, parsed);
   const mine = new Set<PciDevice>(realizedDevices(m).flatMap((d) => (d.pci ? [d.pci] : [])));
@@ -112,6 +115,13 @@ describe('-device models against real QEMU 7.2 + Linux 6.1 boots, read by read',
     ['q35-nested-bridges', 800], // pcie-root-port → pcie-pci-bridge → pci-bridge → virtio-blk-pci
     ['q35-multifunction', 400], // virtio-net/blk/rng as functions 0-2 of slot 5
     ['q35-many-rootports', 4500], // 16 root ports on two multifunction slots
+    ['q35-usb-ich9', 150], // ich9-usb-ehci1 at 1d.7 + uhci1-3 companions at 1d.0-2 (libvirt's shape)
+    ['pc-usb-tablet', 40], // piix3-usb-uhci + usb-tablet (no PCI function)
+    ['q35-xhci-nec', 60], // nec-usb-xhci (MSI, MSI-X, PCIe endpoint) + usb-kbd + usb-storage
+    ['q35-usb-ehci', 40], // usb-ehci (ICH4) + usb-mouse
+    ['q35-hda', 40], // ich9-intel-hda + hda-duplex
+    ['pc-hda', 40], // intel-hda + hda-output
+    ['pc-ac97', 40], // AC97
     // no -device: the board, its default NIC and the reset through realizeCommandLine
     ['q35-default', 0],
     ['q35-nodefaults', 0],
@@ -120,6 +130,8 @@ describe('-device models against real QEMU 7.2 + Linux 6.1 boots, read by read',
     ['q35-nommconf', 0],
     ['pc-default', 0],
     ['pc-nodefaults', 0],
+    ['q35-usb-on', 0], // -machine usb=on: the board's EHCI and companions
+    ['pc-usb', 0], // -usb: the board's piix3-usb-uhci at 01.2
   ];
   for (const [scenario, atLeast] of cases) {
     it.skipIf(!existsSync(`${FIXTURES}${scenario}.json`))(`${scenario}: every read matches`, () => {

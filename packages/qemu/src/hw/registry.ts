@@ -22,7 +22,16 @@ import { IOH3420_TYPE, PCIE_ROOT_PORT_BASE_TYPE, PCIE_ROOT_PORT_TYPE } from './p
 import { X3130_UPSTREAM_TYPE } from './pci-bridge/xio3130-upstream.js';
 import { XIO3130_DOWNSTREAM_TYPE } from './pci-bridge/xio3130-downstream.js';
 import { I82801B11_BRIDGE_TYPE } from './pci-bridge/i82801b11.js';
-import { QEMU_XHCI_TYPE } from './usb/xhci.js';
+import { QEMU_XHCI_TYPE } from './usb/hcd-xhci-pci.js';
+import { NEC_XHCI_TYPE } from './usb/hcd-xhci-nec.js';
+import { UHCI_TYPES } from './usb/hcd-uhci.js';
+import { EHCI_PCI_TYPES } from './usb/hcd-ehci-pci.js';
+import { USB_HID_TYPES } from './usb/dev-hid.js';
+import { USB_STORAGE_TYPE } from './usb/dev-storage-classic.js';
+import { USB_HUB_TYPE } from './usb/dev-hub.js';
+import { INTEL_HDA_TYPES } from './audio/intel-hda.js';
+import { HDA_CODEC_TYPES } from './audio/hda-codec.js';
+import { AC97_TYPE } from './audio/ac97.js';
 import { E1000_TYPES } from './net/e1000.js';
 import { E1000E_TYPE } from './net/e1000e.js';
 import { SECONDARY_VGA_TYPE, VGA_TYPE } from './display/vga.js';
@@ -54,6 +63,15 @@ const ALL: readonly QdevTypeInfo[] = [
   I82801B11_BRIDGE_TYPE,
   BASE_PCI_BRIDGE_TYPE,
   QEMU_XHCI_TYPE,
+  NEC_XHCI_TYPE,
+  ...UHCI_TYPES,
+  ...EHCI_PCI_TYPES,
+  ...USB_HID_TYPES,
+  USB_STORAGE_TYPE,
+  USB_HUB_TYPE,
+  ...INTEL_HDA_TYPES,
+  ...HDA_CODEC_TYPES,
+  AC97_TYPE,
   ...E1000_TYPES,
   E1000E_TYPE,
   VGA_TYPE,
@@ -75,6 +93,7 @@ const BY_NAME = new Map(ALL.map((t) => [t.name, t]));
  * qdev_alias_table[] entries that apply to x86 (QEMU_ARCH_VIRTIO_PCI and the unconditional ones).
  */
 const ALIASES: Record<string, string> = {
+  ac97: 'AC97',
   'e1000-82540em': 'e1000',
   ahci: 'ich9-ahci',
   'virtio-balloon': 'virtio-balloon-pci',
@@ -99,9 +118,9 @@ const ALIASES: Record<string, string> = {
  * "not a valid device model name" but pcisim's own refusal.
  */
 const KNOWN_UNMODELLED = new Set([
-  'ich9-ahci', 'ich9-usb-ehci1', 'ich9-usb-ehci2', 'ich9-usb-uhci1', 'ich9-usb-uhci2', 'ich9-usb-uhci3',
-  'ich9-usb-uhci4', 'ich9-usb-uhci5', 'ich9-usb-uhci6', 'ich9-intel-hda', 'intel-hda', 'ac97', 'es1370',
-  'usb-ehci', 'piix3-usb-uhci', 'piix4-usb-uhci', 'nec-usb-xhci', 'pci-ohci', 'nvme', 'nvme-subsys', 'nvme-ns',
+  'ich9-ahci',
+  'es1370',
+  'pci-ohci', 'nvme', 'nvme-subsys', 'nvme-ns',
   'megasas', 'megasas-gen2', 'mptsas1068', 'lsi53c895a', 'lsi53c810', 'am53c974', 'dc390', 'pvscsi',
   'rtl8139', 'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
   'i82559a', 'i82559b', 'i82559c', 'i82559er', 'i82562', 'i82801', 'vmxnet3', 'igb', 'virtio-9p-pci',
@@ -112,12 +131,12 @@ const KNOWN_UNMODELLED = new Set([
   'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
   'vmware-svga', 'ati-vga',
   'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
-  'amd-iommu', 'AMDVI-PCI', 'usb-tablet', 'usb-kbd', 'usb-mouse', 'usb-storage', 'usb-host', 'usb-hub',
+  'amd-iommu', 'AMDVI-PCI', 'usb-host',
   'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',
   'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'nvdimm', 'pc-dimm',
   'virtio-net-device', 'virtio-blk-device', 'virtio-scsi-device', 'virtio-serial-device',
   'virtio-rng-device', 'virtio-balloon-device', 'vhost-vsock-device', 'vhost-user-fs-device', 'sga', 'hpet',
-  'qemu-xhci-nec', 'ES1370', 'AC97', 'hda-duplex', 'hda-micro', 'hda-output', 'virtio-sound-pci',
+  'qemu-xhci-nec', 'ES1370', 'virtio-sound-pci',
 ]);
 
 /** Result of qdev_get_device_class(). */

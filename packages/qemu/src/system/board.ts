@@ -43,7 +43,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
   if (cfg.machine !== 'microvm') x86MachineAcpi(cfg);
   if (cfg.machine === 'pc') {
     for (const [k] of cfg.machineProps) {
-      if (k !== 'accel' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
+      if (k !== 'accel' && k !== 'usb' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
     }
     checkMemory(cfg, true);
     return new PcMachine({
@@ -56,6 +56,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
       serialPorts: cfg.nodefaults ? cfg.serial : Math.max(1, cfg.serial),
       cpuVendor: vendor,
       firmware: cfg.firmware ?? 'seabios',
+      usb: cfg.usb,
     });
   }
   if (cfg.machine === 'microvm') {
@@ -63,7 +64,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     return new MicrovmMachine(microvmOptionsFromProperties(cfg.machineProps, { ramBytes: cfg.ramBytes, kernel: true, kvm: true }));
   }
   for (const [k] of cfg.machineProps) {
-    if (k !== 'accel' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
+    if (k !== 'accel' && k !== 'usb' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
   }
   checkMemory(cfg, true);
   return new Q35Machine({
@@ -74,6 +75,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     ramSlots: cfg.ramSlots,
     cpuVendor: vendor,
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
+    usb: cfg.usb,
     ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),
   });
 }

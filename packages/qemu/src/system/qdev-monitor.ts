@@ -25,6 +25,8 @@ import { invalidParameterValue, parseScalar, propertyCantFind, PropBag, type Pro
 import { located, parseQemuCommandLine, type DeviceOption, type JsonValue, type ParsedCommandLine } from './vl.js';
 import { idWellformed, parseQemuOpts, type QemuOpt } from '../util/qemu-option.js';
 import { qemuStrtosz } from '../util/cutils.js';
+import { UsbBus } from '../hw/usb/bus.js';
+import { hdaCodecAddress } from '../hw/audio/hda-codec.js';
 
 /** How a realize run is configured beyond the command line. */
 export interface RealizeOptions {
@@ -91,6 +93,7 @@ const BUS_TYPE_CHAIN: Record<string, readonly string[]> = {
   'virtio-pci-bus': ['virtio-pci-bus', 'virtio-bus', 'bus'],
   'virtio-serial-bus': ['virtio-serial-bus', 'bus'],
   'usb-bus': ['usb-bus', 'bus'],
+  HDA: ['HDA', 'bus'],
   SCSI: ['SCSI', 'bus'],
   ISA: ['ISA', 'bus'],
   IDE: ['IDE', 'bus'],
@@ -108,6 +111,10 @@ interface VserState {
 class QBus {
   readonly children: QDev[] = [];
   vser: VserState | null = null;
+  /** a USB bus's ports (hw/usb/bus.c USBBus) */
+  usb: UsbBus | null = null;
+  /** an HDA codec bus: the next codec address (HDACodecBus::next_cad) */
+  hda: { nextCad: number } | null = null;
   constructor(
     readonly name: string,
     readonly type: string,
@@ -175,6 +182,8 @@ interface MachineRealizeState {
   objectOpts: Map<string, QemuOpt[]>;
   /** graphic consoles created so far (the board's VGA, then each display -device) */
   graphicConsoles: number;
+  /** -audiodev ids (audio_state_by_name) */
+  audiodevs: Set<string>;
   globals: { driver: string; property: string; value: string }[];
   serialPortNames: Set<string>;
   smpCpus: number;
@@ -234,6 +243,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     objectOpts: new Map(),
     // pc_vga_init(): the board's display, if any, made the first console
     graphicConsoles: rootBus.devices.filter((d) => d !== null && d.getByte(R.PCI_CLASS_DEVICE + 1) === 0x03).length,
+    audiodevs: new Set(parsed?.audiodevs.map((a) => a.id) ?? []),
     globals,
     serialPortNames: new Set(),
     smpCpus: options.smpCpus ?? parsed?.smpCpus ?? 1,
@@ -254,6 +264,19 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
       }
       if (dev.typeName === 'ICH9 SMB') node.childBuses.unshift(new QBus('i2c', 'i2c-bus', null, node));
     }
+  }
+  // the USB controllers the board created (q35's usb=on, pc's -usb): the EHCI's bus first, then its companions
+  for (const dev of rootBus.devices) {
+    const info = dev ? lookupDeviceType(dev.typeName) : null;
+    if (!dev || info?.kind !== 'found' || !info.info.usbHost || info.info.usbHost.companion) continue;
+    usbHostRealize(st, info.info, root.children.find((n) => n.pci === dev)!, boardProps(info.info), null);
+  }
+  for (const dev of rootBus.devices) {
+    const info = dev ? lookupDeviceType(dev.typeName) : null;
+    if (!dev || info?.kind !== 'found' || !info.info.usbHost?.companion) continue;
+    // ehci_create_ich9_with_companions(): masterbus = the EHCI's bus, firstport 0, 2, 4 by function
+    const master = findUsbBus(root, (n) => n.usb?.takesCompanions === true);
+    usbHostRealize(st, info.info, root.children.find((n) => n.pci === dev)!, boardProps(info.info), { masterbus: master?.name, firstport: 2 * R.PCI_FUNC(dev.devfn) });
   }
   STATES.set(machine, st);
   return st;
@@ -475,6 +498,11 @@ function setProperty(
       claims.push(() => c.users++);
       return v;
     }
+    case 'audiodev': {
+      // set_audiodev(): audio_state_by_name()
+      if (!st.audiodevs.has(raw)) throw propertyCantFind(def.owner, def.name, raw);
+      return v;
+    }
     case 'link': {
       // object_resolve_link(): by type first, then any object of that name
       const t = st.objects.get(raw);
@@ -650,6 +678,10 @@ function deviceAdd(
   }
   if (info.kind === 'virtio-serial-port') {
     realizeSerialPort(st, info, qbus, bag);
+  } else if (info.kind === 'usb-device') {
+    realizeUsbDevice(st, info, qbus, bag, optId);
+  } else if (info.kind === 'hda-codec') {
+    realizeHdaCodec(info, qbus, bag, optId);
   } else {
     pci = realizePci(st, info, found.name, qbus, bag, optId, hotplugged);
   }
@@ -695,6 +727,80 @@ function sysbusDeviceAdd(
   const rec: RealizedDevice = { arg: optArg, typeName: info.name, id: optId, pci: null, bus: 'main-system-bus' };
   st.realized.push(rec);
   return rec;
+}
+
+/**
+ * A USB host controller's realize, as far as its bus goes: usb_bus_new() with the root hub's ports, or for a
+ * companion UHCI with `masterbus=` set, usb_register_companion() on that EHCI's bus instead.
+ */
+function usbHostRealize(
+  st: MachineRealizeState,
+  info: QdevTypeInfo,
+  node: QDev,
+  bag: PropBag,
+  companion: { masterbus: string | undefined; firstport: number } | null,
+): void {
+  const host = info.usbHost!;
+  const ports = typeof host.ports === 'number' ? host.ports : host.ports(bag);
+  if (companion?.masterbus !== undefined) {
+    const name = companion.masterbus;
+    const master = findUsbBus(st.root, (b) => b.name === name);
+    if (!master) throw new QemuError('BAD_PROPERTY_VALUE', `USB bus '${name}' not found`);
+    master.usb!.registerCompanion(ports, companion.firstport);
+    return;
+  }
+  const bus = new QBus(autoBusName(st, 'usb-bus', node.id, 0), 'usb-bus', null, node);
+  bus.usb = new UsbBus(bus.name, host.takesCompanions ?? false);
+  bus.usb.registerRootPorts(ports);
+  node.childBuses.unshift(bus);
+}
+
+/** the properties of a function the board created: its type's defaults */
+function boardProps(info: QdevTypeInfo): PropBag {
+  const values = new Map<string, PropValue>();
+  for (const d of info.props) if (d.def !== undefined) values.set(d.name, d.def);
+  return new PropBag(values, new Set());
+}
+
+/** usb_register_companion()'s walk of the USB buses (`busses`, in creation order) */
+function findUsbBus(root: QBus, match: (b: QBus) => boolean): QBus | null {
+  const all: QBus[] = [];
+  const walk = (b: QBus): void => {
+    if (b.usb) all.push(b);
+    for (const kid of [...b.children].reverse()) for (const c of [...kid.childBuses].reverse()) walk(c);
+  };
+  walk(root);
+  return all.find(match) ?? null;
+}
+
+/** usb_qdev_realize(): claim a port (usb_claim_port), then the device's realize; a hub's ports join the bus */
+function realizeUsbDevice(st: MachineRealizeState, info: QdevTypeInfo, qbus: QBus, bag: PropBag, id: string | undefined): void {
+  const usb = qbus.usb;
+  if (!usb) throw new QemuError('BUS_NOT_FOUND', `No 'usb-bus' bus found for device '${info.name}'`);
+  const dinfo = info.usbDevice!;
+  const port = usb.claimPort(info.name, dinfo.productDesc, bag.str('port'));
+  try {
+    info.realizeCheck?.(bag);
+    if (dinfo.hubPorts) usb.registerHubPorts(port, dinfo.hubPorts(bag));
+  } catch (e) {
+    // usb_release_port(): back at the tail of the free list
+    usb.used.splice(usb.used.indexOf(port), 1);
+    usb.free.push(port);
+    throw e;
+  }
+  const node = new QDev(info.name, id, null, qbus);
+  qbus.children.unshift(node);
+  // usb-storage: scsi_bus_init() of its one-LUN bus
+  if (dinfo.scsiBus) node.childBuses.unshift(new QBus(autoBusName(st, 'SCSI', id, 0), 'SCSI', null, node));
+}
+
+/** hda_codec_dev_realize(): the codec address, then the codec's init (which cannot fail) */
+function realizeHdaCodec(info: QdevTypeInfo, qbus: QBus, bag: PropBag, id: string | undefined): void {
+  const hda = qbus.hda;
+  if (!hda) throw new QemuError('BUS_NOT_FOUND', `No 'HDA' bus found for device '${info.name}'`);
+  const cad = hdaCodecAddress(bag.num('cad'), hda.nextCad);
+  hda.nextCad = cad + 1;
+  qbus.children.unshift(new QDev(info.name, id, null, qbus));
 }
 
 function realizeSerialPort(st: MachineRealizeState, info: QdevTypeInfo, qbus: QBus, bag: PropBag): void {
@@ -831,6 +937,16 @@ function realizePci(
     if (dev instanceof PciBridgeBase) dev.removeSecondaryBus();
     if (dev instanceof PcieSlot) dev.chassisDelSlot();
   };
+  // the class's realize, past do_pci_register_device(): a UHCI companion joins its EHCI
+  const node = new QDev(typeName, id, dev, qbus);
+  if (info.usbHost) {
+    try {
+      usbHostRealize(st, info, node, bag, info.usbHost.companion ? { masterbus: bag.str('masterbus'), firstport: bag.num('firstport') } : null);
+    } catch (e) {
+      undo();
+      throw e;
+    }
+  }
   if (romError) {
     undo();
     throw romError;
@@ -851,7 +967,6 @@ function realizePci(
   }
 
   // the qdev tree: the device on its bus, and the buses it brings
-  const node = new QDev(typeName, id, dev, qbus);
   qbus.children.unshift(node);
   if (dev instanceof PciBridgeBase && dev.secondaryBus) {
     const sec = dev.secondaryBus;
@@ -886,8 +1001,11 @@ function realizePci(
     } else if (vdevType === 'virtio-scsi-device') {
       vnode.childBuses.unshift(new QBus(autoBusName(st, 'SCSI', id, 0), 'SCSI', null, vnode));
     }
-  } else if (typeName === 'qemu-xhci') {
-    node.childBuses.unshift(new QBus(autoBusName(st, 'usb-bus', id, 0), 'usb-bus', null, node));
+  } else if (info.hdaBus) {
+    // hda_codec_bus_init()
+    const hbus = new QBus(autoBusName(st, 'HDA', id, 0), 'HDA', null, node);
+    hbus.hda = { nextCad: 0 };
+    node.childBuses.unshift(hbus);
   }
   if (hotplugged) resetDevice(dev);
   return dev;

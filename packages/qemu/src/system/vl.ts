@@ -14,6 +14,7 @@ import { qemuStrtosz, qemuStrtou64 } from '../util/cutils.js';
 import { VGA_DEVICE_TYPES } from '../hw/registry.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
 import type { FirmwareKind } from '../hw/core/machine.js';
+import { parseBool } from '../hw/core/qdev-properties.js';
 
 /** A JSON value as QEMU's JSON parser gives it (qobject). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -74,6 +75,13 @@ export interface GlobalOption {
   value: string;
 }
 
+/** One `-audiodev` (keyval, implied key "driver"). */
+export interface AudiodevOption {
+  arg: string;
+  id: string;
+  driver: string;
+}
+
 /** An option this parser leaves to its caller (-m, -cpu, -kernel, -append …). */
 export interface OtherOption {
   option: string;
@@ -94,6 +102,8 @@ export interface ParsedCommandLine {
   drives: DriveOption[];
   chardevs: ChardevOption[];
   globals: GlobalOption[];
+  /** `-audiodev`s: the audio backends `audiodev=` properties name */
+  audiodevs: AudiodevOption[];
   /** QEMU's default NIC: not with -nodefaults, -netdev, -net or -nic (vl.c default_net) */
   defaultNic: boolean;
   /** QEMU's default VGA: not with -nodefaults, any -vga, or a display -device (vl.c default_vga) */
@@ -207,6 +217,7 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
     drives: [],
     chardevs: [],
     globals: [],
+    audiodevs: [],
     defaultNic: true,
     defaultVga: true,
     rest: [],
@@ -342,6 +353,9 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
       case 'global':
         out.globals.push(at(option, arg, () => parseGlobal(arg)));
         break;
+      case 'audiodev':
+        out.audiodevs.push(at(option, arg, () => parseAudiodev(arg)));
+        break;
       case 'M':
       case 'machine':
         out.machine = arg;
@@ -363,6 +377,28 @@ export function parseQemuCommandLine(argv: readonly string[]): ParsedCommandLine
   if (out.nodefaults || netSeen) out.defaultNic = false;
   if (out.nodefaults) out.defaultVga = false;
   return out;
+}
+
+/** AudiodevDriver (qapi/audio.json) */
+const AUDIODEV_DRIVERS = new Set(['none', 'alsa', 'coreaudio', 'dbus', 'dsound', 'jack', 'oss', 'pa', 'sdl', 'sndio', 'spice', 'wav']);
+
+/**
+ * audio_parse_option(): the keyval string through visit_type_Audiodev() (`driver` and `id` mandatory, the
+ * driver one of AudiodevDriver). The backend plays nothing the guest's PCI enumeration sees: its options are
+ * not checked further.
+ */
+export function parseAudiodev(arg: string): AudiodevOption {
+  if (arg === 'help' || arg === '?') throw new QemuError('UNSUPPORTED', 'pcisim: -audiodev help is not supported');
+  const tree = parseKeyval(arg, 'driver');
+  const id = tree.id;
+  const driver = tree.driver;
+  if (id === undefined) throw new QemuError('BAD_OPTION', "Parameter 'id' is missing");
+  if (typeof id !== 'string') throw new QemuError('BAD_OPTION', "Invalid parameter type for 'id', expected: string");
+  if (driver === undefined) throw new QemuError('BAD_OPTION', "Parameter 'driver' is missing");
+  if (typeof driver !== 'string' || !AUDIODEV_DRIVERS.has(driver)) {
+    throw new QemuError('BAD_OPTION', `Parameter 'driver' does not accept value '${String(driver)}'`);
+  }
+  return { arg, id, driver };
 }
 
 /** BlockdevDriver (qapi/block-core.json) in Debian's build */
@@ -472,6 +508,11 @@ export interface QemuConfig {
    * `-nodefaults` or a display `-device` (VGA, virtio-vga, …) clears default_vga
    */
   vga: VgaInterface;
+  /**
+   * the machine's `usb` property (machine_usb()): `-usb` sets it, as `-machine usb=on|off` does, the last one
+   * winning; on, pc adds a piix3-usb-uhci at 01.2 and q35 an ich9-usb-ehci1 with three UHCI companions in slot 0x1d
+   */
+  usb: boolean;
   /** the command line as given */
   qemuArgs: string[];
   /**
@@ -485,18 +526,19 @@ export interface QemuConfig {
 const BOOT_WITH_ARG = new Set([
   '-M', '-machine', '-cpu', '-append', '-serial', '-m', '-accel', '-device', '-kernel', '-initrd', '-netdev', '-object',
   '-blockdev', '-drive', '-chardev', '-global', '-smp', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-bios',
+  '-audiodev',
 ]);
-const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config']);
+const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config', '-usb']);
 
 /**
  * Options QEMU acts on that change nothing pcisim models, or that it does not model yet: accepted, and listed in
  * {@link QemuConfig.notModelled}. The kernel and initrd: pcisim boots its own model of Linux 6.1 whatever the
  * image.
  */
-const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config']);
+const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config', '-audiodev']);
 
 /** -machine properties the boards accept that change nothing pcisim models (KVM's irqchip, SMM, USB, …) */
-const MACHINE_PROPS_NOT_MODELLED = new Set(['kernel-irqchip', 'smm', 'usb', 'graphics', 'dump-guest-core', 'mem-merge']);
+const MACHINE_PROPS_NOT_MODELLED = new Set(['kernel-irqchip', 'smm', 'graphics', 'dump-guest-core', 'mem-merge']);
 
 /**
  * UEFI firmware by its file name (OVMF.fd, OVMF_CODE.fd, OVMF_CODE_4M.secboot.fd, edk2-x86_64-code.fd …): pcisim
@@ -558,6 +600,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     qemuArgs: [...argv],
     notModelled: [],
     vga: 'std',
+    usb: false,
   };
   /** the "memory" QemuOpts list: every -m merges into it (merge_lists) */
   const memOpts: QemuOpt[] = [];
@@ -566,6 +609,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     const opt = a.startsWith('--') ? a.slice(1) : a;
     if (BOOT_FLAGS.has(opt)) {
       if (opt === '-nodefaults') s.nodefaults = true;
+      if (opt === '-usb') s.usb = true; // vl.c: qdict_put_str(machine_opts_dict, "usb", "on")
       if (NOT_MODELLED.has(opt)) s.notModelled.push(a);
       continue;
     }
@@ -586,6 +630,9 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
           else if (p.startsWith('type=')) type = p.slice(5);
           else if (eq > 0) s.machineProps.push([p.slice(0, eq), p.slice(eq + 1)]);
           else s.machineProps.push([p, 'on']);
+          // machine_set_usb()
+          if (p.startsWith('usb=')) s.usb = parseBool('usb', p.slice(4));
+          else if (p === 'usb') s.usb = true;
         }
         if (type === 'help') throw new QemuError('BAD_OPTION', MACHINE_HELP);
         const mt = MACHINE_TYPES[type ?? ''];

@@ -25,6 +25,7 @@ export type PropKind =
   | 'netdev'
   | 'drive'
   | 'chardev'
+  | 'audiodev'
   | 'link'
   | 'enum';
 
@@ -193,6 +194,7 @@ export function parseScalar(def: PropDef, value: string): PropValue {
     case 'netdev':
     case 'drive':
     case 'chardev':
+    case 'audiodev':
     case 'link':
       return value;
   }

@@ -10,7 +10,7 @@ import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import type { PropBag, QdevPropDef } from './qdev-properties.js';
 
 /** The bus types pcisim knows (QEMU's bus type names). */
-export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'SCSI' | 'System';
+export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'HDA' | 'SCSI' | 'System';
 
 /** What a type's builder gets. */
 export interface BuildContext {
@@ -33,6 +33,26 @@ export interface BuildContext {
   memdevSize?: (id: string) => number | undefined;
 }
 
+/** What a USB host controller's realize does with its ports. */
+export interface UsbHostInfo {
+  /** the root hub's ports it registers on its own USB bus (from its properties, for xHCI's p2/p3) */
+  ports: number | ((props: PropBag) => number);
+  /** an EHCI with companion_enable: its bus takes companion controllers */
+  takesCompanions?: boolean;
+  /** a UHCI companion: with `masterbus=` its ports go to that EHCI's bus and it has no bus of its own */
+  companion?: boolean;
+}
+
+/** A USB device type (USBDeviceClass): its product string, and the ports a hub adds. */
+export interface UsbDeviceInfo {
+  /** usb_device_get_product_desc(): iProduct of its descriptor, for usb_claim_port()'s error */
+  productDesc: string;
+  /** usb-hub: the downstream ports it registers on the bus */
+  hubPorts?: (props: PropBag) => number;
+  /** realize brings a SCSI bus (usb-storage's one-LUN bus) */
+  scsiBus?: boolean;
+}
+
 /** One QOM device type. */
 export interface QdevTypeInfo {
   name: string;
@@ -48,7 +68,15 @@ export interface QdevTypeInfo {
   /** PCI functions: build the model (called after the bus is known, before plug) */
   build?: (ctx: BuildContext) => PciDevice;
   /** pcisim's kind of device */
-  kind: 'pci' | 'virtio-serial-port' | 'sysbus';
+  kind: 'pci' | 'virtio-serial-port' | 'sysbus' | 'usb-device' | 'hda-codec';
+  /** a USB host controller: the USB bus its realize creates (usb_bus_new) or the EHCI it joins as companion */
+  usbHost?: UsbHostInfo;
+  /** an HDA controller: realize creates its codec bus (hda_codec_bus_init) */
+  hdaBus?: boolean;
+  /** a USB device: what usb_qdev_realize() needs besides its bus */
+  usbDevice?: UsbDeviceInfo;
+  /** checks the device's realize makes on its properties before anything is plugged (errors in QEMU's words) */
+  realizeCheck?: (props: PropBag) => void;
   /** INTERFACE_PCIE_DEVICE without INTERFACE_CONVENTIONAL_PCI_DEVICE */
   pcieOnly?: boolean;
 }

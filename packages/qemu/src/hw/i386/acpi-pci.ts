@@ -25,6 +25,15 @@ export const NOT_HOTPLUGGABLE = new Set([
   'ich9-ahci',
   'ICH9 SMB',
   'gpex-root',
+  // hw/usb: the ICH9 EHCIs and their UHCI companions (ehci_data_class_init / uhci_data_class_init)
+  'ich9-usb-ehci1',
+  'ich9-usb-ehci2',
+  'ich9-usb-uhci1',
+  'ich9-usb-uhci2',
+  'ich9-usb-uhci3',
+  'ich9-usb-uhci4',
+  'ich9-usb-uhci5',
+  'ich9-usb-uhci6',
 ]);
 
 /** Device types that add their own AML (`AcpiDevAmlIf`, call_dev_aml_func): described even on a function > 0. */

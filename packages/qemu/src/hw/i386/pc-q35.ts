@@ -14,6 +14,8 @@ import { acpiBusDevices } from './acpi-pci.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../pci-host/q35.js';
 import { StdVga } from '../display/vga.js';
 import { E1000e } from '../net/e1000e.js';
+import { EhciPci, EHCI_PCI_INFO } from '../usb/hcd-ehci-pci.js';
+import { Uhci, UHCI_INFO } from '../usb/hcd-uhci.js';
 import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from '../core/machine.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import { AMD_HT_START, pcMemoryLayout, type PcMemoryLayout } from './pc.js';
@@ -49,6 +51,8 @@ export interface Q35Options {
   cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
   acpiPciHotplugWithBridgeSupport: boolean;
+  /** -machine usb=on / -usb: ehci_create_ich9_with_companions(host_bus, 0x1d) */
+  usb?: boolean;
   /**
    * The "accurate MCFG" proposal (Sean Christopherson, 2020): declare in MCFG only the buses in use plus
    * this many spare for hot-plug, instead of the whole PCIEXBAR window. Undefined: QEMU 7.2's behaviour.
@@ -112,7 +116,25 @@ export class Q35Machine implements Machine {
     this.lpc = new Ich9Lpc();
     this.rootBus.plug(this.lpc, R.PCI_DEVFN(0x1f, 0));
     this.rootBus.plug(new Ich9Ahci(), R.PCI_DEVFN(0x1f, 2));
+    if (opts.usb) this.ehciCreateIch9WithCompanions(0x1d);
     this.rootBus.plug(new Ich9Smbus(), R.PCI_DEVFN(0x1f, 3));
+  }
+
+  /**
+   * ehci_create_ich9_with_companions() (hw/i386/pc_q35.c): the EHCI at function 7 of the slot, then its three
+   * UHCI companions at functions 0-2 (ports 0, 2, 4), every one multifunction; slot 0x1d gets ehci1 and
+   * uhci1-3, slot 0x1a ehci2 and uhci4-6
+   */
+  ehciCreateIch9WithCompanions(slot: 0x1d | 0x1a): void {
+    const ehci = new EhciPci(EHCI_PCI_INFO.find((i) => i.name === (slot === 0x1d ? 'ich9-usb-ehci1' : 'ich9-usb-ehci2'))!);
+    ehci.multifunction = true;
+    this.rootBus.plug(ehci, R.PCI_DEVFN(slot, 7));
+    const first = slot === 0x1d ? 1 : 4;
+    for (let i = 0; i < 3; i++) {
+      const uhci = new Uhci(UHCI_INFO.find((u) => u.name === `ich9-usb-uhci${first + i}`)!);
+      uhci.multifunction = true;
+      this.rootBus.plug(uhci, R.PCI_DEVFN(slot, i));
+    }
   }
 
   /** pc_nic_init(): the default NIC goes to the first free slot, after -device functions took theirs */

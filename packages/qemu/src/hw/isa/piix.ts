@@ -3,7 +3,7 @@
  * The PIIX functions QEMU's `pc` machine puts in slot 1, with the config-space contents QEMU 7.2 gives them:
  * - 01.0 `PIIX3` PCI-to-ISA bridge, 8086:7000 (hw/isa/piix3.c), multifunction, PIRQ route registers 0x60-0x63;
  * - 01.1 `piix3-ide`, 8086:7010 (hw/ide/piix.c), legacy-mode IDE with the bus-master BAR 4;
- * - 01.2 `piix3-usb-uhci`, 8086:7020 (hw/usb/hcd-uhci.c), only with `-usb`;
+ * - 01.2 `piix3-usb-uhci` with `-usb` (hw/usb/hcd-uhci.c, modelled in ../usb/hcd-uhci.ts);
  * - 01.3 `PIIX4_PM`, 8086:7113 (hw/acpi/piix4.c), ACPI PM and SMBus, unless `acpi=off`.
  *
  * Each `deviceReset()` is the class's `DeviceClass::reset`; PciDevice.reset() runs it before the PCI core's part.
@@ -104,28 +104,6 @@ export class Piix3Ide extends PciDevice {
     this.setWord(R.PCI_COMMAND, 0x0000); // PCI command register default value (0000h)
     this.setWord(R.PCI_STATUS, R.PCI_STATUS_DEVSEL_MEDIUM | R.PCI_STATUS_FAST_BACK);
     this.setLong(0x20, 0x1); // BMIBA: 20-23h
-  }
-}
-
-/** `piix3-usb-uhci`: 82371SB PIIX3 USB, 8086:7020, function 01.2 with `-usb` */
-export class Piix3UsbUhci extends PciDevice {
-  constructor() {
-    // uhci_info[] "piix3-usb-uhci": PCI_DEVICE_ID_INTEL_82371SB_2, revision 0x01, irq_pin 3; PCI_CLASS_SERIAL_USB
-    super({ typeName: 'piix3-usb-uhci', vendorId: 0x8086, deviceId: 0x7020, revision: 0x01, classId: 0x0c03 });
-  }
-
-  override realize(): void {
-    // usb_uhci_common_realize()
-    this.config[R.PCI_CLASS_PROG] = 0x00;
-    this.config[0x60] = 0x10; // USB_SBRN = USB_RELEASE_1
-    this.config[R.PCI_INTERRUPT_PIN] = 3 + 1; // irq_pin + 1: INTD
-    this.registerBar(4, R.PCI_BASE_ADDRESS_SPACE_IO, 0x20); // "uhci"
-  }
-
-  /** uhci_reset() */
-  override deviceReset(): void {
-    this.config[0x6a] = 0x01; // usb clock
-    this.config[0x6b] = 0x00;
   }
 }
 

@@ -37,6 +37,8 @@ export const PCI_ROM_ADDRESS_ENABLE = 0x01;
 export const PCI_CAPABILITY_LIST = 0x34;
 export const PCI_INTERRUPT_LINE = 0x3c;
 export const PCI_INTERRUPT_PIN = 0x3d;
+export const PCI_MIN_GNT = 0x3e;
+export const PCI_MAX_LAT = 0x3f;
 export const PCI_CONFIG_HEADER_SIZE = 0x40;
 // Type 1 (bridge) header
 export const PCI_PRIMARY_BUS = 0x18;

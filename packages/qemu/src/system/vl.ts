@@ -641,7 +641,9 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
         // the generic machine properties the boards accept (board.ts, microvm.ts) and pcisim does not model
         for (const [k, pv] of s.machineProps) {
-          if (MACHINE_PROPS_NOT_MODELLED.has(k) || (k === 'accel' && pv.split(':')[0] !== 'kvm')) s.notModelled.push(`${a} ${k}=${pv}`);
+          // microvm has no USB controller for usb= to add
+          const unmodelled = MACHINE_PROPS_NOT_MODELLED.has(k) || (k === 'usb' && mt.type === 'microvm') || (k === 'accel' && pv.split(':')[0] !== 'kvm');
+          if (unmodelled) s.notModelled.push(`${a} ${k}=${pv}`);
         }
         break;
       }

@@ -75,6 +75,23 @@ describe('the profile calibrate wrote on this project machine (reference/costs/c
   });
 });
 
+describe('compare and cost show with the calibrated file', () => {
+  it('compare -M q35 --cost <file> prices every row with it', async () => {
+    const r = await run(['compare', '-M', 'q35', '--cost', HERE]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('pcisim compare: -M q35; cost profile calibrated-here');
+    // the baseline row's PCI ms is the Linux phase's time under the profile
+    const boot = JSON.parse((await run(['boot', '-M', 'q35', '--json', '--cost', HERE])).out);
+    expect(r.out).toMatch(new RegExp(`^baseline .* ${(boot.phases.linux.timeNs / 1e6).toFixed(2)} +0\\.00$`, 'm'));
+  });
+  it('cost show prints the host and each figure\'s p10-p90 before its method', async () => {
+    const r = await run(['cost', 'show', HERE]);
+    expect(r.out).toMatch(/^host: cpu AMD EPYC; kernel Linux 6\.18\.44-fc-v1300; kvmModule kvm_pvm; /m);
+    const p = resolveCostProfile(HERE);
+    expect(r.out).toContain(`  userspaceExitIo    ${p.ns.userspaceExitIo}  ${p.spread!.userspaceExitIo!.p10}-${p.spread!.userspaceExitIo!.p90}`);
+  });
+});
+
 describe('a profile file with a bad measured field is one line naming it', () => {
   const base = { name: 'm', extends: 'lkml-2020', ns: {} };
   it.each([

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/index.js';
 import { parseInitcalls } from '../src/record/initcalls.js';
+import { timingAppend } from '../src/record/kvm-time.js';
 import { MODELLED_INITCALLS, validateTime } from '../src/core/validate-time.js';
 import { bootScenario } from '../src/core/boot-scenario.js';
 import { parseQemuArgs } from '../src/core/scenario.js';
@@ -51,6 +52,31 @@ describe('parseInitcalls', () => {
       { fn: 'foo_init', ret: -19, usecs: 12, at: 5.1 },
       { fn: 'bar_init', ret: 0, usecs: 0 },
     ]);
+  });
+});
+
+describe('record --accel kvm', () => {
+  it('adds initcall_debug and a log level that prints it, once', () => {
+    const notes: string[] = [];
+    expect(timingAppend('console=ttyS0 panic=0', notes)).toBe('console=ttyS0 panic=0 initcall_debug loglevel=8');
+    expect(notes).toEqual(["added initcall_debug loglevel=8 to the kernel command line (Linux prints each initcall's duration at KERN_DEBUG)"]);
+    const none: string[] = [];
+    expect(timingAppend('initcall_debug ignore_loglevel', none)).toBe('initcall_debug ignore_loglevel');
+    expect(none).toEqual([]);
+  });
+  it('without /dev/kvm or QEMU, one line says which', async () => {
+    const saved = process.env['PCISIM_QEMU'];
+    process.env['PCISIM_QEMU'] = '/nonexistent/qemu-system-x86_64';
+    try {
+      const r = await run(['record', '--accel', 'kvm', '-M', 'q35', '--out', dir]);
+      expect(r.code).toBe(1);
+      expect(r.err.trimEnd().split('\n').filter((l) => !l.startsWith('pcisim record: '))).toEqual([
+        expect.stringMatching(/^pcisim: (--accel kvm: no \/dev\/kvm on this host .*|--accel kvm: cannot open \/dev\/kvm .*|\/nonexistent\/qemu-system-x86_64 not found: run scripts\/setup-reference\.sh)$/),
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env['PCISIM_QEMU'];
+      else process.env['PCISIM_QEMU'] = saved;
+    }
   });
 });
 

@@ -24,8 +24,15 @@ export function costCommand(args: ParsedArgs, io: CliIo): number {
   }
   const w = Math.max(...COST_EVENTS.map((e) => e.length));
   const nw = Math.max(...COST_EVENTS.map((e) => String(p.ns[e]).length));
-  const lines = [`${p.name}: ${p.description}`, `source: ${p.source}`, '', 'event (ns per event)'];
-  for (const e of COST_EVENTS) lines.push(`  ${e.padEnd(w)}  ${String(p.ns[e]).padStart(nw)}${p.sources?.[e] ? `  ${p.sources[e]}` : ''}`);
+  const lines = [`${p.name}: ${p.description}`, `source: ${p.source}`];
+  // a measured profile (pcisim calibrate): the machine, and each figure's p10-p90 before its method
+  if (p.host) lines.push(`host: ${Object.entries(p.host).map(([k, v]) => `${k} ${String(v)}`).join('; ')}`);
+  lines.push('', `event (ns per event${p.spread ? '; p10-p90' : ''})`);
+  const spread = (e: (typeof COST_EVENTS)[number]): string => {
+    const s = p.spread?.[e];
+    return s ? `  ${`${s.p10}-${s.p90}`.padEnd(20)}` : '';
+  };
+  for (const e of COST_EVENTS) lines.push(`  ${e.padEnd(w)}  ${String(p.ns[e]).padStart(nw)}${spread(e)}${p.sources?.[e] ? `  ${p.sources[e]}` : ''}`);
   io.stdout(lines.join('\n') + '\n');
   return 0;
 }

@@ -41,7 +41,7 @@ export interface KvmRecordResult {
 }
 
 /** `initcall_debug` makes Linux time each initcall; its lines are KERN_DEBUG, which loglevel=8 shows. */
-function timingAppend(append: string, notes: string[]): string {
+export function timingAppend(append: string, notes: string[]): string {
   const tokens = append.split(/\s+/).filter(Boolean);
   const add: string[] = [];
   if (!tokens.includes('initcall_debug')) add.push('initcall_debug');

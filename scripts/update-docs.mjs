@@ -33,7 +33,14 @@ function topologyTable() {
     const ref = JSON.parse(readFileSync(join(fixtures, f), 'utf8'));
     const args = ref.qemuArgs.includes('-m') ? [...ref.qemuArgs] : ['-m', '512', ...ref.qemuArgs];
     if (ref.append) args.push('-append', ref.append);
-    const r = boot.bootScenario(boot.parseQemuArgs(args));
+    let r;
+    try {
+      r = boot.bootScenario(boot.parseQemuArgs(args));
+    } catch (e) {
+      // a recording pcisim cannot simulate yet (docs/fidelity.md lists it as "not simulated")
+      if (!(e && typeof e === 'object' && 'code' in e)) throw e;
+      continue;
+    }
     const l = r.report.phases.linux;
     const n = (x) => x.toLocaleString('en-US');
     rows.push(

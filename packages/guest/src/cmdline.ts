@@ -23,6 +23,11 @@ export interface LinuxPciOptions {
   acpiOff: boolean;
   /** pci=noacpi (acpi_noirq_set()) or acpi=noirq: acpi_noirq, no ACPI interrupt routing */
   acpiNoirq: boolean;
+  /**
+   * `pci=noacpi` as the whole value: arch/x86/kernel/acpi/boot.c parse_pci() -> acpi_disable_pci():
+   * acpi_pci_disabled, so no ACPI host bridge (the root bus is scanned by pci_legacy_init())
+   */
+  acpiPciDisabled: boolean;
   /** pcie_ports=native: pcie_ports_native (the port services without _OSC) */
   pcieNative: boolean;
   /** pcie_ports=compat: pcie_ports_disabled (the PCIe port driver binds nothing) */
@@ -62,6 +67,8 @@ export type KernelParamHandler = (o: LinuxPciOptions, val: string) => boolean | 
 export const KERNEL_PARAMS: ReadonlyMap<string, KernelParamHandler> = new Map<string, KernelParamHandler>([
   // arch/x86/pci/common.c pcibios_setup(), then drivers/pci/pci.c pci_setup(), per comma-separated word
   ['pci', (o, val) => {
+    // early_param("pci", parse_pci): the exact value "noacpi" disables ACPI's PCI support as well
+    if (val === 'noacpi') o.acpiPciDisabled = true;
     // each word on its own: the ones not modelled are listed as `pci=<word>`
     for (const opt of val.split(',')) if (opt && !pciSetup(o, opt)) o.ignored.push(`pci=${opt}`);
   }],
@@ -109,6 +116,7 @@ export function parseCmdline(cmdline: string): LinuxPciOptions {
     pcieScanAll: false,
     acpiOff: false,
     acpiNoirq: false,
+    acpiPciDisabled: false,
     pcieNative: false,
     pciePortsCompat: false,
     pcieDpcNative: false,

@@ -39,6 +39,11 @@ describe('kernel parameters (cmdline.ts)', () => {
     expect(o.ignored).toEqual(['pci=nobar', 'foo=1']);
   });
 
+  it('pci=noacpi alone also disables ACPI PCI (parse_pci()); inside a list it is only acpi_noirq (pcibios_setup())', () => {
+    expect(parseCmdline('pci=noacpi')).toMatchObject({ acpiPciDisabled: true, acpiNoirq: true });
+    expect(parseCmdline('pci=nomsi,noacpi')).toMatchObject({ acpiPciDisabled: false, acpiNoirq: true, noMsi: true });
+  });
+
   it('one table holds the modelled parameters, each named as Linux spells it', () => {
     expect([...KERNEL_PARAMS.keys()].sort()).toEqual(['acpi', 'acpiphp.disable', 'pci', 'pcie_aspm', 'pcie_ports']);
     expect(parseCmdline('acpi=strict').ignored).toEqual(['acpi=strict']);

@@ -16,7 +16,18 @@ export function acpiInit(k: KernelState): void {
     acpiPciLinkSta(k, i);
     acpiPciLinkSta(k, i);
   }
-  for (const hb of acpi.hostBridges) acpiPciRootAdd(k, hb);
+  // acpi_pci_root_init(): no pci_root handler when acpi_pci_disabled (pci=noacpi); the host bridge is then a
+  // plain platform device (acpi_default_enumeration(): its _CRS windows become resources, no config access)
+  if (!k.opts.acpiPciDisabled) for (const hb of acpi.hostBridges) acpiPciRootAdd(k, hb);
+  if (k.opts.acpiNoirq) {
+    // acpi_pci_link_init() returns at once with acpi_noirq: the links have no handler, so acpi_bus_attach()
+    // reads each one's _STA and acpi_default_enumeration() creates its platform device from _CRS
+    for (let i = 0; i < acpi.links.length; i++) {
+      acpiPciLinkSta(k, i);
+      acpiPciLinkCrs(k, i);
+    }
+    return;
+  }
   // acpi_pci_link_init(): acpi_pci_link_add() -> _PRS, acpi_pci_link_get_current() (_STA, _CRS), then _DIS
   for (let i = 0; i < acpi.links.length; i++) {
     acpiPciLinkSta(k, i);

@@ -19,6 +19,9 @@ export function pciSubsysInit(k: KernelState): void {
   if (!k.pciRootBuses.length && (k.rawPciOps || k.rawPciExtOps)) {
     // pci_legacy_init(): no ACPI, scan bus 0 directly
     if (k.rawPciOps) {
+      // pcibios_scan_root() -> pci_create_root_bus() -> pci_init_host_bridge(): native_aer, native_pme,
+      // native_pcie_hotplug, native_shpc_hotplug all 1; no _OSC takes any of them back
+      k.oscNativeAer = k.oscNativePme = k.oscNativeHotplug = k.oscNativeShpc = true;
       const bus: PciBusState = { number: 0, self: null, parent: null, devices: [], children: [], busnEnd: 0xff, acpiDevices: null, noExtCfg: false, bridgeCtl: undefined };
       k.pciRootBuses.push(bus);
       pciScanChildBus(k, bus);

@@ -25,8 +25,9 @@ import { type KernelState, kernelStateOf } from '../../../init/state.js';
 export function acpiphpEnumerateSlots(k: KernelState, bus: PciBusState): void {
   if (!bus.acpiDevices) return;
   if (k.opts.acpiphpDisabled) return;
-  // a bridge handled by native hotplug gets no acpiphp context
-  if (bus.self && ((bus.self.isHotplugBridge && k.oscNativeHotplug && bus.self.pcieCap) || (bus.self.isHotplugBridge && k.oscNativeShpc && !bus.self.pcieCap && false))) return;
+  // a bridge handled by native hot-plug still gets its acpiphp context (acpiphp_add_context() created one for
+  // every _ADR device under the parent; hotplug_is_native() only keeps the slot from being registered), so the
+  // functions the DSDT lists below it are read here too: pcie_ports=native on QEMU's ACPI-described root ports
   for (const d of bus.acpiDevices) {
     const device = (d.adr >>> 16) & 0xffff;
     const fn = d.adr & 0xffff;

@@ -130,8 +130,9 @@ export class PciehpController {
     this.rd(PCI_EXP_SLTSTA, 2);
     this.rd(PCI_EXP_SLTCTL, 2);
     this.state = port.subordinate && port.subordinate.devices.length ? 'ON_STATE' : 'OFF_STATE';
-    // PCI_EXP_SLTCAP2 is implemented from capability version 2 on (pcie_capability_reg_implemented())
-    const slotCap2 = (port.pcieFlags & 0xf) > 1 ? pciReadConfig(this.linux, port, port.pcieCap + PCI_EXP_SLTCAP2, 4) : 0;
+    // pcie_capability_read_dword(PCI_EXP_SLTCAP2): 6.1's pcie_capability_reg_implemented() does not list
+    // SLTCAP2, so the read is 0 without an access (the real boots show none)
+    const slotCap2 = 0;
     if (slotCap2 & PCI_EXP_SLTCAP2_IBPD) {
       yield* this.pcieWriteCmdNowait(PCI_EXP_SLTCTL_IBPD_DISABLE, PCI_EXP_SLTCTL_IBPD_DISABLE);
       this.inbandPresenceDisabled = true;

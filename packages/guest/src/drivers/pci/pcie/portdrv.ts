@@ -7,6 +7,7 @@ import { pciReadConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead } from
 import { pciAllocIrqVectors, pciAllocIrqVectorsLegacy, pciFreeIrqVectors } from '../msi.js';
 import { pciEnableDevice, pciFindExtCapability, pciSaveState, pciSetMaster } from '../pci.js';
 import { aerProbe } from './aer.js';
+import { pciAerAvailable } from '../../acpi/pci_root.js';
 import { pciePmeProbe } from './pme.js';
 import { forEachPciDev } from '../search.js';
 import { GuestError } from '../../../errors.js';
@@ -36,15 +37,16 @@ export function pciePortDeviceRegister(k: KernelState, dev: PciDev): boolean {
   if (dev.isHotplugBridge && k.oscNativeHotplug) {
     if (!k.hp) throw new GuestError('NEEDS_HOTPLUG_DRIVERS', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
     services |= 1 << 2; // PCIE_PORT_SERVICE_HP
-    pcieCapabilityClearAndSetWord(k, dev, 0x18, 0x0010 | 0x0020, 0); // SLTCTL: clear CCIE | HPIE the BIOS may have set
+    // SLTCTL's CCIE | HPIE are cleared only when pciehp is not built in (!IS_ENABLED(CONFIG_HOTPLUG_PCI_PCIE));
+    // Debian's kernels build it in, so pciehp's own init sets SLTCTL
   }
-  if (dev.aerCap && k.oscNativeAer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
+  if (dev.aerCap && pciAerAvailable(k) && k.oscNativeAer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
   const t = pcieType(dev);
   if ((t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC) && k.oscNativePme) {
     services |= 1 << 0; // PCIE_PORT_SERVICE_PME
     pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_RTCTL, 0x8, 0); // pcie_pme_interrupt_enable(dev, false)
   }
-  if (pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_DPC) && services & (1 << 1)) {
+  if (pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_DPC) && pciAerAvailable(k) && (k.opts.pcieDpcNative || services & (1 << 1))) {
     throw new GuestError('UNSUPPORTED', 'a port with DPC: the DPC service is not modelled');
   }
   if (t === PCI_EXP_TYPE_DOWNSTREAM || t === PCI_EXP_TYPE_ROOT_PORT) {

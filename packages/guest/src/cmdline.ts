@@ -52,6 +52,9 @@ export interface LinuxPciOptions {
   realloc: 'auto' | 'on' | 'off';
   /** the words of the command line pcisim does not model, as given: the report lists them */
   ignored: string[];
+  /** `intel_iommu=` and `iommu=` values in command-line order: early params drivers/iommu/intel/iommu.c and arch/x86/kernel/pci-dma.c parse */
+  intelIommu: string[];
+  iommu: string[];
 }
 
 /** Debian 6.1 x86-64 default: CONF1 | CONF2 | MMCONF */
@@ -91,6 +94,14 @@ export const KERNEL_PARAMS: ReadonlyMap<string, KernelParamHandler> = new Map<st
     else if (val === 'force') o.aspmForce = true;
     // any other value: "PCIe ASPM: ... " nothing
   }],
+  // drivers/iommu/intel/iommu.c intel_iommu_setup() and arch/x86/kernel/pci-dma.c iommu_setup(): kept in order for
+  // the kernel's own parse (drivers/iommu/intel/iommu.ts, arch/x86/kernel/pci-dma.ts)
+  ['intel_iommu', (o, val) => {
+    o.intelIommu.push(val);
+  }],
+  ['iommu', (o, val) => {
+    o.iommu.push(val);
+  }],
   ['acpiphp.disable', (o, val) => {
     if (val === '' || val === '1' || val === 'Y' || val === 'y') o.acpiphpDisabled = true;
   }],
@@ -129,6 +140,8 @@ export function parseCmdline(cmdline: string): LinuxPciOptions {
     bfSort: 'default',
     realloc: 'auto',
     ignored: [],
+    intelIommu: [],
+    iommu: [],
   };
   for (const word of cmdline.split(/\s+/).filter(Boolean)) {
     // init/main.c: everything after "--" goes to init

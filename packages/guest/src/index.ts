@@ -3,7 +3,7 @@
  * @sim/guest: a Linux x86-64 guest's PCI initialisation, simulated access by access on any {@link Cpu}, and
  * its PCI hot-plug at run time (the kernel's timers, workqueues, interrupts and printk; acpiphp, pciehp, shpchp).
  */
-export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables, AcpiHostBridge, AcpiPciDevice, AcpiInterruptLink, PciConfigRegion } from './cpu.js';
+export type { Cpu, CpuidResult, BootInfo, E820Entry, McfgAllocation, AcpiTables, AcpiHostBridge, AcpiPciDevice, AcpiInterruptLink, PciConfigRegion, DmarTable } from './cpu.js';
 export { Linux, type LinuxOptions, type GuestPatch, type ConfigAccessHook } from './linux.js';
 export type { FoundDevice, PciDev, PciBusState, BarResource, BridgeWindow } from './include/linux/pci.js';
 export { pciName } from './include/linux/pci.js';

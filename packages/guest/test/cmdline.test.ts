@@ -45,7 +45,7 @@ describe('kernel parameters (cmdline.ts)', () => {
   });
 
   it('one table holds the modelled parameters, each named as Linux spells it', () => {
-    expect([...KERNEL_PARAMS.keys()].sort()).toEqual(['acpi', 'acpiphp.disable', 'pci', 'pcie_aspm', 'pcie_ports']);
+    expect([...KERNEL_PARAMS.keys()].sort()).toEqual(['acpi', 'acpiphp.disable', 'intel_iommu', 'iommu', 'pci', 'pcie_aspm', 'pcie_ports']);
     expect(parseCmdline('acpi=strict').ignored).toEqual(['acpi=strict']);
   });
 });

@@ -85,7 +85,10 @@ export {
   type TopologyBus,
   type TopologyFunction,
 } from './system/qdev-monitor.js';
-export { qemuCreateMachine, qemuInitMachine } from './system/board.js';
+export { qemuCreateMachine, qemuInitMachine, kvmIrqchip } from './system/board.js';
+export type { KvmIrqchip } from './hw/core/qdev.js';
+export { parseLspci, parseSysfsConfig, parseSysfsResource, normaliseBdf, VfioHostError, type VfioHostDevice } from './hw/vfio/host.js';
+export { VfioPciDevice } from './hw/vfio/pci.js';
 export { AddressSpace, type MemoryRegionOps, type MappedRegion } from './system/memory.js';
 export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './hw/i386/x86.js';
 export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';

@@ -4,9 +4,10 @@
  * pcisim's scenario options (--stub-backends, --firmware, --mcfg), and the guest flavour.
  */
 import type { KernelFlavour } from '@sim/guest';
-import { parseKvmMitigations, QemuError, type KvmPciMitigation } from '@sim/qemu';
+import { normaliseBdf, parseKvmMitigations, parseLspci, parseSysfsConfig, QemuError, VfioHostError, type KvmPciMitigation, type VfioHostDevice } from '@sim/qemu';
 import { parseQemuArgs, stubMissingBackends, type Scenario } from '../core/scenario.js';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PcisimError, UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
 
@@ -26,7 +27,44 @@ export function withScenarioOptions(scenario: Scenario, args: ParsedArgs): Scena
   }
   const firmware = args.value('--firmware') as Scenario['firmware'];
   if (firmware !== undefined) scenario.firmware = firmware;
+  const vfio = args.all('--vfio-config');
+  if (vfio.length) {
+    scenario.vfioHosts = {};
+    for (const v of vfio) {
+      const host = readVfioConfig(v);
+      scenario.vfioHosts[host.bdf] = host;
+      scenario.notModelled.push(...host.notes);
+    }
+  }
   return scenario;
+}
+
+/**
+ * One --vfio-config: `DDDD:BB:DD.F=path`, the path an lspci text or a sysfs config file (binary: 256 or 4096
+ * bytes, with `resource` beside it for the BAR sizes).
+ */
+function readVfioConfig(v: string): VfioHostDevice {
+  const eq = v.indexOf('=');
+  const bdf = eq > 0 ? normaliseBdf(v.slice(0, eq)) : null;
+  if (!bdf) throw new UsageError(`--vfio-config takes DDDD:BB:DD.F=path, not '${v}'`);
+  const path = v.slice(eq + 1);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new PcisimError(`--vfio-config ${bdf}: cannot read ${path}: ${systemErrorText(e)}`);
+  }
+  try {
+    const text = bytes.toString('latin1');
+    const binary = [64, 256, 4096].includes(bytes.length) && !/^[\t\n\r\x20-\x7e]*$/.test(text);
+    if (!binary) return parseLspci(text, bdf, path);
+    const resPath = join(dirname(path), 'resource');
+    const resource = existsSync(resPath) ? readFileSync(resPath, 'latin1') : null;
+    return parseSysfsConfig(new Uint8Array(bytes), resource, bdf, path);
+  } catch (e) {
+    if (e instanceof VfioHostError) throw new PcisimError(`--vfio-config ${bdf}: ${path}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** --guest, checked against the table's choices by the parser */

@@ -67,6 +67,13 @@ export const OPTIONS = [
   { name: '--pv-enumeration', commands: ['boot'], help: 'the enlightened-guest lower bound: the VMM hands over its device list, nothing is probed' },
   { name: '--firmware', value: '<firmware>', choices: ['seabios', 'qboot', 'none'], commands: BOOTING, help: "the firmware that runs before Linux", default: "the machine's: SeaBIOS on q35 and pc, qboot on microvm" },
   { name: '--mcfg', value: 'accurate[=<spare buses>]', commands: BOOTING, help: 'an MCFG that declares only the buses in use (and this many spare)' },
+  {
+    name: '--vfio-config',
+    value: '<DDDD:BB:DD.F=path>',
+    repeat: true,
+    commands: BOOTING,
+    help: "the host function behind -device vfio-pci,host=… (pcisim has none to read): `lspci -vvv -xxxx -s BDF` output, or its sysfs config file with the sysfs resource file beside it (the BAR sizes)",
+  },
   { name: '--stub-backends', commands: BOOTING, help: "give -device options the backends they name but the command line lacks (a pasted Kata or libvirt line)" },
   { name: '--qmp', value: "'<command>@<time>'", repeat: true, commands: ['boot'], help: "a QMP command (JSON, or device_add/device_del as in HMP) at a virtual time: 3.1s since the VM started, +1s after the guest is up" },
   {

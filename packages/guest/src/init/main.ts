@@ -27,6 +27,9 @@ import { pciePortdrvInit } from '../drivers/pci/pcie/portdrv.js';
 import { pciApplyFinalQuirks } from '../drivers/pci/quirks.js';
 import { vgaArbDeviceInit } from '../drivers/pci/vgaarb.js';
 import { pnpacpiInit } from '../drivers/pnp/pnpacpi.js';
+import { iommuSetup } from '../arch/x86/kernel/pci-dma.js';
+import { detectIntelIommu } from '../drivers/iommu/intel/dmar.js';
+import { intelIommuInit, intelIommuSetup } from '../drivers/iommu/intel/iommu.js';
 import type { ConfigAccessHook, GuestPatch, KernelState } from './state.js';
 import type { KernelVersion } from '../version.js';
 
@@ -84,6 +87,8 @@ export function createKernelState(init: KernelStateInit): KernelState {
     hp: null,
     pcibiosAddBus: acpiphpEnumerateSlots,
     hpAdded: new WeakSet(),
+    pciAcsEnable: false,
+    iommu: { noIommu: false, dmarDisabled: false, intelIommuSm: true, passthrough: false, detected: false, intelIommuInit: false },
   };
 }
 
@@ -101,6 +106,10 @@ export function startKernel(k: KernelState): void {
   earlyQuirks(k);
   earlyInitAmd(k); // identify_cpu() -> init_amd() -> early_init_amd()
   k.onPhase?.('setup_arch', 'end');
+  // parse_early_param() (iommu=) and parse_args() (intel_iommu=), then mm_init() → mem_init() → pci_iommu_alloc()
+  for (const v of k.opts.iommu) iommuSetup(k, v);
+  for (const v of k.opts.intelIommu) intelIommuSetup(k, v);
+  detectIntelIommu(k);
   // kernel_init_freeable(): smp_init() brings up the other CPUs before do_basic_setup() runs the initcalls
   smpInit(k);
   doInitcalls(k);
@@ -141,6 +150,8 @@ function doInitcalls(k: KernelState): void {
   k.onPhase?.('pci_apply_final_quirks', 'begin');
   pciApplyFinalQuirks(k);
   k.onPhase?.('pci_apply_final_quirks', 'end');
+  // rootfs_initcall: pci_iommu_init() → x86_init.iommu.iommu_init()
+  intelIommuInit(k);
   // device_initcall: built-in PCI drivers bind (the cloud kernel builds in the PCIe port driver only)
   k.onPhase?.('pcie_portdrv_init', 'begin');
   pciePortdrvInit(k);

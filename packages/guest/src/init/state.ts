@@ -110,6 +110,26 @@ export interface KernelState {
   readonly pcibiosAddBus: (k: KernelState, bus: PciBusState) => void;
   /** pci_dev_is_added(): pci_bus_add_device() has seen the device */
   readonly hpAdded: WeakSet<PciDev>;
+  /** pci_acs_enable: an IOMMU driver called pci_request_acs() */
+  pciAcsEnable: boolean;
+  /** the IOMMU state the early params and detect_intel_iommu() leave (drivers/iommu/intel/dmar.c) */
+  readonly iommu: IommuState;
+}
+
+/** What the kernel keeps about the IOMMU: iommu=, intel_iommu= and what the DMAR table showed. */
+export interface IommuState {
+  /** no_iommu (iommu=off) */
+  noIommu: boolean;
+  /** dmar_disabled: Debian's INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF leaves it 0; intel_iommu=off sets it */
+  dmarDisabled: boolean;
+  /** intel_iommu_sm: CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON=y; intel_iommu=sm_off clears it */
+  intelIommuSm: boolean;
+  /** iommu_def_domain_type is IOMMU_DOMAIN_IDENTITY (iommu=pt; iommu=nopt undoes it) */
+  passthrough: boolean;
+  /** iommu_detected (pci_iommu_alloc()'s detectors) */
+  detected: boolean;
+  /** x86_init.iommu.iommu_init is intel_iommu_init: the DMAR table was found and valid */
+  intelIommuInit: boolean;
 }
 
 const states = new WeakMap<object, KernelState>();

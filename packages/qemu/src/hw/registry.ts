@@ -42,6 +42,10 @@ import { CIRRUS_VGA_TYPE } from './display/cirrus_vga.js';
 import { BOCHS_DISPLAY_TYPE } from './display/bochs-display.js';
 import { IVSHMEM_TYPES } from './misc/ivshmem.js';
 import { RAMFB_TYPE } from './display/ramfb-standalone.js';
+import { VIRTIO_IOMMU_PCI_TYPES } from './virtio/virtio-iommu-pci.js';
+import { INTEL_IOMMU_TYPE } from './i386/intel_iommu.js';
+import { AMD_IOMMU_TYPE } from './i386/amd_iommu.js';
+import { VFIO_PCI_TYPES } from './vfio/pci.js';
 
 const ALL: readonly QdevTypeInfo[] = [
   ...VIRTIO_NET_PCI_TYPES,
@@ -86,6 +90,10 @@ const ALL: readonly QdevTypeInfo[] = [
   PCI_DEVICE_TYPE,
   VIRTIO_PCI_TYPE,
   ...VIRTIO_SERIAL_PORT_TYPES,
+  ...VIRTIO_IOMMU_PCI_TYPES,
+  INTEL_IOMMU_TYPE,
+  AMD_IOMMU_TYPE,
+  ...VFIO_PCI_TYPES,
 ];
 const BY_NAME = new Map(ALL.map((t) => [t.name, t]));
 
@@ -124,14 +132,13 @@ const KNOWN_UNMODELLED = new Set([
   'megasas', 'megasas-gen2', 'mptsas1068', 'lsi53c895a', 'lsi53c810', 'am53c974', 'dc390', 'pvscsi',
   'rtl8139', 'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
   'i82559a', 'i82559b', 'i82559c', 'i82559er', 'i82562', 'i82801', 'vmxnet3', 'igb', 'virtio-9p-pci',
-  'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci', 'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-iommu-pci', 'virtio-mem-pci',
+  'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci', 'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-mem-pci',
   'virtio-pmem-pci', 'virtio-crypto-pci', 'vhost-user-blk-pci', 'vhost-user-scsi-pci', 'vhost-scsi-pci',
   'vhost-user-net-pci', 'vhost-user-vsock-pci', 'vhost-user-input-pci', 'vhost-user-gpu-pci',
-  'vhost-user-vga', 'vhost-user-rng-pci', 'vfio-pci', 'vfio-pci-nohotplug',
+  'vhost-user-vga', 'vhost-user-rng-pci', 
   'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
   'vmware-svga', 'ati-vga',
-  'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'intel-iommu',
-  'amd-iommu', 'AMDVI-PCI', 'usb-host',
+  'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'AMDVI-PCI', 'usb-host',
   'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',
   'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'nvdimm', 'pc-dimm',
   'virtio-net-device', 'virtio-blk-device', 'virtio-scsi-device', 'virtio-serial-device',

@@ -22,6 +22,7 @@ function boardVga(cfg: QemuConfig): 'std' | 'none' | ((bus: PciBus) => PciDevice
   const name = VGA_INTERFACE_DEVICES[cfg.vga];
   return (bus) => pciCreateSimple(bus, name, parseQemuCommandLine(cfg.qemuArgs).globals);
 }
+import type { KvmIrqchip } from '../hw/core/qdev.js';
 
 /**
  * -machine properties of the PC machines about memory: `memory-backend` (the RAM's backend, read by
@@ -99,6 +100,17 @@ function x86MachineAcpi(cfg: QemuConfig): void {
 }
 
 /**
+ * kvm_irqchip_in_kernel() and kvm_irqchip_is_split() for the command line: under TCG no irqchip is KVM's; under
+ * KVM `kernel-irqchip` is on unless `off` or `split` (kvm_irqchip_create(), 7.2's default: allowed, not split).
+ */
+export function kvmIrqchip(cfg: QemuConfig): KvmIrqchip {
+  const accel = cfg.machineProps.filter(([k]) => k === 'accel').pop()?.[1]?.split(':')[0] ?? cfg.accel;
+  if (accel !== 'kvm') return { inKernel: false, split: false };
+  const ki = cfg.machineProps.filter(([k]) => k === 'kernel-irqchip').pop()?.[1] ?? 'on';
+  return { inKernel: ki !== 'off', split: ki === 'split' };
+}
+
+/**
  * The machine with the command line realized: {@link qemuCreateMachine}, then `qemu_create_cli_devices()`
  * (-device/-netdev/-object/-blockdev/-drive in QEMU's order, the default NIC first) and the system reset.
  * A machine without PCI has nothing to realize unless a -device asks for a bus, which then fails as in QEMU.
@@ -106,7 +118,7 @@ function x86MachineAcpi(cfg: QemuConfig): void {
 export function qemuInitMachine(cfg: QemuConfig): Machine {
   const machine = qemuCreateMachine(cfg);
   if (machine.rootBus || cfg.qemuArgs.includes('-device')) {
-    realizeArgv(machine, cfg.qemuArgs, { acpiPciHotplug: cfg.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off' });
+    realizeArgv(machine, cfg.qemuArgs, { acpiPciHotplug: cfg.acpiPciHotplugWithBridgeSupport ? 'bridges' : 'off', irqchip: kvmIrqchip(cfg), ...(cfg.vfioHosts ? { vfioHosts: cfg.vfioHosts } : {}) });
   }
   return machine;
 }

@@ -13,7 +13,10 @@ import * as R from '../hw/pci/regs.js';
 import { systemReset, type Machine } from '../hw/core/machine.js';
 import { lookupDeviceType } from '../hw/registry.js';
 import { NOT_HOTPLUGGABLE } from '../hw/i386/acpi-pci.js';
-import type { QdevTypeInfo } from '../hw/core/qdev.js';
+import type { KvmIrqchip, QdevTypeInfo, VfioHostAttachment } from '../hw/core/qdev.js';
+import type { VfioHostDevice } from '../hw/vfio/host.js';
+import { x86IommuGetDefault } from '../hw/i386/x86-iommu.js';
+import { pcMachineIommuPrePlug, x86IommuMachineAllowed } from '../hw/i386/x86-iommu.js';
 import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
 import { PcieSlot } from '../hw/pci/pcie.js';
@@ -42,6 +45,10 @@ export interface RealizeOptions {
   romSizes?: Readonly<Record<string, number>>;
   /** plug as `device_add` after boot does (hotplugged devices) */
   hotplugged?: boolean;
+  /** the interrupt controller as `-accel` and `-machine kernel-irqchip=` set it; default KVM's (in the kernel, not split) */
+  irqchip?: KvmIrqchip;
+  /** the host functions vfio-pci may pass through, by `DDDD:BB:DD.F` (pcisim's --vfio-config) */
+  vfioHosts?: Readonly<Record<string, VfioHostDevice>>;
 }
 
 /** A device the command line created. */
@@ -191,6 +198,8 @@ interface MachineRealizeState {
   nativeHotplugDefault: boolean;
   romSizes: Record<string, number>;
   realized: RealizedDevice[];
+  irqchip: KvmIrqchip;
+  vfio: Map<string, VfioHostAttachment>;
 }
 
 const STATES = new WeakMap<Machine, MachineRealizeState>();
@@ -251,6 +260,8 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     nativeHotplugDefault: !(machine.name === 'q35' && acpi === 'bridges' && !lpc.keepPciSlotHpc),
     romSizes: { ...KNOWN_ROM_SIZES, ...(options.romSizes ?? {}) },
     realized: [],
+    irqchip: options.irqchip ?? { inKernel: true, split: false },
+    vfio: new Map(Object.entries(options.vfioHosts ?? {}).map(([bdf, host]) => [bdf, { host, attached: false }])),
   };
   // the functions the board already created, and the buses the q35 chipset brings
   for (const dev of rootBus.devices) {
@@ -606,19 +617,31 @@ function deviceAdd(
   }
   const info = found.info;
   if (info.abstract) throw new QemuError('BAD_OPTION', "Parameter 'driver' expects a non-abstract device type");
-  if (info.kind === 'sysbus') return sysbusDeviceAdd(machine, st, info, optArg, qdict, optId, hotplugged);
+  if (info.kind === 'sysbus' && !info.realizeSysbus) return sysbusDeviceAdd(machine, st, info, optArg, qdict, optId, hotplugged);
+  // qdev_get_device_class(): a sysbus device only where the machine type allows it dynamically
+  if (info.kind === 'sysbus' && !x86IommuMachineAllowed(machine)) {
+    throw new QemuError('BAD_OPTION', "Parameter 'driver' expects a dynamic sysbus device type for the machine");
+  }
 
   // find the bus
   const busType = info.busType;
   const path = tryStr('bus');
   let qbus: QBus;
-  if (path !== undefined) {
+  if (info.kind === 'sysbus' && path === undefined) {
+    // sysbus_get_default(): main-system-bus, outside the PCI tree
+    qbus = new QBus('main-system-bus', 'System', null, null);
+  } else if (path !== undefined) {
     qbus = qbusFind(st, path);
     if (!qbus.isA(busType)) throw new QemuError('BUS_NOT_FOUND', `Device '${found.name}' can't go on ${qbus.type} bus`);
   } else {
     const b = findBusRecursive(st.root, null, busType);
     if (!b || b.full) throw new QemuError('BUS_NOT_FOUND', `No '${busType}' bus found for device '${found.name}'`);
     qbus = b;
+  }
+  // qdev_device_add(): main-system-bus takes no hot-plug; device_set_realized(): virtio-iommu-pci is not hotpluggable
+  if (hotplugged && info.kind === 'sysbus') throw new QemuError('UNSUPPORTED', "Bus 'main-system-bus' does not support hotplugging");
+  if (hotplugged && found.name === 'virtio-iommu-pci') {
+    throw new QemuError('UNSUPPORTED', `Device '${found.name}' does not support hotplugging`);
   }
   if (hotplugged && qbus.pci && st.handlerOf.get(qbus.pci) === null) {
     throw new QemuError('UNSUPPORTED', `Bus '${qbus.name}' does not support hotplugging`);
@@ -676,12 +699,27 @@ function deviceAdd(
   if (found.name === 'qxl-vga' && st.graphicConsoles > 0) {
     throw new QemuError('BAD_OPTION', 'primary qxl-vga device must be console 0 (first display device on the command line)');
   }
+  // pc_machine_device_pre_plug_cb(): one vIOMMU per machine, an x86 one or virtio-iommu-pci
+  if (ancestry.includes('x86-iommu') || found.name === 'virtio-iommu-pci') pcMachineIommuPrePlug(machine, found.name);
   if (info.kind === 'virtio-serial-port') {
     realizeSerialPort(st, info, qbus, bag);
   } else if (info.kind === 'usb-device') {
     realizeUsbDevice(st, info, qbus, bag, optId);
   } else if (info.kind === 'hda-codec') {
     realizeHdaCodec(info, qbus, bag, optId);
+  } else if (info.kind === 'sysbus') {
+    info.realizeSysbus!({
+      typeName: found.name,
+      props: bag,
+      machine,
+      irqchip: st.irqchip,
+      plugRootPci: (dev) => {
+        dev.id = undefined;
+        machine.rootBus!.plug(dev, -1);
+        st.root.children.unshift(new QDev(dev.typeName, undefined, dev, st.root));
+        pci = dev;
+      },
+    });
   } else {
     pci = realizePci(st, info, found.name, qbus, bag, optId, hotplugged);
   }
@@ -902,6 +940,7 @@ function realizePci(
     defaultMac: () => [0x52, 0x54, 0x00, 0x12, 0x34, (0x56 + st.macIndex++) & 0xff],
     hotplugged,
     romSize,
+    vfioHost: (bdf) => st.vfio.get(bdf),
     memdevSize: (objId) => {
       const o = st.objectOpts.get(objId);
       const size = o === undefined ? undefined : lastOpt(o, 'size');
@@ -1073,6 +1112,11 @@ export function realizeCommandLine(machine: Machine, parsed: ParsedCommandLine, 
     } catch (e) {
       throw located('-drive', d.arg, e);
     }
+  }
+  // vtd_machine_done_hook(): assigned devices behind an intel-iommu need its caching mode
+  const vtd = x86IommuGetDefault(machine)?.vtd;
+  if (vtd && !vtd.cachingMode && st.realized.some((d) => d.typeName === 'vfio-pci' || d.typeName === 'vfio-pci-nohotplug')) {
+    throw new QemuError('BAD_OPTION', 'We need to set caching-mode=on for intel-iommu to enable device assignment with IOMMU protection.');
   }
   systemReset(machine);
   return { devices: [...st.realized], defaultNic };

@@ -8,6 +8,7 @@
  * pcisim boots into a {@link QemuConfig} (machine type and release, RAM, CPU, firmware, kernel command line);
  * system/board.ts builds the machine from it.
  */
+import type { VfioHostDevice } from '../hw/vfio/host.js';
 import { QemuError } from '../errors.js';
 import { parseKeyval, parseQemuOpts, QemuOptsIds, type KeyvalDict, type QemuOpt } from '../util/qemu-option.js';
 import { qemuStrtosz, qemuStrtou64 } from '../util/cutils.js';
@@ -520,6 +521,8 @@ export interface QemuConfig {
    * vmlinuz`…), as given: a report lists them as "accepted, not modelled" rather than dropping them silently
    */
   notModelled: string[];
+  /** vfio-pci's host functions, by `DDDD:BB:DD.F`: pcisim's stand-in for the host (--vfio-config) */
+  vfioHosts?: Record<string, VfioHostDevice>;
 }
 
 /** the options pcisim boots with that take an argument (others QEMU knows are refused as invalid) */

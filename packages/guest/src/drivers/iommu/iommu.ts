@@ -50,15 +50,22 @@ function isMultifunction(dev: PciDev): boolean {
 
 /**
  * pci_device_group() for each function, in the order given (iommu_probe_device() meets them in device_add()
- * order: `linux.allDevices()`); groups are numbered as they are made.
+ * order: `linux.allDevices()`); groups are numbered as they are made. `acsEnabled` is pci_acs_enabled(dev,
+ * REQ_ACS_FLAGS), called where and as often as the kernel calls it: by default the answer once pci_enable_acs()
+ * ran, without config accesses; a running kernel passes the one that reads the ACS registers.
  */
-export function pciDeviceGroups(devices: Iterable<PciDev>): IommuGroup[] {
+export function pciDeviceGroups(devices: Iterable<PciDev>, acsEnabled: (dev: PciDev) => boolean = pciAcsEnabled): IommuGroup[] {
   const fns = [...devices];
   const present = new Set(fns);
   const groupOf = new Map<PciDev, number>();
   const reasons: IommuGroupReason[] = [];
   const isolated: IommuGroupReason = { kind: 'isolated' };
   const bridgeAbove = (bus: PciBusState): PciDev | null => (bus.self && present.has(bus.self) ? bus.self : null);
+  // pci_acs_path_enabled(start, NULL): every port from start up to the root bus
+  const acsPathEnabled = (start: PciDev): boolean => {
+    for (let d: PciDev | null = start; d; d = d.bus.self) if (!acsEnabled(d)) return false;
+    return true;
+  };
   for (const f of fns) {
     let pdev = f;
     let reason: IommuGroupReason = isolated;
@@ -82,7 +89,7 @@ export function pciDeviceGroups(devices: Iterable<PciDev>): IommuGroup[] {
       for (let bus: PciBusState = pdev.bus; bus.self; bus = bus.self.bus) {
         const self = bridgeAbove(bus);
         if (!self) break;
-        if (pciAcsEnabled(self)) break;
+        if (acsPathEnabled(self)) break;
         pdev = self;
         reason = { kind: 'no-acs', bridge: self };
         const g = groupOf.get(self);
@@ -92,10 +99,10 @@ export function pciDeviceGroups(devices: Iterable<PciDev>): IommuGroup[] {
         }
       }
     }
-    if (found < 0 && isMultifunction(pdev) && !pciAcsEnabled(pdev)) {
+    if (found < 0 && isMultifunction(pdev) && !acsEnabled(pdev)) {
       // get_pci_function_alias_group(): functions of one slot without ACS share
       for (const o of fns) {
-        if (o === pdev || o.bus !== pdev.bus || o.devfn >> 3 !== pdev.devfn >> 3 || pciAcsEnabled(o)) continue;
+        if (o === pdev || o.bus !== pdev.bus || o.devfn >> 3 !== pdev.devfn >> 3 || acsEnabled(o)) continue;
         const g = groupOf.get(o);
         if (g !== undefined) {
           found = g;

@@ -1,11 +1,13 @@
 /**
  * @module
  * drivers/pci/pci.c: the capability walkers (pci_find_capability(), pci_find_ext_capability()), MPS, ARI,
- * pci_save_state(), pci_enable_device(), pci_set_master(), pci_intx().
+ * pci_save_state(), pci_enable_device(), pci_set_master(), pci_intx(); ACS: pci_acs_init() (enabling it once an
+ * IOMMU asked for it) and the checks the IOMMU groups are made of (pci_acs_enabled(), pci_acs_path_enabled()).
  */
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { GuestError } from '../../errors.js';
-import type { PciDev } from '../../include/linux/pci.js';
+import { type PciDev, pcieType } from '../../include/linux/pci.js';
+import { PCI_ACS_CAP, PCI_ACS_CR, PCI_ACS_CTRL, PCI_ACS_EC, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_UF, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_PCI_BRIDGE, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_RC_END, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_ACS } from '../../include/uapi/linux/pci_regs.js';
 import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
 
@@ -150,4 +152,69 @@ export function pciSaveState(k: KernelState, dev: PciDev): void {
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_MFVC);
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_VC);
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_VC9);
+}
+
+/**
+ * pci_acs_init(): the ACS capability, then pci_enable_acs(), which does something only once an IOMMU driver called
+ * pci_request_acs() (detect_intel_iommu() at boot, when the DMAR table is there and DMA remapping is on). No
+ * device QEMU models matches pci_dev_specific_enable_acs()'s Intel PCH root-port quirks, so it is
+ * pci_std_enable_acs(): read the capability and control words, turn on SV, RR, CR and UF where the port has them
+ * (TB only with ATS disabled or an external-facing port), write control back. disable_acs_redir= is not modelled.
+ */
+export function pciAcsInit(k: KernelState, dev: PciDev): void {
+  dev.acsCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ACS);
+  if (!k.pciAcsEnable || !dev.acsCap) return;
+  const cap = pciReadConfig(k, dev, dev.acsCap + PCI_ACS_CAP, 2);
+  let ctrl = pciReadConfig(k, dev, dev.acsCap + PCI_ACS_CTRL, 2);
+  ctrl |= cap & (PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF);
+  pciWriteConfig(k, dev, dev.acsCap + PCI_ACS_CTRL, 2, ctrl);
+}
+
+/** REQ_ACS_FLAGS of drivers/iommu/iommu.c */
+export const REQ_ACS_FLAGS = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
+
+/** pci_acs_flags_enabled(): the capability says which flags matter, the control word whether they are on */
+function pciAcsFlagsEnabled(k: KernelState, dev: PciDev, flags: number): boolean {
+  if (!dev.acsCap) return false;
+  const cap = pciReadConfig(k, dev, dev.acsCap + PCI_ACS_CAP, 2);
+  flags &= cap | PCI_ACS_EC;
+  const ctrl = pciReadConfig(k, dev, dev.acsCap + PCI_ACS_CTRL, 2);
+  return (ctrl & flags) === flags;
+}
+
+/**
+ * pci_acs_enabled(): the device-specific answer first (pci_dev_specific_acs_enabled(); of its table only
+ * pci_quirk_rciep_acs() meets a QEMU device, an Intel RCiEP, and it reads nothing), then by port type.
+ */
+export function pciAcsEnabled(k: KernelState, dev: PciDev, flags: number): boolean {
+  if (dev.vendor === 0x8086 && dev.pcieCap && pcieType(dev) === PCI_EXP_TYPE_RC_END) {
+    return (flags & ~(PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)) === 0;
+  }
+  if (!dev.pcieCap) return false;
+  switch (pcieType(dev)) {
+    case PCI_EXP_TYPE_PCIE_BRIDGE:
+    case PCI_EXP_TYPE_PCI_BRIDGE:
+    case PCI_EXP_TYPE_RC_EC:
+      return false;
+    case PCI_EXP_TYPE_DOWNSTREAM:
+    case PCI_EXP_TYPE_ROOT_PORT:
+      return pciAcsFlagsEnabled(k, dev, flags);
+    case PCI_EXP_TYPE_ENDPOINT:
+    case PCI_EXP_TYPE_UPSTREAM:
+    case PCI_EXP_TYPE_LEG_END:
+    case PCI_EXP_TYPE_RC_END:
+      if (!dev.multifunction) break;
+      return pciAcsFlagsEnabled(k, dev, flags);
+  }
+  // PCIe 3.0, 6.12.1.3: other types (and single-function endpoints) need no ACS to be isolated
+  return true;
+}
+
+/** pci_acs_path_enabled(start, NULL, flags): every device from start up to the root bus */
+export function pciAcsPathEnabled(k: KernelState, start: PciDev, flags: number): boolean {
+  for (let dev: PciDev | null = start; dev; dev = dev.bus.self) {
+    if (!pciAcsEnabled(k, dev, flags)) return false;
+    if (!dev.bus.parent) return true;
+  }
+  return true;
 }

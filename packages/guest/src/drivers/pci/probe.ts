@@ -9,7 +9,7 @@ import { mask, rawPciReadBits } from '../../arch/x86/pci/common.js';
 import type { AcpiPciDevice } from '../../cpu.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { pciBusAddDevices } from './bus.js';
-import { pciConfigureAri, pciFindCapability, pciFindExtCapability, pciFindVsecCapability, pcieGetMps, pcieReportDowntraining, pcieSetMps } from './pci.js';
+import { pciAcsInit, pciConfigureAri, pciFindCapability, pciFindExtCapability, pciFindVsecCapability, pcieGetMps, pcieReportDowntraining, pcieSetMps } from './pci.js';
 import { pcieAspmInitLinkState } from './pcie/aspm.js';
 import { pciFixupEarly, pciFixupHeader } from './quirks.js';
 import { forEachPciDev, pciFindBus } from './search.js';
@@ -128,6 +128,8 @@ export function pciScanSingleDevice(k: KernelState, bus: PciBusState, devfn: num
     msiCap: 0,
     msixCap: 0,
     acsCap: 0,
+    atsCap: 0,
+    pasidCap: 0,
     transparent: false,
     subordinate: null,
     linkActiveReporting: false,
@@ -633,10 +635,10 @@ export function pciInitCapabilities(k: KernelState, dev: PciDev): void {
   if (dev.pcieCap && dev.devfn === 0) pciConfigureAri(k, dev);
   // pci_iov_init(), pci_ats_init(), pci_pri_init(), pci_pasid_init(), pci_acs_init(), pci_ptm_init()
   if (dev.pcieCap) pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_SRIOV);
-  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ATS);
+  dev.atsCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ATS);
   pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PRI);
-  pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PASID);
-  dev.acsCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ACS); // pci_acs_init()
+  dev.pasidCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PASID);
+  pciAcsInit(k, dev);
   if (dev.pcieCap) pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_PTM);
   // pci_aer_init()
   dev.aerCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ERR);

@@ -34,6 +34,9 @@ export interface PciDev {
   msixCap: number;
   /** the ACS extended capability (pci_acs_init()), 0: none or not reachable */
   acsCap: number;
+  /** the ATS and PASID extended capabilities (pci_ats_init(), pci_pasid_init()), 0: none */
+  atsCap: number;
+  pasidCap: number;
   transparent: boolean;
   subordinate: PciBusState | null;
   linkActiveReporting: boolean;

@@ -8,6 +8,27 @@ import type { PciBus } from '../pci/bus.js';
 import type { PciDevice } from '../pci/device.js';
 import type { PcieChassisRegistry } from '../pci/pcie-port.js';
 import type { PropBag, QdevPropDef } from './qdev-properties.js';
+import type { Machine } from './machine.js';
+import type { VfioHostDevice } from '../vfio/host.js';
+
+/**
+ * What a sysbus device's realize gets (`-device intel-iommu`, `amd-iommu`): the machine it joins and how the
+ * interrupt controller was configured (kvm_irqchip_in_kernel(), kvm_irqchip_is_split()).
+ */
+export interface SysbusRealizeContext {
+  typeName: string;
+  props: PropBag;
+  machine: Machine;
+  irqchip: KvmIrqchip;
+  /** realize a PCI function the device owns onto the machine's root bus (amd-iommu's AMDVI-PCI) at the first free slot */
+  plugRootPci: (dev: PciDevice) => void;
+}
+
+/** `-machine kernel-irqchip=` under the accelerator: what kvm_irqchip_in_kernel() and kvm_irqchip_is_split() answer */
+export interface KvmIrqchip {
+  inKernel: boolean;
+  split: boolean;
+}
 
 /** The bus types pcisim knows (QEMU's bus type names). */
 export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'HDA' | 'SCSI' | 'System';
@@ -31,6 +52,14 @@ export interface BuildContext {
   romSize: number;
   /** the `size` of the memory backend object `id` (a `memdev=` link), in bytes */
   memdevSize?: (id: string) => number | undefined;
+  /** vfio-pci: the host device pcisim was given for a `DDDD:BB:DD.F` (--vfio-config), and whether one device has it */
+  vfioHost?: (bdf: string) => VfioHostAttachment | undefined;
+}
+
+/** A host function given for vfio-pci, and whether a vfio-pci already holds it. */
+export interface VfioHostAttachment {
+  readonly host: VfioHostDevice;
+  attached: boolean;
 }
 
 /** What a USB host controller's realize does with its ports. */
@@ -67,6 +96,8 @@ export interface QdevTypeInfo {
   romfile?: string;
   /** PCI functions: build the model (called after the bus is known, before plug) */
   build?: (ctx: BuildContext) => PciDevice;
+  /** sysbus devices: their realize (after the machine's pre-plug) */
+  realizeSysbus?: (ctx: SysbusRealizeContext) => void;
   /** pcisim's kind of device */
   kind: 'pci' | 'virtio-serial-port' | 'sysbus' | 'usb-device' | 'hda-codec';
   /** a USB host controller: the USB bus its realize creates (usb_bus_new) or the EHCI it joins as companion */

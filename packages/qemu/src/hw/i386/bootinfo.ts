@@ -78,10 +78,32 @@ export interface AcpiInterruptLink {
   pirqReg: { region: PciConfigRegion; offset: number } | null;
 }
 
+/**
+ * The DMAR table (hw/i386/acpi-build.c build_dmar_q35) with what Linux reads of the unit it describes: the
+ * capability and extended-capability registers at the DRHD's address (dmar.c alloc_iommu() maps them).
+ * QEMU's DRHD scopes every device on the root bus (bridges by their subtree), so every PCI function has a unit.
+ */
+export interface DmarTable {
+  /** Host Address Width: aw-bits - 1 */
+  hostAddressWidth: number;
+  /** flags bit 0, INTR_REMAP */
+  intrRemap: boolean;
+  /** the DRHD's Register Base Address */
+  drhdAddress: number;
+  /** an ATSR structure with ALL_PORTS (device-iotlb=on) */
+  atsrAllPorts: boolean;
+  /** DMAR_CAP_REG bits Linux acts on */
+  cap: { cachingMode: boolean };
+  /** DMAR_ECAP_REG bits Linux acts on */
+  ecap: { ir: boolean; eim: boolean; devIotlb: boolean; pt: boolean; scalableMode: boolean; pasid: boolean; pageRequest: boolean };
+}
+
 export interface AcpiTables {
   mcfg: McfgAllocation[];
   hostBridges: AcpiHostBridge[];
   links: AcpiInterruptLink[];
+  /** DMAR, when the machine has an intel-iommu */
+  dmar?: DmarTable;
 }
 
 export interface BootInfo {

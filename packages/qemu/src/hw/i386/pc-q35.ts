@@ -17,6 +17,8 @@ import { E1000e } from '../net/e1000e.js';
 import { EhciPci, EHCI_PCI_INFO } from '../usb/hcd-ehci-pci.js';
 import { Uhci, UHCI_INFO } from '../usb/hcd-uhci.js';
 import { PCI_CONFIG_ADDR_PORT, PCI_CONFIG_DATA_PORT, type Machine } from '../core/machine.js';
+import { x86IommuGetDefault } from './x86-iommu.js';
+import { buildDmarQ35 } from './intel_iommu.js';
 import type { AcpiPciDevice, AcpiTables, BootInfo, CrsWindow, E820Entry, PciConfigRegion } from './bootinfo.js';
 import { AMD_HT_START, pcMemoryLayout, type PcMemoryLayout } from './pc.js';
 import {
@@ -212,6 +214,7 @@ export class Q35Machine implements Machine {
       OSC_PCI_SHPC_NATIVE_HP_CONTROL;
     // build_q35_osc_method(): 0x1E (SHPC | PME | AER | PCIeCapability) always, PCIeHotplug without ACPI hot-plug
     if (!this.opts.acpiPciHotplugWithBridgeSupport) grant |= OSC_PCI_EXPRESS_NATIVE_HP_CONTROL;
+    const iommu = x86IommuGetDefault(this);
     return {
       cmdline,
       e820,
@@ -229,6 +232,8 @@ export class Q35Machine implements Machine {
           },
         ],
         links,
+        // acpi_build(): the vIOMMU's table (an amd-iommu's IVRS and a virtio-iommu-pci's VIOT have no reader in the guest)
+        ...(iommu?.type === 'intel' ? { dmar: buildDmarQ35(iommu) } : {}),
       },
       dmiBiosDate: '04/01/2014',
     };

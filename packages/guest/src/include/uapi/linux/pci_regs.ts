@@ -59,6 +59,22 @@ export const PCI_EXT_CAP_ID_VC9 = 0x09;
 export const PCI_EXT_CAP_ID_MFVC = 0x08;
 export const PCI_EXT_CAP_ID_VNDR = 0x0b;
 export const PCI_EXT_CAP_ID_ACS = 0x0d;
+/** Access Control Services: capability and control registers, and their bits */
+export const PCI_ACS_CAP = 0x04;
+export const PCI_ACS_CTRL = 0x06;
+export const PCI_ACS_SV = 0x0001;
+export const PCI_ACS_TB = 0x0002;
+export const PCI_ACS_RR = 0x0004;
+export const PCI_ACS_CR = 0x0008;
+export const PCI_ACS_UF = 0x0010;
+export const PCI_ACS_EC = 0x0020;
+/** Address Translation Services: capability and control registers */
+export const PCI_ATS_CAP = 0x04;
+export const PCI_ATS_CTRL = 0x06;
+export const PCI_ATS_CTRL_ENABLE = 0x8000;
+export const PCI_ATS_CAP_PAGE_ALIGNED = 0x0020;
+export const PCI_ATS_MIN_STU = 12;
+export const PCI_ATS_MAX_QDEP = 32;
 export const PCI_EXT_CAP_ID_ARI = 0x0e;
 export const PCI_EXT_CAP_ID_ATS = 0x0f;
 export const PCI_EXT_CAP_ID_SRIOV = 0x10;

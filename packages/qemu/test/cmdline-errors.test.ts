@@ -77,7 +77,7 @@ describe('-device: driver and bus (qdev_device_add_from_qdict, qdev_get_device_c
     expect(fail(dev('virtio-pci')).message).toBe("-device virtio-pci: Parameter 'driver' expects a non-abstract device type");
   });
   it('a real QEMU type pcisim does not model is pcisim\'s refusal, not QEMU\'s', () => {
-    expect(fail(dev('nvme'))).toEqual({ code: 'UNSUPPORTED', message: "-device nvme: pcisim: device type 'nvme' is not modelled" });
+    expect(fail(dev('megasas'))).toEqual({ code: 'UNSUPPORTED', message: "-device megasas: pcisim: device type 'megasas' is not modelled" });
   });
   it('bus not found', () => {
     expect(fail(dev('virtio-rng-pci,bus=pci.9'))).toEqual({

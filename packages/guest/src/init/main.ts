@@ -24,6 +24,7 @@ import type { BootInfo, Cpu } from '../cpu.js';
 import { acpiInit } from '../drivers/acpi/bus.js';
 import { acpiphpEnumerateSlots } from '../drivers/pci/hotplug/acpiphp_glue.js';
 import { pciePortdrvInit } from '../drivers/pci/pcie/portdrv.js';
+import { nvmeInit } from '../drivers/nvme/host/pci.js';
 import { pciApplyFinalQuirks } from '../drivers/pci/quirks.js';
 import { vgaArbDeviceInit } from '../drivers/pci/vgaarb.js';
 import { pnpacpiInit } from '../drivers/pnp/pnpacpi.js';
@@ -152,8 +153,10 @@ function doInitcalls(k: KernelState): void {
   k.onPhase?.('pci_apply_final_quirks', 'end');
   // rootfs_initcall: pci_iommu_init() → x86_init.iommu.iommu_init()
   intelIommuInit(k);
-  // device_initcall: built-in PCI drivers bind (the cloud kernel builds in the PCIe port driver only)
+  // device_initcall: built-in PCI drivers bind (of the devices QEMU offers, the cloud kernel builds in the PCIe port driver and nvme)
   k.onPhase?.('pcie_portdrv_init', 'begin');
   pciePortdrvInit(k);
   k.onPhase?.('pcie_portdrv_init', 'end');
+  // drivers/nvme after drivers/pci in link order; the controller comes up in its reset work
+  nvmeInit(k);
 }

@@ -46,6 +46,15 @@ import { VIRTIO_IOMMU_PCI_TYPES } from './virtio/virtio-iommu-pci.js';
 import { INTEL_IOMMU_TYPE } from './i386/intel_iommu.js';
 import { AMD_IOMMU_TYPE } from './i386/amd_iommu.js';
 import { VFIO_PCI_TYPES } from './vfio/pci.js';
+import { RTL8139_TYPE } from './net/rtl8139.js';
+import { I6300ESB_TYPE } from './watchdog/wdt_i6300esb.js';
+import { PVPANIC_PCI_TYPE } from './misc/pvpanic-pci.js';
+import { PCI_TESTDEV_TYPE } from './misc/pci-testdev.js';
+import { EDU_TYPE } from './misc/edu.js';
+import { NVME_TYPE } from './nvme/ctrl.js';
+import { NVME_NS_TYPE } from './nvme/ns.js';
+import { ISA_SERIAL_TYPE } from './char/serial-isa.js';
+import { NVDIMM_TYPE, PC_DIMM_TYPE } from './mem/pc-dimm.js';
 
 const ALL: readonly QdevTypeInfo[] = [
   ...VIRTIO_NET_PCI_TYPES,
@@ -87,6 +96,16 @@ const ALL: readonly QdevTypeInfo[] = [
   BOCHS_DISPLAY_TYPE,
   ...IVSHMEM_TYPES,
   RAMFB_TYPE,
+  RTL8139_TYPE,
+  I6300ESB_TYPE,
+  PVPANIC_PCI_TYPE,
+  PCI_TESTDEV_TYPE,
+  EDU_TYPE,
+  NVME_TYPE,
+  NVME_NS_TYPE,
+  ISA_SERIAL_TYPE,
+  PC_DIMM_TYPE,
+  NVDIMM_TYPE,
   PCI_DEVICE_TYPE,
   VIRTIO_PCI_TYPE,
   ...VIRTIO_SERIAL_PORT_TYPES,
@@ -128,21 +147,19 @@ const ALIASES: Record<string, string> = {
 const KNOWN_UNMODELLED = new Set([
   'ich9-ahci',
   'es1370',
-  'pci-ohci', 'nvme', 'nvme-subsys', 'nvme-ns',
+  'pci-ohci', 'nvme-subsys',
   'megasas', 'megasas-gen2', 'mptsas1068', 'lsi53c895a', 'lsi53c810', 'am53c974', 'dc390', 'pvscsi',
-  'rtl8139', 'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
+  'ne2k_pci', 'pcnet', 'i82550', 'i82551', 'i82557a', 'i82557b', 'i82557c', 'i82558a', 'i82558b',
   'i82559a', 'i82559b', 'i82559c', 'i82559er', 'i82562', 'i82801', 'vmxnet3', 'igb', 'virtio-9p-pci',
   'virtio-gpu-gl-pci', 'virtio-vga-gl', 'virtio-keyboard-pci', 'virtio-mouse-pci', 'virtio-tablet-pci', 'virtio-input-host-pci', 'virtio-mem-pci',
   'virtio-pmem-pci', 'virtio-crypto-pci', 'vhost-user-blk-pci', 'vhost-user-scsi-pci', 'vhost-scsi-pci',
   'vhost-user-net-pci', 'vhost-user-vsock-pci', 'vhost-user-input-pci', 'vhost-user-gpu-pci',
-  'vhost-user-vga', 'vhost-user-rng-pci', 
-  'pci-serial', 'pci-serial-2x', 'pci-serial-4x', 'pci-testdev', 'pvpanic-pci', 'edu',
+  'vhost-user-vga', 'vhost-user-rng-pci',
+  'pci-serial', 'pci-serial-2x', 'pci-serial-4x',
   'vmware-svga', 'ati-vga',
-  'pxb', 'pxb-pcie', 'i6300esb', 'ib700', 'AMDVI-PCI', 'usb-host',
-  'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy', 'isa-serial',
-  'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'nvdimm', 'pc-dimm',
-  'virtio-net-device', 'virtio-blk-device', 'virtio-scsi-device', 'virtio-serial-device',
-  'virtio-rng-device', 'virtio-balloon-device', 'vhost-vsock-device', 'vhost-user-fs-device', 'sga', 'hpet',
+  'pxb', 'pxb-pcie', 'ib700', 'AMDVI-PCI', 'usb-host',
+  'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy',
+  'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'sga', 'hpet',
   'qemu-xhci-nec', 'ES1370', 'virtio-sound-pci',
 ]);
 

@@ -31,11 +31,25 @@ import type { KvmIrqchip } from '../hw/core/qdev.js';
  */
 const MEMORY_MACHINE_PROPS = new Set(['memory-backend', 'nvdimm']);
 
+/** -machine nvdimm=on|off (pc_machine_set_nvdimm(), a bool property) */
+function nvdimmEnabled(cfg: QemuConfig): boolean {
+  const v = cfg.machineProps.filter(([k]) => k === 'nvdimm').pop()?.[1];
+  if (v === undefined) return false;
+  if (['on', 'yes', 'true', 'y'].includes(v)) return true;
+  if (['off', 'no', 'false', 'n'].includes(v)) return false;
+  throw new QemuError('BAD_PROPERTY_VALUE', `Parameter 'nvdimm' expects 'on' or 'off'`);
+}
+
 /** pc_memory_init()'s checks of slots and maxmem (microvm has no device memory and ignores them) */
 function checkMemory(cfg: QemuConfig, hasReservedMemory: boolean): void {
   if (!hasReservedMemory) return;
   const err = pcMemoryCheck({ ramBytes: cfg.ramBytes, maxramBytes: cfg.maxramBytes, ramSlots: cfg.ramSlots }, true, cfg.machine);
   if (err) throw new QemuError('BAD_OPTION', err);
+}
+
+/** a `-device isa-serial` on the command line (vl.c default_list: it clears default_serial) */
+function hasIsaSerialDevice(cfg: QemuConfig): boolean {
+  return parseQemuCommandLine(cfg.qemuArgs).devices.some((d) => d.opts.filter((o) => o.name === 'driver').pop()?.value === 'isa-serial');
 }
 
 /** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
@@ -53,8 +67,10 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
       ramBytes: cfg.ramBytes,
       maxramBytes: cfg.maxramBytes,
       ramSlots: cfg.ramSlots,
+      nvdimm: nvdimmEnabled(cfg),
       acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
-      serialPorts: cfg.nodefaults ? cfg.serial : Math.max(1, cfg.serial),
+      // vl.c default_serial: off with -nodefaults, -serial, or a -device isa-serial
+      serialPorts: cfg.nodefaults || hasIsaSerialDevice(cfg) ? cfg.serial : Math.max(1, cfg.serial),
       cpuVendor: vendor,
       firmware: cfg.firmware ?? 'seabios',
       usb: cfg.usb,
@@ -74,6 +90,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     ramBytes: cfg.ramBytes,
     maxramBytes: cfg.maxramBytes,
     ramSlots: cfg.ramSlots,
+    nvdimm: nvdimmEnabled(cfg),
     cpuVendor: vendor,
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
     usb: cfg.usb,

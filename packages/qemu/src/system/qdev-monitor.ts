@@ -30,6 +30,7 @@ import { idWellformed, parseQemuOpts, type QemuOpt } from '../util/qemu-option.j
 import { qemuStrtosz } from '../util/cutils.js';
 import { UsbBus } from '../hw/usb/bus.js';
 import { hdaCodecAddress } from '../hw/audio/hda-codec.js';
+import { ISA_SERIAL_IO, MAX_ISA_SERIAL_PORTS } from '../hw/char/serial-isa.js';
 
 /** How a realize run is configured beyond the command line. */
 export interface RealizeOptions {
@@ -105,6 +106,8 @@ const BUS_TYPE_CHAIN: Record<string, readonly string[]> = {
   ISA: ['ISA', 'bus'],
   IDE: ['IDE', 'bus'],
   'i2c-bus': ['i2c-bus', 'bus'],
+  'virtio-mmio-bus': ['virtio-mmio-bus', 'virtio-bus', 'bus'],
+  'nvme-bus': ['nvme-bus', 'bus'],
 };
 
 interface VserState {
@@ -122,6 +125,8 @@ class QBus {
   usb: UsbBus | null = null;
   /** an HDA codec bus: the next codec address (HDACodecBus::next_cad) */
   hda: { nextCad: number } | null = null;
+  /** a virtio-mmio transport's bus: the transport's index */
+  mmioTransport = -1;
   constructor(
     readonly name: string,
     readonly type: string,
@@ -200,6 +205,10 @@ interface MachineRealizeState {
   realized: RealizedDevice[];
   irqchip: KvmIrqchip;
   vfio: Map<string, VfioHostAttachment>;
+  /** serial_isa_realizefn()'s static index: ISA serial ports realized so far, the board's first */
+  isaSerialIndex: number;
+  /** pc_dimm_get_free_slot(): DIMM slots taken */
+  dimmSlots: Set<number>;
 }
 
 const STATES = new WeakMap<Machine, MachineRealizeState>();
@@ -209,6 +218,7 @@ const KNOWN_ROM_SIZES: Record<string, number> = {
   'efi-virtio.rom': 0x40000,
   'efi-e1000.rom': 0x40000,
   'efi-e1000e.rom': 0x40000,
+  'efi-rtl8139.rom': 0x40000,
   'vgabios-stdvga.bin': 0x10000,
   // Debian's seabios package: 39 KiB SeaVGABIOS images, the bochs-display one 28 KiB
   'vgabios-virtio.bin': 0x10000,
@@ -228,8 +238,8 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
   let st = STATES.get(machine);
   if (st) return st;
   const rootBus = machine.rootBus;
-  if (!rootBus) throw new QemuError('UNSUPPORTED', `pcisim: machine ${machine.name} has no PCI bus`);
-  const root = new QBus(rootBus.name, rootBus.isExpress ? 'PCIE' : 'PCI', rootBus, null);
+  // without PCI (microvm, pcie=off) the root is sysbus, holding the virtio-mmio transports
+  const root = rootBus ? new QBus(rootBus.name, rootBus.isExpress ? 'PCIE' : 'PCI', rootBus, null) : new QBus('main-system-bus', 'System', null, null);
   const acpi = options.acpiPciHotplug ?? machineAcpiDefault(machine);
   // compat properties of the machine type (MachineClass::compat_props), then -global, as qdev_new applies them
   const globals = [...machine.compatProps, ...(parsed?.globals ?? [])].map((g) => ({ driver: g.driver, property: g.property, value: g.value }));
@@ -238,8 +248,8 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
   for (const g of parsed?.globals ?? []) if (g.driver === 'ICH9-LPC') ich9LpcGlobal(lpc, g.property, g.value, g.arg);
   st = {
     root,
-    qbusOf: new Map([[rootBus, root]]),
-    handlerOf: new Map([[rootBus, acpi === 'off' ? null : { kind: 'acpi' }]]),
+    qbusOf: new Map(rootBus ? [[rootBus, root]] : []),
+    handlerOf: new Map(rootBus ? [[rootBus, acpi === 'off' ? null : { kind: 'acpi' }]] : []),
     qdevIds: new Set(),
     autoIds: new Map(),
     chassis: new PcieChassisRegistry(),
@@ -251,7 +261,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     objects: new Map(),
     objectOpts: new Map(),
     // pc_vga_init(): the board's display, if any, made the first console
-    graphicConsoles: rootBus.devices.filter((d) => d !== null && d.getByte(R.PCI_CLASS_DEVICE + 1) === 0x03).length,
+    graphicConsoles: (rootBus?.devices ?? []).filter((d) => d !== null && d.getByte(R.PCI_CLASS_DEVICE + 1) === 0x03).length,
     audiodevs: new Set(parsed?.audiodevs.map((a) => a.id) ?? []),
     globals,
     serialPortNames: new Set(),
@@ -262,9 +272,20 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     realized: [],
     irqchip: options.irqchip ?? { inKernel: true, split: false },
     vfio: new Map(Object.entries(options.vfioHosts ?? {}).map(([bdf, host]) => [bdf, { host, attached: false }])),
+    isaSerialIndex: boardSerialPorts(machine, parsed),
+    dimmSlots: new Set(),
   };
+  // microvm_devices_init(): the virtio-mmio transports, each a sysbus device with a one-slot virtio bus
+  const transports = (machine as { transports?: readonly { index: number }[] }).transports ?? [];
+  for (const t of transports) {
+    const node = new QDev('virtio-mmio', undefined, null, root);
+    const vbus = new QBus(`virtio-mmio-bus.${t.index}`, 'virtio-mmio-bus', null, node, 1);
+    vbus.mmioTransport = t.index;
+    node.childBuses.push(vbus);
+    root.children.unshift(node);
+  }
   // the functions the board already created, and the buses the q35 chipset brings
-  for (const dev of rootBus.devices) {
+  for (const dev of rootBus?.devices ?? []) {
     if (!dev) continue;
     const node = new QDev(dev.typeName, dev.id, dev, root);
     root.children.unshift(node);
@@ -275,14 +296,16 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
       }
       if (dev.typeName === 'ICH9 SMB') node.childBuses.unshift(new QBus('i2c', 'i2c-bus', null, node));
     }
+    // piix3_realize(): isa_bus_new() under the PIIX3
+    if (machine.name === 'pc' && dev.typeName === 'PIIX3') node.childBuses.unshift(new QBus('isa.0', 'ISA', null, node));
   }
   // the USB controllers the board created (q35's usb=on, pc's -usb): the EHCI's bus first, then its companions
-  for (const dev of rootBus.devices) {
+  for (const dev of rootBus?.devices ?? []) {
     const info = dev ? lookupDeviceType(dev.typeName) : null;
     if (!dev || info?.kind !== 'found' || !info.info.usbHost || info.info.usbHost.companion) continue;
     usbHostRealize(st, info.info, root.children.find((n) => n.pci === dev)!, boardProps(info.info), null);
   }
-  for (const dev of rootBus.devices) {
+  for (const dev of rootBus?.devices ?? []) {
     const info = dev ? lookupDeviceType(dev.typeName) : null;
     if (!dev || info?.kind !== 'found' || !info.info.usbHost?.companion) continue;
     // ehci_create_ich9_with_companions(): masterbus = the EHCI's bus, firstport 0, 2, 4 by function
@@ -291,6 +314,20 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
   }
   STATES.set(machine, st);
   return st;
+}
+
+/**
+ * serial_hds_isa_init(): the ISA serial ports the board made for `-serial` (one by default, none with
+ * -nodefaults; `-serial none` makes none), which serial_isa_realizefn()'s index counter starts after
+ */
+function boardSerialPorts(machine: Machine, parsed: ParsedCommandLine | undefined): number {
+  if (!parsed) return 0;
+  const serials = parsed.rest.filter((o) => o.option === '-serial');
+  const n = serials.filter((o) => o.arg !== 'none').length;
+  // vl.c default_serial: off with -nodefaults, -serial, or a -device isa-serial
+  const isaSerialDevice = parsed.devices.some((d) => d.opts.filter((o) => o.name === 'driver').pop()?.value === 'isa-serial');
+  if (serials.length === 0) return parsed.nodefaults || isaSerialDevice ? 0 : 1;
+  return Math.min(n, machine.name === 'microvm' ? 1 : 4);
 }
 
 /** qbus_init(): a bus named by the caller, else "<parent id>.<n>", else "<type in lower case>.<counter>" */
@@ -626,10 +663,14 @@ function deviceAdd(
   // find the bus
   const busType = info.busType;
   const path = tryStr('bus');
-  let qbus: QBus;
+  let qbus: QBus | null;
   if (info.kind === 'sysbus' && path === undefined) {
     // sysbus_get_default(): main-system-bus, outside the PCI tree
     qbus = new QBus('main-system-bus', 'System', null, null);
+  } else if (busType === 'none') {
+    // a device without a bus type (pc-dimm, nvdimm) plugs into the machine's hot-plug handler
+    if (path !== undefined) throw new QemuError('BUS_NOT_FOUND', `Device '${found.name}' can't go on a bus`);
+    qbus = null;
   } else if (path !== undefined) {
     qbus = qbusFind(st, path);
     if (!qbus.isA(busType)) throw new QemuError('BUS_NOT_FOUND', `Device '${found.name}' can't go on ${qbus.type} bus`);
@@ -643,7 +684,7 @@ function deviceAdd(
   if (hotplugged && found.name === 'virtio-iommu-pci') {
     throw new QemuError('UNSUPPORTED', `Device '${found.name}' does not support hotplugging`);
   }
-  if (hotplugged && qbus.pci && st.handlerOf.get(qbus.pci) === null) {
+  if (hotplugged && qbus?.pci && st.handlerOf.get(qbus.pci) === null) {
     throw new QemuError('UNSUPPORTED', `Bus '${qbus.name}' does not support hotplugging`);
   }
   // device_set_realized(): QERR_DEVICE_NO_HOTPLUG for a class with hotpluggable = false (the primary displays)
@@ -702,11 +743,11 @@ function deviceAdd(
   // pc_machine_device_pre_plug_cb(): one vIOMMU per machine, an x86 one or virtio-iommu-pci
   if (ancestry.includes('x86-iommu') || found.name === 'virtio-iommu-pci') pcMachineIommuPrePlug(machine, found.name);
   if (info.kind === 'virtio-serial-port') {
-    realizeSerialPort(st, info, qbus, bag);
+    realizeSerialPort(st, info, qbus!, bag);
   } else if (info.kind === 'usb-device') {
-    realizeUsbDevice(st, info, qbus, bag, optId);
+    realizeUsbDevice(st, info, qbus!, bag, optId);
   } else if (info.kind === 'hda-codec') {
-    realizeHdaCodec(info, qbus, bag, optId);
+    realizeHdaCodec(info, qbus!, bag, optId);
   } else if (info.kind === 'sysbus') {
     info.realizeSysbus!({
       typeName: found.name,
@@ -720,13 +761,15 @@ function deviceAdd(
         pci = dev;
       },
     });
+  } else if (info.kind === 'pci') {
+    pci = realizePci(st, info, found.name, qbus!, bag, optId, hotplugged);
   } else {
-    pci = realizePci(st, info, found.name, qbus, bag, optId, hotplugged);
+    realizeNoPci(machine, st, info, qbus, bag, optId);
   }
   st.graphicConsoles += graphicConsoles(found.name, bag);
   for (const c of claims) c();
   if (optId !== undefined) st.qdevIds.add(optId);
-  const rec: RealizedDevice = { arg: optArg, typeName: found.name, id: optId, pci, bus: qbus.name };
+  const rec: RealizedDevice = { arg: optArg, typeName: found.name, id: optId, pci, bus: qbus?.name ?? '' };
   st.realized.push(rec);
   return rec;
 }
@@ -839,6 +882,71 @@ function realizeHdaCodec(info: QdevTypeInfo, qbus: QBus, bag: PropBag, id: strin
   const cad = hdaCodecAddress(bag.num('cad'), hda.nextCad);
   hda.nextCad = cad + 1;
   qbus.children.unshift(new QDev(info.name, id, null, qbus));
+}
+
+/** The machine as the devices without a PCI function see it (duck-typed: pc and q35 have these, microvm its transports). */
+interface NoPciMachine {
+  opts?: { nvdimm?: boolean; ramSlots?: number; acpi?: boolean };
+  memoryLayout?: { deviceMemory: { base: number; size: number } | null };
+  transports?: { index: number; device: string | null }[];
+  isaSerialPortAdded?: (iobase: number) => void;
+}
+
+/**
+ * Realize a device that is no PCI function: what it takes (an ISA I/O port, a DIMM slot, a virtio-mmio
+ * transport) and the checks QEMU makes on the way, with QEMU's words.
+ */
+function realizeNoPci(machine: Machine, st: MachineRealizeState, info: QdevTypeInfo, qbus: QBus | null, bag: PropBag, id: string | undefined): void {
+  const m = machine as Machine & NoPciMachine;
+  switch (info.kind) {
+    case 'isa-serial': {
+      // serial_isa_realizefn()
+      let index = bag.num('index');
+      if (index === 0xffffffff) index = st.isaSerialIndex;
+      if (index >= MAX_ISA_SERIAL_PORTS) throw new QemuError('BAD_PROPERTY_VALUE', `Max. supported number of ISA serial ports is ${MAX_ISA_SERIAL_PORTS}.`);
+      let iobase = bag.num('iobase');
+      if (iobase === 0xffffffff) iobase = ISA_SERIAL_IO[index]!;
+      st.isaSerialIndex++;
+      m.isaSerialPortAdded?.(iobase);
+      break;
+    }
+    case 'memory-device': {
+      // pc_memory_pre_plug() -> pc_dimm_pre_plug() -> memory_device_pre_plug()
+      if (machine.name === 'microvm') throw new QemuError('UNSUPPORTED', `Device '${info.name}' can not be hotplugged on this machine`);
+      if (m.opts?.acpi === false) throw new QemuError('UNSUPPORTED', 'memory hotplug is not enabled: missing acpi device or acpi disabled');
+      if (info.name === 'nvdimm' && !m.opts?.nvdimm) throw new QemuError('UNSUPPORTED', "nvdimm is not enabled: missing 'nvdimm' in '-M'");
+      const slots = m.opts?.ramSlots ?? 0;
+      let slot = bag.num('slot');
+      if ((slot < 0 || slot >= slots) && slot !== -1) {
+        throw new QemuError('BAD_PROPERTY_VALUE', `invalid slot number ${slot}, valid range is [0-${slots - 1}]`);
+      }
+      if (!slots) throw new QemuError('BAD_PROPERTY_VALUE', "no slots where allocated, please specify the 'slots' option");
+      if (slot !== -1 && st.dimmSlots.has(slot)) throw new QemuError('BAD_PROPERTY_VALUE', `slot ${slot} is busy`);
+      if (slot === -1) {
+        slot = [...Array(slots).keys()].find((i) => !st.dimmSlots.has(i)) ?? -1;
+        if (slot === -1) throw new QemuError('BAD_PROPERTY_VALUE', 'no free slots available');
+      }
+      if (bag.str('memdev') === undefined) throw new QemuError('BAD_PROPERTY_VALUE', "'memdev' property must be set");
+      if (!m.memoryLayout?.deviceMemory) {
+        throw new QemuError('BAD_PROPERTY_VALUE', 'memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option');
+      }
+      st.dimmSlots.add(slot);
+      break;
+    }
+    case 'virtio-mmio': {
+      // a virtio device on a microvm transport: virtio_mmio.device= on the command line, no PCI function
+      const t = m.transports?.find((x) => x.index === qbus?.mmioTransport);
+      if (t) t.device = info.name;
+      break;
+    }
+    case 'nvme-ns':
+      // nvme_ns_realize(): the namespace needs a drive
+      if (bag.str('drive') === undefined) throw new QemuError('BAD_PROPERTY_VALUE', 'nvme-ns: drive property not set');
+      break;
+    default:
+      break;
+  }
+  qbus?.children.unshift(new QDev(info.name, id, null, qbus));
 }
 
 function realizeSerialPort(st: MachineRealizeState, info: QdevTypeInfo, qbus: QBus, bag: PropBag): void {
@@ -1040,11 +1148,6 @@ function realizePci(
     } else if (vdevType === 'virtio-scsi-device') {
       vnode.childBuses.unshift(new QBus(autoBusName(st, 'SCSI', id, 0), 'SCSI', null, vnode));
     }
-  } else if (info.hdaBus) {
-    // hda_codec_bus_init()
-    const hbus = new QBus(autoBusName(st, 'HDA', id, 0), 'HDA', null, node);
-    hbus.hda = { nextCad: 0 };
-    node.childBuses.unshift(hbus);
   }
   if (hotplugged) resetDevice(dev);
   return dev;

@@ -6,7 +6,7 @@
  */
 import { rawPciRead, rawPciWrite } from '../../arch/x86/pci/common.js';
 import { type PciBusState, type PciDev, pcieType } from '../../include/linux/pci.js';
-import { PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT } from '../../include/uapi/linux/pci_regs.js';
+import { PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_PCI_BRIDGE, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_UPSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
 
 // pci_read_config_*: via the bus's ops; config space past cfg_size is not accessed (pci_read_config checks)
@@ -25,7 +25,16 @@ export function pcieCapabilityRegImplemented(k: KernelState, dev: PciDev, pos: n
   if (!dev.pcieCap) return false;
   const v = dev.pcieFlags & 0xf;
   const t = pcieType(dev);
-  const hasLink = v > 1 || t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_ENDPOINT || t === PCI_EXP_TYPE_LEG_END;
+  // pcie_cap_has_lnkctl() of 6.1: by port type alone, so a Root Complex Integrated Endpoint has no link
+  // registers whatever its capability version (reference/q35-nvme: LNKCTL of the v2 RCiEP is not saved)
+  const hasLink =
+    t === PCI_EXP_TYPE_ENDPOINT ||
+    t === PCI_EXP_TYPE_LEG_END ||
+    t === PCI_EXP_TYPE_ROOT_PORT ||
+    t === PCI_EXP_TYPE_UPSTREAM ||
+    t === PCI_EXP_TYPE_DOWNSTREAM ||
+    t === PCI_EXP_TYPE_PCI_BRIDGE ||
+    t === PCI_EXP_TYPE_PCIE_BRIDGE;
   const hasSlot = (t === PCI_EXP_TYPE_ROOT_PORT || (t === PCI_EXP_TYPE_DOWNSTREAM && (dev.pcieFlags & 0x100) !== 0)) && (dev.pcieFlags & 0x100) !== 0;
   const hasRtctl = t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC;
   switch (pos) {

@@ -104,13 +104,21 @@ export function pciConfigureAri(k: KernelState, dev: PciDev): void {
   }
 }
 
-/** pci_enable_device() -> do_pci_enable_device(): x86's pci_enable_resources() reads COMMAND; INTx left on */
-export function pciEnableDevice(k: KernelState, dev: PciDev): void {
-  if (dev.pmCap) throw new GuestError('UNSUPPORTED', 'enabling a device with a PM capability (D0 transition) is not modelled');
+/**
+ * pci_enable_device() / pci_enable_device_mem() (`memOnly`) -> pci_enable_device_flags(): pci_update_current_state()
+ * reads PMCSR of a device with a PM capability (QEMU's functions come out of reset in D0, so
+ * pci_set_power_state(D0) has nothing to do), then do_pci_enable_device(): x86's pci_enable_resources() reads
+ * COMMAND; INTx left on
+ */
+export function pciEnableDevice(k: KernelState, dev: PciDev, memOnly = false): void {
+  if (dev.pmCap) {
+    const pmcsr = pciReadConfig(k, dev, dev.pmCap + 4, 2); // PCI_PM_CTRL
+    if (pmcsr & 3) throw new GuestError('UNSUPPORTED', `enabling a device found in D${pmcsr & 3} (the D0 transition) is not modelled`);
+  }
   const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
   let want = cmd;
-  // pci_enable_resources(): the BARs and, on a bridge, its windows
-  if (dev.bars.some((b) => b.io) || dev.windows?.io) want |= PCI_COMMAND_IO;
+  // pci_enable_resources(): the BARs (only memory ones for pci_enable_device_mem()) and, on a bridge, its windows
+  if ((!memOnly && dev.bars.some((b) => b.io)) || dev.windows?.io) want |= PCI_COMMAND_IO;
   if (dev.bars.some((b) => !b.io) || dev.windows?.mem || dev.windows?.pref) want |= PCI_COMMAND_MEMORY;
   if (want !== cmd) pciWriteConfig(k, dev, PCI_COMMAND, 2, want);
   const pin = pciReadConfig(k, dev, PCI_INTERRUPT_PIN, 1);

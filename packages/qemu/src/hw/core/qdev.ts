@@ -31,7 +31,7 @@ export interface KvmIrqchip {
 }
 
 /** The bus types pcisim knows (QEMU's bus type names). */
-export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'HDA' | 'SCSI' | 'System';
+export type QdevBusType = 'PCI' | 'PCIE' | 'virtio-serial-bus' | 'virtio-bus' | 'usb-bus' | 'HDA' | 'SCSI' | 'System' | 'ISA' | 'nvme-bus' | 'none';
 
 /** What a type's builder gets. */
 export interface BuildContext {
@@ -98,8 +98,12 @@ export interface QdevTypeInfo {
   build?: (ctx: BuildContext) => PciDevice;
   /** sysbus devices: their realize (after the machine's pre-plug) */
   realizeSysbus?: (ctx: SysbusRealizeContext) => void;
-  /** pcisim's kind of device */
-  kind: 'pci' | 'virtio-serial-port' | 'sysbus' | 'usb-device' | 'hda-codec';
+  /**
+   * pcisim's kind of device: a PCI function, or one of the devices without one that it accepts (a virtio-serial
+   * port, a dynamic sysbus device, a USB device, an HDA codec, an ISA serial port, a DIMM, a virtio device on a
+   * virtio-mmio transport, an NVMe namespace)
+   */
+  kind: 'pci' | 'virtio-serial-port' | 'sysbus' | 'usb-device' | 'hda-codec' | 'isa-serial' | 'memory-device' | 'virtio-mmio' | 'nvme-ns';
   /** a USB host controller: the USB bus its realize creates (usb_bus_new) or the EHCI it joins as companion */
   usbHost?: UsbHostInfo;
   /** an HDA controller: realize creates its codec bus (hda_codec_bus_init) */

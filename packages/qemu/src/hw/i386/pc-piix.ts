@@ -50,6 +50,8 @@ export interface PcOptions {
   maxramBytes?: number;
   /** -m slots= (default 0): each adds 1 GiB of alignment room to the device memory */
   ramSlots?: number;
+  /** -machine nvdimm=on: `-device nvdimm` allowed (NFIT and the DSDT's NVDR device; nothing PCI) */
+  nvdimm?: boolean;
   /** -machine acpi=on|off (x86_machine_is_acpi_enabled(): only `off` disables). Off: no PIIX4_PM, no ACPI tables */
   acpi?: boolean;
   /** PIIX4_PM.acpi-pci-hotplug-with-bridge-support (default on) */
@@ -181,11 +183,22 @@ export class PcMachine implements Machine {
     this.pm = this.acpi ? new Piix4Pm({ smbIoBase: PC_SMB_IO_BASE, smmEnabled: opts.smm ?? true }) : null;
     if (this.pm) {
       this.plug(this.pm, piix3Devfn + 3);
-      // piix4_pm_machine_ready(), a machine-init-done notifier
+      // piix4_pm_machine_ready(), a machine-init-done notifier: the board's ports now, -device isa-serial later
       const serials = opts.serialPorts ?? (opts.nodefaults ? 0 : 1);
       const parallels = opts.parallelPorts ?? (opts.nodefaults ? 0 : 1);
-      this.pm.machineReady({ parallel: parallels > 0, serial0: serials > 0, serial1: serials > 1 });
+      this.isaPresence = { parallel: parallels > 0, serial0: serials > 0, serial1: serials > 1 };
+      this.pm.machineReady(this.isaPresence);
     }
+  }
+
+  /** what piix4_pm_machine_ready() finds at 0x378, 0x3f8 and 0x2f8 (memory_region_present()) */
+  private isaPresence: { parallel: boolean; serial0: boolean; serial1: boolean } = { parallel: false, serial0: false, serial1: false };
+
+  /** a `-device isa-serial` took `iobase`: the notifier runs after the devices exist, so it sees the port */
+  isaSerialPortAdded(iobase: number): void {
+    if (iobase === 0x3f8) this.isaPresence.serial0 = true;
+    if (iobase === 0x2f8) this.isaPresence.serial1 = true;
+    this.pm?.machineReady(this.isaPresence);
   }
 
   /**

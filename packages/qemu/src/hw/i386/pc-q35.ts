@@ -49,6 +49,8 @@ export interface Q35Options {
   maxramBytes?: number;
   /** -m slots= (default 0): each adds 1 GiB of alignment room to the device memory */
   ramSlots?: number;
+  /** -machine nvdimm=on: `-device nvdimm` allowed (NFIT and the DSDT's NVDR device; nothing PCI) */
+  nvdimm?: boolean;
   /** CPU vendor: AMD vCPUs get the HyperTransport hole in E820 (TCG's qemu64 is AMD) */
   cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */

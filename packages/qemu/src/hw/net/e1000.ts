@@ -46,4 +46,4 @@ function e1000Type(name: string, deviceId: number): QdevTypeInfo {
   };
 }
 
-export const E1000_TYPES: readonly QdevTypeInfo[] = [e1000Type('e1000', 0x100e), e1000Type('e1000-82544gc', 0x1008), e1000Type('e1000-82545em', 0x100f)];
+export const E1000_TYPES: readonly QdevTypeInfo[] = [e1000Type('e1000', 0x100e), e1000Type('e1000-82544gc', 0x100c), e1000Type('e1000-82545em', 0x100f)];

@@ -405,6 +405,14 @@ export function virtioPciTypes(t: VirtioPciTypeDef): QdevTypeInfo[] {
     }
     out.push({ name: t.base, ancestors: [t.base, 'virtio-pci', 'pci-device', 'device'], abstract: true, busType: 'PCI', props: [], kind: 'pci' });
   }
+  // the virtio device itself (`virtio-net-device` …): on microvm's virtio-mmio transports, no PCI function
+  out.push({
+    name: t.vdev,
+    ancestors: [t.vdev, 'virtio-device', 'device'],
+    busType: 'virtio-bus',
+    kind: 'virtio-mmio',
+    props: [...virtioDeviceProps(t.vdev), ...t.vdevProps(t.vdev)],
+  });
   return out;
 }
 

@@ -1148,6 +1148,11 @@ function realizePci(
     } else if (vdevType === 'virtio-scsi-device') {
       vnode.childBuses.unshift(new QBus(autoBusName(st, 'SCSI', id, 0), 'SCSI', null, vnode));
     }
+  } else if (info.hdaBus) {
+    // hda_codec_bus_init()
+    const hbus = new QBus(autoBusName(st, 'HDA', id, 0), 'HDA', null, node);
+    hbus.hda = { nextCad: 0 };
+    node.childBuses.unshift(hbus);
   } else if (typeName === 'nvme') {
     // nvme_realize(): qbus_init(&n->bus, TYPE_NVME_BUS, qdev, id): the bus is named after the controller's id
     node.childBuses.unshift(new QBus(id ?? autoBusName(st, 'nvme-bus', undefined, 0), 'nvme-bus', null, node));

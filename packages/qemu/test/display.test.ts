@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseQemuArgs, plugDeviceOption, qemuInitMachine, QemuError, PciDevice } from '../src/index.js';
+import { parseQemuArgs, plugDeviceOption, qemuInitMachine, QemuError, PciDevice, Seabios, PcMachine, Q35Machine } from '../src/index.js';
 import * as R from '../src/hw/pci/regs.js';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES, cpuOn, firmwareAccessLine, referenceFirmware } from './helpers.js';
 
 /** the function at bus 0 / slot.fn of the machine the command line builds */
 function fn(argv: string[], slot: number, func = 0): PciDevice {
@@ -247,4 +247,28 @@ describe('ramfb (hw/display/ramfb-standalone.c)', () => {
     expect([...qemuInitMachine(parseQemuArgs(['-M', 'microvm,pcie=on', '-device', 'ramfb'])).functions()].length).toBeGreaterThan(0);
     expect(() => qemuInitMachine(parseQemuArgs(['-M', 'q35', '-device', 'ramfb,foo=1']))).toThrow(new QemuError('UNKNOWN_PROPERTY', "-device ramfb,foo=1: Property 'ramfb.foo' not found"));
   });
+});
+
+describe("SeaBIOS and SeaVGABIOS on the display recordings, access for access (the firmware phase)", () => {
+  // the VGA ROMs' own conf1 reads: vendor and device to claim the function, then the BARs bochsvga_setup(),
+  // clext_setup() or bochs_display_setup() read; none when the DISPI ports do not reach the card (behind a port)
+  const SCENARIOS = [
+    'q35-vga-virtio', 'q35-virtio-vga', 'q35-virtio-gpu-pci', 'q35-virtio-gpu-rootport', 'q35-qxl', 'q35-vga-qxl',
+    'pc-vga-qxl', 'pc-vga-cirrus', 'q35-vga-cirrus', 'pc-virtio-vga', 'q35-bochs-display', 'pc-bochs-display',
+    'q35-secondary-vga', 'q35-ivshmem', 'pc-ivshmem-bridge', 'q35-ramfb', 'q35-display-rootports',
+  ];
+  for (const scenario of SCENARIOS) {
+    it(scenario, () => {
+      const ref = JSON.parse(readFileSync(new URL(`${scenario}.json`, FIXTURES), 'utf8')) as { qemuArgs: string[] };
+      const m = qemuInitMachine(parseQemuArgs(['-m', '512', ...ref.qemuArgs])) as Q35Machine | PcMachine;
+      const sim: string[] = [];
+      m.host.observer = (mech, write, bus, devfn, reg, size, value) => sim.push(firmwareAccessLine(mech, write, bus, devfn, reg, size, value));
+      new Seabios(cpuOn(m), { machine: m instanceof PcMachine ? 'pc' : 'q35', ramBytes: 512 << 20 }).run();
+      const real = referenceFirmware(scenario);
+      let i = 0;
+      while (i < sim.length && i < real.length && sim[i] === real[i]) i++;
+      expect({ index: i + 1, sim: sim[i] }).toEqual({ index: i + 1, sim: real[i] });
+      expect(sim.length).toBe(real.length);
+    });
+  }
 });

@@ -106,7 +106,7 @@ function initPcirom(ctx: OptionRomContext, dev: SbPciDevice, isvga: boolean): vo
   const rom = mapPcirom(ctx, dev);
   if (!rom) return;
   // init_optionrom(): only VGA and PnP ROMs are called here; callrom(rom, bdf)
-  if (isvga) runVgaBios(ctx.pci.segment(), rom, dev.bdf);
+  if (isvga) runVgaBios(ctx.pci.segment(), rom, dev.bdf, dev.parent === null);
 }
 
 /** vgarom_setup(): the primary VGA's ROM, or another display's (try_setup_display_other) */
@@ -131,7 +131,7 @@ function trysetupDisplayOther(ctx: OptionRomContext): void {
     const rom = mapPcirom(ctx, d);
     if (!rom) continue;
     ctx.pci.maskw(d.bdf, PCI_COMMAND, 0, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
-    runVgaBios(ctx.pci.segment(), rom, d.bdf); // init_optionrom(rom, bdf, 1)
+    runVgaBios(ctx.pci.segment(), rom, d.bdf, d.parent === null); // init_optionrom(rom, bdf, 1)
     return;
   }
 }
@@ -147,9 +147,13 @@ export function optionromSetup(ctx: OptionRomContext): void {
 /**
  * SeaVGABIOS `vga_post()` (vgasrc/vgainit.c) with `regs->ax` = bdf, in 16-bit mode (conf1): claim the
  * function if its IDs match the ROM's, then `vgahw_setup()`. The VGA register and Bochs DISPI port
- * accesses in between are not config accesses; QEMU's VGA models answer the DISPI ID check.
+ * accesses in between are not config accesses; QEMU's VGA models answer the DISPI ID check when the ports
+ * 0x1ce/0x1cf reach them: on a root bus. Behind a bridge they do not (QEMU's bridges forward only the VGA
+ * ranges 0x3b0-0x3bb and 0x3c0-0x3df, and SeaBIOS never opens an I/O window below 0x1000), so the check
+ * reads all ones and bochsvga_setup() falls back to plain VGA without reading a BAR
+ * (reference/q35-display-rootports: virtio-vga behind a pcie-root-port).
  */
-export function runVgaBios(seg: PciConfig, rom: OptionRomImage, bdf: number): void {
+export function runVgaBios(seg: PciConfig, rom: OptionRomImage, bdf: number, onRootBus = true): void {
   if (rom.kind === 'other') return; // not SeaVGABIOS: nothing known to read config space
   let vgaBdf = -1;
   // CONFIG_VGA_PCI && !HaveRunInit
@@ -157,6 +161,7 @@ export function runVgaBios(seg: PciConfig, rom: OptionRomImage, bdf: number): vo
   switch (rom.kind) {
     case 'seavgabios-bochs': {
       // bochsvga_setup() (vgasrc/bochsvga.c): stdvga_setup(), VBE_DISPI_ID0 check, then the BARs
+      if (!onRootBus) return; // "No VBE DISPI interface detected, falling back to stdvga"
       if (vgaBdf < 0) return;
       const vendor = seg.readw(vgaBdf, PCI_VENDOR_ID);
       let barid = 0;

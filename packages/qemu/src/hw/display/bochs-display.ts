@@ -12,7 +12,7 @@ import { QdevPciDevice } from '../pci/qdev-pci.js';
 import * as R from '../pci/regs.js';
 import { defineProp } from '../core/qdev-properties.js';
 import type { QdevTypeInfo } from '../core/qdev.js';
-import { PCI_VGA_MMIO_SIZE } from './vga.js';
+import { edidProps, PCI_VGA_MMIO_SIZE } from './vga.js';
 
 const MiB = 1024 * 1024;
 
@@ -47,11 +47,7 @@ export const BOCHS_DISPLAY_TYPE: QdevTypeInfo = {
     ...pciProps('bochs-display'),
     defineProp('bochs-display', 'vgamem', 'size', 16n * BigInt(MiB)),
     defineProp('bochs-display', 'edid', 'bool', true),
-    defineProp('bochs-display', 'xres', 'uint32', 0),
-    defineProp('bochs-display', 'yres', 'uint32', 0),
-    defineProp('bochs-display', 'xmax', 'uint32', 0),
-    defineProp('bochs-display', 'ymax', 'uint32', 0),
-    defineProp('bochs-display', 'refresh_rate', 'uint32', 0),
+    ...edidProps('bochs-display'),
     defineProp('bochs-display', 'big-endian-framebuffer', 'bool', false),
   ],
   build: (ctx) => {

@@ -47,8 +47,18 @@ export function pcieAspmInitLinkState(k: KernelState, pdev: PciDev): void {
     if (!(lnkcap & 0x40000)) break;
     pcieCapabilityRead(k, c, PCI_EXP_LNKCTL, 2);
   }
-  // pcie_config_aspm_path() and pcie_set_clkpm() with the default policy change nothing the BIOS set
+  // pcie_config_aspm_path() and pcie_set_clkpm() with the default policy change nothing the BIOS set, except
+  // on a blacklisted link: pcie_aspm_cap_init() marked it all enabled and all disabled, so
+  // pcie_config_aspm_link() clears the ASPM control of every child with a link register, then the parent's
+  // (no L1 in the new state: children first); a function without a PCIe capability is skipped
+  if (blacklist) {
+    for (const c of children) pcieCapabilityClearAndSetWord(k, c, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_ASPMC, 0);
+    pcieCapabilityClearAndSetWord(k, pdev, PCI_EXP_LNKCTL, PCI_EXP_LNKCTL_ASPMC, 0);
+  }
 }
+
+/** PCI_EXP_LNKCTL_ASPMC: the ASPM L0s and L1 enables */
+const PCI_EXP_LNKCTL_ASPMC = 0x0003;
 
 /** pcie_aspm_cap_init() */
 export function pcieAspmCapInit(k: KernelState, 

@@ -82,11 +82,14 @@ describe('pciehp', () => {
     expect(foundAt - (t0 + 1e9)).toBe(136_000_000);
     expect(rt.log.map((l) => l.text)).toContain('pcieport 0000:00:01.0: pciehp: Slot(5): Card present');
     expect(rt.log.map((l) => l.text)).toContain('pcieport 0000:00:01.0: pciehp: Slot(5): Link Up');
-    // 72 config accesses: 16 to the port (slot status, link status, bridge set-up), 56 to the new function (its
-    // header, capability walks, pci_device_add()); only_one_child() spares 01:01.0-01:1f.7 any probe
+    // 74 config accesses: 18 to the port (slot status, link status, bridge set-up, and the read and write of
+    // LNKCTL by which pcie_aspm_init_link_state() clears ASPM: the new function has no PCIe capability, so
+    // pcie_aspm_sanity_check() blacklists the link), 56 to the new function (its header, capability walks,
+    // pci_device_add()); only_one_child() spares 01:01.0-01:1f.7 any probe
     const afterAdd = m.accesses.slice(before);
-    expect(afterAdd).toHaveLength(72);
-    expect(afterAdd.filter((a) => a.bdf === 0x0008)).toHaveLength(16);
+    expect(afterAdd).toHaveLength(74);
+    expect(afterAdd.filter((a) => a.bdf === 0x0008)).toHaveLength(18);
+    expect(afterAdd.filter((a) => a.bdf === 0x0008 && a.kind === 'cfg' && a.reg === 0x50).map((a) => a.write)).toEqual([false, true]);
     expect(afterAdd.filter((a) => a.bdf === 0x0100)).toHaveLength(56);
     expect(afterAdd.filter((a) => a.kind === 'cfg' && a.bdf > 0x0100 && a.bdf < 0x0200)).toHaveLength(0);
   });

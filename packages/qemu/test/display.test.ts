@@ -233,6 +233,14 @@ describe('ivshmem-plain and ivshmem-doorbell (hw/misc/ivshmem.c)', () => {
     expect(() => fn(['-M', 'q35', '-object', 'rng-random,id=r0,filename=/dev/urandom', '-device', 'ivshmem-plain,memdev=r0'], 3)).toThrow(
       new QemuError('BAD_PROPERTY_VALUE', "-device ivshmem-plain,memdev=r0: Invalid parameter type for 'memdev', expected: memory-backend"),
     );
+    // host_memory_backend_is_mapped(): one device per backend, and not the machine's RAM
+    const shm = ['-object', 'memory-backend-ram,id=shm,size=1M'];
+    expect(() => fn(['-M', 'q35', ...shm, '-device', 'ivshmem-plain,memdev=shm', '-device', 'ivshmem-plain,memdev=shm'], 3)).toThrow(
+      new QemuError('BAD_PROPERTY_VALUE', "-device ivshmem-plain,memdev=shm: can't use already busy memdev: shm"),
+    );
+    expect(() => fn(['-M', 'q35,memory-backend=shm', '-m', '1M', ...shm, '-device', 'ivshmem-plain,memdev=shm'], 3)).toThrow(
+      new QemuError('BAD_PROPERTY_VALUE', "-device ivshmem-plain,memdev=shm: can't use already busy memdev: shm"),
+    );
     expect(() => fn(['-M', 'q35', '-chardev', 'socket,id=c,path=/tmp/s', '-device', 'ivshmem-doorbell,chardev=c,vectors=0'], 3)).toThrow(
       new QemuError('BAD_PROPERTY_VALUE', '-device ivshmem-doorbell,chardev=c,vectors=0: Failed to initialize interrupts: The number of MSI-X vectors is invalid'),
     );

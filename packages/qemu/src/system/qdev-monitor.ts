@@ -196,6 +196,8 @@ interface MachineRealizeState {
   graphicConsoles: number;
   /** -audiodev ids (audio_state_by_name) */
   audiodevs: Set<string>;
+  /** memory backends a device or the machine's RAM maps (HostMemoryBackend::is_mapped) */
+  mappedMemdevs: Set<string>;
   globals: { driver: string; property: string; value: string }[];
   serialPortNames: Set<string>;
   smpCpus: number;
@@ -260,6 +262,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     chardevs: new Map(),
     objects: new Map(),
     objectOpts: new Map(),
+    mappedMemdevs: new Set([/(?:^|,)memory-backend=([^,]+)/.exec(parsed?.machine ?? '')?.[1]].filter((x): x is string => x !== undefined)),
     // pc_vga_init(): the board's display, if any, made the first console
     graphicConsoles: (rootBus?.devices ?? []).filter((d) => d !== null && d.getByte(R.PCI_CLASS_DEVICE + 1) === 0x03).length,
     audiodevs: new Set(parsed?.audiodevs.map((a) => a.id) ?? []),
@@ -1053,6 +1056,11 @@ function realizePci(
       const o = st.objectOpts.get(objId);
       const size = o === undefined ? undefined : lastOpt(o, 'size');
       return size === undefined ? undefined : Number(qemuStrtosz(size) ?? Number.NaN);
+    },
+    mapMemdev: (objId) => {
+      if (st.mappedMemdevs.has(objId)) return false;
+      st.mappedMemdevs.add(objId);
+      return true;
     },
   });
   dev.id = id;

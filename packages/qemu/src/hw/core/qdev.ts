@@ -54,6 +54,11 @@ export interface BuildContext {
   memdevSize?: (id: string) => number | undefined;
   /** vfio-pci: the host device pcisim was given for a `DDDD:BB:DD.F` (--vfio-config), and whether one device has it */
   vfioHost?: (bdf: string) => VfioHostAttachment | undefined;
+  /**
+   * host_memory_backend_is_mapped(), then host_memory_backend_set_mapped(): false when the backend `id` is
+   * mapped already (by another device, or as the machine's RAM)
+   */
+  mapMemdev?: (id: string) => boolean;
 }
 
 /** A host function given for vfio-pci, and whether a vfio-pci already holds it. */

@@ -72,6 +72,7 @@ export const IVSHMEM_PLAIN_TYPE: QdevTypeInfo = {
     // ivshmem_plain_realize()
     const memdev = ctx.props.str('memdev');
     if (memdev === undefined) throw new QemuError('BAD_PROPERTY_VALUE', "You must specify a 'memdev'");
+    if (ctx.mapMemdev && !ctx.mapMemdev(memdev)) throw new QemuError('BAD_PROPERTY_VALUE', `can't use already busy memdev: ${memdev}`);
     const size = ctx.memdevSize?.(memdev);
     if (size === undefined) throw new QemuError('UNSUPPORTED', `pcisim: the size of memdev '${memdev}' is not known`);
     if (size & (size - 1) || size === 0) {

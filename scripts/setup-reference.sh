@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `pcisim record` needs to boot the reference stack for real (docs/recording.md):
-#   - Debian's qemu-system-x86 (QEMU 7.2 on bookworm), which ships SeaBIOS and the linuxboot option ROM;
+#   - Debian's qemu-system-x86 (QEMU 7.2 on bookworm), which ships SeaBIOS and the linuxboot option ROM, and
+#     qemu-utils (qemu-img: the empty images a pasted libvirt line's disks are recorded with);
 #   - the Debian 6.1 cloud kernel the references were recorded with (reference/*.json `recordedWith.kernel`:
 #     vmlinuz-6.1.0-56-cloud-amd64 → linux-image-6.1.0-56-cloud-amd64), unpacked with dpkg -x, not installed,
 #     so the host's own kernel and boot loader are never touched. Debian keeps superseded 6.1 ABIs
@@ -58,11 +59,11 @@ apt_update_once() {
 }
 
 # 1. QEMU. The lists may be empty or stale on a fresh machine, so update before the first install or lookup.
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v qemu-img >/dev/null 2>&1; then
   apt_update_once
   echo "setup-reference: installing qemu-system-x86"
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    qemu-system-x86 >/dev/null
+    qemu-system-x86 qemu-utils >/dev/null
 fi
 qemu_version="$(qemu-system-x86_64 --version | head -n1)"
 echo "setup-reference: $qemu_version"

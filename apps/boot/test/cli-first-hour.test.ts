@@ -252,9 +252,11 @@ describe('answers that were silently wrong', () => {
     const args = ['-M', 'q35', '-smp', '2', '-vga', 'none', '-kernel', 'vmlinuz', '-nographic', '-drive', 'file=d.img,if=ide', '-name', 'g'];
     const text = await run(['boot', ...args]);
     expect(text.code).toBe(0);
-    expect(text.out.split('\n')[3]).toBe('accepted, not modelled: -kernel vmlinuz; -nographic; -drive file=d.img,if=ide; -name g'); // -vga none is modelled
-    const json = JSON.parse((await run(['boot', ...args, '--json'])).out) as { notModelled: string[] };
-    expect(json.notModelled).toEqual(['-kernel vmlinuz', '-nographic', '-drive file=d.img,if=ide', '-name g']);
+    expect(text.out.split('\n')[3]).toBe('accepted, not modelled: -kernel vmlinuz; -drive file=d.img,if=ide'); // -vga none is modelled
+    expect(text.out.split('\n')[4]).toBe('accepted, no effect on PCI: -nographic; -name g');
+    const json = JSON.parse((await run(['boot', ...args, '--json'])).out) as { notModelled: string[]; noPciEffect: string[] };
+    expect(json.notModelled).toEqual(['-kernel vmlinuz', '-drive file=d.img,if=ide']);
+    expect(json.noPciEffect).toEqual(['-nographic', '-name g']);
     const tcg = JSON.parse((await run(['boot', '-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '--json'])).out) as { notModelled: string[] };
     expect(tcg.notModelled).toEqual(['-M kernel-irqchip=split', '-accel tcg']);
     const plain = JSON.parse((await run(['boot', '-M', 'q35', '--json'])).out) as { notModelled: string[] };
@@ -364,7 +366,7 @@ describe('the HTML page says what was simulated too', () => {
     const r = await run(['report', '-M', 'pc', '-name', 'g', '--html', out]);
     expect(r.code).toBe(0);
     const page = readFileSync(out, 'utf8');
-    expect(page).toContain('pc (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud as pcisim models them · accepted, not modelled: <code>-name g</code>');
+    expect(page).toContain('pc (QEMU 7.2), SeaBIOS 1.16.2, linux-6.1-cloud as pcisim models them · accepted, no effect on PCI: <code>-name g</code>');
   });
 });
 

@@ -12,7 +12,7 @@ export { Q35Machine, type Q35Options } from './hw/i386/pc-q35.js';
 export { pcMemoryLayout, type PcMemoryLayout, type MachineMemory } from './hw/i386/pc.js';
 export type * from './hw/i386/bootinfo.js';
 export { Seabios, type FirmwareCpu, type SeabiosPlatform } from './firmware/seabios.js';
-export { parseCpu, cpuidEntries, type CpuModel } from './target/i386/cpu.js';
+export { parseCpu, cpuidEntries, HOST_CPUS, type CpuModel, type CpuContext, type HostCpu } from './target/i386/cpu.js';
 export { systemReset, type Machine, type FirmwareKind, type CoalescedPioZone, type GlobalProperty } from './hw/core/machine.js';
 export { NOT_HOTPLUGGABLE, HAS_OWN_AML } from './hw/i386/acpi-pci.js';
 export {
@@ -91,6 +91,7 @@ export { parseLspci, parseSysfsConfig, parseSysfsResource, normaliseBdf, VfioHos
 export { VfioPciDevice } from './hw/vfio/pci.js';
 export { AddressSpace, type MemoryRegionOps, type MappedRegion } from './system/memory.js';
 export { x86BiosRomInit, x86RunFirmware, x86BootInfo, type FirmwareRun } from './hw/i386/x86.js';
+export { getBootDevicesList, pciFwDevPath } from './system/bootdevice.js';
 export { kvmInitMachine, kvmSetPhysMem, kvmCoalescePioAdd, type KvmInitOptions } from './accel/kvm/kvm-all.js';
 export { parseQemuOpts, parseKeyval, idWellformed, type QemuOpts, type QemuOpt, type KeyvalDict } from './util/qemu-option.js';
 export { lookupDeviceType, modelledDeviceTypes } from './hw/registry.js';

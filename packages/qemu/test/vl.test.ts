@@ -22,6 +22,9 @@ describe('the command line pcisim boots (softmmu/vl.c)', () => {
     );
     expect(() => parseQemuArgs(['-M', 'virt'])).toThrow(new QemuError('UNKNOWN_MACHINE', 'unsupported machine type\nUse -machine help to list supported machines'));
     expect(parseQemuArgs(['-usb']).usb).toBe(true); // vl.c: -usb is -machine usb=on
+    expect(() => parseQemuArgs(['-frobnicate'])).toThrow(new QemuError('UNKNOWN_OPTION', '-frobnicate: invalid option'));
+    // no -M: QEMU's default machine type, pc-i440fx-7.2
+    expect(parseQemuArgs(['-m', '1G'])).toMatchObject({ machine: 'pc', release: '7.2' });
   });
 
   it('-vga: each interface changes the root bus (the default NIC takes 00:01.0 without VGA); vmware is refused', () => {
@@ -84,8 +87,28 @@ describe('parseQemuArgs: what it accepts and does not model is listed, UEFI is r
     expect(
       parseQemuArgs(['-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '-kernel', 'vmlinuz', '-initrd', 'initrd.img', '-vga', 'none', '-nographic', '-no-reboot', '-name', 'g', '-display', 'none', '-drive', 'file=d.img,if=ide', '-drive', 'file=e.img,if=none,id=d0', '-drive', 'file=f.img,if=virtio'])
         .notModelled,
-    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-nographic', '-no-reboot', '-name g', '-display none', '-drive file=d.img,if=ide']);
-    expect(parseQemuArgs(['-M', 'microvm,pcie=on,usb=off']).notModelled).toEqual(['-M usb=off']);
+    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-drive file=d.img,if=ide']);
+    expect(parseQemuArgs(['-M', 'microvm,pcie=on,usb=on']).notModelled).toEqual(['-M usb=on']);
+  });
+
+  it('noPciEffect lists the options that cannot change a config access: names, clocks, displays, monitors, the host side', () => {
+    const c = parseQemuArgs([
+      '-name', 'guest=g,debug-threads=on', '-S', '-machine', 'pc-q35-7.2,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram,hpet=off,acpi=on',
+      '-object', '{"qom-type":"memory-backend-ram","id":"pc.ram","size":134217728}', '-object', '{"qom-type":"secret","id":"k0","data":"x"}',
+      '-uuid', '0f3c9a1e-5b7d-4c2a-9e61-7d2b8c4f1a90', '-no-user-config', '-rtc', 'base=utc,driftfix=slew', '-global', 'kvm-pit.lost_tick_policy=delay',
+      '-no-hpet', '-no-shutdown', '-global', 'ICH9-LPC.disable_s3=1', '-boot', 'menu=on,strict=on', '-sandbox', 'on', '-msg', 'timestamp=on', '-vnc', '127.0.0.1:0',
+    ]);
+    expect(c.noPciEffect).toEqual([
+      '-name guest=g,debug-threads=on', '-S', '-machine usb=off', '-machine vmport=off', '-machine dump-guest-core=off', '-machine memory-backend=pc.ram',
+      '-machine hpet=off', '-machine acpi=on', '-uuid 0f3c9a1e-5b7d-4c2a-9e61-7d2b8c4f1a90', '-no-user-config', '-rtc base=utc,driftfix=slew',
+      '-global kvm-pit.lost_tick_policy=delay', '-no-hpet', '-no-shutdown', '-global ICH9-LPC.disable_s3=1', '-boot menu=on', '-sandbox on',
+      '-msg timestamp=on', '-vnc 127.0.0.1:0', '-object {"qom-type":"secret","id":"k0","data":"x"}',
+    ]);
+    expect(c.notModelled).toEqual([]);
+    expect(c.bootStrict).toBe(true);
+    expect(() => parseQemuArgs(['-M', 'q35,memory-backend=ram0'])).toThrow("Memory backend 'ram0' not found");
+    expect(() => parseQemuArgs(['-M', 'q35,frob=on'])).not.toThrow();
+    expect(() => qemuInitMachine(parseQemuArgs(['-M', 'q35,frob=on']))).toThrow("Property 'pc-q35-7.2-machine.frob' not found");
   });
 
   it('UEFI firmware: -bios OVMF.fd and -drive if=pflash are one line, not SeaBIOS', () => {

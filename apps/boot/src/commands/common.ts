@@ -10,11 +10,21 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PcisimError, UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
+import { readQemuCommandLineFile } from '../core/pasted-line.js';
 
 /** The scenario of a booting command's arguments. */
 export function scenarioOf(args: ParsedArgs): Scenario {
-  const qemu = args.flag('--stub-backends') ? stubMissingBackends(args.positionals) : args.positionals;
+  const line = qemuArgvOf(args);
+  const qemu = args.flag('--stub-backends') ? stubMissingBackends(line) : line;
   return withScenarioOptions(parseQemuArgs(qemu), args);
+}
+
+/** QEMU's argv: the positionals, or --cmdline-file's line (a libvirt guest log, a shell command line) */
+export function qemuArgvOf(args: ParsedArgs): string[] {
+  const file = args.value('--cmdline-file');
+  if (file === undefined) return [...args.positionals];
+  if (args.positionals.length > 0) throw new UsageError(`--cmdline-file takes the QEMU command line from ${file}, not '${args.positionals[0]!}'`);
+  return readQemuCommandLineFile(file);
 }
 
 /** --mcfg and --firmware on a scenario (from the command line or a scenario file) */
@@ -25,6 +35,8 @@ export function withScenarioOptions(scenario: Scenario, args: ParsedArgs): Scena
     if (!m) throw new UsageError(`--mcfg takes accurate or accurate=<spare buses>, not '${mcfg}'`);
     scenario.accurateMcfgReserve = Number(m[1] ?? 0);
   }
+  const hostCpu = args.value('--host-cpu') as Scenario['hostCpu'] | undefined;
+  if (hostCpu !== undefined) scenario.hostCpu = hostCpu;
   const firmware = args.value('--firmware') as Scenario['firmware'];
   if (firmware !== undefined) scenario.firmware = firmware;
   const vfio = args.all('--vfio-config');

@@ -6,11 +6,16 @@
  *
  * Arguments that are not pcisim options are positionals: QEMU's own options (one dash: `-M q35`, `-device …`)
  * for the commands that boot a command line, file names or case names for the others. `--` ends pcisim's
- * options; a pasted `qemu-system-x86_64` at the start of the QEMU options is dropped.
+ * options. A pasted line's environment prefix (`LC_ALL=C PATH=…`) and program (`/usr/bin/qemu-system-x86_64`,
+ * `qemu-kvm`) are dropped, and everything after the program is QEMU's.
  */
 import { KERNEL_FLAVOURS } from '@sim/guest';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_FLAVOUR } from '../core/boot.js';
+import { isQemuProgram, stripLauncher } from '../core/pasted-line.js';
+
+/** `NAME=value` before a command: the environment prefix libvirt prints before QEMU's program */
+const ENV_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /** Every command `pcisim` runs. */
 export const COMMANDS = ['boot', 'compare', 'topology', 'report', 'validate', 'record', 'import-trace', 'bench', 'sweep', 'cost', 'calibrate'] as const;
@@ -74,6 +79,8 @@ export const OPTIONS = [
     commands: BOOTING,
     help: "the host function behind -device vfio-pci,host=… (pcisim has none to read): `lspci -vvv -xxxx -s BDF` output, or its sysfs config file with the sysfs resource file beside it (the BAR sizes)",
   },
+  { name: '--cmdline-file', value: '<file>', commands: [...BOOTING, 'record'], help: "the QEMU command line from a file: the last one of a libvirt guest log (/var/log/libvirt/qemu/<guest>.log), or a shell command line (virsh domxml-to-native qemu-argv, a script); quotes, backslash-newlines, the environment prefix and the program are read as a shell would" },
+  { name: '--host-cpu', value: '<vendor>', choices: ['intel', 'amd'], commands: [...BOOTING, 'record'], help: "the host CPU that -cpu host (and -cpu max under KVM) passes through: Intel (Cascade Lake, family 6) or AMD (EPYC Milan, family 19h); AMD CPUs make their own early northbridge probes. record: the model that stands in for -cpu host under TCG", default: 'intel' },
   { name: '--stub-backends', commands: BOOTING, help: "give -device options the backends they name but the command line lacks (a pasted Kata or libvirt line)" },
   { name: '--qmp', value: "'<command>@<time>'", repeat: true, commands: ['boot'], help: "a QMP command (JSON, or device_add/device_del as in HMP) at a virtual time: 3.1s since the VM started, +1s after the guest is up" },
   {
@@ -141,6 +148,16 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (qemu && positionals.length === 0) otherVmm(a === '--' ? argv[i + 1] : a);
+    // a pasted line (`LC_ALL=C PATH=… /usr/bin/qemu-system-x86_64 -name … --no-reboot`): its environment prefix,
+    // and after QEMU's program everything is QEMU's (Kata's `--no-reboot` included)
+    if (qemu && positionals.every((p) => ENV_ASSIGNMENT.test(p)) && (ENV_ASSIGNMENT.test(a) || isQemuProgram(a))) {
+      if (isQemuProgram(a)) {
+        positionals.push(...argv.slice(i));
+        break;
+      }
+      positionals.push(a);
+      continue;
+    }
     if (a === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
@@ -170,8 +187,7 @@ export function parseArgs(command: CommandName, argv: readonly string[]): Parsed
     if (list && spec.repeat) list.push(v);
     else values.set(spec.name, [v]);
   }
-  if (qemu && positionals[0] !== undefined && /(^|\/)qemu-system-/.test(positionals[0])) positionals.shift();
-  return new ParsedArgs(command, values, positionals);
+  return new ParsedArgs(command, values, qemu ? stripLauncher(positionals) : positionals);
 }
 
 /** The VMMs whose command lines people paste, and what they do that pcisim compare has a row for. */

@@ -4,10 +4,11 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { ParsedArgs } from './options.js';
+import { qemuArgvOf } from './common.js';
 import type { CliIo } from './io.js';
 
 export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number> {
-  const qemuArgs = [...args.positionals];
+  const qemuArgs = qemuArgvOf(args);
   // -append goes to the recorder on its own: it adds the recording's console options to it. As in QEMU,
   // the last one wins.
   let append = '';
@@ -31,6 +32,7 @@ export async function recordCommand(args: ParsedArgs, io: CliIo): Promise<number
     append,
     scenario,
     outDir: args.value('--out') ?? '.',
+    hostCpu: (args.value('--host-cpu') ?? 'intel') as 'intel' | 'amd',
     onConsoleLine: () => {},
     // said before the boot, which takes a while: what the recorder adds to the line, and a kernel mismatch
     onNote: (note) => io.stderr(`pcisim record: ${note}\n`),

@@ -19,6 +19,8 @@ import {
   qemuInitMachine,
   x86BiosRomInit,
   x86RunFirmware,
+  getBootDevicesList,
+  HOST_CPUS,
   x86BootInfo,
   type Machine,
 } from '@sim/qemu';
@@ -231,6 +233,7 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   // QEMU's side of KVM: memslots, CPUID, the vCPU, coalesced PIO (pio-fast takes the config ports over instead)
   const vcpu = kvmInitMachine(vm, machine, {
     cpu: s.cpu,
+    cpuContext: { accel: s.accel, host: s.hostCpu },
     ...(opts.runtime?.vmOps ? { vmOps: opts.runtime.vmOps } : {}),
     coalescedPio: !mitigations.includes('pio-fast'),
   });
@@ -247,7 +250,7 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
   trace?.mark('qemu', 'qemu init', 'end');
   trace?.mark('guest', 'firmware', 'begin', { firmware: s.firmware ?? machine.defaultFirmware });
-  const { firmware, qbootMmconfig } = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, s.firmware));
+  const { firmware, qbootMmconfig } = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, s.firmware), { bootorder: getBootDevicesList(machine, s.bootStrict) });
   trace?.mark('guest', 'firmware', 'end');
   const fwStats = vm.stats.snapshot();
 
@@ -292,7 +295,7 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
   }
   const { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog, fwStats } = on;
   const linuxLog = new AccessLog();
-  const cpuModel = parseCpu(s.cpu);
+  const cpuModel = parseCpu(s.cpu, { accel: s.accel, host: s.hostCpu });
 
   const qemuBeforeLinux = machine.host?.configAccesses ?? 0;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
@@ -355,6 +358,8 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
       devices,
       // the kernel parameters the guest model does not act on (@sim/guest's KERNEL_PARAMS), after QEMU's options
       notModelled: [...s.notModelled, ...linux.opts.ignored.map((w) => `kernel parameter ${w}`)],
+      ...(s.noPciEffect.length > 0 ? { noPciEffect: [...s.noPciEffect] } : {}),
+      ...(hostCpuNote(s) !== undefined ? { hostCpu: hostCpuNote(s)! } : {}),
     },
     simulated: {
       machine: [s.machine, ...s.machineProps.map(([k, v]) => `${k}=${v}`)].join(','),
@@ -392,3 +397,13 @@ function configTimeNs(st: KvmStatsSnapshot): number {
 }
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+
+/**
+ * What `-cpu host` (and `-cpu max` under KVM) stands for in this boot, stated in the report: pcisim has no host
+ * to ask, so `--host-cpu` says which (Intel unless told).
+ */
+function hostCpuNote(s: Scenario): string | undefined {
+  const name = s.cpu?.split(',')[0];
+  if (name !== 'host' && !(name === 'max' && s.accel === 'kvm')) return undefined;
+  return `-cpu ${name} is the host's CPU: ${HOST_CPUS[s.hostCpu].what} (--host-cpu ${s.hostCpu}${s.hostCpu === 'intel' ? ', the default' : ''}; --host-cpu ${s.hostCpu === 'intel' ? 'amd' : 'intel'} for the other)`;
+}

@@ -100,6 +100,10 @@ export interface BootReport {
    * `-vga none`, `-kernel vmlinuz`), as given; the text report lists them as "accepted, not modelled"
    */
   notModelled?: string[];
+  /** simulated only: the options accepted that cannot change a config access (`-name`, `-uuid`, `-rtc`, `-vnc`); "accepted, no effect on PCI" */
+  noPciEffect?: string[];
+  /** simulated only: what `-cpu host` (or `max` under KVM) was taken to be: `--host-cpu`'s choice, stated */
+  hostCpu?: string;
 }
 
 /** One config access as the reference's `<scenario>.accesses.txt` lists it. */

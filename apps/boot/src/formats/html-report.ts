@@ -60,7 +60,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <body>
 <header>
 <h1>${esc(title)}</h1>
-<p class="sub"><code>${esc(args.join(' ') || '-M q35')}</code>${boot?.report.append ? ` <code>-append "${esc(boot.report.append)}"</code>` : ''} · cost profile <b>${esc(boot?.costProfile.name ?? compare?.costProfile ?? '')}</b> · ${boot ? esc(simulatedLine(boot.simulated)) : 'QEMU 7.2, Linux 6.1'} as pcisim models them${boot?.report.notModelled?.length ? ` · accepted, not modelled: <code>${esc(boot.report.notModelled.join('; '))}</code>` : ''}</p>
+<p class="sub"><code>${esc(args.join(' ') || '(no options: QEMU\'s default machine, pc)')}</code>${boot?.report.append ? ` <code>-append "${esc(boot.report.append)}"</code>` : ''} · cost profile <b>${esc(boot?.costProfile.name ?? compare?.costProfile ?? '')}</b> · ${boot ? esc(simulatedLine(boot.simulated)) : 'QEMU 7.2, Linux 6.1'} as pcisim models them${boot?.report.notModelled?.length ? ` · accepted, not modelled: <code>${esc(boot.report.notModelled.join('; '))}</code>` : ''}${boot?.report.noPciEffect?.length ? ` · accepted, no effect on PCI: <code>${esc(boot.report.noPciEffect.join('; '))}</code>` : ''}</p>
 </header>
 <main>
 ${sections.join('\n')}

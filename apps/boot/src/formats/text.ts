@@ -16,7 +16,9 @@ export function formatTextReport(r: BootResult): string {
   out.push(`pcisim boot: ${simulatedLine(r.simulated)}; cost profile ${r.costProfile.name}`);
   out.push(`qemu args: ${report.qemuArgs.join(' ') || '(none)'}`);
   out.push(`kernel command line: ${report.append || '(empty)'}`);
+  if (report.hostCpu) out.push(`cpu: ${report.hostCpu}`);
   if (report.notModelled?.length) out.push(`accepted, not modelled: ${report.notModelled.join('; ')}`);
+  if (report.noPciEffect?.length) out.push(`accepted, no effect on PCI: ${report.noPciEffect.join('; ')}`);
   out.push('');
   out.push('Devices Linux found (bridges with what sits behind them):');
   out.push(...formatTree(report.devices));

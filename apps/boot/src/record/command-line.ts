@@ -65,8 +65,20 @@ function has(args: readonly string[], opt: string): boolean {
   return options(args).some((o) => o.opt === opt);
 }
 
-/** The QemuOpts of an option value, or undefined when it does not parse (QEMU then fails with its own words). */
+/**
+ * The QemuOpts of an option value, or its members when it is JSON (libvirt's `-device {"driver":…}`); undefined
+ * when it does not parse (QEMU then fails with its own words).
+ */
 function opts(value: string, implied: string): { id: string | undefined; get: (name: string) => string | undefined } | undefined {
+  if (value.startsWith('{')) {
+    try {
+      const o = JSON.parse(value) as Record<string, unknown>;
+      const str = (v: unknown) => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+      return { id: str(o['id']), get: (name) => str(o[name]) };
+    } catch {
+      return undefined;
+    }
+  }
   try {
     const o = parseQemuOpts(value, implied, false);
     return { id: o.id, get: (name) => o.opts.filter((x) => x.name === name).pop()?.value };

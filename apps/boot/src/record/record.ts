@@ -7,7 +7,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { inferDevices } from './infer.js';
 import { toReferenceJson } from './json.js';
 import { tallyPhases } from './tally.js';
 import { type ParsedTrace, parseTrace } from './trace-parser.js';
+import { standInHostResources, type StandInFile } from './host-resources.js';
 import { kernelName, planRecording, ramSize, REFERENCE_KERNEL, resolveInputPaths } from './command-line.js';
 
 const SETUP_HINT = 'run scripts/setup-reference.sh';
@@ -53,6 +54,8 @@ export interface RecordOptions {
   outDir?: string;
   /** also keep the raw trace as `<scenario>.trace` (20+ MB) */
   keepTrace?: boolean;
+  /** the CPU vendor whose TCG model stands in for `-cpu host` (record/host-resources.ts); default intel */
+  hostCpu?: 'intel' | 'amd';
   /** each console line as it arrives (ANSI stripped), for progress output */
   onConsoleLine?: (line: string) => void;
   /**
@@ -327,8 +330,10 @@ export function lastLine(text: string): string {
  * `<scenario>.console.log` into `outDir`, and returns the report.
  */
 export async function recordBoot(options: RecordOptions): Promise<RecordResult> {
+  // A production line's host resources (KVM, passed-in fds, /run sockets, images) replaced by stand-ins that run here.
+  const hostPlan = standInHostResources(options.qemuArgs, { hostCpu: options.hostCpu ?? 'intel', exists: existsSync });
   // Refusals first, before anything is looked up or started.
-  const plan = planRecording(options.qemuArgs, options.append);
+  const plan = planRecording(hostPlan.qemuArgs, options.append);
   const qemu = resolve(findQemu(options.qemuBinary));
   // QEMU runs in outDir: the kernel's path must not depend on pcisim's directory.
   const kernel = resolve(findKernel(options.kernel));
@@ -336,7 +341,7 @@ export async function recordBoot(options: RecordOptions): Promise<RecordResult> 
   const outDir = resolve(options.outDir ?? '.');
   const qemuArgs = plan.qemuArgs;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const notes = [...plan.notes];
+  const notes = [...hostPlan.notes, ...plan.notes];
   const kernelIs = kernelName(kernel);
   if (kernelIs !== REFERENCE_KERNEL) {
     notes.push(`warning: the kernel is ${kernelIs}, the references were recorded with ${REFERENCE_KERNEL}: counts may differ from reference/ (scripts/setup-reference.sh fetches that one)`);
@@ -347,6 +352,7 @@ export async function recordBoot(options: RecordOptions): Promise<RecordResult> 
   } catch (e) {
     throw new RecordError('IO_ERROR', `cannot create the output folder: ${(e as Error).message}`, { file: outDir, cause: e });
   }
+  for (const f of hostPlan.files) await createStandInFile(qemu, outDir, f);
   const work = await mkdtemp(join(tmpdir(), 'pcisim-record-'));
   try {
     const traceFile = join(work, 'trace.log');
@@ -389,4 +395,19 @@ export async function recordBoot(options: RecordOptions): Promise<RecordResult> 
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A stand-in image or backend file in the output folder: qcow2 through qemu-img (beside QEMU, else on PATH), raw sparse. */
+async function createStandInFile(qemu: string, outDir: string, f: StandInFile): Promise<void> {
+  const path = join(outDir, f.path);
+  if (existsSync(path)) return;
+  if (f.format === 'qcow2') {
+    const beside = join(dirname(qemu), 'qemu-img');
+    const img = existsSync(beside) ? beside : (findExecutable('qemu-img') ?? 'qemu-img');
+    const r = spawnSync(img, ['create', '-q', '-f', 'qcow2', path, String(f.bytes)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new RecordError('IO_ERROR', `qemu-img create ${path}: ${(r.stderr || r.error?.message || '').trim()}`, { file: path });
+    return;
+  }
+  await writeFile(path, '');
+  await truncate(path, f.bytes);
 }

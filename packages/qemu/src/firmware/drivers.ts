@@ -38,6 +38,7 @@ import {
   PCI_INTERRUPT_LINE,
 } from '../hw/pci/regs.js';
 import { fmtBdf } from './pciinit.js';
+import { SeabiosBootOrder } from './boot.js';
 
 const PCI_CLASS_SERIAL_USB_UHCI = 0x0c0300;
 const PCI_CLASS_SERIAL_USB_OHCI = 0x0c0310;
@@ -85,7 +86,15 @@ export class SeabiosDrivers {
     private readonly pci: PciConfig,
     private readonly devices: SbPciDevice[],
     private readonly log: (msg: string) => void = () => {},
+    private readonly boot: SeabiosBootOrder = new SeabiosBootOrder(),
   ) {}
+
+  /** the drivers' `skip_nonbootable && bootprio_find_pci_device(pci) < 0` */
+  private skipNonbootable(d: SbPciDevice, what: string): boolean {
+    if (!this.boot.isBootprioStrict() || this.boot.bootprioFindPciDevice(d) >= 0) return false;
+    this.log(`skipping init of a non-bootable ${what} at ${fmtBdf(d.bdf)}`);
+    return true;
+  }
 
   /** device_hardware_setup(): usb, ps2port, block, lpt, serial, cbfs payload; the others are not PCI */
   deviceHardwareSetup(): void {
@@ -207,11 +216,12 @@ export class SeabiosDrivers {
     }
   }
 
-  /** virtio_blk_setup() / init_virtio_blk(): boot order is not strict ("HALT" absent), so every device */
+  /** virtio_blk_setup() / init_virtio_blk(): with a strict boot order ("HALT"), only the devices it names */
   private virtioBlkSetup(): void {
     for (const d of this.devices) {
       if (d.vendor !== PCI_VENDOR_ID_REDHAT_QUMRANET) continue;
       if (d.device !== PCI_DEVICE_ID_VIRTIO_BLK_09 && d.device !== PCI_DEVICE_ID_VIRTIO_BLK_10) continue;
+      if (this.skipNonbootable(d, 'virtio-blk')) continue;
       this.log(`found virtio-blk at ${fmtBdf(d.bdf)}`);
       this.vpInitSimple(d);
     }
@@ -222,6 +232,7 @@ export class SeabiosDrivers {
     for (const d of this.devices) {
       if (d.vendor !== PCI_VENDOR_ID_REDHAT_QUMRANET) continue;
       if (d.device !== PCI_DEVICE_ID_VIRTIO_SCSI_09 && d.device !== PCI_DEVICE_ID_VIRTIO_SCSI_10) continue;
+      if (this.skipNonbootable(d, 'virtio-scsi')) continue;
       this.log(`found virtio-scsi at ${fmtBdf(d.bdf)}`);
       this.vpInitSimple(d);
     }
@@ -326,6 +337,8 @@ export class SeabiosDrivers {
   private nvmeSetup(): void {
     for (const d of this.devices) {
       if (d.classId !== PCI_CLASS_STORAGE_NVME) continue;
+      // nvme_controller_setup() runs in a thread per controller and checks first thing
+      if (this.skipNonbootable(d, 'NVMe')) continue;
       if (!pciEnableMembar(this.pci, d, PCI_BASE_ADDRESS_0)) continue;
       pciEnableBusmaster(this.pci, d);
     }

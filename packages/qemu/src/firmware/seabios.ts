@@ -35,6 +35,7 @@ import {
 } from '../hw/pci/regs.js';
 import { PciInit, type PciSetupResult } from './pciinit.js';
 import { SeabiosDrivers } from './drivers.js';
+import { SeabiosBootOrder } from './boot.js';
 import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';
 
 export type { FirmwareCpu } from './pci.js';
@@ -60,6 +61,8 @@ export interface SeabiosPlatform {
    * SMI_EN with APMC_EN set and PIIX4's DEVACTB likewise, so SeaBIOS skips SMM relocation.
    */
   smm?: boolean;
+  /** the fw_cfg file "bootorder" (softmmu/bootdevice.c get_boot_devices_list()), one line each; default none */
+  bootorder?: readonly string[];
   /** the image in a device's ROM BAR; default {@link qemuDefaultRom} */
   romImage?: (dev: { bdf: number; vendor: number; device: number; classId: number }) => OptionRomImage | null;
 }
@@ -137,7 +140,7 @@ export class Seabios {
     };
     vgaromSetup(romCtx);
     // sercon_setup(), enable_vga_console(): no config access
-    new SeabiosDrivers(this.pci, devices, (m) => this.log.push(m)).deviceHardwareSetup();
+    new SeabiosDrivers(this.pci, devices, (m) => this.log.push(m), new SeabiosBootOrder(p.bootorder)).deviceHardwareSetup();
     // wait_threads()
     optionromSetup(romCtx);
     // interactive_bootmenu(), wait_threads(), prepareboot(): no config access

@@ -12,7 +12,7 @@ import { MicrovmMachine, microvmOptionsFromProperties } from '../hw/i386/microvm
 import { parseCpu } from '../target/i386/cpu.js';
 import { pcMemoryCheck } from '../hw/i386/pc.js';
 import { pciCreateSimple, realizeArgv } from './qdev-monitor.js';
-import { parseQemuCommandLine, VGA_INTERFACE_DEVICES, type QemuConfig } from './vl.js';
+import { checkX86MachineProperties, parseQemuCommandLine, VGA_INTERFACE_DEVICES, type QemuConfig } from './vl.js';
 import type { PciBus } from '../hw/pci/bus.js';
 import type { PciDevice } from '../hw/pci/device.js';
 
@@ -24,12 +24,6 @@ function boardVga(cfg: QemuConfig): 'std' | 'none' | ((bus: PciBus) => PciDevice
 }
 import type { KvmIrqchip } from '../hw/core/qdev.js';
 
-/**
- * -machine properties of the PC machines about memory: `memory-backend` (the RAM's backend, read by
- * parseQemuArgs for its size) and `nvdimm` (NVDIMM support: NFIT and the DSDT's NVDR device, which the
- * cloud kernel's modular nfit driver never binds; no PCI effect)
- */
-const MEMORY_MACHINE_PROPS = new Set(['memory-backend', 'nvdimm']);
 
 /** -machine nvdimm=on|off (pc_machine_set_nvdimm(), a bool property) */
 function nvdimmEnabled(cfg: QemuConfig): boolean {
@@ -54,12 +48,10 @@ function hasIsaSerialDevice(cfg: QemuConfig): boolean {
 
 /** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
 export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: () => void } {
-  const vendor = parseCpu(cfg.cpu).vendor;
+  const vendor = parseCpu(cfg.cpu, { accel: cfg.accel, host: cfg.hostCpu }).vendor;
   if (cfg.machine !== 'microvm') x86MachineAcpi(cfg);
   if (cfg.machine === 'pc') {
-    for (const [k] of cfg.machineProps) {
-      if (k !== 'accel' && k !== 'usb' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-i440fx-${cfg.release}-machine.${k}' not found`);
-    }
+    checkX86MachineProperties(cfg);
     checkMemory(cfg, true);
     return new PcMachine({
       nodefaults: cfg.nodefaults,
@@ -80,9 +72,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     checkMemory(cfg, false);
     return new MicrovmMachine(microvmOptionsFromProperties(cfg.machineProps, { ramBytes: cfg.ramBytes, kernel: true, kvm: true }));
   }
-  for (const [k] of cfg.machineProps) {
-    if (k !== 'accel' && k !== 'usb' && k !== 'kernel-irqchip' && !MEMORY_MACHINE_PROPS.has(k) && k !== 'acpi') throw new QemuError('UNKNOWN_PROPERTY', `Property 'pc-q35-${cfg.release}-machine.${k}' not found`);
-  }
+  checkX86MachineProperties(cfg);
   checkMemory(cfg, true);
   return new Q35Machine({
     nodefaults: cfg.nodefaults,

@@ -62,6 +62,10 @@ export interface RealizedDevice {
   pci: PciDevice | null;
   /** the bus it went on (QEMU's bus name) */
   bus: string;
+  /** `bootindex` (-1, or absent for a type without one: not in the boot order) */
+  bootindex?: number;
+  /** a device on a controller's own bus (a disk on a SCSI bus, a port on virtio-serial): the controller's PCI function */
+  controller?: PciDevice | null;
 }
 
 /** One node of the topology report: a bus and what sits on it. */
@@ -773,6 +777,13 @@ function deviceAdd(
   for (const c of claims) c();
   if (optId !== undefined) st.qdevIds.add(optId);
   const rec: RealizedDevice = { arg: optArg, typeName: found.name, id: optId, pci, bus: qbus?.name ?? '' };
+  // add_boot_device_path(): the device's bootindex, and for one that is not a PCI function the PCI function above it
+  if (table.has('bootindex')) rec.bootindex = bag.num('bootindex');
+  if (pci === null) {
+    let up: QBus | null = qbus ?? null;
+    while (up && !up.pci && up.parent && !up.parent.pci) up = up.parent.parentBus;
+    rec.controller = up?.parent?.pci ?? null;
+  }
   st.realized.push(rec);
   return rec;
 }

@@ -16,6 +16,9 @@ import { VGA_DEVICE_TYPES } from '../hw/registry.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
 import type { FirmwareKind } from '../hw/core/machine.js';
 import { parseBool } from '../hw/core/qdev-properties.js';
+import { parseCpu, type HostCpu } from '../target/i386/cpu.js';
+
+export type { HostCpu } from '../target/i386/cpu.js';
 
 /** A JSON value as QEMU's JSON parser gives it (qobject). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -523,25 +526,160 @@ export interface QemuConfig {
   notModelled: string[];
   /** vfio-pci's host functions, by `DDDD:BB:DD.F`: pcisim's stand-in for the host (--vfio-config) */
   vfioHosts?: Record<string, VfioHostDevice>;
+  /**
+   * the options QEMU acts on that cannot change what the guest finds on PCI (`-name`, `-uuid`, `-rtc`, `-vnc`,
+   * `-sandbox` …), as given: a report lists them as "accepted, no effect on PCI"
+   */
+  noPciEffect: string[];
+  /** `-boot strict=on`: SeaBIOS boots only what the boot order names, and skips the set-up of the other disks */
+  bootStrict: boolean;
+  /** the host CPU `-cpu host` (and `max` under KVM) stands for: pcisim's `--host-cpu` (Intel by default) */
+  hostCpu: HostCpu;
 }
 
-/** the options pcisim boots with that take an argument (others QEMU knows are refused as invalid) */
-const BOOT_WITH_ARG = new Set([
-  '-M', '-machine', '-cpu', '-append', '-serial', '-m', '-accel', '-device', '-kernel', '-initrd', '-netdev', '-object',
-  '-blockdev', '-drive', '-chardev', '-global', '-smp', '-name', '-monitor', '-qmp', '-vga', '-display', '-trace', '-bios',
-  '-audiodev',
+/**
+ * Options QEMU acts on that pcisim does not model, or models only as far as the simulation reaches: accepted,
+ * and listed in {@link QemuConfig.notModelled}. The kernel and initrd: pcisim boots its own model of Linux 6.1
+ * whatever the image.
+ */
+const NOT_MODELLED = new Set([
+  '-kernel', '-initrd', '-dtb', '-numa', '-fw_cfg', '-acpitable', '-smbios', '-option-rom', '-L', '-pflash', '-mem-path',
+  '-mem-prealloc', '-hda', '-hdb', '-hdc', '-hdd', '-cdrom', '-fda', '-fdb', '-mtdblock', '-sd', '-fsdev', '-virtfs',
+  '-usbdevice', '-parallel', '-debugcon', '-tpmdev', '-incoming', '-loadvm', '-icount', '-snapshot', '-no-acpi',
+  '-add-fd', '-set', '-readconfig', '-net', '-nic', '-xen-domid', '-xen-attach', '-xen-domid-restrict', '-semihosting',
+  '-semihosting-config', '-plugin', '-qtest', '-qtest-log', '-watchdog-action', '-preconfig', '-only-migratable',
 ]);
-const BOOT_FLAGS = new Set(['-nodefaults', '-nographic', '-no-reboot', '-enable-kvm', '-S', '-no-user-config', '-usb']);
 
 /**
- * Options QEMU acts on that change nothing pcisim models, or that it does not model yet: accepted, and listed in
- * {@link QemuConfig.notModelled}. The kernel and initrd: pcisim boots its own model of Linux 6.1 whatever the
- * image.
+ * Options that cannot change a config access: names, identifiers and messages (`-name`, `-uuid`, `-msg`), the
+ * clock (`-rtc`), displays and remote consoles (`-vnc`, `-spice`, `-display`, `-nographic`), the host side
+ * (`-sandbox`, `-overcommit`, `-runas`, `-chroot`, `-pidfile`, `-daemonize`), monitors, start and stop
+ * (`-S`: libvirt starts the CPUs over QMP; `-no-shutdown`, `-no-reboot`, `-action`), audio back-ends and the
+ * trace. Accepted, and listed in {@link QemuConfig.noPciEffect}.
  */
-const NOT_MODELLED = new Set(['-kernel', '-initrd', '-name', '-monitor', '-qmp', '-display', '-trace', '-nographic', '-no-reboot', '-S', '-no-user-config', '-audiodev']);
+const NO_PCI_EFFECT = new Set([
+  '-name', '-uuid', '-msg', '-rtc', '-sandbox', '-vnc', '-spice', '-display', '-nographic', '-no-user-config', '-S',
+  '-no-shutdown', '-no-reboot', '-overcommit', '-monitor', '-qmp', '-qmp-pretty', '-mon', '-pidfile', '-daemonize',
+  '-runas', '-chroot', '-action', '-audiodev', '-audio', '-k', '-trace', '-d', '-D', '-dfilter', '-seed', '-gdb', '-s',
+  '-echr', '-prom-env', '-full-screen', '-portrait', '-rotate', '-g', '-win2k-hack', '-no-fd-bootchk', '-singlestep',
+  '-async-teardown', '-enable-sync-profile', '-dump-vmstate', '-no-hpet', '-old-param', '-xen-domid-restrict',
+]);
 
-/** -machine properties the boards accept that change nothing pcisim models (KVM's irqchip, SMM, USB, …) */
-const MACHINE_PROPS_NOT_MODELLED = new Set(['kernel-irqchip', 'smm', 'graphics', 'dump-guest-core', 'mem-merge']);
+/**
+ * `-global` properties whose effect pcisim knows reaches no config access. `kvm-pit.lost_tick_policy`: how the
+ * in-kernel PIT catches up lost ticks. `ICH9-LPC.disable_s3`/`disable_s4` (`PIIX4_PM.` on pc): whether the
+ * DSDT has `\_S3`/`\_S4` (hw/i386/acpi-build.c build_dsdt()) and the `etc/system-states` fw_cfg file; Linux reads
+ * those packages for suspend, and neither is a PCI_Config op-region. Other `-global`s are qdev properties,
+ * applied where the device is created.
+ */
+const GLOBALS_NO_PCI_EFFECT = new Set([
+  'kvm-pit.lost_tick_policy', 'ICH9-LPC.disable_s3', 'ICH9-LPC.disable_s4', 'PIIX4_PM.disable_s3', 'PIIX4_PM.disable_s4',
+  'isa-fdc.driveA', 'isa-fdc.driveB', 'cfi.pflash01.secure', 'driver=cfi.pflash01',
+]);
+
+/** `-object` types that are host-side only: secrets, TLS credentials and authorization, iothreads, throttling */
+const OBJECTS_NO_PCI_EFFECT = /^(secret|secret_keyring|tls-.*|authz-.*|iothread|main-loop|thread-context|throttle-group|input-linux|input-barrier)$/;
+
+/**
+ * The properties of QEMU 7.2's pc and q35 machines (hw/core/machine.c, hw/i386/x86.c, hw/i386/pc.c), each
+ * with what it does to PCI: `none` accepted with no effect on PCI, `not-modelled` accepted and listed,
+ * `modelled` taken by the board. hpet: the HPET is an MMIO block at 0xfed00000, not a PCI function, and its DSDT
+ * device reads MMIO (build_hpet_aml()); libvirt's `hpet=off` and `-no-hpet` leave every config access as it is
+ * (reference/q35-libvirt-headless has it). `memory-backend`: the RAM's host backend (its size is -m's,
+ * machineSetMem()).
+ */
+export const X86_MACHINE_PROPERTIES: Readonly<Record<string, 'none' | 'not-modelled' | 'modelled'>> = {
+  accel: 'modelled',
+  'kernel-irqchip': 'not-modelled',
+  'kvm-shadow-mem': 'none',
+  'dump-guest-core': 'none',
+  'mem-merge': 'none',
+  'memory-backend': 'none',
+  'suppress-vmdesc': 'none',
+  graphics: 'none',
+  vmport: 'none',
+  hpet: 'none',
+  'bus-lock-ratelimit': 'none',
+  'oem-id': 'not-modelled',
+  'oem-table-id': 'not-modelled',
+  // on: pc's piix3-usb-uhci, q35's EHCI with its UHCI companions (the boards); microvm has no controller to add
+  usb: 'modelled',
+  // on and auto are what pcisim models; off is board.ts's x86MachineAcpi()
+  acpi: 'modelled',
+  // NVDIMM support: the NFIT and the DSDT's NVDR device, which the cloud kernel's modular nfit driver never binds
+  nvdimm: 'none',
+  'nvdimm-persistence': 'none',
+  smm: 'not-modelled',
+  sata: 'not-modelled',
+  smbus: 'not-modelled',
+  pit: 'not-modelled',
+  pic: 'not-modelled',
+  'max-ram-below-4g': 'not-modelled',
+  'max-fw-size': 'not-modelled',
+  'default-bus-bypass-iommu': 'not-modelled',
+  'sgx-epc': 'not-modelled',
+  firmware: 'not-modelled',
+  'memory-encryption': 'not-modelled',
+  'confidential-guest-support': 'not-modelled',
+  hmat: 'not-modelled',
+  'x-oem-id': 'not-modelled',
+  'x-oem-table-id': 'not-modelled',
+};
+
+/** values each property has by default in 7.2: setting it to them changes nothing (listed as no effect) */
+const MACHINE_PROPERTY_DEFAULTS: Readonly<Record<string, readonly string[]>> = {
+  usb: ['off', 'false', 'no'],
+  acpi: ['on', 'auto', 'true', 'yes'],
+  nvdimm: ['off', 'false', 'no'],
+  smm: ['on', 'auto', 'true', 'yes'],
+  sata: ['on', 'true', 'yes'],
+  smbus: ['on', 'true', 'yes'],
+  pit: ['on', 'true', 'yes'],
+  pic: ['on', 'true', 'yes'],
+};
+
+/**
+ * `-machine`'s properties for pc and q35, checked as object_set_properties_from_keyval() checks them: an unknown
+ * one is QEMU's "Property '<type>-machine.<name>' not found". Exported for the board.
+ */
+export function checkX86MachineProperties(cfg: Pick<QemuConfig, 'machine' | 'release' | 'machineProps'>): void {
+  if (cfg.machine === 'microvm') return;
+  const type = cfg.machine === 'pc' ? `pc-i440fx-${cfg.release}` : `pc-q35-${cfg.release}`;
+  for (const [k] of cfg.machineProps) {
+    if (X86_MACHINE_PROPERTIES[k] === undefined) throw new QemuError('UNKNOWN_PROPERTY', `Property '${type}-machine.${k}' not found`);
+  }
+}
+
+/** `-machine`'s properties sorted into the report's lists */
+function classifyMachineProperties(s: QemuConfig, option: string, from: number): void {
+  for (const [k, v] of s.machineProps.slice(Math.max(0, from))) {
+    const what = X86_MACHINE_PROPERTIES[k];
+    const text = `${option} ${k}=${v}`;
+    if (k === 'accel') {
+      if (v.split(':')[0] !== 'kvm') s.notModelled.push(text);
+    } else if (k === 'usb' && s.machine === 'microvm' && !MACHINE_PROPERTY_DEFAULTS['usb']!.includes(v)) {
+      s.notModelled.push(text);
+    } else if (what === 'none' || MACHINE_PROPERTY_DEFAULTS[k]?.includes(v)) s.noPciEffect.push(text);
+    else if (what === 'not-modelled') s.notModelled.push(text);
+    // microvm's own properties (pcie, rtc, isa-serial, …) are its board's (hw/i386/microvm.ts)
+  }
+}
+
+/** `-boot [order=drives][,once=drives][,menu=on|off][,splash=…][,splash-time=…][,reboot-timeout=…][,strict=on|off]` */
+function parseBoot(arg: string): boolean {
+  const o = parseQemuOpts(arg, 'order', false);
+  let strict = false;
+  for (const x of o.opts) {
+    if (x.name === 'strict') {
+      if (['on', 'yes', 'true', 'y'].includes(x.value)) strict = true;
+      else if (['off', 'no', 'false', 'n'].includes(x.value)) strict = false;
+      else throw new QemuError('BAD_OPTION', `Parameter 'strict' expects 'on' or 'off'`);
+    } else if (!['order', 'once', 'menu', 'splash', 'splash-time', 'reboot-timeout'].includes(x.name)) {
+      throw new QemuError('BAD_OPTION', `Invalid parameter '${x.name}'`);
+    }
+  }
+  return strict;
+}
 
 /**
  * UEFI firmware by its file name (OVMF.fd, OVMF_CODE.fd, OVMF_CODE_4M.secboot.fd, edk2-x86_64-code.fd …): pcisim
@@ -578,17 +716,19 @@ q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)
 pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)`;
 
 /**
- * qemu_init()'s option loop for the command line pcisim boots: the machine type (`-M help` lists them),
- * `-m`, `-cpu`, `-append`, `-accel`, `-bios`, `-serial`, `-nodefaults` and the `-global ICH9-LPC.*` that
- * shape the board. Devices and backends are checked when the machine is built ({@link parseQemuCommandLine}).
- * Options pcisim has nothing to model for (-kernel, -nographic …) are accepted; an unknown one fails with
- * QEMU's words.
+ * qemu_init()'s option loop for the command line pcisim boots: the machine type (`-M help` lists them; none
+ * given is QEMU's default, `pc`), `-m`, `-cpu`, `-append`, `-accel`, `-bios`, `-serial`, `-nodefaults`, `-boot`
+ * and the `-global ICH9-LPC.*` that shape the board. Devices and backends are checked when the machine is built
+ * ({@link parseQemuCommandLine}, which also refuses an option QEMU does not know, in QEMU's words). Every other
+ * option QEMU knows is accepted and listed: in {@link QemuConfig.noPciEffect} when it cannot change a config
+ * access, in {@link QemuConfig.notModelled} when it might and pcisim does not model it.
  */
 export function parseQemuArgs(argv: readonly string[]): QemuConfig {
   const lpc = ich9LpcDefaults();
   const s: QemuConfig = {
     release: DEFAULT_QEMU_RELEASE,
-    machine: 'q35',
+    // vl.c: no -machine means the default machine type, pc-i440fx-7.2 (MachineClass::is_default) on x86
+    machine: 'pc',
     machineProps: [],
     serial: 0,
     nodefaults: false,
@@ -602,31 +742,36 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
     acpiPciHotplugWithBridgeSupport: lpc.acpiPciHotplugWithBridgeSupport,
     qemuArgs: [...argv],
     notModelled: [],
+    noPciEffect: [],
+    bootStrict: false,
+    hostCpu: 'intel',
     vga: 'std',
     usb: false,
   };
   /** the "memory" QemuOpts list: every -m merges into it (merge_lists) */
   const memOpts: QemuOpt[] = [];
+  // unknown options, missing arguments, bad ids and JSON: QEMU's option loop, in QEMU's words
+  const parsed = parseQemuCommandLine(argv);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-') continue; // a disk image (-hda): listed by parseQemuCommandLine's rest
     const opt = a.startsWith('--') ? a.slice(1) : a;
-    if (BOOT_FLAGS.has(opt)) {
+    const name = opt.slice(1);
+    const takesArg = WITH_ARG.has(name);
+    const v = takesArg ? argv[++i]! : undefined;
+    const text = v === undefined ? a : `${a} ${v}`;
+    if (NO_PCI_EFFECT.has(opt)) s.noPciEffect.push(text);
+    else if (NOT_MODELLED.has(opt)) s.notModelled.push(text);
+    if (v === undefined) {
       if (opt === '-nodefaults') s.nodefaults = true;
       if (opt === '-usb') s.usb = true; // vl.c: qdict_put_str(machine_opts_dict, "usb", "on")
-      if (NOT_MODELLED.has(opt)) s.notModelled.push(a);
       continue;
     }
-    if (!BOOT_WITH_ARG.has(opt)) {
-      if (opt.startsWith('-')) throw new QemuError('UNKNOWN_OPTION', `${a}: invalid option`);
-      throw new QemuError('BAD_OPTION', `${a}: invalid option`);
-    }
-    const v = argv[++i];
-    if (v === undefined) throw new QemuError('BAD_OPTION', `${a}: requires an argument`);
-    if (NOT_MODELLED.has(opt)) s.notModelled.push(`${a} ${v}`);
     switch (opt) {
       case '-M':
       case '-machine': {
         let type: string | undefined;
+        const before = s.machineProps.length;
         for (const p of v.split(',')) {
           const eq = p.indexOf('=');
           if (eq < 0 && type === undefined) type = p;
@@ -638,16 +783,13 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
           else if (p === 'usb') s.usb = true;
         }
         if (type === 'help') throw new QemuError('BAD_OPTION', MACHINE_HELP);
-        const mt = MACHINE_TYPES[type ?? ''];
-        if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
-        s.machine = mt.type;
-        s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
-        // the generic machine properties the boards accept (board.ts, microvm.ts) and pcisim does not model
-        for (const [k, pv] of s.machineProps) {
-          // microvm has no USB controller for usb= to add
-          const unmodelled = MACHINE_PROPS_NOT_MODELLED.has(k) || (k === 'usb' && mt.type === 'microvm') || (k === 'accel' && pv.split(':')[0] !== 'kvm');
-          if (unmodelled) s.notModelled.push(`${a} ${k}=${pv}`);
+        if (type !== undefined) {
+          const mt = MACHINE_TYPES[type];
+          if (!mt) throw new QemuError('UNKNOWN_MACHINE', `unsupported machine type\nUse -machine help to list supported machines`);
+          s.machine = mt.type;
+          s.release = mt.release ?? DEFAULT_QEMU_RELEASE;
         }
+        classifyMachineProperties(s, a, before);
         break;
       }
       case '-serial':
@@ -663,18 +805,26 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         s.append = v;
         break;
       case '-accel':
-        s.accel = v.split(',')[0] ?? v;
+        s.accel = parseQemuOpts(v, 'accel', false).opts.find((x) => x.name === 'accel')?.value ?? v;
         if (s.accel !== 'kvm' && s.accel !== 'tcg') throw new QemuError('BAD_OPTION', `invalid accelerator ${s.accel}`);
         // the model is KVM's: under TCG the same config accesses happen, but there are no exits (--cost tcg-reference times them)
-        if (s.accel === 'tcg') s.notModelled.push(`${a} ${v}`);
+        if (s.accel === 'tcg') s.notModelled.push(text);
+        break;
+      case '-boot':
+        s.bootStrict = at(a, v, () => parseBoot(v));
+        {
+          // strict is modelled (SeaBIOS's is_bootprio_strict()); order, once, menu, splash and reboot-timeout touch no config register
+          const others = v.split(',').filter((p) => !p.startsWith('strict='));
+          if (others.length > 0) s.noPciEffect.push(`${a} ${others.join(',')}`);
+        }
         break;
       case '-global': {
-        const m = /^([^.]+)\.([^=]+)=(.*)$/.exec(v);
-        if (!m) throw new QemuError('BAD_OPTION', `Invalid -global ${v}: expected driver.property=value`);
-        if (m[1] === 'ICH9-LPC') {
-          ich9LpcGlobal(lpc, m[2]!, m[3]!, v);
+        const g = at(a, v, () => parseGlobal(v));
+        if (g.driver === 'ICH9-LPC') {
+          ich9LpcGlobal(lpc, g.property, g.value, v);
           s.acpiPciHotplugWithBridgeSupport = lpc.acpiPciHotplugWithBridgeSupport;
         }
+        if (GLOBALS_NO_PCI_EFFECT.has(`${g.driver}.${g.property}`)) s.noPciEffect.push(text);
         break;
       }
       case '-bios': {
@@ -703,17 +853,20 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
         break;
     }
   }
+  // -object: host-side objects no device reads config space through (libvirt's master-key secret, iothreads, TLS)
+  for (const o of parsed.objects) if (o.qomType !== undefined && OBJECTS_NO_PCI_EFFECT.test(o.qomType)) s.noPciEffect.push(`-object ${o.arg}`);
+  // -cpu: a model QEMU does not have fails here, as in QEMU, before the machine is made
+  if (s.cpu !== undefined) parseCpu(s.cpu, { accel: s.accel, host: s.hostCpu });
   // qemu_create_default_devices(): without -vga, the default VGA unless -nodefaults or a display -device
-  const cl = parseQemuCommandLine(argv);
-  if (cl.vgaModel === undefined && !cl.defaultVga) s.vga = 'none';
-  Object.assign(s, machineSetMem(memOpts, s.machineProps, cl.objects));
+  if (parsed.vgaModel === undefined && !parsed.defaultVga) s.vga = 'none';
+  Object.assign(s, machineSetMem(memOpts, s.machineProps, parsed.objects));
   // ivshmem-doorbell: its shared memory (BAR 2) is whatever the server sends, which the command line does not say
-  for (const d of cl.devices) {
+  for (const d of parsed.devices) {
     if (d.opts.find((o) => o.name === 'driver')?.value === 'ivshmem-doorbell') {
       s.notModelled.push(`-device ${d.arg} (shared memory size: the server's; pcisim takes ivshmem-server's default, 4 MiB)`);
     }
   }
-  s.smpCpus = cl.smpCpus;
+  s.smpCpus = parsed.smpCpus;
   return s;
 }
 

@@ -7,12 +7,14 @@
  */
 import { KVM_MEM_READONLY, kvmRegisterCoalescedPio, type Vcpu, type Vm, type VmOps } from '@sim/kvm';
 import type { Machine } from '../../hw/core/machine.js';
-import { cpuidEntries, parseCpu } from '../../target/i386/cpu.js';
+import { cpuidEntries, parseCpu, type CpuContext } from '../../target/i386/cpu.js';
 
 /** How the vCPU is set up beyond the machine. */
 export interface KvmInitOptions {
   /** `-cpu` (default: QEMU's default model) */
   cpu?: string | undefined;
+  /** what `-cpu host`/`max` stand for (the accelerator, `--host-cpu`) */
+  cpuContext?: CpuContext;
   /** the VmOps the vCPU is created with, made once the memslots are in (default: the machine); it must hand what it does not own to the machine */
   vmOps?: (machine: Machine, vm: Vm) => VmOps;
   /** register the machine's coalesced PIO zones (default true; the pio-fast proposal takes those ports over) */
@@ -30,7 +32,7 @@ export function kvmSetPhysMem(vm: Vm, ramBytes: number, below4g = Math.min(ramBy
 /** The machine on a KVM VM: its memslots, the CPUID, vCPU 0 answering exits through the machine, coalesced PIO. */
 export function kvmInitMachine(vm: Vm, machine: Machine, opts: KvmInitOptions = {}): Vcpu {
   kvmSetPhysMem(vm, machine.ramBytes, machine.memoryLayout?.below4g);
-  vm.setCpuid(cpuidEntries(parseCpu(opts.cpu)));
+  vm.setCpuid(cpuidEntries(parseCpu(opts.cpu, opts.cpuContext)));
   const vcpu = vm.createVcpu(0, opts.vmOps ? opts.vmOps(machine, vm) : machine);
   // kvm_coalesce_pio_add(): the 0xcf8 latch writes go to KVM's ring
   if (opts.coalescedPio ?? true) kvmCoalescePioAdd(vm, machine);

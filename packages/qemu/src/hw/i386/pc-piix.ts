@@ -74,7 +74,7 @@ export interface PcOptions {
   /** firmware (-bios): decides the E820 map and the DMI BIOS date the guest reads */
   firmware?: FirmwareKind;
   /** CPU vendor: pc_memory_init() reserves the AMD HyperTransport hole in E820 for AMD vCPUs (TCG qemu64 is AMD) */
-  cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';
+  cpuVendor?: 'AuthenticAMD' | 'GenuineIntel' | 'HygonGenuine';
   /** guest physical address bits (TCG qemu64: 40) */
   physBits?: number;
   /** -machine max-ram-below-4g (default 3.5 GiB) */

@@ -52,7 +52,7 @@ export interface Q35Options {
   /** -machine nvdimm=on: `-device nvdimm` allowed (NFIT and the DSDT's NVDR device; nothing PCI) */
   nvdimm?: boolean;
   /** CPU vendor: AMD vCPUs get the HyperTransport hole in E820 (TCG's qemu64 is AMD) */
-  cpuVendor?: 'AuthenticAMD' | 'GenuineIntel';
+  cpuVendor?: 'AuthenticAMD' | 'GenuineIntel' | 'HygonGenuine';
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
   acpiPciHotplugWithBridgeSupport: boolean;
   /** -machine usb=on / -usb: ehci_create_ich9_with_companions(host_bus, 0x1d) */

@@ -26,8 +26,11 @@ export function x86BiosRomInit(machine: Machine, firmware: FirmwareKind | undefi
   return fw;
 }
 
-/** The firmware's POST on the vCPU: SeaBIOS's PCI set-up on q35 and pc; qboot on microvm makes no PCI config access there. */
-export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: FirmwareKind): FirmwareRun {
+/**
+ * The firmware's POST on the vCPU: SeaBIOS's PCI set-up on q35 and pc; qboot on microvm makes no PCI config access
+ * there. `fwCfg.bootorder` is the fw_cfg "bootorder" file (system/bootdevice.ts), which SeaBIOS's disk drivers read.
+ */
+export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: FirmwareKind, fwCfg: { bootorder?: readonly string[] } = {}): FirmwareRun {
   let qbootMmconfig = false;
   if (firmware === 'seabios') {
     const l = machine.memoryLayout;
@@ -36,9 +39,9 @@ export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: Fir
       machine: machine.name === 'pc' ? 'pc' : 'q35',
       ramBytes: machine.ramBytes,
       ...(l ? { belowFourGBytes: l.below4g, reservedMemoryEnd: l.reservedMemoryEnd } : {}),
+      ...(fwCfg.bootorder ? { bootorder: fwCfg.bootorder } : {}),
     }).run();
-  }
-  else if (firmware === 'qboot') qbootMmconfig = new Qboot(cpu).run().haveMmconfig;
+  } else if (firmware === 'qboot') qbootMmconfig = new Qboot(cpu).run().haveMmconfig;
   return { firmware, qbootMmconfig };
 }
 

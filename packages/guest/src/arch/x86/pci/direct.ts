@@ -3,7 +3,7 @@
  * arch/x86/pci/direct.c: configuration mechanism #1 (ports 0xcf8/0xcfc) as `pci_direct_conf1`, the probe
  * of mechanisms #1 and #2 at pci_arch_init() and the sanity check of type 1.
  */
-import { PCI_NO_CHECKS, PCI_PROBE_CONF1, PCI_PROBE_CONF2, type PciRawOps } from '../include/asm/pci_x86.js';
+import { PCI_HAS_IO_ECS, PCI_NO_CHECKS, PCI_PROBE_CONF1, PCI_PROBE_CONF2, type PciRawOps } from '../include/asm/pci_x86.js';
 import { kvmParaAvailable } from '../kernel/kvm.js';
 import { bitsOf, mask, pvAbsent } from './common.js';
 import { GuestError } from '../../../errors.js';
@@ -80,6 +80,10 @@ export function pciDirectInit(k: KernelState, type: number): void {
   k.log.push(`PCI: Using configuration type ${type} for base access`);
   if (type === 1) {
     k.rawPciOps = k.patch === 'mmconfig-v1' && k.rawPciExtOps && kvmParaAvailable(k) ? k.rawPciExtOps : pciDirectConf1;
+    // AMD family 10h and later (amd_bus.c pci_io_ecs_init()): conf1 for extended registers when MMCONFIG is not there
+    if (k.rawPciExtOps || !(k.pciProbe & PCI_HAS_IO_ECS)) return;
+    k.log.push('PCI: Using configuration type 1 for extended access');
+    k.rawPciExtOps = pciDirectConf1;
   }
 }
 

@@ -10,6 +10,8 @@ export const PCI_PROBE_MMCONF = 0x8;
 export const PCI_PROBE_MASK = 0xf;
 export const PCI_PROBE_NOEARLY = 0x10;
 export const PCI_NO_CHECKS = 0x400;
+/** set by amd_bus.c pci_io_ecs_init() on AMD family 10h and later: conf1 reaches extended config space */
+export const PCI_HAS_IO_ECS = 0x40000;
 
 /**
  * `struct pci_raw_ops`: pci_direct_conf1 (arch/x86/pci/direct.c) or pci_mmcfg (mmconfig_64.c). A read

@@ -29,7 +29,7 @@ export const TCG_HOST_CPU_MODEL: Readonly<Record<'intel' | 'amd', string>> = {
 };
 
 /** the options whose argument a stand-in may rewrite (every other word is copied as it is) */
-const REWRITTEN = new Set(['-accel', '-M', '-machine', '-cpu', '-chardev', '-qmp', '-monitor', '-pidfile', '-netdev', '-object', '-blockdev']);
+const REWRITTEN = new Set(['-kernel', '-initrd', '-device', '-accel', '-M', '-machine', '-cpu', '-chardev', '-qmp', '-monitor', '-pidfile', '-netdev', '-object', '-blockdev']);
 
 /** QemuOpts `a=b,c=d` (`,,` is a comma in a value) as ordered pairs; the first bare word is `implied`'s value */
 function optsPairs(text: string, implied: string | null): [string, string][] {
@@ -107,6 +107,19 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
     }
     i++;
     switch (opt) {
+      case '-kernel':
+      case '-initrd':
+        note(`${opt} ${v} dropped: the recording boots the reference kernel (Linux 6.1, no initrd), which pcisim models`);
+        continue;
+      case '-device': {
+        // vhost-vsock-pci opens /dev/vhost-vsock (vhost_vsock_device_realize()), a host module a container rarely has
+        const driver = v.startsWith('{') ? (JSON.parse(v) as Record<string, unknown>)['driver'] : optsPairs(v, 'driver').find(([k]) => k === 'driver')?.[1];
+        if (driver === 'vhost-vsock-pci' && !opts.exists('/dev/vhost-vsock')) {
+          note(`-device ${v} dropped: QEMU opens /dev/vhost-vsock for it, and this host has none; the recording lacks that function`);
+          continue;
+        }
+        break;
+      }
       case '-accel': {
         if (optsPairs(v, 'accel')[0]?.[1] === 'kvm') {
           note(`-accel ${v} dropped: the recording runs under TCG (-accel tcg); the config accesses are the same`);

@@ -101,5 +101,8 @@ describe("the recorder's stand-ins for a production line's host resources", () =
     expect(standInHostResources(['-machine', 'q35,accel=kvm,nvdimm=on', '-cpu', 'host,pmu=off'], { hostCpu: 'amd', exists: () => true }).qemuArgs).toEqual([
       '-machine', 'q35,nvdimm=on', '-cpu', 'EPYC-Milan,pmu=off',
     ]);
+    // JSON that is not JSON is left to QEMU's own error
+    const bad = ['-object', '{"qom-type":"secret"}x', '-netdev', '{bad', '-blockdev', '{', '-device', '{"driver":'];
+    expect(standInHostResources(bad, { hostCpu: 'intel', exists: () => false }).qemuArgs).toEqual(bad);
   });
 });

@@ -56,6 +56,16 @@ function optsText(pairs: [string, string][], implied: string | null): string {
   return pairs.map(([k, v], i) => (i === 0 && k === implied ? v : v === '' && k !== implied ? k : `${k}=${v}`)).join(',');
 }
 
+/** a JSON object argument, or undefined when it is not one (QEMU then refuses it in its own words) */
+function jsonObject(v: string): Record<string, unknown> | undefined {
+  try {
+    const o: unknown = JSON.parse(v);
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** a size as qemu_strtosz() reads it, bytes by default (memory backends) */
 function strtosz(text: string): number {
   const m = /^(\d+)([bkmgt]?)$/i.exec(text.trim());
@@ -86,7 +96,7 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
   for (let i = 0; i < qemuArgs.length - 1; i++) {
     if (qemuArgs[i] !== '-blockdev') continue;
     const v = qemuArgs[i + 1]!;
-    const o = v.startsWith('{') ? (JSON.parse(v) as Record<string, unknown>) : Object.fromEntries(optsPairs(v, 'driver'));
+    const o = v.startsWith('{') ? jsonObject(v) ?? {} : Object.fromEntries(optsPairs(v, 'driver'));
     if (o['driver'] === 'qcow2' && typeof o['file'] === 'string') qcow2Files.add(o['file']);
   }
   for (let i = 0; i < qemuArgs.length; i++) {
@@ -113,7 +123,7 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
         continue;
       case '-device': {
         // vhost-vsock-pci opens /dev/vhost-vsock (vhost_vsock_device_realize()), a host module a container rarely has
-        const driver = v.startsWith('{') ? (JSON.parse(v) as Record<string, unknown>)['driver'] : optsPairs(v, 'driver').find(([k]) => k === 'driver')?.[1];
+        const driver = v.startsWith('{') ? jsonObject(v)?.['driver'] : optsPairs(v, 'driver').find(([k]) => k === 'driver')?.[1];
         if (driver === 'vhost-vsock-pci' && !opts.exists('/dev/vhost-vsock')) {
           note(`-device ${v} dropped: QEMU opens /dev/vhost-vsock for it, and this host has none; the recording lacks that function`);
           continue;
@@ -194,7 +204,7 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
         continue;
       case '-netdev': {
         const json = v.startsWith('{');
-        const o = json ? (JSON.parse(v) as Record<string, unknown>) : Object.fromEntries(optsPairs(v, 'type'));
+        const o = json ? jsonObject(v) ?? {} : Object.fromEntries(optsPairs(v, 'type'));
         if (o['type'] === 'tap' || o['type'] === 'vhost-user' || o['type'] === 'bridge') {
           const id = String(o['id']);
           note(`-netdev ${String(o['type'])} needs the host's tap device or the file descriptors libvirt/Kata pass: -netdev user stands in (the NIC's config space does not depend on its backend)`);
@@ -221,7 +231,7 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
           }
           break;
         }
-        const o = JSON.parse(v) as Record<string, unknown>;
+        const o = jsonObject(v) ?? {};
         if (o['qom-type'] === 'secret' && typeof o['file'] === 'string' && !opts.exists(o['file'])) {
           // libvirt's master key: the same object with its bytes given inline
           const { file: _file, ...rest } = o;
@@ -240,7 +250,7 @@ export function standInHostResources(qemuArgs: readonly string[], opts: { hostCp
       }
       case '-blockdev': {
         if (!v.startsWith('{')) break;
-        const o = JSON.parse(v) as Record<string, unknown>;
+        const o = jsonObject(v) ?? {};
         if (o['driver'] === 'file' && typeof o['filename'] === 'string' && !opts.exists(o['filename'])) {
           const name = basename(o['filename']);
           const qcow2 = qcow2Files.has(String(o['node-name']));

@@ -19,7 +19,9 @@ export function pciConf1Read(k: KernelState, _domain: number, bus: number, devfn
   if (pvAbsent(k, bus, devfn)) return -1;
   k.cpu.outl(0xcf8, 0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc));
   const v = len === 1 ? k.cpu.inb(0xcfc + (reg & 3)) : len === 2 ? k.cpu.inw(0xcfc + (reg & 2)) : k.cpu.inl(0xcfc) | 0;
-  k.hook?.(0, 0, bus, devfn, reg, len, v);
+  // the register as the 0xcf8 latch carries it in bits 2-7 (reference/README.md); an extended register's bits
+  // 8-11 ride in bits 24-27 (AMD IO ECS), which QEMU's host bridges ignore
+  k.hook?.(0, 0, bus, devfn, reg & 0xff, len, v);
   return v;
 }
 
@@ -31,7 +33,7 @@ export function pciConf1Write(k: KernelState, _domain: number, bus: number, devf
   if (len === 1) k.cpu.outb(0xcfc + (reg & 3), value & 0xff);
   else if (len === 2) k.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
   else k.cpu.outl(0xcfc, value | 0);
-  k.hook?.(0, 1, bus, devfn, reg, len, bitsOf(value, len));
+  k.hook?.(0, 1, bus, devfn, reg & 0xff, len, bitsOf(value, len));
 }
 
 /** pci_direct_probe() + pci_check_type1(); 0 means no direct access */

@@ -47,9 +47,9 @@ describe('a pasted command line, as a shell reads it', () => {
     expect(() => qemuArgvOfText('hello world\n', 'notes.txt')).toThrow('notes.txt: no QEMU command line in it');
   });
 
-  it('pcisim boot --cmdline-file <libvirt log> reports what the real boot of that line did, access for access', async () => {
-    const ref = JSON.parse(readFileSync(`${REF}q35-libvirt-headless.json`, 'utf8')) as { phases: Record<string, { config: unknown }> };
-    const r = await run(['boot', '--cmdline-file', `${REF}q35-libvirt-headless.libvirt.log`, '--json']);
+  it.each(['q35-libvirt-headless', 'q35-libvirt-verbatim'])('pcisim boot --cmdline-file %s.libvirt.log reports what the real boot of that line did', async (name) => {
+    const ref = JSON.parse(readFileSync(`${REF}${name}.json`, 'utf8')) as { phases: Record<string, { config: unknown }> };
+    const r = await run(['boot', '--cmdline-file', `${REF}${name}.libvirt.log`, '--json']);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.out) as { phases: Record<string, { config: { accesses: unknown; absent: number } }>; noPciEffect: string[]; hostCpu: string };
     for (const p of ['firmware', 'linux']) {

@@ -216,11 +216,11 @@ describe('audio', () => {
     expect(sizeBar(a, 0x14)).toBe(0xffffff01);
   });
 
-  it('-audiodev needs an id and a known driver; it is accepted and listed as not modelled', () => {
+  it('-audiodev needs an id and a known driver; it is accepted and listed as no effect on PCI (the host side of the sound device)', () => {
     expect(() => parseQemuCommandLine(['-audiodev', 'none'])).toThrow("-audiodev none: Parameter 'id' is missing");
     expect(() => parseQemuCommandLine(['-audiodev', 'foo,id=x'])).toThrow("-audiodev foo,id=x: Parameter 'driver' does not accept value 'foo'");
     expect(parseQemuCommandLine(['-audiodev', 'pa,id=a', '-audiodev', 'spice,id=b']).audiodevs.map((a) => a.driver)).toEqual(['pa', 'spice']);
-    expect(parseQemuArgs(['-M', 'q35', '-audiodev', 'none,id=snd0']).notModelled).toEqual(['-audiodev none,id=snd0']);
+    expect(parseQemuArgs(['-M', 'q35', '-audiodev', 'none,id=snd0'])).toMatchObject({ notModelled: [], noPciEffect: ['-audiodev none,id=snd0'] });
   });
 });
 

@@ -40,6 +40,13 @@ describe('-m', () => {
     expect(err(['-M', 'pc,memory-backend=nope', '-m', '1G'])).toBe("Memory backend 'nope' not found");
   });
 
+  it('-numa node,memdev= (Kata): accepted and listed; the nodes must add up to the RAM (reference/q35-numa-node)', () => {
+    const be = ['-object', 'memory-backend-file,id=dimm1,size=2048M,mem-path=/dev/shm,share=on'];
+    const c = parseQemuArgs(['-M', 'q35', '-m', '2048M,slots=10,maxmem=8G', ...be, '-numa', 'node,memdev=dimm1']);
+    expect(c.notModelled).toContain('-numa node,memdev=dimm1');
+    expect(err(['-M', 'q35', '-m', '1G', ...be, '-numa', 'node,memdev=dimm1'])).toBe('total memory for NUMA nodes (0x80000000) should equal RAM size (0x40000000)');
+  });
+
   it("QEMU's errors, word for word", () => {
     expect(err(['-m', 'foo'])).toBe(
       "-m foo: Parameter 'size' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.",

@@ -860,6 +860,7 @@ export function parseQemuArgs(argv: readonly string[]): QemuConfig {
   // qemu_create_default_devices(): without -vga, the default VGA unless -nodefaults or a display -device
   if (parsed.vgaModel === undefined && !parsed.defaultVga) s.vga = 'none';
   Object.assign(s, machineSetMem(memOpts, s.machineProps, parsed.objects));
+  numaCheckMemory(argv, parsed.objects, s.ramBytes);
   // ivshmem-doorbell: its shared memory (BAR 2) is whatever the server sends, which the command line does not say
   for (const d of parsed.devices) {
     if (d.opts.find((o) => o.name === 'driver')?.value === 'ivshmem-doorbell') {
@@ -975,6 +976,31 @@ function selectVgahw(p: string): VgaInterface {
   if (!t.available) throw new QemuError('BAD_OPTION', `${t.name} not available`);
   if (t.opt === 'std' || t.opt === 'none' || t.opt === 'virtio' || t.opt === 'qxl' || t.opt === 'cirrus') return t.opt;
   throw new QemuError('UNSUPPORTED', `pcisim: -vga ${t.opt}: QEMU would add a '${t.device || t.opt}', which pcisim does not model (-vga std, none, virtio, qxl or cirrus)`);
+}
+
+/**
+ * `-numa node,memdev=`: the node's RAM comes from a memory backend (Kata's `memory-backend-file,…,share=on` for
+ * virtio-fs). The guest gets an SRAT and one NUMA node, which changes no config access (reference/q35-numa-node
+ * is access for access q35-default's; the cloud kernel has no CONFIG_AMD_NUMA northbridge scan to skip). What
+ * QEMU checks: the backend exists, and the nodes' memory adds up to the RAM size (numa_complete_configuration()).
+ */
+function numaCheckMemory(argv: readonly string[], objects: ObjectOption[], ramBytes: number): void {
+  let total = 0;
+  let any = false;
+  for (let i = 0; i < argv.length - 1; i++) {
+    if (argv[i] !== '-numa' && argv[i] !== '--numa') continue;
+    const arg = argv[i + 1]!;
+    const memdev = parseQemuOpts(arg, 'type', false).opts.filter((x) => x.name === 'memdev').pop()?.value;
+    if (memdev === undefined) continue;
+    const backend = objects.find((b) => b.id === memdev && b.qomType?.startsWith('memory-backend-'));
+    if (!backend) throw new QemuError('BAD_OPTION', `-numa ${arg}: memdev=${memdev} is ambiguous`);
+    const size = backend.opts.filter((x) => x.name === 'size').pop()?.value;
+    total += size === undefined ? 0 : parseOptionSize('size', size);
+    any = true;
+  }
+  if (any && total !== ramBytes) {
+    throw new QemuError('BAD_OPTION', `total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${ramBytes.toString(16)})`);
+  }
 }
 
 /**

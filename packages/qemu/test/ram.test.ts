@@ -4,7 +4,8 @@
  * recordings print: reference/q35-mem-4g, q35-mem-hotplug and pc-mem-4g (BIOS-e820 and root bus resources).
  */
 import { describe, expect, it } from 'vitest';
-import { parseQemuArgs, qemuCreateMachine, QemuError } from '../src/index.js';
+import { parseQemuArgs, qemuCreateMachine, qemuInitMachine, QemuError, x86BootInfo, x86RunFirmware } from '../src/index.js';
+import { cpuOn } from './helpers.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -89,5 +90,17 @@ describe('what the RAM size moves (pc_memory_init)', () => {
     const w = m.bootInfo('').acpi!.hostBridges[0]!.windows!;
     expect(w.find((x) => x.kind === 'mem64')).toEqual({ kind: 'mem64', min: 0x140000000, max: 0x1bfffffff });
     expect(w.find((x) => x.kind === 'mem' && x.min > 0xfffff)).toEqual({ kind: 'mem', min: 0xc0000000, max: 0xfebfffff });
+  });
+
+  it('a 64-bit BAR SeaBIOS maps above 4 GiB goes after reserved-memory-end, and the _CRS window follows it (reference/q35-mem-hotplug-bar64)', () => {
+    const m = qemuInitMachine(
+      parseQemuArgs(['-M', 'q35', '-m', '2048M,slots=4,maxmem=8G', '-object', 'memory-backend-ram,id=shm,size=4G,share=on', '-device', 'ivshmem-plain,memdev=shm']),
+    );
+    const fw = x86RunFirmware(cpuOn(m), m, 'seabios');
+    // r64_mem.base = reserved-memory-end (14 GiB), aligned to the 4 GiB BAR: 16 GiB ("BAR 2 [mem 0x400000000-0x4ffffffff 64bit pref]")
+    const ivshmem = m.rootBus!.devices[3 << 3]!;
+    expect([ivshmem.configRead(0x18, 4), ivshmem.configRead(0x1c, 4)]).toEqual([0x0000000c, 0x4]);
+    const w = x86BootInfo(m, '', fw).acpi!.hostBridges[0]!.windows!;
+    expect(w.find((x) => x.kind === 'mem64')).toEqual({ kind: 'mem64', min: 0x400000000, max: 0xbffffffff });
   });
 });

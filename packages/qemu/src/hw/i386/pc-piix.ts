@@ -12,7 +12,7 @@
  * PIIX3 PIRQ route bytes 0x60-0x63 through the `P40C` PCI_Config region declared in `PCI0.S08`, and LNKS
  * (the SCI, GSI 9) reads nothing.
  */
-import { PciBus, busFunctions } from '../pci/bus.js';
+import { PciBus, busFunctions, pciBusGetW64Range } from '../pci/bus.js';
 import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion } from '../pci/host.js';
 import { AddressSpace } from '../../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
@@ -254,8 +254,10 @@ export class PcMachine implements Machine {
 
   /** pc_pci_hole64_start() and i440fx_pcihost_get_pci_hole64_end() with x-pci-hole64-fix (no 64-bit BAR yet) */
   pciHole64(): { start: number; end: number } {
-    const start = this.memoryLayout.pciHole64Start;
-    return { start, end: roundUp(start + I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT, GiB) };
+    // i440fx_pcihost_get_pci_hole64_start/end(): what the firmware mapped above 4 GiB, else pc_pci_hole64_start()
+    const w64 = pciBusGetW64Range(this.rootBus);
+    const start = w64 ? w64.lob : this.memoryLayout.pciHole64Start;
+    return { start, end: Math.max(roundUp(start + I440FX_PCI_HOST_HOLE64_SIZE_DEFAULT, GiB), w64 ? w64.upb + 1 : 0) };
   }
 
   /** `_PRT` of build_prt(true): slot, pin (0 = INTA) → link name; 01.x INTA is the SCI's LNKS */

@@ -5,7 +5,7 @@
  * `-nodefaults` the VGA at 00:01.0 and the default NIC (e1000e) at the first free slot. It answers the
  * guest's port I/O and MMIO exits (the VMM half of `kvm_cpu_exec()`) and builds the ACPI view the guest reads.
  */
-import { PciBus, busFunctions } from '../pci/bus.js';
+import { PciBus, busFunctions, pciBusGetW64Range } from '../pci/bus.js';
 import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion, PcieMmcfgRegion } from '../pci/host.js';
 import { AddressSpace } from '../../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
@@ -249,15 +249,27 @@ export class Q35Machine implements Machine {
    */
   crsWindows(): CrsWindow[] {
     const lowRam = this.memoryLayout.below4g;
-    const hole64 = this.memoryLayout.pciHole64Start;
+    const hole64 = this.pciHole64();
     return [
       { kind: 'io', min: 0x0000, max: 0x0cf7 },
       { kind: 'io', min: 0x0d00, max: 0xffff },
       { kind: 'mem', min: 0x000a0000, max: 0x000bffff },
       { kind: 'mem', min: lowRam, max: Q35_PCIEXBAR_BASE - 1 },
       { kind: 'mem', min: Q35_PCIEXBAR_BASE + Q35_PCIEXBAR_SIZE, max: 0xfebfffff },
-      { kind: 'mem64', min: hole64, max: hole64 + 32 * 2 ** 30 - 1 },
+      { kind: 'mem64', min: hole64.start, max: hole64.end - 1 },
     ];
+  }
+
+  /**
+   * q35_host_get_pci_hole64_start/end(): from what the firmware mapped above 4 GiB (pci_bus_get_w64_range()),
+   * else from pc_pci_hole64_start(); at least pci_hole64_size (32 GiB) long, rounded to 1 GiB
+   * (reference/q35-mem-hotplug-bar64: a 4 GiB BAR at 16 GiB makes the window 16-48 GiB)
+   */
+  pciHole64(): { start: number; end: number } {
+    const w64 = pciBusGetW64Range(this.rootBus);
+    const start = w64 ? w64.lob : this.memoryLayout.pciHole64Start;
+    const end = Math.ceil((start + Q35_PCI_HOST_HOLE64_SIZE_DEFAULT) / 2 ** 30) * 2 ** 30;
+    return { start, end: Math.max(end, w64 ? w64.upb + 1 : 0) };
   }
 
   /** the last bus MCFG declares: the whole window, or (accurate MCFG) the highest bus in use plus the reserve */

@@ -202,3 +202,46 @@ export function secondaryBusInRange(bridge: PciDevice, busNum: number): boolean 
     busNum <= bridge.config[R.PCI_SUBORDINATE_BUS]!
   );
 }
+
+/**
+ * pci_bus_get_w64_range() (hw/pci/pci.c, pci_dev_get_w64()): the span of what the firmware mapped above 4 GiB
+ * under `bus`, memory decoding on: 64-bit memory BARs and bridges' prefetchable windows, each clipped to start
+ * at 4 GiB. Null when nothing is mapped there. The host bridges build their `_CRS` 64-bit window from it.
+ */
+export function pciBusGetW64Range(bus: PciBus): { lob: number; upb: number } | null {
+  const U32 = 2 ** 32;
+  let lob = Infinity;
+  let upb = -1;
+  const extend = (lo: number, hi: number) => {
+    const l = Math.max(lo, U32);
+    if (hi >= l) {
+      lob = Math.min(lob, l);
+      upb = Math.max(upb, hi);
+    }
+  };
+  for (const b of bus.walk()) {
+    for (const dev of b.devices) {
+      if (!dev || !(dev.getWord(R.PCI_COMMAND) & R.PCI_COMMAND_MEMORY)) continue;
+      if (dev.isBridge) {
+        // pci_bridge_get_base()/get_limit() of the prefetchable window
+        const baseLo = dev.getWord(R.PCI_PREF_MEMORY_BASE);
+        const limitLo = dev.getWord(R.PCI_PREF_MEMORY_LIMIT);
+        const is64 = (baseLo & 0x0f) === R.PCI_PREF_RANGE_TYPE_64; // PCI_PREF_RANGE_TYPE_MASK
+        const base = (baseLo & R.PCI_PREF_RANGE_MASK) * 0x10000 + (is64 ? dev.getLong(R.PCI_PREF_BASE_UPPER32) * U32 : 0);
+        const limit = (limitLo & R.PCI_PREF_RANGE_MASK) * 0x10000 + 0xfffff + (is64 ? dev.getLong(R.PCI_PREF_LIMIT_UPPER32) * U32 : 0);
+        extend(base, limit);
+      }
+      for (let i = 0; i < R.PCI_NUM_REGIONS; i++) {
+        const r = dev.regions[i];
+        if (!r || !r.size || r.type & R.PCI_BASE_ADDRESS_SPACE_IO || !(r.type & R.PCI_BASE_ADDRESS_MEM_TYPE_64)) continue;
+        // pci_bar_address(): the BAR as programmed, 0 or all-ones unmapped
+        const off = dev.barOffset(i);
+        const addr = r.size >= U32 ? 0 : (dev.getLong(off) & ~(r.size - 1) & ~0xf) >>> 0;
+        const full = addr + dev.getLong(off + 4) * U32;
+        if (full === 0 || full + r.size - 1 >= 2 ** 64 - 1) continue;
+        extend(full, full + r.size - 1);
+      }
+    }
+  }
+  return upb < 0 ? null : { lob, upb };
+}

@@ -70,6 +70,11 @@ export interface AcpiHostBridge {
   cba?: number;
   /** `_CRS` windows ("root bus resource"); Linux assigns what firmware left unassigned from them */
   windows?: { kind: 'io' | 'mem' | 'mem64'; min: number; max: number }[];
+  /**
+   * `_PRT` through the LNKx interrupt links (hw/i386/acpi-build.c build_prt()): PCI0 of pc (`pci0`, slot 1 on
+   * LNKS) or an expander bus (`expander`); absent when the routes are GSIs (q35's PCI0 in APIC mode)
+   */
+  prt?: 'pci0' | 'expander';
 }
 
 export interface PciConfigRegion {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Q35Machine, parseQemuCommandLine, realizeCommandLine, type PciDevice } from '../src/index.js';
+import { PcMachine, Q35Machine, parseQemuCommandLine, realizeCommandLine, type PciDevice } from '../src/index.js';
 import { FIXTURES } from './helpers.js';
 
 /** The -device arguments of a recording, realized on a q35 without firmware. */
@@ -161,5 +161,49 @@ describe("Kata's reserves (reference/q35-pci-bridge-reserves, q35-rootport-reser
     expect(rp2.configRead(0x68, 4) & 0x60).toBe(0); // SLTCAP: no HPS/HPC
     expect(caps(rp2).map(([, id]) => id)).toEqual([0x10, 0x11, 0x0d]); // no reserve cap without ACPI hot-plug I/O
     expectRegisters('q35-rootport-reserves', rp2, '00:03.0', [[0x68, 4]]);
+  });
+});
+
+describe('pxb-pcie and pxb: extra root buses (reference/q35-pxb-pcie, pc-pxb)', () => {
+  it('pxb-pcie 1b36:000b is a host-bridge-class function; bus_nr=0x80 is a root bus pci_find_bus_nr() reaches', () => {
+    const dev = buildFromReference('q35-pxb-pcie');
+    const pxb = dev('pxb1');
+    expect(pxb.configRead(0x00, 4)).toBe(0x000b1b36);
+    expect(pxb.configRead(0x0a, 2)).toBe(0x0600);
+    expect(pxb.configRead(0x06, 2) & 0xa0).toBe(0xa0); // 66 MHz, fast back-to-back
+    expect(pxb.isBridge).toBe(false);
+    const rp = dev('rp1');
+    expect(rp.bus?.number).toBe(0x80);
+    expect(rp.bus?.isRoot).toBe(true);
+    expect(rp.bus?.name).toBe('pxb1');
+    expectRegisters('q35-pxb-pcie', pxb, '00:01.0', [[0x00, 4], [0x08, 4]]);
+    expectRegisters('q35-pxb-pcie', rp, '80:00.0', [[0x00, 4], [0x54, 2], [0x68, 4]]);
+  });
+
+  it('pxb 1b36:0009 puts a pci-bridge (shpc off, chassis_nr = bus_nr) at slot 0 of its root bus, named after the id', () => {
+    const ref = JSON.parse(readFileSync(new URL('pc-pxb.json', FIXTURES), 'utf8')) as { qemuArgs: string[] };
+    const m = new PcMachine({ nodefaults: true, ramBytes: 512 << 20 });
+    const r = realizeCommandLine(m, parseQemuCommandLine(ref.qemuArgs));
+    const pxb = r.devices.find((d) => d.typeName === 'pxb')!.pci!;
+    expect(pxb.configRead(0x00, 4)).toBe(0x00091b36);
+    const root = m.rootBus.children.find((b) => b.isRoot)!;
+    expect(root.number).toBe(0x40);
+    const bridge = root.devices[0]!;
+    expect(bridge.configRead(0x00, 4)).toBe(0x00011b36);
+    expect(caps(bridge)).toEqual([[0x40, 0x04]]); // slot-ID only: no SHPC, no MSI
+    expect(bridge.configRead(0x43, 1)).toBe(0x40); // chassis_nr = bus_nr
+    expectRegisters('pc-pxb', pxb, '00:02.0', [[0x00, 4], [0x08, 4]]);
+    expectRegisters('pc-pxb', bridge, '40:00.0', [[0x00, 4], [0x34, 1], [0x40, 1]]);
+  });
+
+  it("refuses what QEMU refuses: the wrong bus kind, a bus number in use, a NUMA node without -numa", () => {
+    const q = () => new Q35Machine({ nodefaults: true, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true });
+    const run = (m: Q35Machine | PcMachine, args: string[]) => () => realizeCommandLine(m, parseQemuCommandLine(args));
+    expect(run(q(), ['-M', 'q35', '-device', 'pxb,id=p'])).toThrow('pxb devices cannot reside on a PCIe bus');
+    expect(run(new PcMachine({ nodefaults: true, ramBytes: 512 << 20 }), ['-M', 'pc', '-device', 'pxb-pcie,id=p'])).toThrow(
+      'pxb-pcie devices cannot reside on a PCI bus',
+    );
+    expect(run(q(), ['-M', 'q35', '-device', 'pxb-pcie,id=p,bus_nr=5', '-device', 'pxb-pcie,id=q,bus_nr=5'])).toThrow('Bus 5 is already in use');
+    expect(run(q(), ['-M', 'q35', '-device', 'pxb-pcie,id=p,bus_nr=5,numa_node=0'])).toThrow('Illegal numa node 0');
   });
 });

@@ -37,7 +37,11 @@ export function bootScenario(s: Scenario, opts: BootOptions = {}): BootResult {
 export function bindsPciehpAtBoot(s: Scenario): boolean {
   const pcieNative = /(^|\s)pcie_ports=native(\s|$)/.test(s.append);
   // q35 grants native hot-plug only with ACPI PCI hot-plug off; microvm's gpex always; pc has no _OSC
-  const mayGrant = pcieNative || s.machine === 'microvm' || (s.machine === 'q35' && !s.acpiPciHotplugWithBridgeSupport);
+  // (a pxb-pcie's own host bridge always grants it: build_q35_osc_method(true))
+  const mayGrant =
+    pcieNative ||
+    s.machine === 'microvm' ||
+    (s.machine === 'q35' && (!s.acpiPciHotplugWithBridgeSupport || s.qemuArgs.some((a) => a.includes('pxb-pcie'))));
   if (!mayGrant || !s.qemuArgs.includes('-device')) return false;
   const machine = qemuInitMachine(s);
   if (!pcieNative && !machine.bootInfo(s.append).acpi?.hostBridges.some((hb) => ((hb.osc?.grantMask ?? 0) & OSC_PCI_EXPRESS_NATIVE_HP_CONTROL) !== 0)) return false;

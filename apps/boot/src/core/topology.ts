@@ -94,7 +94,13 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
     let controller: SlotController = 'none';
     let hotplugSlots: number[] = [];
     let note = '';
-    if (!bridge) {
+    // an expander's root bus (pxb, pxb-pcie) and what sits below it: no ACPI hot-plug handler reaches there
+    let top = bus;
+    while (top.parentBridge?.bus) top = top.parentBridge.bus;
+    const acpiHere = acpiHotplug && top === root;
+    if (!bridge && bus !== root) {
+      note = "an expander's root bus (pxb/pxb-pcie): no hot-plug handler; its own _OSC grants native hot-plug (pxb-pcie)";
+    } else if (!bridge) {
       if (machine.name === 'q35') note = "q35's root bus has no hot-plug handler: device_add says \"Bus 'pcie.0' does not support hotplugging\"";
       else if (machine.name === 'pc') {
         // PIIX4_PM's acpi-root-pci-hotplug (on by default): the DSDT describes S00..S1F on bus 0, and
@@ -106,14 +112,14 @@ export function analyzeTopology(input: Scenario | HotplugRunResult | BootResult,
     } else if (bridge.typeName === 'pcie-root-port' || bridge.isExpress && bridge.isBridge && bus.isExpress) {
       const hotplugOn = (bridge as PciDevice & { cfg?: { hotplug?: boolean } }).cfg?.hotplug !== false;
       if (hotplugOn) {
-        controller = acpiHotplug && !bridge.hotplugged ? 'acpi' : osc.nativePcieHotplug ? 'pciehp' : 'none';
+        controller = acpiHere && !bridge.hotplugged ? 'acpi' : osc.nativePcieHotplug || top !== root ? 'pciehp' : 'none';
         hotplugSlots = controller === 'none' ? [] : [0];
         note = 'a PCIe link has one device: slot 0 only (Linux scans devfn 0 of a port, only_one_child())';
         if (controller === 'none') note = 'native hot-plug is not granted by _OSC and ACPI hot-plug is off';
       } else note = 'hotplug=off';
     } else if (bridge.isBridge) {
       const shpc = (bridge as PciDevice & { shpc?: unknown }).shpc;
-      if (acpiHotplug && !bridge.hotplugged) {
+      if (acpiHere && !bridge.hotplugged) {
         controller = 'acpi';
         hotplugSlots = range(0, 31);
         note = 'ACPI hot-plug serves all 32 slots (the DSDT has S00..S1F under the bridge)';

@@ -13,6 +13,7 @@ import { earlyQuirks } from '../arch/x86/kernel/early-quirks.js';
 import { snbGfxWorkaroundNeeded } from '../arch/x86/kernel/setup.js';
 import { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
 import { smpInit } from '../arch/x86/kernel/smpboot.js';
+import { ACPI_ISA_IRQ_PENALTY } from '../drivers/acpi/pci_link.js';
 import { detectVsmpBox } from '../arch/x86/kernel/vsmp_64.js';
 import { acpiTables } from '../arch/x86/pci/acpi.js';
 import { amdPostcoreInit } from '../arch/x86/pci/amd_bus.js';
@@ -84,6 +85,9 @@ export function createKernelState(init: KernelStateInit): KernelState {
     msixEnabled: new Set(),
     msiEnabled: new Map(),
     irqStarted: new Set(),
+    acpiLinks: [],
+    irqManaged: new Set(),
+    acpiIsaIrqPenalty: [...ACPI_ISA_IRQ_PENALTY],
     vectors: new VectorMatrix(),
     hp: null,
     pcibiosAddBus: acpiphpEnumerateSlots,

@@ -14,6 +14,13 @@ import type { KernelVersion } from '../version.js';
 import type { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
 import type { MsiDesc } from '../include/linux/msi.js';
 
+/** struct acpi_pci_link: the IRQ its _CRS reported and whether acpi_pci_link_allocate() set it up */
+export interface AcpiPciLinkState {
+  active: number;
+  initialized: boolean;
+  refcnt: number;
+}
+
 /** The guest patches of Julia Suvorova's 2020 series, selectable. */
 export type GuestPatch = 'none' | 'mmconfig-v1' | 'mmconfig-v2';
 
@@ -97,6 +104,12 @@ export interface KernelState {
   readonly msixEnabled: Set<PciDev>;
   /** functions with MSI enabled, and their msi_desc */
   readonly msiEnabled: Map<PciDev, MsiDesc>;
+  /** struct acpi_pci_link of each of the DSDT's links (drivers/acpi/pci_link.c), by index in `info.acpi.links` */
+  readonly acpiLinks: AcpiPciLinkState[];
+  /** pci_has_managed_irq(): functions whose INTx IRQ acpi_pci_irq_enable() set up */
+  readonly irqManaged: Set<PciDev>;
+  /** acpi_isa_irq_penalty[] (drivers/acpi/pci_link.c) */
+  readonly acpiIsaIrqPenalty: number[];
   /** functions whose MSI/MSI-X interrupt was requested and started (irq_startup()) */
   readonly irqStarted: Set<PciDev>;
   /** the boot CPU's interrupt vectors (arch/x86/kernel/apic/vector.c) */

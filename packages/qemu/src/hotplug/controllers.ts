@@ -240,13 +240,16 @@ export class QemuHotplug {
   handlerOf(bus: PciBus): HotplugHandlerKind {
     const bridge = bus.parentBridge;
     if (!bridge) return 'none'; // acpi_pcihp_disable_root_bus(): q35's root bus is not hot-pluggable
-    const coldplugged = !bridge.hotplugged;
+    // ACPI hot-plug reaches only below the main root bus, not below an expander's (pxb) root bus
+    let top = bus;
+    while (top.parentBridge?.bus) top = top.parentBridge.bus;
+    const acpi = this.acpiMode && !bridge.hotplugged && top === this.machine.rootBus;
     if (bridge instanceof PcieSlot) {
       if (!bridge.cfg.hotplug) return 'none';
-      return this.acpiMode && coldplugged ? 'acpi' : 'pcie-slot';
+      return acpi ? 'acpi' : 'pcie-slot';
     }
     if (bridge instanceof PciBridgeDev || bridge instanceof PciePciBridge) {
-      if (this.acpiMode && coldplugged) return 'acpi';
+      if (acpi) return 'acpi';
       return bridge.shpc ? 'shpc' : 'none';
     }
     return 'none';

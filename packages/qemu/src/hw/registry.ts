@@ -32,6 +32,7 @@ import { USB_HUB_TYPE } from './usb/dev-hub.js';
 import { INTEL_HDA_TYPES } from './audio/intel-hda.js';
 import { HDA_CODEC_TYPES } from './audio/hda-codec.js';
 import { AC97_TYPE } from './audio/ac97.js';
+import { PXB_PCIE_TYPE, PXB_TYPE } from './pci-bridge/pci-expander-bridge.js';
 import { E1000_TYPES } from './net/e1000.js';
 import { E1000E_TYPE } from './net/e1000e.js';
 import { SECONDARY_VGA_TYPE, VGA_TYPE } from './display/vga.js';
@@ -74,6 +75,8 @@ const ALL: readonly QdevTypeInfo[] = [
   X3130_UPSTREAM_TYPE,
   XIO3130_DOWNSTREAM_TYPE,
   I82801B11_BRIDGE_TYPE,
+  PXB_TYPE,
+  PXB_PCIE_TYPE,
   BASE_PCI_BRIDGE_TYPE,
   QEMU_XHCI_TYPE,
   NEC_XHCI_TYPE,
@@ -157,7 +160,7 @@ const KNOWN_UNMODELLED = new Set([
   'vhost-user-vga', 'vhost-user-rng-pci',
   'pci-serial', 'pci-serial-2x', 'pci-serial-4x',
   'vmware-svga', 'ati-vga',
-  'pxb', 'pxb-pcie', 'ib700', 'AMDVI-PCI', 'usb-host',
+  'ib700', 'AMDVI-PCI', 'usb-host',
   'usb-redir', 'scsi-hd', 'scsi-cd', 'scsi-generic', 'scsi-block', 'ide-hd', 'ide-cd', 'floppy',
   'isa-debugcon', 'isa-debug-exit', 'pvpanic', 'vmcoreinfo', 'tpm-tis', 'tpm-crb', 'sga', 'hpet',
   'qemu-xhci-nec', 'ES1370', 'virtio-sound-pci',

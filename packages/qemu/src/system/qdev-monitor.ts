@@ -20,6 +20,7 @@ import { pcMachineIommuPrePlug, x86IommuMachineAllowed } from '../hw/i386/x86-io
 import { QdevPciDevice, resetBus } from '../hw/pci/qdev-pci.js';
 import { PciBridgeBase, PciBridgeDev, PciePciBridge } from '../hw/pci-bridge/pci-bridge.js';
 import { PcieSlot } from '../hw/pci/pcie.js';
+import { PxbDevice } from '../hw/pci-bridge/pci-expander-bridge.js';
 import { PcieChassisRegistry } from '../hw/pci/pcie-port.js';
 import { VirtioPciDevice } from '../hw/virtio/virtio-pci.js';
 import { ich9LpcDefaults, ich9LpcGlobal } from '../hw/pci-host/q35.js';
@@ -1086,12 +1087,18 @@ function realizePci(
     dev.secBusName = id !== undefined && id !== '' ? id : autoBusName(st, dev.secondaryExpress ? 'PCIE' : 'PCI', undefined, 0);
   }
 
+  if (dev instanceof PxbDevice) {
+    // pci_root_bus_new(ds, dev_name): a pxb-pcie's root bus, or a pxb's internal pci-bridge's bus, is the id
+    dev.busName = id !== undefined && id !== '' ? id : autoBusName(st, dev.express ? 'PCIE' : 'PCI', undefined, 0);
+  }
+
   const devfn = bag.num('addr');
   try {
     bus.plug(dev, devfn === -1 ? -1 : devfn);
   } catch (e) {
     if (bus.devices[dev.devfn] === dev) bus.unplug(dev);
     if (dev instanceof PciBridgeBase) dev.removeSecondaryBus();
+    if (dev instanceof PxbDevice) dev.removePxbBus();
     // do_pci_register_device() prints the occupant's NULL id through glibc's "%s": "(null)"
     if (e instanceof QemuError && e.code === 'SLOT_IN_USE' && e.message.endsWith(',id=')) {
       throw new QemuError(e.code, `${e.message}(null)`);
@@ -1151,6 +1158,24 @@ function realizePci(
       secHandler = null;
     }
     st.handlerOf.set(sec, secHandler);
+  }
+  if (dev instanceof PxbDevice && dev.pxbBus) {
+    // the expander's root bus (under its pxb-host in QEMU's tree): no hot-plug handler of its own
+    const pb = dev.pxbBus;
+    const pq = new QBus(pb.name, pb.isExpress ? 'PCIE' : 'PCI', pb, node);
+    node.childBuses.unshift(pq);
+    st.qbusOf.set(pb, pq);
+    st.handlerOf.set(pb, null);
+    const ib = dev.internalBridge;
+    if (ib?.secondaryBus) {
+      // pxb: the internal pci-bridge (shpc=off: no hot-plug controller) and the bus the devices go on
+      const inode = new QDev('pci-bridge', ib.id, ib, pq);
+      pq.children.unshift(inode);
+      const sq = new QBus(ib.secondaryBus.name, 'PCI', ib.secondaryBus, inode);
+      inode.childBuses.unshift(sq);
+      st.qbusOf.set(ib.secondaryBus, sq);
+      st.handlerOf.set(ib.secondaryBus, null);
+    }
   }
   if (dev instanceof VirtioPciDevice) {
     // virtio_pci_bus_new(): the proxy's own one-slot virtio bus, holding the virtio device

@@ -16,9 +16,15 @@ export function acpiInit(k: KernelState): void {
     acpiPciLinkSta(k, i);
     acpiPciLinkSta(k, i);
   }
-  // acpi_pci_root_init(): no pci_root handler when acpi_pci_disabled (pci=noacpi); the host bridge is then a
-  // plain platform device (acpi_default_enumeration(): its _CRS windows become resources, no config access)
-  if (!k.opts.acpiPciDisabled) for (const hb of acpi.hostBridges) acpiPciRootAdd(k, hb);
+  // acpi_bus_attach() in namespace order: \_SB.PCI0, then the interrupt links QEMU's DSDT declares after it,
+  // then the expander host bridges build_dsdt() appends at the end (\_SB.PC<nr>). acpi_pci_root_init(): no
+  // pci_root handler when acpi_pci_disabled (pci=noacpi); a host bridge is then a plain platform device
+  // (acpi_default_enumeration(): its _CRS windows become resources, no config access)
+  const [pci0, ...expanders] = acpi.hostBridges;
+  const rootAdd = (hb: (typeof acpi.hostBridges)[number]): void => {
+    if (!k.opts.acpiPciDisabled) acpiPciRootAdd(k, hb);
+  };
+  if (pci0) rootAdd(pci0);
   if (k.opts.acpiNoirq) {
     // acpi_pci_link_init() returns at once with acpi_noirq: the links have no handler, so acpi_bus_attach()
     // reads each one's _STA and acpi_default_enumeration() creates its platform device from _CRS
@@ -26,12 +32,14 @@ export function acpiInit(k: KernelState): void {
       acpiPciLinkSta(k, i);
       acpiPciLinkCrs(k, i);
     }
+    for (const hb of expanders) rootAdd(hb);
     return;
   }
   // acpi_pci_link_init(): acpi_pci_link_add() -> _PRS, acpi_pci_link_get_current() (_STA, _CRS), then _DIS
   for (let i = 0; i < acpi.links.length; i++) {
     acpiPciLinkSta(k, i);
-    acpiPciLinkCrs(k, i);
+    k.acpiLinks.push({ active: acpiPciLinkCrs(k, i), initialized: false, refcnt: 0 });
     acpiPciLinkDis(k, i);
   }
+  for (const hb of expanders) rootAdd(hb);
 }

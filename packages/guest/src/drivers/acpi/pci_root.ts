@@ -13,9 +13,16 @@ import { config } from '../../version.js';
 
 /** drivers/acpi/pci_root.c acpi_pci_root_add() */
 export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
-  negotiateOsControl(k, hb);
-  if (k.opts.pcieNative) {
-    k.oscNativeHotplug = k.oscNativeAer = k.oscNativePme = true;
+  // acpi_pci_root_create(): a native_* bit stays only where _OSC granted control (none without _OSC)
+  const g = negotiateOsControl(k, hb);
+  const native = { pcieHotplug: (g & OSC_NATIVE_HP) !== 0, shpc: (g & OSC_SHPC_NATIVE_HP) !== 0, aer: (g & OSC_AER) !== 0, pme: (g & OSC_PME) !== 0 };
+  if (k.opts.pcieNative) native.pcieHotplug = native.aer = native.pme = true;
+  if (k.pciRootBuses.length === 0) {
+    // the first host bridge's grants, for the hot-plug runtime (pciHostBridgeNative)
+    k.oscNativeHotplug = native.pcieHotplug;
+    k.oscNativeShpc = native.shpc;
+    k.oscNativeAer = native.aer;
+    k.oscNativePme = native.pme;
   }
   k.onPhase?.('pci_acpi_scan_root', 'begin');
   // arch/x86/pci/acpi.c setup_mcfg_map(): a host bridge's _CBA becomes an MMCONFIG region
@@ -37,6 +44,7 @@ export function acpiPciRootAdd(k: KernelState, hb: AcpiHostBridge): void {
     acpiDevices: hb.devices,
     noExtCfg: false,
     bridgeCtl: undefined,
+    native,
   };
   k.pciRootBuses.push(bus);
   // pci_create_root_bus() -> pcibios_add_bus() -> acpi_pci_add_bus() -> acpiphp_enumerate_slots()
@@ -56,21 +64,17 @@ const OSC_AER = 0x08;
  * through MMCONFIG, ASPM and clock PM unless pcie_aspm=off, MSI unless pci=nomsi), and pcie_ports=compat asks
  * for nothing (os_control_query_checks()); then calculate_control() asks for PME, native hot-plug (and SHPC
  * where the build has it), and AER when pci_aer_available() (no pci=noaer, MSI on); the platform's _OSC
- * grants a subset. host_bridge->native_* follow what was granted.
+ * grants a subset: the granted mask, which host_bridge->native_* follow.
  */
-function negotiateOsControl(k: KernelState, hb: AcpiHostBridge): void {
-  if (!hb.osc) return;
-  if (k.opts.pciePortsCompat) return; // "PCIe port services disabled; not requesting _OSC control"
+function negotiateOsControl(k: KernelState, hb: AcpiHostBridge): number {
+  if (!hb.osc) return 0;
+  if (k.opts.pciePortsCompat) return 0; // "PCIe port services disabled; not requesting _OSC control"
   const extCfg = k.rawPciExtOps !== null; // pci_ext_cfg_avail()
-  if (!extCfg || k.opts.aspmDisabled || k.opts.noMsi) return; // "not requesting OS control; OS requires …"
+  if (!extCfg || k.opts.aspmDisabled || k.opts.noMsi) return 0; // "not requesting OS control; OS requires …"
   let control = OSC_PME | OSC_NATIVE_HP;
   if (config(k, 'HOTPLUG_PCI_SHPC')) control |= OSC_SHPC_NATIVE_HP;
   if (pciAerAvailable(k)) control |= OSC_AER;
-  const g = hb.osc.grantMask & control;
-  k.oscNativeHotplug = (g & OSC_NATIVE_HP) !== 0;
-  k.oscNativeShpc = (g & OSC_SHPC_NATIVE_HP) !== 0;
-  k.oscNativeAer = (g & OSC_AER) !== 0;
-  k.oscNativePme = (g & OSC_PME) !== 0;
+  return hb.osc.grantMask & control;
 }
 
 /** drivers/pci/pcie/aer.c pci_aer_available(): !pcie_aer_disable && pci_msi_enabled() */
@@ -78,7 +82,7 @@ export function pciAerAvailable(k: KernelState): boolean {
   return !k.opts.noAer && !k.opts.noMsi;
 }
 
-/** what _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */
+/** what the first host bridge's _OSC granted (host->native_pcie_hotplug, native_shpc_hotplug), pcie_ports=native included */
 export function pciHostBridgeNative(k: KernelState): { nativePcieHotplug: boolean; nativeShpc: boolean } {
   return { nativePcieHotplug: k.oscNativeHotplug || k.opts.pcieNative, nativeShpc: k.oscNativeShpc };
 }

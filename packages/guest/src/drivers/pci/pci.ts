@@ -4,6 +4,7 @@
  * pci_save_state(), pci_enable_device(), pci_set_master(), pci_intx(); ACS: pci_acs_init() (enabling it once an
  * IOMMU asked for it) and the checks the IOMMU groups are made of (pci_acs_enabled(), pci_acs_path_enabled()).
  */
+import { acpiPciIrqEnable } from '../acpi/pci_irq.js';
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from './access.js';
 import { GuestError } from '../../errors.js';
 import { type PciDev, pcieType } from '../../include/linux/pci.js';
@@ -121,6 +122,8 @@ export function pciEnableDevice(k: KernelState, dev: PciDev, memOnly = false): v
   if ((!memOnly && dev.bars.some((b) => b.io)) || dev.windows?.io) want |= PCI_COMMAND_IO;
   if (dev.bars.some((b) => !b.io) || dev.windows?.mem || dev.windows?.pref) want |= PCI_COMMAND_MEMORY;
   if (want !== cmd) pciWriteConfig(k, dev, PCI_COMMAND, 2, want);
+  // pcibios_enable_device(): pcibios_enable_irq() unless MSI is on
+  if (!k.msixEnabled.has(dev) && !k.msiEnabled.has(dev)) acpiPciIrqEnable(k, dev);
   const pin = pciReadConfig(k, dev, PCI_INTERRUPT_PIN, 1);
   if (pin) {
     const c = pciReadConfig(k, dev, PCI_COMMAND, 2);

@@ -15,7 +15,7 @@ import { pciFixupEarly, pciFixupHeader } from './quirks.js';
 import { forEachPciDev, pciFindBus } from './search.js';
 import { assignBusResources } from './setup-bus.js';
 import { GuestError } from '../../errors.js';
-import { type PciBusState, type PciDev, pciName, pcieFindRootPort, pcieType } from '../../include/linux/pci.js';
+import { type PciBusState, type PciDev, pciFindHostBridge, pciName, pcieFindRootPort, pcieType } from '../../include/linux/pci.js';
 import { PCI_CLASS_BRIDGE_CARDBUS, PCI_CLASS_BRIDGE_HOST, PCI_CLASS_BRIDGE_PCI, PCI_CLASS_STORAGE_IDE } from '../../include/linux/pci_ids.js';
 import { PCI_BASE_ADDRESS_0, PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_MASTER_ABORT, PCI_BRIDGE_CTL_SERR, PCI_CAP_ID_AF, PCI_CAP_ID_EA, PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_PCIX, PCI_CAP_ID_PM, PCI_CAP_ID_SSVID, PCI_CAP_ID_VPD, PCI_CLASS_PROG, PCI_CLASS_REVISION, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCAP, PCI_EXP_RTCTL, PCI_EXP_SLTCAP, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ENDPOINT, PCI_EXP_TYPE_LEG_END, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_RC_END, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_DPC, PCI_EXT_CAP_ID_ERR, PCI_EXT_CAP_ID_L1SS, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_PASID, PCI_EXT_CAP_ID_PRI, PCI_EXT_CAP_ID_PTM, PCI_EXT_CAP_ID_REBAR, PCI_EXT_CAP_ID_SRIOV, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_HEADER_TYPE, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_IO_LIMIT, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT, PCI_PRIMARY_BUS, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS1, PCI_STATUS, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
@@ -122,6 +122,7 @@ export function pciScanSingleDevice(k: KernelState, bus: PciBusState, devfn: num
     cfgSize: 256,
     mmioAlwaysOn: false,
     brokenCmdCompl: false,
+    pin: 0,
     isHotplugBridge: false,
     pmCap: 0,
     aerCap: 0,
@@ -238,6 +239,7 @@ export function pciIntxMaskBroken(k: KernelState, dev: PciDev): void {
 /** pci_read_irq() */
 export function pciReadIrq(k: KernelState, dev: PciDev): void {
   const pin = pciReadConfig(k, dev, PCI_INTERRUPT_PIN, 1);
+  dev.pin = pin;
   dev.irq = pin ? pciReadConfig(k, dev, PCI_INTERRUPT_LINE, 1) : 0;
 }
 
@@ -644,7 +646,7 @@ export function pciInitCapabilities(k: KernelState, dev: PciDev): void {
   dev.aerCap = pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ERR);
   if (dev.aerCap) {
     pciFindExtCapability(k, dev, PCI_EXT_CAP_ID_ERR); // pci_add_ext_cap_save_buffer()
-    if (k.oscNativeAer) {
+    if (pciFindHostBridge(dev.bus).aer) {
       // pci_aer_clear_status() -> pci_aer_raw_clear_status()
       if (pcieType(dev) === PCI_EXP_TYPE_ROOT_PORT || pcieType(dev) === PCI_EXP_TYPE_RC_EC) {
         const rs = pciReadConfig(k, dev, dev.aerCap + 0x30, 4);

@@ -25,6 +25,8 @@ export interface PciDev {
   devcap: number;
   cfgSize: number;
   mmioAlwaysOn: boolean;
+  /** pci_read_irq(): the INTx pin (1-4), 0 for none */
+  pin: number;
   /** quirk_cmd_compl(): hot-plug command completion is not signalled */
   brokenCmdCompl: boolean;
   isHotplugBridge: boolean;
@@ -79,6 +81,23 @@ export interface PciBusState {
   noExtCfg?: boolean;
   /** the BRIDGE_CONTROL value read in pass 0, written back by __pci_setup_bridge() */
   bridgeCtl?: number;
+  /** a root bus: its struct pci_host_bridge's native_* bits (what the host bridge's _OSC granted) */
+  native?: PciHostNative;
+}
+
+/** struct pci_host_bridge's native_pcie_hotplug, native_shpc_hotplug, native_aer, native_pme */
+export interface PciHostNative {
+  pcieHotplug: boolean;
+  shpc: boolean;
+  aer: boolean;
+  pme: boolean;
+}
+
+/** pci_find_host_bridge(): the native_* bits of the host bridge a bus hangs from */
+export function pciFindHostBridge(bus: PciBusState): PciHostNative {
+  let b = bus;
+  while (b.parent) b = b.parent;
+  return b.native ?? { pcieHotplug: false, shpc: false, aer: false, pme: false };
 }
 
 /** A bridge window as pci_read_bridge_bases() found it (bus addresses, inclusive end). */

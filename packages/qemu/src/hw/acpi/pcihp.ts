@@ -80,7 +80,8 @@ export class AcpiPciHp {
         this.buses.push({ bus, bsel: next++, path, slots: dvntSlots(bus) });
       }
       // QLIST_INSERT_HEAD: the newest bridge's bus first
-      for (const c of [...bus.children].reverse()) walk(c, [...path, c.parentBridge!.devfn]);
+      // an expander's root bus (pxb) is not below PCI0 in the DSDT: its buses have no Sxx path from it
+      for (const c of [...bus.children].reverse()) walk(c, c.parentBridge ? [...path, c.parentBridge.devfn] : []);
     };
     walk(rootBus, []);
     for (const b of this.buses) this.status.set(b.bsel, { up: 0, down: 0, hotplugEnable: hotplugEnableOf(b.bus) });

@@ -61,6 +61,11 @@ export interface AcpiHostBridge {
   cba?: number;
   /** `_CRS` windows the bridge decodes, in the order the DSDT lists them */
   windows?: CrsWindow[];
+  /**
+   * `_PRT` through the LNKx interrupt links (hw/i386/acpi-build.c build_prt()): PCI0 of pc (`pci0`, slot 1 on
+   * LNKS) or an expander bus (`expander`); absent when the routes are GSIs (q35's PCI0 in APIC mode)
+   */
+  prt?: 'pci0' | 'expander';
 }
 
 /** An `_ADR`-addressed PCI function holding a PCI_Config operation region. */

@@ -17,7 +17,7 @@ import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion } from '../pci
 import { AddressSpace } from '../../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
-import { acpiBusDevices } from './acpi-pci.js';
+import { acpiBusDevices, acpiExpanderHostBridges, crsFreeRanges } from './acpi-pci.js';
 import { I440fx } from '../pci-host/i440fx.js';
 import { Piix3, Piix3Ide, Piix4Pm, PIIX_PIRQCA, PIIX_NUM_PIRQS } from '../isa/piix.js';
 import { Piix3UsbUhci } from '../usb/hcd-uhci.js';
@@ -317,19 +317,23 @@ export class PcMachine implements Machine {
   private acpiTables(): AcpiTables {
     const rootBsel = this.opts.acpiRootPciHotplug ?? true;
     const hole64 = this.pciHole64();
+    // the expander buses' host bridges, and crs_replace_with_free_ranges() for what PCI0 keeps
+    const pxb = acpiExpanderHostBridges(this.rootBus);
+    const free = (kind: CrsWindow['kind'], r: [number, number][]) => r.map(([min, max]): CrsWindow => ({ kind, min, max }));
     const windows: CrsWindow[] = [
       { kind: 'io', min: 0x0000, max: 0x0cf7 },
-      { kind: 'io', min: 0x0d00, max: 0xffff },
+      ...free('io', crsFreeRanges(pxb.used.io, 0x0d00, 0xffff)),
       { kind: 'mem', min: 0x000a0000, max: 0x000bffff },
-      { kind: 'mem', min: this.below4gMemSize, max: IO_APIC_DEFAULT_ADDRESS - 1 },
-      { kind: 'mem64', min: hole64.start, max: hole64.end - 1 },
+      ...free('mem', crsFreeRanges(pxb.used.mem, this.below4gMemSize, IO_APIC_DEFAULT_ADDRESS - 1)),
+      ...free('mem64', crsFreeRanges(pxb.used.mem64, hole64.start, hole64.end - 1)),
     ];
     const bridge: PcAcpiHostBridge = {
       hid: 'PNP0A03',
       segment: 0,
       busStart: 0,
-      busEnd: 0xff, // root_bus_limit: no expander buses
+      busEnd: pxb.rootBusLimit, // root_bus_limit: below the first expander bus
       osc: null, // no _OSC on PNP0A03
+      prt: 'pci0', // build_prt(true): LNKA-D, the PIIX3's slot on LNKS
       devices: acpiBusDevices(this.rootBus, rootBsel, this.opts.acpiPciHotplugWithBridgeSupport ?? true),
       windows,
     };
@@ -340,7 +344,7 @@ export class PcMachine implements Machine {
       links.push({ name: `LNK${'ABCD'[i]!}`, pirqReg: { region, offset: PIIX_PIRQCA + i } });
     }
     links.push({ name: 'LNKS', pirqReg: null });
-    return { mcfg: [], hostBridges: [bridge], links };
+    return { mcfg: [], hostBridges: [bridge, ...pxb.bridges], links };
   }
 
 

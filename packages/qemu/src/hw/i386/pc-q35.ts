@@ -10,7 +10,7 @@ import { PciHost, PciHostConfAddressRegion, PciHostConfDataRegion, PcieMmcfgRegi
 import { AddressSpace } from '../../system/memory.js';
 import type { PciDevice } from '../pci/device.js';
 import * as R from '../pci/regs.js';
-import { acpiBusDevices } from './acpi-pci.js';
+import { acpiBusDevices, acpiExpanderHostBridges, crsFreeRanges, type CrsRangeSet } from './acpi-pci.js';
 import { Q35Mch, Ich9Lpc, Ich9Ahci, Ich9Smbus, ICH9_LPC_PIRQA_ROUT, ICH9_LPC_PIRQE_ROUT } from '../pci-host/q35.js';
 import { StdVga } from '../display/vga.js';
 import { E1000e } from '../net/e1000e.js';
@@ -217,6 +217,7 @@ export class Q35Machine implements Machine {
     // build_q35_osc_method(): 0x1E (SHPC | PME | AER | PCIeCapability) always, PCIeHotplug without ACPI hot-plug
     if (!this.opts.acpiPciHotplugWithBridgeSupport) grant |= OSC_PCI_EXPRESS_NATIVE_HP_CONTROL;
     const iommu = x86IommuGetDefault(this);
+    const pxb = acpiExpanderHostBridges(this.rootBus);
     return {
       cmdline,
       e820,
@@ -227,11 +228,12 @@ export class Q35Machine implements Machine {
             hid: 'PNP0A08',
             segment: 0,
             busStart: 0,
-            busEnd: 0xff,
+            busEnd: pxb.rootBusLimit,
             osc: { grantMask: grant },
             devices: acpiBusDevices(this.rootBus, false, this.opts.acpiPciHotplugWithBridgeSupport),
-            windows: this.crsWindows(),
+            windows: this.crsWindows(pxb.used),
           },
+          ...pxb.bridges,
         ],
         links,
         // acpi_build(): the vIOMMU's table (an amd-iommu's IVRS and a virtio-iommu-pci's VIOT have no reader in the guest)
@@ -247,16 +249,17 @@ export class Q35Machine implements Machine {
    * (after RAM above 4 GiB and device memory), as q35_host_get_pci_hole64_start/end() give it with no 64-bit BAR
    * mapped there (SeaBIOS maps 64-bit BARs high only when the 32-bit window runs out).
    */
-  crsWindows(): CrsWindow[] {
+  crsWindows(used: CrsRangeSet = { io: [], mem: [], mem64: [] }): CrsWindow[] {
     const lowRam = this.memoryLayout.below4g;
     const hole64 = this.pciHole64();
+    // crs_replace_with_free_ranges(): what the expander host bridges decode is left out; PCIEXBAR is used too
+    const mem = crsFreeRanges([...used.mem, [Q35_PCIEXBAR_BASE, Q35_PCIEXBAR_BASE + Q35_PCIEXBAR_SIZE - 1]], lowRam, 0xfebfffff);
     return [
       { kind: 'io', min: 0x0000, max: 0x0cf7 },
-      { kind: 'io', min: 0x0d00, max: 0xffff },
+      ...crsFreeRanges(used.io, 0x0d00, 0xffff).map(([min, max]): CrsWindow => ({ kind: 'io', min, max })),
       { kind: 'mem', min: 0x000a0000, max: 0x000bffff },
-      { kind: 'mem', min: lowRam, max: Q35_PCIEXBAR_BASE - 1 },
-      { kind: 'mem', min: Q35_PCIEXBAR_BASE + Q35_PCIEXBAR_SIZE, max: 0xfebfffff },
-      { kind: 'mem64', min: hole64.start, max: hole64.end - 1 },
+      ...mem.map(([min, max]): CrsWindow => ({ kind: 'mem', min, max })),
+      ...crsFreeRanges(used.mem64, hole64.start, hole64.end - 1).map(([min, max]): CrsWindow => ({ kind: 'mem64', min, max })),
     ];
   }
 

@@ -38,6 +38,8 @@ export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: Fir
     new Seabios(cpu, {
       machine: machine.name === 'pc' ? 'pc' : 'q35',
       ramBytes: machine.ramBytes,
+      // pc_machine_done(): "etc/extra-pci-roots", the expander root buses among the root bus's children
+      extraPciRoots: machine.rootBus ? machine.rootBus.children.filter((b) => b.isRoot).length : 0,
       ...(l ? { belowFourGBytes: l.below4g, reservedMemoryEnd: l.reservedMemoryEnd } : {}),
       ...(fwCfg.bootorder ? { bootorder: fwCfg.bootorder } : {}),
     }).run();

@@ -71,10 +71,9 @@ export class PciBus {
     while (bus !== null) {
       let next: PciBus | null = null;
       for (const sec of bus.children) {
-        const bridge = sec.parentBridge!;
-        const secondary = bridge.config[R.PCI_SECONDARY_BUS]!;
-        if (secondary === busNum) return sec;
-        if (secondaryBusInRange(bridge, busNum)) {
+        if (sec.number === busNum) return sec;
+        // PXB buses assumed to be children of bus 0
+        if (sec.parentBridge === null ? rootBusInRange(sec, busNum) : secondaryBusInRange(sec.parentBridge, busNum)) {
           next = sec;
           break;
         }
@@ -192,6 +191,12 @@ export function busFunctions(root: PciBus | null): { bus: number; dev: PciDevice
   };
   if (root) visit(root);
   return out;
+}
+
+/** pci_root_bus_in_range(): a bridge on an expander's root bus forwards the number */
+export function rootBusInRange(bus: PciBus, busNum: number): boolean {
+  for (const dev of bus.devices) if (dev && dev.isBridge && secondaryBusInRange(dev, busNum)) return true;
+  return false;
 }
 
 /** pci_secondary_bus_in_range() */

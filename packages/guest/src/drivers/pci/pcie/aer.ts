@@ -6,7 +6,7 @@
 import { pciReadConfig, pciWriteConfig, pcieCapabilityClearAndSetWord, pcieCapabilityRead, pcieCapabilityRegImplemented } from '../access.js';
 import { pciWalkBus } from '../bus.js';
 import { requestIrq } from '../msi.js';
-import { type PciDev, pcieType } from '../../../include/linux/pci.js';
+import { type PciDev, pciFindHostBridge, pcieType } from '../../../include/linux/pci.js';
 import { PCI_EXP_DEVCTL, PCI_EXP_RTCTL, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/state.js';
 
@@ -32,6 +32,6 @@ export function aerProbe(k: KernelState, port: PciDev): void {
 export function setDeviceErrorReporting(k: KernelState, dev: PciDev): void {
   const t = dev.pcieCap ? pcieType(dev) : -1;
   if (t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC || t === PCI_EXP_TYPE_UPSTREAM || t === PCI_EXP_TYPE_DOWNSTREAM) {
-    if (k.oscNativeAer) pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_DEVCTL, 0, 0x0f); // pci_enable_pcie_error_reporting()
+    if (pciFindHostBridge(dev.bus).aer) pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_DEVCTL, 0, 0x0f); // pci_enable_pcie_error_reporting()
   }
 }

@@ -11,10 +11,11 @@ import { pciAerAvailable } from '../../acpi/pci_root.js';
 import { pciePmeProbe } from './pme.js';
 import { forEachPciDev } from '../search.js';
 import { GuestError } from '../../../errors.js';
-import { type PciDev, pcieType } from '../../../include/linux/pci.js';
+import { type PciDev, pciFindHostBridge, pcieType } from '../../../include/linux/pci.js';
 import { PCI_CLASS_BRIDGE_PCI } from '../../../include/linux/pci_ids.js';
 import { PCI_EXP_FLAGS, PCI_EXP_LNKCAP, PCI_EXP_RTCTL, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_RC_EC, PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_UPSTREAM, PCI_EXT_CAP_ID_DPC } from '../../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../../init/state.js';
+import { config } from '../../../version.js';
 
 /** pcie_portdrv_init(): service drivers first, then the port driver binds each port in device_add() order */
 export function pciePortdrvInit(k: KernelState): void {
@@ -32,17 +33,18 @@ export function pciePortdrvInit(k: KernelState): void {
 /** pcie_port_device_register(); false when no service could be set up */
 export function pciePortDeviceRegister(k: KernelState, dev: PciDev): boolean {
   pciEnableDevice(k, dev);
-  // get_port_device_capability()
+  // get_port_device_capability(): what the port's host bridge was granted
+  const host = pciFindHostBridge(dev.bus);
   let services = 0;
-  if (dev.isHotplugBridge && k.oscNativeHotplug) {
+  if (dev.isHotplugBridge && host.pcieHotplug) {
     if (!k.hp) throw new GuestError('NEEDS_HOTPLUG_DRIVERS', 'native PCIe hot-plug (pciehp) at boot is modelled by the hot-plug drivers only');
     services |= 1 << 2; // PCIE_PORT_SERVICE_HP
     // SLTCTL's CCIE | HPIE are cleared only when pciehp is not built in (!IS_ENABLED(CONFIG_HOTPLUG_PCI_PCIE));
     // Debian's kernels build it in, so pciehp's own init sets SLTCTL
   }
-  if (dev.aerCap && pciAerAvailable(k) && k.oscNativeAer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
+  if (dev.aerCap && pciAerAvailable(k) && host.aer) services |= 1 << 1; // PCIE_PORT_SERVICE_AER
   const t = pcieType(dev);
-  if ((t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC) && k.oscNativePme) {
+  if ((t === PCI_EXP_TYPE_ROOT_PORT || t === PCI_EXP_TYPE_RC_EC) && host.pme) {
     services |= 1 << 0; // PCIE_PORT_SERVICE_PME
     pcieCapabilityClearAndSetWord(k, dev, PCI_EXP_RTCTL, 0x8, 0); // pcie_pme_interrupt_enable(dev, false)
   }

@@ -21,7 +21,8 @@ function prtLinkName(prt: 'pci0' | 'expander', slot: number, pin: number): strin
  */
 export function acpiPciIrqEnable(k: KernelState, dev: PciDev): void {
   const acpi = k.info.acpi;
-  if (!acpi || k.opts.acpiOff || !dev.pin || k.irqManaged.has(dev)) return;
+  // acpi_noirq (pci=noacpi, acpi=off): pcibios_enable_irq is pirq_enable_irq(), not this
+  if (!acpi || k.opts.acpiOff || k.opts.acpiNoirq || !dev.pin || k.irqManaged.has(dev)) return;
   let d = dev;
   let pin = dev.pin;
   while (d.bus.self) {

@@ -97,7 +97,8 @@ export interface PciHostNative {
 export function pciFindHostBridge(bus: PciBusState): PciHostNative {
   let b = bus;
   while (b.parent) b = b.parent;
-  return b.native ?? { pcieHotplug: false, shpc: false, aer: false, pme: false };
+  // a root bus no ACPI host bridge made (pci_legacy_init()): pci_init_host_bridge() left every native_* bit set
+  return b.native ?? { pcieHotplug: true, shpc: true, aer: true, pme: true };
 }
 
 /** A bridge window as pci_read_bridge_bases() found it (bus addresses, inclusive end). */

@@ -22,6 +22,7 @@ import {
   getBootDevicesList,
   HOST_CPUS,
   x86BootInfo,
+  type FirmwareRun,
   type Machine,
 } from '@sim/qemu';
 import { Linux, type KernelFlavour, type GuestPatch, type FoundDevice, type Cpu, type ConfigAccessHook } from '@sim/guest';
@@ -211,8 +212,8 @@ interface PoweredOn {
   vcpu: Vcpu;
   machine: Machine;
   accel: KvmPciAccel;
-  firmware: FirmwareKind;
-  qbootMmconfig: boolean;
+  /** what the firmware run left for the hand-off (which firmware, qboot's MMCONFIG, SeaBIOS's own ACPI tables) */
+  fwRun: FirmwareRun;
   /** the firmware phase's config accesses as QEMU's handlers saw them */
   fwLog: AccessLog;
   fwStats: KvmStatsSnapshot;
@@ -250,7 +251,7 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   // the machine's firmware: SeaBIOS on q35 and pc; qboot on microvm makes no PCI config access there
   trace?.mark('qemu', 'qemu init', 'end');
   trace?.mark('guest', 'firmware', 'begin', { firmware: s.firmware ?? machine.defaultFirmware });
-  const { firmware, qbootMmconfig } = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, s.firmware), { bootorder: getBootDevicesList(machine, s.bootStrict) });
+  const fwRun = x86RunFirmware(vcpu, machine, x86BiosRomInit(machine, s.firmware), { bootorder: getBootDevicesList(machine, s.bootStrict) });
   trace?.mark('guest', 'firmware', 'end');
   const fwStats = vm.stats.snapshot();
 
@@ -260,7 +261,7 @@ function powerOn(s: Scenario, opts: BootVmOptions, cache: MachineCache | null, a
   accel.apply();
   trace?.mark('qemu', 'kvm-pci-accel', 'end');
   if (machine.host) machine.host.observer = null;
-  return { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog, fwStats };
+  return { kvm, vm, vcpu, machine, accel, fwRun, fwLog, fwStats };
 }
 
 /** What a VM at the kernel's entry depends on: the machine, the KVM mitigations and the cost profile. */
@@ -293,14 +294,15 @@ export function bootVm(s: Scenario, opts: BootVmOptions = {}): BootResult {
     on = { ...rest, fwLog: new AccessLog(), fwStats: structuredClone(saved.fwStats) };
     on.fwLog.load(fwPacked);
   }
-  const { kvm, vm, vcpu, machine, accel, firmware, qbootMmconfig, fwLog, fwStats } = on;
+  const { kvm, vm, vcpu, machine, accel, fwRun, fwLog, fwStats } = on;
+  const { firmware } = fwRun;
   const linuxLog = new AccessLog();
   const cpuModel = parseCpu(s.cpu, { accel: s.accel, host: s.hostCpu });
 
   const qemuBeforeLinux = machine.host?.configAccesses ?? 0;
   const pvList = opts.pvEnumeration ? new Set([...machine.functions()].map((f) => (f.bus << 8) | f.dev.devfn)) : undefined;
   // the hand-off: QEMU's ACPI tables through whichever firmware; qboot passes its own E820 and SMBIOS date
-  const info = x86BootInfo(machine, s.append, { firmware, qbootMmconfig }, s.smpCpus);
+  const info = x86BootInfo(machine, s.append, fwRun, s.smpCpus);
   const linux = new Linux(opts.runtime?.guestCpu ? opts.runtime.guestCpu(vcpu) : vcpu, info, {
     patch: opts.guestPatch ?? 'none',
     pvFeatureBit: cpuModel.kvmPciGoMmconfigBit,

@@ -36,6 +36,8 @@ import {
 import { PciInit, type PciSetupResult } from './pciinit.js';
 import { SeabiosDrivers } from './drivers.js';
 import { SeabiosBootOrder } from './boot.js';
+import { PCI_RMV_BASE, seabiosAcpiSetup } from './seabios-acpi.js';
+import type { AcpiTables } from '../hw/i386/bootinfo.js';
 import { type OptionRomImage, optionromSetup, qemuDefaultRom, vgaromSetup } from './optionroms.js';
 
 export type { FirmwareCpu } from './pci.js';
@@ -102,9 +104,14 @@ export class Seabios {
   private setup: PciSetupResult | null = null;
   private smmIsaDeviceBdf = -1;
   private smmPmDeviceBdf = -1;
+  /**
+   * The tables acpi_setup() built (no "etc/table-loader"): null when it found no PM device and built none;
+   * undefined when QEMU's tables were loaded instead.
+   */
+  acpiTables: AcpiTables | null | undefined = undefined;
 
   constructor(
-    cpu: FirmwareCpu,
+    private readonly cpu: FirmwareCpu,
     private readonly platform: SeabiosPlatform,
   ) {
     this.pci = new PciConfig(cpu);
@@ -191,6 +198,19 @@ export class Seabios {
     // mtrr_setup(), msr_feature_control_setup(), smp_setup(): MSRs and APIC; pirtable_setup(): static table
     this.mptableSetup(); // MaxCountCPUs <= 255
     // smbios_setup(), romfile_loader_execute("etc/table-loader"), acpi_dsdt_parse(): fw_cfg and memory
+    if (this.platform.tableLoader ?? true) return;
+    // no RSDP from the loader: acpi_setup() builds SeaBIOS's own tables (no config access)
+    const s = this.setup;
+    this.acpiTables = s
+      ? seabiosAcpiSetup({
+          devices: s.devices,
+          pcimemStart: s.pcimemStart,
+          pcimemEnd: s.pcimemEnd,
+          pcimem64Start: s.pcimem64Start,
+          pcimem64End: s.pcimem64End,
+          rmvcPcrm: this.cpu.inl(PCI_RMV_BASE),
+        })
+      : null;
   }
 
   // --- src/fw/shadow.c ---

@@ -49,7 +49,6 @@ function hasIsaSerialDevice(cfg: QemuConfig): boolean {
 /** QEMU's machine for the command line, with its on-board functions and no `-device` yet (qemu_init_board()). */
 export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: () => void } {
   const vendor = parseCpu(cfg.cpu, { accel: cfg.accel, host: cfg.hostCpu }).vendor;
-  if (cfg.machine !== 'microvm') x86MachineAcpi(cfg);
   if (cfg.machine === 'pc') {
     checkX86MachineProperties(cfg);
     checkMemory(cfg, true);
@@ -65,6 +64,7 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
       serialPorts: cfg.nodefaults || hasIsaSerialDevice(cfg) ? cfg.serial : Math.max(1, cfg.serial),
       cpuVendor: vendor,
       firmware: cfg.firmware ?? 'seabios',
+      acpi: x86MachineAcpi(cfg),
       usb: cfg.usb,
     });
   }
@@ -83,26 +83,21 @@ export function qemuCreateMachine(cfg: QemuConfig): Machine & { addDefaultNic?: 
     nvdimm: nvdimmEnabled(cfg),
     cpuVendor: vendor,
     acpiPciHotplugWithBridgeSupport: cfg.acpiPciHotplugWithBridgeSupport,
+    acpi: x86MachineAcpi(cfg),
     usb: cfg.usb,
     ...(cfg.accurateMcfgReserve !== undefined ? { accurateMcfgReserve: cfg.accurateMcfgReserve } : {}),
   });
 }
 
 /**
- * hw/i386/x86.c x86_machine_set_acpi(): the OnOffAuto `acpi` property of pc and q35. `on` and `auto` are what
- * pcisim models. With `off` QEMU loads no ACPI tables through fw_cfg (no etc/table-loader), and SeaBIOS's
- * qemu_platform_setup() falls back to building its own (src/fw/acpi.c acpi_setup(): a PIIX4-era DSDT, FADT
- * v1, MADT, HPET, MCFG): tables pcisim does not model, so it says so rather than boot the wrong ones.
+ * hw/i386/x86.c x86_machine_set_acpi(): the OnOffAuto `acpi` property of pc and q35; only `off` disables
+ * (x86_machine_is_acpi_enabled()). With `off` QEMU loads no ACPI tables through fw_cfg (no etc/table-loader),
+ * and SeaBIOS's qemu_platform_setup() falls back to acpi_setup() (firmware/seabios-acpi.ts).
  */
-function x86MachineAcpi(cfg: QemuConfig): void {
+function x86MachineAcpi(cfg: QemuConfig): boolean {
   const v = cfg.machineProps.filter(([k]) => k === 'acpi').pop()?.[1];
-  if (v === undefined || v === 'on' || v === 'auto') return;
-  if (v === 'off') {
-    if ((cfg.firmware ?? 'seabios') === 'seabios') {
-      throw new QemuError('UNSUPPORTED', "pcisim: -machine acpi=off: SeaBIOS then builds its own ACPI tables (a PIIX4-style DSDT, MADT, HPET, MCFG), which pcisim does not model; for a guest without ACPI use the kernel's acpi=off (-append)");
-    }
-    throw new QemuError('UNSUPPORTED', `pcisim: -machine acpi=off with ${cfg.firmware} is not modelled`);
-  }
+  if (v === undefined || v === 'on' || v === 'auto') return true;
+  if (v === 'off') return false;
   throw new QemuError('BAD_OPTION', `Parameter 'acpi' does not accept value '${v}'`);
 }
 

@@ -604,7 +604,7 @@ export const X86_MACHINE_PROPERTIES: Readonly<Record<string, 'none' | 'not-model
   'oem-table-id': 'not-modelled',
   // on: pc's piix3-usb-uhci, q35's EHCI with its UHCI companions (the boards); microvm has no controller to add
   usb: 'modelled',
-  // on and auto are what pcisim models; off is board.ts's x86MachineAcpi()
+  // on and auto: QEMU's tables; off: SeaBIOS's own (board.ts x86MachineAcpi(), firmware/seabios-acpi.ts)
   acpi: 'modelled',
   // NVDIMM support: the NFIT and the DSDT's NVDR device, which the cloud kernel's modular nfit driver never binds
   nvdimm: 'none',

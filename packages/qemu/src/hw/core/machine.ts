@@ -42,6 +42,11 @@ export interface Machine extends VmOps {
   readonly ramBytes: number;
   /** pc_memory_init()'s layout (q35, pc): RAM below and above 4 GiB, device memory, the 64-bit hole */
   readonly memoryLayout?: PcMemoryLayout;
+  /**
+   * x86_machine_is_acpi_enabled() (pc, q35: -machine acpi=off clears it): QEMU builds the ACPI tables and
+   * loads them through fw_cfg ("etc/table-loader"). Absent: true.
+   */
+  readonly acpiEnabled?: boolean;
   /** what firmware hands the kernel (ACPI tables, E820, DMI) */
   bootInfo(cmdline: string): BootInfo;
   /** every function on every bus, in bus-walk order */

@@ -137,7 +137,7 @@ export class PcMachine implements Machine {
   readonly above4gMemSize: number;
   readonly memoryLayout: PcMemoryLayout;
 
-  private readonly acpi: boolean;
+  readonly acpiEnabled: boolean;
   private readonly firmware: FirmwareKind;
 
   get ramBytes(): number {
@@ -145,7 +145,7 @@ export class PcMachine implements Machine {
   }
 
   constructor(readonly opts: PcOptions) {
-    this.acpi = opts.acpi ?? true;
+    this.acpiEnabled = opts.acpi ?? true;
     this.firmware = opts.firmware ?? 'seabios';
     // pc_init1(): max_ram_below_4g defaults to 3.5 GiB; gigabyte_align moves the split to 3 GiB when RAM
     // would be split at all
@@ -180,7 +180,7 @@ export class PcMachine implements Machine {
     this.plug(this.ide, piix3Devfn + 1);
     this.usb = opts.usb ? new Piix3UsbUhci() : null;
     if (this.usb) this.plug(this.usb, piix3Devfn + 2);
-    this.pm = this.acpi ? new Piix4Pm({ smbIoBase: PC_SMB_IO_BASE, smmEnabled: opts.smm ?? true }) : null;
+    this.pm = this.acpiEnabled ? new Piix4Pm({ smbIoBase: PC_SMB_IO_BASE, smmEnabled: opts.smm ?? true }) : null;
     if (this.pm) {
       this.plug(this.pm, piix3Devfn + 3);
       // piix4_pm_machine_ready(), a machine-init-done notifier: the board's ports now, -device isa-serial later
@@ -272,7 +272,7 @@ export class PcMachine implements Machine {
     return {
       cmdline,
       e820: this.e820(),
-      acpi: this.acpi ? this.acpiTables() : null,
+      acpi: this.acpiEnabled ? this.acpiTables() : null,
       dmiBiosDate: this.firmware === 'seabios' ? '04/01/2014' : null,
     };
   }

@@ -55,6 +55,8 @@ export interface Q35Options {
   cpuVendor?: 'AuthenticAMD' | 'GenuineIntel' | 'HygonGenuine';
   /** ICH9-LPC.acpi-pci-hotplug-with-bridge-support (default on since QEMU 6.1) */
   acpiPciHotplugWithBridgeSupport: boolean;
+  /** -machine acpi=on|off (x86_machine_is_acpi_enabled(): only `off` disables). Off: QEMU builds no ACPI tables */
+  acpi?: boolean;
   /** -machine usb=on / -usb: ehci_create_ich9_with_companions(host_bus, 0x1d) */
   usb?: boolean;
   /**
@@ -83,6 +85,10 @@ export class Q35Machine implements Machine {
 
   get ramBytes(): number {
     return this.opts.ramBytes;
+  }
+
+  get acpiEnabled(): boolean {
+    return this.opts.acpi ?? true;
   }
 
   constructor(readonly opts: Q35Options) {

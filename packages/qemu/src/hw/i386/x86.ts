@@ -8,7 +8,7 @@
 import { QemuError } from '../../errors.js';
 import { Seabios, type FirmwareCpu } from '../../firmware/seabios.js';
 import { Qboot, qbootExtractE820, QBOOT_SMBIOS_BIOS_DATE } from '../../firmware/qboot.js';
-import type { BootInfo } from './bootinfo.js';
+import type { AcpiTables, BootInfo } from './bootinfo.js';
 import type { FirmwareKind, Machine } from '../core/machine.js';
 
 /** What the firmware a machine ran left behind for the boot info. */
@@ -17,6 +17,8 @@ export interface FirmwareRun {
   firmware: FirmwareKind;
   /** qboot found MMCONFIG (q35's PCIEXBAR) and reserves it in its E820 */
   qbootMmconfig: boolean;
+  /** SeaBIOS's own ACPI tables (acpi_setup(), -machine acpi=off); undefined when QEMU's were loaded */
+  seabiosAcpi?: AcpiTables | null;
 }
 
 /** x86_bios_rom_init(): the firmware the machine loads, `-bios` (`firmware`) or the machine's default. */
@@ -35,14 +37,18 @@ export function x86RunFirmware(cpu: FirmwareCpu, machine: Machine, firmware: Fir
   if (firmware === 'seabios') {
     const l = machine.memoryLayout;
     // fw_cfg: the E820 RAM entries give RamSize / RamSizeOver4G, "etc/reserved-memory-end" the device memory's end
-    new Seabios(cpu, {
+    const bios = new Seabios(cpu, {
       machine: machine.name === 'pc' ? 'pc' : 'q35',
       ramBytes: machine.ramBytes,
       // pc_machine_done(): "etc/extra-pci-roots", the expander root buses among the root bus's children
       extraPciRoots: machine.rootBus ? machine.rootBus.children.filter((b) => b.isRoot).length : 0,
+      // -machine acpi=off: no "etc/table-loader", so SeaBIOS keeps its pm_base and builds its own tables
+      tableLoader: machine.acpiEnabled ?? true,
       ...(l ? { belowFourGBytes: l.below4g, reservedMemoryEnd: l.reservedMemoryEnd } : {}),
       ...(fwCfg.bootorder ? { bootorder: fwCfg.bootorder } : {}),
-    }).run();
+    });
+    bios.run();
+    if (bios.acpiTables !== undefined) return { firmware, qbootMmconfig, seabiosAcpi: bios.acpiTables };
   } else if (firmware === 'qboot') qbootMmconfig = new Qboot(cpu).run().haveMmconfig;
   return { firmware, qbootMmconfig };
 }
@@ -55,6 +61,8 @@ export function x86BootInfo(machine: Machine, cmdline: string, fw: FirmwareRun, 
   const info = machine.bootInfo(cmdline);
   if (smpCpus > 1) info.cpus = smpCpus;
   const { firmware } = fw;
+  // -machine acpi=off: what SeaBIOS built replaces QEMU's (none)
+  if (fw.seabiosAcpi !== undefined) info.acpi = fw.seabiosAcpi;
   if (firmware === 'qboot' && machine.name !== 'microvm') info.dmiBiosDate = QBOOT_SMBIOS_BIOS_DATE;
   if (firmware === 'qboot' && machine.name === 'q35') {
     // QEMU's etc/e820 for q35 (RAM below 4 GiB, the AMD HyperTransport hole) as qboot's extract_e820() rewrites it

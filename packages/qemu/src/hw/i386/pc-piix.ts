@@ -137,6 +137,7 @@ export class PcMachine implements Machine {
   readonly above4gMemSize: number;
   readonly memoryLayout: PcMemoryLayout;
 
+  /** x86_machine_is_acpi_enabled(): false with -machine acpi=off */
   readonly acpiEnabled: boolean;
   private readonly firmware: FirmwareKind;
 

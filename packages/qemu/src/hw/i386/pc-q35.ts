@@ -87,6 +87,7 @@ export class Q35Machine implements Machine {
     return this.opts.ramBytes;
   }
 
+  /** x86_machine_is_acpi_enabled(): false with -machine acpi=off */
   get acpiEnabled(): boolean {
     return this.opts.acpi ?? true;
   }

@@ -30,6 +30,13 @@ describe('SeaBIOS acpi_setup() without the table loader', () => {
     const slots = pci0?.devices.filter((d) => d.sun !== undefined) ?? [];
     expect(slots.map((d) => d.sun)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
     expect(slots.every((d) => d.ej0)).toBe(true);
+    // the DSDT's other PCI_Config fields: VGA's VEND (00:02.0), PX13's LEON and CMEN (00:01.3, read by _STA)
+    expect(t.scanFieldReads?.map((f) => [f.region.devfn, f.offset, f.size, f.sta])).toEqual([
+      [0x10, 0x00, 4, false],
+      [0x0b, 0x5f, 1, true],
+      [0x0b, 0x67, 1, true],
+      [0x0b, 0x67, 1, true],
+    ]);
     // _CRS's PW32 is SeaBIOS's pcimem window: from the end of PCIEXBAR to the IOAPIC
     expect(pci0?.windows?.find((w) => w.kind === 'mem' && w.min !== 0xa0000)).toEqual({ kind: 'mem', min: 0xc0000000, max: 0xfebfffff });
   });

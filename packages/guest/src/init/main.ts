@@ -71,7 +71,7 @@ export function createKernelState(init: KernelStateInit): KernelState {
     mmcfgBase: -1,
     mmcfgStartBus: 0,
     mmcfgEndBus: -1,
-    regionSetUp: false,
+    regionSetUp: new Set(),
     oscNativeAer: false,
     oscNativeHotplug: false,
     oscNativeShpc: false,

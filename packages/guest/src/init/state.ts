@@ -81,8 +81,8 @@ export interface KernelState {
   mmcfgBase: number;
   mmcfgStartBus: number;
   mmcfgEndBus: number;
-  /** ACPICA: the PCI_Config op-region has been set up (acpi_ev_pci_config_region_setup()) */
-  regionSetUp: boolean;
+  /** ACPICA: the PCI_Config op-regions set up so far (acpi_ev_pci_config_region_setup() runs once per region), by bus << 8 | devfn */
+  regionSetUp: Set<number>;
   /** what _OSC granted the OS (struct pci_host_bridge's native_* bits) */
   oscNativeAer: boolean;
   oscNativeHotplug: boolean;

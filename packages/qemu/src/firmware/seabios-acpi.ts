@@ -71,7 +71,18 @@ export function seabiosAcpiSetup(p: SeabiosAcpiInputs): AcpiTables | null {
     { kind: 'mem', min: p.pcimemStart, max: p.pcimemEnd - 1 },
   ];
   if (p.pcimem64Start) windows.push({ kind: 'mem64', min: p.pcimem64Start, max: p.pcimem64End - 1 });
+  // acpi-dsdt.dsl: VGA's PCIC region (VEND, a dword at 0, in _S1D.._S3D) and PX13's P13C (LEON at 0x5f for
+  // LPT's _STA, CMEN at 0x67 for COM1's and COM2's), read in namespace order before the links
+  const vga: PciConfigRegion = { bus: 0, devfn: 2 << 3, path: [0x00020000] };
+  const px13: PciConfigRegion = { bus: 0, devfn: (1 << 3) | 3, path: [0x00010003] };
+  const scanFieldReads: NonNullable<AcpiTables['scanFieldReads']> = [
+    { region: vga, offset: 0x00, size: 4, sta: false },
+    { region: px13, offset: 0x5f, size: 1, sta: true },
+    { region: px13, offset: 0x67, size: 1, sta: true },
+    { region: px13, offset: 0x67, size: 1, sta: true },
+  ];
   return {
+    scanFieldReads,
     // build_mcfg_q35() only for the ICH9 LPC
     mcfg: pm.device === PCI_DEVICE_ID_INTEL_ICH9_LPC ? [{ base: Q35_HOST_BRIDGE_PCIEXBAR_ADDR, segment: 0, startBus: 0, endBus: Q35_HOST_PCIE_END_BUS_NUMBER }] : [],
     hostBridges: [{ hid: 'PNP0A03', segment: 0, busStart: 0, busEnd: 0xff, osc: null, devices, windows }],

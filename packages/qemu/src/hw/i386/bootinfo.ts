@@ -107,6 +107,12 @@ export interface AcpiTables {
   mcfg: McfgAllocation[];
   hostBridges: AcpiHostBridge[];
   links: AcpiInterruptLink[];
+  /**
+   * PCI_Config region fields that each evaluation pass over the namespace reads before the links, in namespace
+   * order (SeaBIOS's DSDT: VGA's `VEND` in the `_SxD` methods, PX13's `LEON`/`CMEN` in the LPT and COM `_STA`);
+   * QEMU's DSDT has none. `sta`: read by a device's `_STA`, so again wherever the kernel re-reads the status
+   */
+  scanFieldReads?: { region: PciConfigRegion; offset: number; size: 1 | 4; sta: boolean }[];
   /** DMAR, when the machine has an intel-iommu */
   dmar?: DmarTable;
 }

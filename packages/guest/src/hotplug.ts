@@ -15,7 +15,7 @@ import { pciDevMsiEnabled } from './drivers/pci/msi.js';
 import { pciRescanBus } from './drivers/pci/probe.js';
 import { forEachPciDev } from './drivers/pci/search.js';
 import { type BarResource, type PciDev, pciName } from './include/linux/pci.js';
-import type { KernelLogLine, KernelTraceHook } from './include/linux/sched.js';
+import type { IrqReturn, KernelLogLine, KernelTraceHook } from './include/linux/sched.js';
 import { type KernelState, type PciHotplugHooks, kernelStateOf } from './init/state.js';
 import type { GuestCpuCosts } from './kernel/costs.js';
 import { printk } from './kernel/printk.js';
@@ -216,9 +216,17 @@ export class HotplugRuntime implements PciHotplugHooks {
     this.milestone({ t: this.kernel.now(), what: 'removed', bdf: this.name(dev) });
   }
 
+  /** request_irq(IRQF_SHARED) of a port service's hard handler on the port's vector, after those before it */
+  requestPortServiceIrq(port: PciDev, name: string, handler: () => IrqReturn): void {
+    this.kernel.requestThreadedIrq(this.msiLine(port), name, handler);
+  }
+
   pciehpProbe(port: PciDev): void {
     const ctrl = new PciehpController(this, port, this.pciehpParams);
     if (this.kernel.runSync(ctrl.probe())) this.pciehp.set(port, ctrl);
+    // back in really_probe(): driver_bound()'s device-link mutex is a voluntary preemption point, where the
+    // irq thread pciehp_check_presence() woke runs (the real boots show its reads before pci_save_state())
+    this.kernel.condResched();
   }
 
   // ------------------------------------------------------------------

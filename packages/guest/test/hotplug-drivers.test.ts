@@ -37,10 +37,13 @@ describe('pciehp', () => {
     m.put(rp, 0x42, 2, 0x0142); // version 2, root port, slot implemented
     m.put(rp, 0x4c, 4, 0x0010_0011); // LNKCAP: 2.5 GT/s x1, Data Link Layer Link Active Reporting
     m.put(rp, 0x54, 4, (5 << 19) | 0x0004_0000 | 0x40 | 0x20); // SLTCAP: PSN 5, NCCS, HPC, HPS
-    // SLTSTA is write-one-to-clear
+    // SLTSTA and RTSTA's PME Status are write-one-to-clear (QEMU's pcie_cap_root_init() w1cmask): the PME
+    // service's probe clears RTSTA, and its handler shares the port's vector with pciehp's
     m.onConfigWrite = (bdf, reg, size, value) => {
-      if (bdf !== 0x0008 || reg !== 0x5a || size !== 2) return false;
-      m.put(rp, 0x5a, 2, m.get(rp, 0x5a, 2) & ~value);
+      if (bdf !== 0x0008) return false;
+      if (reg === 0x5a && size === 2) m.put(rp, 0x5a, 2, m.get(rp, 0x5a, 2) & ~value);
+      else if (reg === 0x60 && size === 4) m.put(rp, 0x60, 4, m.get(rp, 0x60, 4) & ~(value & 0x0001_0000));
+      else return false;
       return true;
     };
     return { m, rp };
@@ -82,13 +85,16 @@ describe('pciehp', () => {
     expect(foundAt - (t0 + 1e9)).toBe(136_000_000);
     expect(rt.log.map((l) => l.text)).toContain('pcieport 0000:00:01.0: pciehp: Slot(5): Card present');
     expect(rt.log.map((l) => l.text)).toContain('pcieport 0000:00:01.0: pciehp: Slot(5): Link Up');
-    // 74 config accesses: 18 to the port (slot status, link status, bridge set-up, and the read and write of
-    // LNKCTL by which pcie_aspm_init_link_state() clears ASPM: the new function has no PCIe capability, so
-    // pcie_aspm_sanity_check() blacklists the link), 56 to the new function (its header, capability walks,
-    // pci_device_add()); only_one_child() spares 01:01.0-01:1f.7 any probe
+    // 75 config accesses: 19 to the port (pcie_pme_irq()'s RTSTA read first on the shared vector, slot status,
+    // link status, bridge set-up, and the read and write of LNKCTL by which pcie_aspm_init_link_state() clears
+    // ASPM: the new function has no PCIe capability, so pcie_aspm_sanity_check() blacklists the link), 56 to
+    // the new function (its header, capability walks, pci_device_add()); only_one_child() spares
+    // 01:01.0-01:1f.7 any probe
     const afterAdd = m.accesses.slice(before);
-    expect(afterAdd).toHaveLength(74);
-    expect(afterAdd.filter((a) => a.bdf === 0x0008)).toHaveLength(18);
+    expect(afterAdd).toHaveLength(75);
+    expect(afterAdd.filter((a) => a.bdf === 0x0008)).toHaveLength(19);
+    // the PME service registered its handler on the port's vector before pciehp: RTSTA is read first
+    expect(afterAdd.find((a) => a.bdf === 0x0008 && a.kind === 'cfg')).toMatchObject({ reg: 0x60, write: false });
     expect(afterAdd.filter((a) => a.bdf === 0x0008 && a.kind === 'cfg' && a.reg === 0x50).map((a) => a.write)).toEqual([false, true]);
     expect(afterAdd.filter((a) => a.bdf === 0x0100)).toHaveLength(56);
     expect(afterAdd.filter((a) => a.kind === 'cfg' && a.bdf > 0x0100 && a.bdf < 0x0200)).toHaveLength(0);

@@ -164,9 +164,9 @@ describe("Kata's reserves (reference/q35-pci-bridge-reserves, q35-rootport-reser
   });
 });
 
-describe('pxb-pcie and pxb: extra root buses (reference/gaps/q35-pxb-pcie, pc-pxb)', () => {
+describe('pxb-pcie and pxb: extra root buses (reference/q35-pxb-pcie, pc-pxb)', () => {
   it('pxb-pcie 1b36:000b is a host-bridge-class function; bus_nr=0x80 is a root bus pci_find_bus_nr() reaches', () => {
-    const dev = buildFromReference('gaps/q35-pxb-pcie');
+    const dev = buildFromReference('q35-pxb-pcie');
     const pxb = dev('pxb1');
     expect(pxb.configRead(0x00, 4)).toBe(0x000b1b36);
     expect(pxb.configRead(0x0a, 2)).toBe(0x0600);
@@ -176,8 +176,8 @@ describe('pxb-pcie and pxb: extra root buses (reference/gaps/q35-pxb-pcie, pc-px
     expect(rp.bus?.number).toBe(0x80);
     expect(rp.bus?.isRoot).toBe(true);
     expect(rp.bus?.name).toBe('pxb1');
-    expectRegisters('gaps/q35-pxb-pcie', pxb, '00:01.0', [[0x00, 4], [0x08, 4]]);
-    expectRegisters('gaps/q35-pxb-pcie', rp, '80:00.0', [[0x00, 4], [0x54, 2], [0x68, 4]]);
+    expectRegisters('q35-pxb-pcie', pxb, '00:01.0', [[0x00, 4], [0x08, 4]]);
+    expectRegisters('q35-pxb-pcie', rp, '80:00.0', [[0x00, 4], [0x54, 2], [0x68, 4]]);
   });
 
   it('pxb 1b36:0009 puts a pci-bridge (shpc off, chassis_nr = bus_nr) at slot 0 of its root bus, named after the id', () => {

@@ -13,6 +13,7 @@ import { printk } from '../kernel/printk.js';
 import type { KernelVersion } from '../version.js';
 import type { VectorMatrix } from '../arch/x86/kernel/apic/vector.js';
 import type { MsiDesc } from '../include/linux/msi.js';
+import type { IrqReturn } from '../include/linux/sched.js';
 
 /** struct acpi_pci_link: the IRQ its _CRS reported and whether acpi_pci_link_allocate() set it up */
 export interface AcpiPciLinkState {
@@ -42,6 +43,11 @@ export interface PciHotplugHooks {
   deviceRemoved(dev: PciDev): void;
   /** pcie_port_device_register() -> pcie_device_init(PCIE_PORT_SERVICE_HP) -> pciehp_probe() */
   pciehpProbe(port: PciDev): void;
+  /**
+   * request_irq(IRQF_SHARED) of a port service (PME, AER) on the port's vector: its hard handler runs, in
+   * registration order with pciehp's, whenever the vector fires
+   */
+  requestPortServiceIrq(port: PciDev, name: string, handler: () => IrqReturn): void;
   /** printk() of a PCI core message, on the running kernel's log and console */
   printk(text: string): void;
 }

@@ -33,8 +33,8 @@ export function freeIrq(k: KernelRuntime, line: string, name: string): void {
 export function raiseIrq(k: KernelRuntime, line: string): void {
   rt(k).pendingIrqs.push(line);
   note(k, 'irq raised', line);
-  if (!rt(k).inHost && !rt(k).inHardirq && rt(k).current === null && k.irqsEnabled) {
-    // raised while the CPU idles: taken now
+  if (!rt(k).inHost && !rt(k).inAccess && !rt(k).inHardirq && rt(k).current === null && k.irqsEnabled) {
+    // raised while the CPU idles: taken now (one raised by a guest access is taken after it: afterAccess())
     dispatchIrqs(k);
   }
 }

@@ -109,6 +109,8 @@ export interface RtState {
   hostSeq: number;
   inHardirq: boolean;
   inHost: boolean;
+  /** a guest access (port or MMIO) is in the device model: an interrupt it raises is taken after it */
+  inAccess: boolean;
   /** the task running now (null: the init task, or idle) */
   current: Task | null;
   /** console output in progress (printk from a printk is not written twice) */

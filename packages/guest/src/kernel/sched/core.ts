@@ -72,14 +72,24 @@ export class Kernel implements KernelRuntime {
       hostSeq: 0,
       inHardirq: false,
       inHost: false,
+      inAccess: false,
       current: null,
       inConsole: false,
     };
     registerRt(this, this.#s);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const k = this;
-    const before = (): void => k.hostDue();
-    const after = (): void => k.afterAccess();
+    const s = this.#s;
+    // the access itself runs with inAccess set: an MSI its write raises (QEMU's msi_notify() inside the
+    // config write, e.g. pcie_cap_slot_write_config()) is taken at the next instruction boundary, after it
+    const before = (): void => {
+      k.hostDue();
+      s.inAccess = true;
+    };
+    const after = (): void => {
+      s.inAccess = false;
+      k.afterAccess();
+    };
     this.cpu = {
       inb: (p) => (before(), k.ret(raw.inb(p), after)),
       inw: (p) => (before(), k.ret(raw.inw(p), after)),
@@ -201,6 +211,19 @@ export class Kernel implements KernelRuntime {
         this.idle(until - from);
         note(this, 'slept', `init\u0000${op.why}\u0000${from}\u0000${this.now()}`);
       }
+    }
+  }
+
+  /**
+   * cond_resched() of the init task: with CONFIG_PREEMPT_VOLUNTARY a woken SCHED_FIFO irq thread takes the
+   * CPU at the next might_sleep() (the driver core's next mutex_lock()); each runs until it ends or sleeps
+   */
+  condResched(): void {
+    if (this.#s.current !== null) return;
+    for (;;) {
+      const t = this.pickRunnable();
+      if (!t || t.kind !== 'irq-thread') return;
+      this.step(t);
     }
   }
 

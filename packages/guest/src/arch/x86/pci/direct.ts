@@ -30,10 +30,12 @@ export function pciConf1Write(k: KernelState, _domain: number, bus: number, devf
   if (bus > 255 || devfn > 255 || reg > 4095) return;
   if (pvAbsent(k, bus, devfn)) return;
   k.cpu.outl(0xcf8, 0x80000000 | ((reg & 0xf00) << 16) | (bus << 16) | (devfn << 8) | (reg & 0xfc));
+  // a write is on record as it is issued (QEMU traces it before its handler runs): an interrupt the
+  // handler raises is taken after it, and its handlers' accesses come after this one
+  k.hook?.(0, 1, bus, devfn, reg & 0xff, len, bitsOf(value, len));
   if (len === 1) k.cpu.outb(0xcfc + (reg & 3), value & 0xff);
   else if (len === 2) k.cpu.outw(0xcfc + (reg & 2), value & 0xffff);
   else k.cpu.outl(0xcfc, value | 0);
-  k.hook?.(0, 1, bus, devfn, reg & 0xff, len, bitsOf(value, len));
 }
 
 /** pci_direct_probe() + pci_check_type1(); 0 means no direct access */

@@ -28,10 +28,11 @@ export function pciMmcfgWrite(k: KernelState, _domain: number, bus: number, devf
   if (bus < k.mmcfgStartBus || bus > k.mmcfgEndBus || k.mmcfgBase < 0) return;
   if (pvAbsent(k, bus, devfn)) return;
   const addr = pciDevBase(k, bus, devfn, reg);
+  // on record as it is issued, before the handler's interrupt (pciConf1Write())
+  k.hook?.(1, 1, bus, devfn, reg, len, bitsOf(value, len));
   if (len === 1) k.cpu.writeb(addr, value & 0xff);
   else if (len === 2) k.cpu.writew(addr, value & 0xffff);
   else k.cpu.writel(addr, value | 0);
-  k.hook?.(1, 1, bus, devfn, reg, len, bitsOf(value, len));
 }
 
 /** `struct pci_raw_ops pci_mmcfg` */

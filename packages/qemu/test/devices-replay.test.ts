@@ -118,8 +118,8 @@ describe('-device models against real QEMU 7.2 + Linux 6.1 boots, read by read',
     ['q35-usb-ich9', 150], // ich9-usb-ehci1 at 1d.7 + uhci1-3 companions at 1d.0-2 (libvirt's shape)
     ['q35-usb-ich9-ehci2', 150], // ich9-usb-ehci2 at 1a.7 + uhci4-6 at 1a.0-2, usb-tablet on its bus
     ['pc-usb-tablet', 40], // piix3-usb-uhci + usb-tablet (no PCI function)
-    ['gaps/q35-xhci-nec', 60], // nec-usb-xhci (MSI, MSI-X, PCIe endpoint) + usb-kbd + usb-storage
-    ['gaps/q35-usb-ehci', 40], // usb-ehci (ICH4) + usb-mouse
+    ['q35-xhci-nec', 60], // nec-usb-xhci (MSI, MSI-X, PCIe endpoint) + usb-kbd + usb-storage
+    ['q35-usb-ehci', 40], // usb-ehci (ICH4) + usb-mouse
     ['q35-hda', 40], // ich9-intel-hda + hda-duplex
     ['pc-hda', 40], // intel-hda + hda-output
     ['pc-ac97', 40], // AC97

@@ -111,6 +111,11 @@ export class Linux {
     return k.rawPciOps === pciDirectConf1 ? 'conf1' : k.rawPciOps === pciMmcfg ? 'mmcfg' : k.rawPciExtOps ? 'mmcfg' : 'none';
   }
 
+  /** the hand-off it boots with (E820, ACPI tables, command line): what scripts/guest-fixture.mjs saves */
+  get info(): BootInfo {
+    return this.#k.info;
+  }
+
   /** every device in the order for_each_pci_dev() walks the PCI bus type's list: device_add() order */
   allDevices(): readonly PciDev[] {
     return forEachPciDev(this.#k);

@@ -114,6 +114,11 @@ const SCENARIOS: [string, number, string[]][] = [
   ['q35-libvirt', 11389, []],
   // qboot programs no bridge: Linux sizes and assigns every window itself
   ['q35-qboot-bridges', 9976, []],
+  // nvme behind a root port: pci_enable_bridge() finds the port enabled and bus-mastering (the port driver bound first)
+  ['q35-nvme-rootport', 9374, []],
+  // nvme behind a PCI-PCI bridge on PIIX: pci_enable_bridge() enables the bridge (latency timer 64), and
+  // acpi_pci_irq_enable() programs PIRQD then PIRQA (the links' _SRS)
+  ['pc-nvme-pci-bridge', 1003, []],
 ];
 
 describe.each(SCENARIOS)('Linux 6.1 alone against the real %s boot', (name, accesses, devices) => {

@@ -12,6 +12,9 @@ import { PCI_ACS_CAP, PCI_ACS_CR, PCI_ACS_CTRL, PCI_ACS_EC, PCI_ACS_RR, PCI_ACS_
 import { PCI_CAPABILITY_LIST, PCI_CAP_ID_PCIX, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_EXP_DEVCAP2, PCI_EXP_DEVCTL, PCI_EXP_DEVCTL2, PCI_EXP_LNKCAP, PCI_EXP_LNKCTL, PCI_EXP_LNKSTA, PCI_EXP_RTCTL, PCI_EXT_CAP_ID_ARI, PCI_EXT_CAP_ID_LTR, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_VC, PCI_EXT_CAP_ID_VC9, PCI_EXT_CAP_ID_VNDR, PCI_INTERRUPT_PIN, PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../include/uapi/linux/pci_regs.js';
 import type { KernelState } from '../../init/state.js';
 
+/** PCI_LATENCY_TIMER: the header's latency timer byte */
+const PCI_LATENCY_TIMER = 0x0d;
+
 /** pci_find_capability() -> __pci_bus_find_cap_start() + __pci_find_next_cap_ttl() */
 export function pciFindCapability(k: KernelState, dev: PciDev, cap: number): number {
   const status = pciReadConfig(k, dev, PCI_STATUS, 2);
@@ -108,14 +111,18 @@ export function pciConfigureAri(k: KernelState, dev: PciDev): void {
 /**
  * pci_enable_device() / pci_enable_device_mem() (`memOnly`) -> pci_enable_device_flags(): pci_update_current_state()
  * reads PMCSR of a device with a PM capability (QEMU's functions come out of reset in D0, so
- * pci_set_power_state(D0) has nothing to do), then do_pci_enable_device(): x86's pci_enable_resources() reads
- * COMMAND; INTx left on
+ * pci_set_power_state(D0) has nothing to do); a device already enabled stops there (enable_cnt). Otherwise
+ * pci_enable_bridge() on the bridge above, then do_pci_enable_device(): x86's pci_enable_resources() reads
+ * COMMAND, pcibios_enable_irq() routes the pin; INTx left on
  */
 export function pciEnableDevice(k: KernelState, dev: PciDev, memOnly = false): void {
   if (dev.pmCap) {
     const pmcsr = pciReadConfig(k, dev, dev.pmCap + 4, 2); // PCI_PM_CTRL
     if (pmcsr & 3) throw new GuestError('UNSUPPORTED', `enabling a device found in D${pmcsr & 3} (the D0 transition) is not modelled`);
   }
+  dev.enableCnt = (dev.enableCnt ?? 0) + 1;
+  if (dev.enableCnt > 1) return; // already enabled
+  if (dev.bus.self) pciEnableBridge(k, dev.bus.self); // pci_upstream_bridge(): none on a root bus
   const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
   let want = cmd;
   // pci_enable_resources(): the BARs (only memory ones for pci_enable_device_mem()) and, on a bridge, its windows
@@ -131,11 +138,32 @@ export function pciEnableDevice(k: KernelState, dev: PciDev, memOnly = false): v
   }
 }
 
-/** pci_set_master() (x86's pcibios_set_master() leaves PCIe latency timers alone) */
+/**
+ * pci_enable_bridge(): the bridges above first (recursing upstream); a bridge a driver already enabled (the PCIe
+ * port driver, bound earlier in link order) only gets bus mastering if it lacks it; any other is
+ * pci_enable_device()d and pci_set_master()ed
+ */
+function pciEnableBridge(k: KernelState, dev: PciDev): void {
+  if (dev.bus.self) pciEnableBridge(k, dev.bus.self);
+  if ((dev.enableCnt ?? 0) > 0) {
+    if (!dev.isBusmaster) pciSetMaster(k, dev);
+    return;
+  }
+  pciEnableDevice(k, dev);
+  pciSetMaster(k, dev);
+}
+
+/**
+ * pci_set_master() -> __pci_set_master(), then pcibios_set_master(): a conventional function's latency timer is
+ * raised to 64 when below 16 (lowered to pcibios_max_latency, 255, when above: never); PCIe has none
+ */
 export function pciSetMaster(k: KernelState, dev: PciDev): void {
   const cmd = pciReadConfig(k, dev, PCI_COMMAND, 2);
   if (!(cmd & 0x4)) pciWriteConfig(k, dev, PCI_COMMAND, 2, cmd | 0x4);
-  if (!dev.pcieCap) throw new GuestError('UNSUPPORTED', 'pcibios_set_master() latency timer for conventional devices is not modelled');
+  dev.isBusmaster = true;
+  if (dev.pcieCap) return;
+  const lat = pciReadConfig(k, dev, PCI_LATENCY_TIMER, 1);
+  if (lat < 16) pciWriteConfig(k, dev, PCI_LATENCY_TIMER, 1, 64);
 }
 
 /** pci_intx(): COMMAND's INTx Disable bit */

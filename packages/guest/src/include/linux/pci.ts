@@ -52,6 +52,10 @@ export interface PciDev {
   ioWindow: boolean;
   /** pref_window / pref_64_window: 0 none, 32 or 64 bits wide (pci_read_bridge_windows()) */
   prefWindow?: 0 | 32 | 64;
+  /** enable_cnt: pci_enable_device() calls not undone (pci_is_enabled() when above 0) */
+  enableCnt?: number;
+  /** is_busmaster: pci_set_master() ran */
+  isBusmaster?: boolean;
 }
 
 /** A BAR as __pci_read_base() left it in `dev->resource[]`. */

@@ -2,7 +2,7 @@
  * @module
  * drivers/nvme/host/pci.c, built in (CONFIG_BLK_DEV_NVME=y): the driver binds every NVMe controller (class
  * 010802) at device_initcall time and its reset work brings the controller up. What touches config space:
- * nvme_pci_enable() (pci_enable_device_mem(), pci_set_master(), one vector for the admin queue,
+ * nvme_pci_enable() (pci_enable_device_mem(), which enables the bridges above, pci_set_master(), one vector for the admin queue,
  * pci_save_state()), then nvme_setup_io_queues() giving that vector back and allocating the admin and I/O
  * vectors (nvme_setup_irqs()). The controller's registers, queues and namespaces are MMIO and DMA.
  */
@@ -19,9 +19,7 @@ const PCI_CLASS_STORAGE_NVME = 0x010802;
 export function nvmeInit(k: KernelState): void {
   for (const dev of forEachPciDev(k)) {
     if (dev.classCode !== PCI_CLASS_STORAGE_NVME) continue;
-    // pci_enable_bridge() of a port above (bus mastering on the port) is not modelled
-    if (dev.bus.self) throw new GuestError('UNSUPPORTED', 'an NVMe controller behind a bridge: pci_enable_bridge() of the bridge is not modelled');
-    // nvme_pci_enable()
+    // nvme_pci_enable(): pci_enable_device_mem() enables the bridges above first (pci_enable_bridge())
     pciEnableDevice(k, dev, true);
     pciSetMaster(k, dev);
     if (pciAllocIrqVectors(k, dev, 1, 1) < 0) throw new GuestError('UNSUPPORTED', 'an NVMe controller without MSI-X (INTx/MSI vectors) is not modelled');

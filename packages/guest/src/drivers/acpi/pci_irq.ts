@@ -8,9 +8,13 @@ import { acpiPciLinkAllocateIrq } from './pci_link.js';
 import type { PciDev } from '../../include/linux/pci.js';
 import type { KernelState } from '../../init/state.js';
 
-/** build_prt()'s link for a slot and pin (0 = INTA): lnk_idx = (slot * 4 + pin + slot) & 3 -> LNKD, LNKA, LNKB, LNKC */
+/**
+ * build_prt()'s link for a slot and pin (0 = INTA): lnk_idx = (slot * 4 + pin + slot) & 3 -> LNKD, LNKA, LNKB, LNKC;
+ * on PCI0 the entry with lnk_idx 1 whose loop counter is 4 (slot 1, INTA: the PIIX4 PM function's SCI) is LNKS,
+ * slot 1's other pins take the usual rule
+ */
 function prtLinkName(prt: 'pci0' | 'expander', slot: number, pin: number): string {
-  if (prt === 'pci0' && slot === 1) return 'LNKS'; // the PIIX3's slot
+  if (prt === 'pci0' && slot === 1 && pin === 0) return 'LNKS';
   return ['LNKD', 'LNKA', 'LNKB', 'LNKC'][(slot * 4 + pin + slot) & 3]!;
 }
 

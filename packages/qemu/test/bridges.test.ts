@@ -196,7 +196,7 @@ describe('pxb-pcie and pxb: extra root buses (reference/q35-pxb-pcie, pc-pxb)', 
     expectRegisters('pc-pxb', bridge, '40:00.0', [[0x00, 4], [0x34, 1], [0x40, 1]]);
   });
 
-  it("refuses what QEMU refuses: the wrong bus kind, a bus number in use, a NUMA node without -numa", () => {
+  it("refuses what QEMU refuses: the wrong bus kind, a bus number in use, a NUMA node -numa did not give", () => {
     const q = () => new Q35Machine({ nodefaults: true, ramBytes: 512 << 20, acpiPciHotplugWithBridgeSupport: true });
     const run = (m: Q35Machine | PcMachine, args: string[]) => () => realizeCommandLine(m, parseQemuCommandLine(args));
     expect(run(q(), ['-M', 'q35', '-device', 'pxb,id=p'])).toThrow('pxb devices cannot reside on a PCIe bus');
@@ -205,5 +205,11 @@ describe('pxb-pcie and pxb: extra root buses (reference/q35-pxb-pcie, pc-pxb)', 
     );
     expect(run(q(), ['-M', 'q35', '-device', 'pxb-pcie,id=p,bus_nr=5', '-device', 'pxb-pcie,id=q,bus_nr=5'])).toThrow('Bus 5 is already in use');
     expect(run(q(), ['-M', 'q35', '-device', 'pxb-pcie,id=p,bus_nr=5,numa_node=0'])).toThrow('Illegal numa node 0');
+    // with -numa nodes, numa_node must be below their count (pxb_dev_realize_common())
+    const numa = ['-object', 'memory-backend-ram,id=m0,size=256M', '-numa', 'node,memdev=m0', '-object', 'memory-backend-ram,id=m1,size=256M', '-numa', 'node,memdev=m1'];
+    expect(run(q(), ['-M', 'q35', ...numa, '-device', 'pxb-pcie,id=p,bus_nr=5,numa_node=2'])).toThrow('Illegal numa node 2');
+    const m = q();
+    realizeCommandLine(m, parseQemuCommandLine(['-M', 'q35', ...numa, '-device', 'pxb-pcie,id=p,bus_nr=5,numa_node=1']));
+    expect(m.rootBus.children.map((b) => b.number)).toContain(5);
   });
 });

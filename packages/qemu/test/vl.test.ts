@@ -87,7 +87,7 @@ describe('parseQemuArgs: what it accepts and does not model is listed, UEFI is r
     expect(
       parseQemuArgs(['-M', 'q35,kernel-irqchip=split', '-accel', 'tcg', '-kernel', 'vmlinuz', '-initrd', 'initrd.img', '-vga', 'none', '-nographic', '-no-reboot', '-name', 'g', '-display', 'none', '-drive', 'file=d.img,if=ide', '-drive', 'file=e.img,if=none,id=d0', '-drive', 'file=f.img,if=virtio'])
         .notModelled,
-    ).toEqual(['-M kernel-irqchip=split', '-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-drive file=d.img,if=ide']);
+    ).toEqual(['-accel tcg', '-kernel vmlinuz', '-initrd initrd.img', '-drive file=d.img,if=ide']);
     expect(parseQemuArgs(['-M', 'microvm,pcie=on,usb=on']).notModelled).toEqual(['-M usb=on']);
   });
 

@@ -206,6 +206,8 @@ interface MachineRealizeState {
   globals: { driver: string; property: string; value: string }[];
   serialPortNames: Set<string>;
   smpCpus: number;
+  /** ms->numa_state->num_nodes: the `-numa node` options */
+  numaNodes: number;
   acpi: 'bridges' | 'root' | 'off';
   nativeHotplugDefault: boolean;
   romSizes: Record<string, number>;
@@ -274,6 +276,7 @@ function stateOf(machine: Machine, options: RealizeOptions = {}, parsed?: Parsed
     globals,
     serialPortNames: new Set(),
     smpCpus: options.smpCpus ?? parsed?.smpCpus ?? 1,
+    numaNodes: (parsed?.rest ?? []).filter((o) => o.option === '-numa' && /^(?:type=)?node(?:,|$)/.test(o.arg ?? '')).length,
     acpi,
     nativeHotplugDefault: !(machine.name === 'q35' && acpi === 'bridges' && !lpc.keepPciSlotHpc),
     romSizes: { ...KNOWN_ROM_SIZES, ...(options.romSizes ?? {}) },
@@ -1057,6 +1060,7 @@ function realizePci(
     props: bag,
     bus,
     smpCpus: st.smpCpus,
+    numaNodes: st.numaNodes,
     netdevQueues: netdevQueues(st, bag),
     nativeHotplugDefault: st.nativeHotplugDefault,
     chassis: st.chassis,

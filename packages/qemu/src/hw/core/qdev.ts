@@ -40,6 +40,8 @@ export interface BuildContext {
   bus: PciBus;
   /** number of vCPUs (virtio_pci_optimal_num_queues) */
   smpCpus: number;
+  /** ms->numa_state->num_nodes: how many `-numa node` the command line gave (0 when none or unknown) */
+  numaNodes?: number;
   /** queues of the -netdev a NIC is attached to (1 when none) */
   netdevQueues: number;
   /** the default x-native-hotplug for PCIe slots (false when q35's ACPI hot-plug took over) */

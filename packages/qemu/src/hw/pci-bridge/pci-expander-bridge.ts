@@ -36,6 +36,8 @@ export class PxbDevice extends QdevPciDevice {
     readonly express: boolean,
     readonly busNr: number,
     readonly numaNode: number,
+    /** ms->numa_state->num_nodes */
+    readonly numaNodes: number,
   ) {
     super({ typeName, vendorId: PCI_VENDOR_ID_REDHAT, deviceId: express ? 0x000b : 0x0009, classId: PCI_CLASS_BRIDGE_HOST });
   }
@@ -45,8 +47,8 @@ export class PxbDevice extends QdevPciDevice {
     const parent = this.bus!;
     if (this.express && !parent.isExpress) throw new QemuError('UNSUPPORTED', 'pxb-pcie devices cannot reside on a PCI bus');
     if (!this.express && parent.isExpress) throw new QemuError('UNSUPPORTED', 'pxb devices cannot reside on a PCIe bus');
-    // no -numa node: ms->numa_state->num_nodes is 0, so any node given is illegal
-    if (this.numaNode !== NUMA_NODE_UNASSIGNED) throw new QemuError('BAD_PROPERTY_VALUE', `Illegal numa node ${this.numaNode}`);
+    // pxb_dev_realize_common(): a node must be one of the -numa nodes (none given: num_nodes is 0)
+    if (this.numaNode !== NUMA_NODE_UNASSIGNED && this.numaNode >= this.numaNodes) throw new QemuError('BAD_PROPERTY_VALUE', `Illegal numa node ${this.numaNode}`);
     const bus = new PciBus(this.express ? this.busName : 'pxb-internal', this.express, null, this.busNr);
     // pxb_register_bus()
     if (parent.parentBridge) throw new QemuError('UNSUPPORTED', 'PXB devices can be attached only to root bus');
@@ -88,7 +90,7 @@ function pxbType(name: 'pxb' | 'pxb-pcie'): QdevTypeInfo {
       defineProp(name, 'numa_node', 'uint16', NUMA_NODE_UNASSIGNED),
       defineProp(name, 'bypass_iommu', 'bool', false),
     ],
-    build: (ctx) => new PxbDevice(name, name === 'pxb-pcie', ctx.props.num('bus_nr'), ctx.props.num('numa_node')),
+    build: (ctx) => new PxbDevice(name, name === 'pxb-pcie', ctx.props.num('bus_nr'), ctx.props.num('numa_node'), ctx.numaNodes ?? 0),
   };
 }
 
